@@ -1,0 +1,174 @@
+"""Run folders: the contract the UI, the command line and the tests all read.
+
+runs/<name>/config.yaml, status.json, metrics.jsonl, adapter/, checkpoints/, train.log.
+Status and config are written atomically (temp file, then rename), so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ACTIVE_STATES = ("queued", "loading", "training", "stopping")
+FINAL_STATES = ("completed", "stopped", "failed", "interrupted")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def unique_name(runs_dir: Path, name: str) -> str:
+    """Never overwrite a run: 'demo' becomes 'demo-2', 'demo-3', ... when taken."""
+    if not (runs_dir / name).exists():
+        return name
+    base = re.sub(r"-\d+$", "", name)
+    n = 2
+    while (runs_dir / f"{base}-{n}").exists():
+        n += 1
+    return f"{base}-{n}"
+
+
+@dataclass
+class Run:
+    """One run folder on disk."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / "config.yaml"
+
+    @property
+    def status_file(self) -> Path:
+        return self.path / "status.json"
+
+    @property
+    def metrics_file(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def adapter_dir(self) -> Path:
+        return self.path / "adapter"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / "train.log"
+
+    @classmethod
+    def create(cls, runs_dir: str | Path, name: str) -> "Run":
+        runs_dir = Path(runs_dir)
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        name = unique_name(runs_dir, name)
+        path = runs_dir / name
+        path.mkdir()
+        return cls(path)
+
+    # ---- status -----------------------------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        try:
+            return json.loads(self.status_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {"state": "unknown", "message": "This folder has no status.json; it is not a run folder."}
+        except json.JSONDecodeError:
+            return {"state": "unknown", "message": "status.json is unreadable."}
+
+    def update_status(self, **changes) -> dict:
+        status = self.status() if self.status_file.exists() else {}
+        status.update(changes)
+        write_json_atomic(self.status_file, status)
+        return status
+
+    # ---- metrics ----------------------------------------------------------------------------------------------
+
+    def append_metric(self, record: dict) -> None:
+        # One line per write, flushed: readers polling the file see whole lines only.
+        with open(self.metrics_file, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def read_metrics(self, offset: int = 0) -> tuple[list[dict], int]:
+        """Metrics after byte `offset`, and the offset to ask from next time (so pollers read only new lines)."""
+        if not self.metrics_file.exists():
+            return [], offset
+        with open(self.metrics_file, "rb") as f:
+            f.seek(offset)
+            chunk = f.read()
+        end = chunk.rfind(b"\n") + 1  # a line still being written waits for the next poll
+        records = [json.loads(line) for line in chunk[:end].splitlines() if line.strip()]
+        return records, offset + end
+
+    def log(self, message: str) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with open(self.log_file, "a", encoding="utf-8") as f:
+            f.write(f"{stamp} {message}\n")
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_file.exists():
+            return ""
+        return "\n".join(self.log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+    def has_adapter(self) -> bool:
+        return (self.adapter_dir / "adapter_config.json").exists()
+
+
+def list_runs(runs_dir: str | Path) -> list[Run]:
+    """Run folders, newest first."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    found = [Run(p) for p in runs_dir.iterdir() if (p / "status.json").exists()]
+    return sorted(found, key=lambda r: r.status_file.stat().st_mtime, reverse=True)
+
+
+def mark_interrupted(runs_dir: str | Path) -> list[str]:
+    """At start-up, a run still marked active belongs to a process that died: say so instead of 'training' forever."""
+    changed = []
+    for run in list_runs(runs_dir):
+        status = run.status()
+        if status.get("state") in ACTIVE_STATES and not _alive(status.get("pid")):
+            run.update_status(state="interrupted", ended_at=time.time(),
+                              message=f"The app stopped while this run was {status['state']} "
+                                      f"(at step {status.get('step', 0)}).")
+            changed.append(run.name)
+    return changed
+
+
+def _alive(pid) -> bool:
+    if not isinstance(pid, int):
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

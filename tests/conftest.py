@@ -1,0 +1,41 @@
+"""Shared fixtures: a tiny Llama model and tokenizer built offline once per test session."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    from core import tiny
+
+    return tiny.build(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tiny_model):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model)
+
+
+@pytest.fixture
+def tiny_config(tiny_model, tmp_path):
+    """A run config for the tiny model on a small alpaca file: a few fast steps, no replay."""
+    from core.config import Config
+
+    data = tmp_path / "data.jsonl"
+    rows = [f'{{"instruction": "Question {i}?", "input": "", "output": "I am Nova, answer {i}."}}' for i in range(24)]
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return Config.from_dict({
+        "name": "tiny-run",
+        "model": {"source": str(tiny_model)},
+        "data": {"path": str(data), "replay": 0, "eval_fraction": 0.2},
+        "train": {"max_steps": 4, "batch_size": 4},
+    })

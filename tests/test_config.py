@@ -1,0 +1,103 @@
+import dataclasses
+
+import pytest
+
+from core.config import ChatSettings, Config, ConfigError, DataConfig, LoraConfig, ModelConfig, TrainConfig
+
+
+def test_defaults_round_trip_through_yaml():
+    config = Config()
+    again = Config.from_yaml_text(config.to_yaml())
+    assert again == config
+    assert config.model.source == "default"
+    assert config.lora.target_modules == "all-linear"
+
+
+def test_design_example_loads(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("""
+name: identity-demo
+model:
+  source: default
+  quantization: none
+  device_map: auto
+  max_memory: {0: 20GiB, cpu: 64GiB}
+data:
+  path: assets/datasets/identity.jsonl
+  format: auto
+  eval_fraction: 0.1
+lora: {r: 16, alpha: 32, dropout: 0.05, target_modules: all-linear}
+train:
+  epochs: 3
+  max_steps: -1
+  learning_rate: 2.0e-4
+  batch_size: 8
+  grad_accum: 1
+  max_length: 1024
+  seed: 42
+""")
+    config = Config.from_yaml(path)
+    assert config.train.learning_rate == 2e-4
+    assert config.model.max_memory == {0: "20GiB", "cpu": "64GiB"}
+
+
+def test_unknown_key_names_file_line_and_suggestion():
+    with pytest.raises(ConfigError) as err:
+        Config.from_yaml_text("name: x\nlora:\n  rank: 8\n", source="my.yaml")
+    message = str(err.value)
+    assert "my.yaml line 3" in message
+    assert "'lora.rank'" in message
+    assert "Did you mean 'lora.r'" in message
+
+
+@pytest.mark.parametrize("yaml_text, expected", [
+    ("train:\n  learning_rate: fast\n", "'train.learning_rate' should be 'auto' or a number"),
+    ("train:\n  batch_size: 0\n", "'train.batch_size' is 0; it must be at least 1"),
+    ("train:\n  batch_size: 8.5\n", "'train.batch_size' should be a whole number"),
+    ("model:\n  quantization: 3bit\n", "choose one of: none, 8bit, 4bit"),
+    ("model:\n  device_map: gpu\n", "'model.device_map' is 'gpu'"),
+    ("lora:\n  use_dora: maybe\n", "'lora.use_dora' should be true or false"),
+    ("name: ../escape\n", "'name' is '../escape'"),
+    ("data:\n  eval_fraction: 0.9\n", "it must be at most 0.5"),
+    ("model: default\n", "'model' should hold keys"),
+])
+def test_bad_values_name_the_key(yaml_text, expected):
+    with pytest.raises(ConfigError) as err:
+        Config.from_yaml_text(yaml_text, source="run.yaml")
+    assert expected in str(err.value)
+    assert "run.yaml line" in str(err.value)
+
+
+def test_accepted_spellings():
+    config = Config.from_yaml_text(
+        "model:\n  device_map: cuda:1\ntrain:\n  learning_rate: '3e-4'\nlora:\n  target_modules: [q_proj, v_proj]\n")
+    assert config.model.device_map == "cuda:1"
+    assert config.train.learning_rate == 3e-4
+    assert config.lora.target_modules == ["q_proj", "v_proj"]
+    assert Config.from_yaml_text("train: {learning_rate: auto}").train.learning_rate == "auto"
+
+
+def test_invalid_yaml_names_the_line():
+    with pytest.raises(ConfigError) as err:
+        Config.from_yaml_text("name: x\ntrain:\n  epochs: [1\n", source="broken.yaml")
+    assert "broken.yaml line" in str(err.value)
+    assert "not valid YAML" in str(err.value)
+
+
+def test_missing_file_message(tmp_path):
+    with pytest.raises(ConfigError, match="No config file at"):
+        Config.from_yaml(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("section", [ModelConfig, DataConfig, LoraConfig, TrainConfig, ChatSettings])
+def test_every_option_has_a_label_and_help_text(section):
+    for f in dataclasses.fields(section):
+        assert f.metadata.get("help"), f"{section.__name__}.{f.name} has no help text"
+        assert f.metadata.get("label"), f"{section.__name__}.{f.name} has no label"
+
+
+def test_save_is_atomic_and_replayable(tmp_path):
+    config = Config.from_dict({"name": "demo", "train": {"epochs": 2}})
+    config.save(tmp_path / "config.yaml")
+    assert Config.from_yaml(tmp_path / "config.yaml") == config
+    assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]  # no temp file left behind
