@@ -18,11 +18,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--share", action="store_true", help="also create a public share link")
     parser.add_argument("--auth", metavar="USER:PASS", help="require this login (needed for a non-local --host)")
+    parser.add_argument("--runs-dir", default="runs", help="where run folders go (default runs/)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
     train = verbs.add_parser("train", help="train headless from a YAML config")
     train.add_argument("config", help="a config file, e.g. runs/<name>/config.yaml of an earlier run")
-    train.add_argument("--runs-dir", default="runs", help="where run folders go (default runs/)")
+    train.add_argument("--runs-dir", default=argparse.SUPPRESS, help="where run folders go (default runs/)")
 
     chat = verbs.add_parser("chat", help="chat with a run's adapter, or its base model with --base")
     chat.add_argument("run_dir", help="a run folder, e.g. runs/identity-demo")
@@ -58,7 +60,8 @@ def open_studio(args) -> int:
     except ImportError:
         print("The studio UI is not part of this build yet; use the train, chat and data verbs.", file=sys.stderr)
         return 2
-    return serve(host=args.host, port=args.port, share=args.share, auth=args.auth)
+    return serve(host=args.host, port=args.port, share=args.share, auth=args.auth, runs_dir=args.runs_dir,
+                 open_browser=not args.no_browser)
 
 
 if __name__ == "__main__":

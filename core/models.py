@@ -129,6 +129,34 @@ def quantization_config(kind: str, compute_dtype):
                               bnb_4bit_compute_dtype=compute_dtype)
 
 
+def linear_layer_names(model) -> list[str]:
+    """Names of the linear layers LoRA can target (q_proj, v_proj, ...), without the output head."""
+    import torch
+
+    names = set()
+    for full_name, module in model.named_modules():
+        is_linear = isinstance(module, torch.nn.Linear) or "Linear" in type(module).__name__
+        leaf = full_name.rsplit(".", 1)[-1]
+        if is_linear and leaf not in ("lm_head", "") and "lora" not in full_name:
+            names.add(leaf)
+    return sorted(names)
+
+
+def target_layer_choices(source: str, trust_remote_code: bool = False, progress=print) -> list[str]:
+    """The linear layers of a model, found from its config alone (no weights are loaded)."""
+    from accelerate import init_empty_weights
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    folder = resolve_source(source, progress)
+    try:
+        config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
+    except OSError as err:
+        raise ModelError(_not_found(folder, err)) from None
+    with init_empty_weights():
+        skeleton = AutoModelForCausalLM.from_config(config, trust_remote_code=trust_remote_code)
+    return linear_layer_names(skeleton)
+
+
 def count_parameters(model) -> int:
     """Parameter count; 4-bit weights are stored two per byte, so their tensors show half the real count."""
     total = 0

@@ -138,19 +138,6 @@ def add_lora(model, config: Config, gradient_checkpointing: bool):
     return get_peft_model(model, lora)
 
 
-def linear_layer_names(model) -> list[str]:
-    """Names of the linear layers LoRA can target (q_proj, v_proj, ...), without the output head."""
-    import torch
-
-    names = set()
-    for full_name, module in model.named_modules():
-        is_linear = isinstance(module, torch.nn.Linear) or "Linear" in type(module).__name__
-        leaf = full_name.rsplit(".", 1)[-1]
-        if is_linear and leaf not in ("lm_head", "") and "lora" not in full_name:
-            names.add(leaf)
-    return sorted(names)
-
-
 def build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop):
     from trl import SFTConfig, SFTTrainer
 

@@ -60,3 +60,8 @@ def test_device_map_argument():
     assert models.placement_argument(ModelConfig(device_map="balanced"), has_gpu=True) == "balanced"
     assert models.max_memory_argument(ModelConfig(max_memory={"0": "20GiB", "cpu": "64GiB"})) == {
         0: "20GiB", "cpu": "64GiB"}
+
+
+def test_target_layers_are_found_without_loading_weights(tiny_model):
+    assert models.target_layer_choices(str(tiny_model), progress=lambda _: None) == [
+        "down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj", "v_proj"]

@@ -1,0 +1,87 @@
+"""The studio: one Gradio Blocks app, five tabs in the order of the work, served safely on this machine.
+
+Tabs are built first (each returns its components), then connected, because handlers read options that live on
+other tabs (the Data tab renders with the Model tab's tokenizer; Start reads every tab).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from pathlib import Path
+
+# Set before gradio is imported: it reads these at import time.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+for _variable in ("GRADIO_SHARE", "GRADIO_SERVER_NAME"):
+    os.environ.pop(_variable, None)  # only the command line decides where the studio is reachable
+
+import gradio as gr  # noqa: E402
+
+from webui import tab_chat, tab_data, tab_model, tab_settings, tab_train  # noqa: E402
+from webui.form import Form  # noqa: E402
+from webui.i18n import build_i18n  # noqa: E402
+from webui.studio import APP_ROOT, Studio  # noqa: E402
+
+MAX_UPLOAD = "1gb"
+CSS_FILE = APP_ROOT / "assets" / "studio.css"
+
+
+def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
+    i18n = i18n or build_i18n()
+    form = Form(i18n)
+    with gr.Blocks(title="Finetune Studio") as demo:
+        gr.Markdown(i18n("app.title"), elem_id="app-header")
+        gr.Markdown(i18n("app.subtitle"), elem_id="app-subtitle")
+        with gr.Tabs():
+            data_ui = tab_data.build(form, i18n)
+            model_ui = tab_model.build(form, i18n)
+            settings_ui = tab_settings.build(form, i18n)
+            train_ui = tab_train.build(i18n)
+            chat_ui = tab_chat.build(form, i18n)
+        tab_data.connect(data_ui, form, studio, demo)
+        tab_model.connect(model_ui, form)
+        tab_settings.connect(settings_ui, form, studio)
+        tab_train.connect(train_ui, form, studio, demo)
+        tab_chat.connect(chat_ui, form, studio, demo)
+    demo.form = form  # tests drive handlers through the same form
+    return demo
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: str | None = None,
+          runs_dir: str | Path = "runs", open_browser: bool = True) -> int:
+    if not is_loopback(host) and not auth:
+        print(f"error: --host {host} makes the studio reachable from other machines; add --auth USER:PASS.",
+              file=sys.stderr)
+        return 2
+    credentials = None
+    if auth:
+        user, _, password = auth.partition(":")
+        if not user or not password:
+            print("error: --auth needs USER:PASS", file=sys.stderr)
+            return 2
+        credentials = (user, password)
+    studio = Studio(Path(runs_dir))
+    if studio.interrupted:
+        print(f"Marked as interrupted (the app stopped while they ran): {', '.join(studio.interrupted)}")
+    demo = build(studio)
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(server_name=host, server_port=port, share=share, auth=credentials, i18n=build_i18n(),
+                max_file_size=MAX_UPLOAD, inbrowser=open_browser and _has_display(), show_error=False,
+                css_paths=[CSS_FILE], footer_links=["settings"], strict_cors=True, ssr_mode=False,
+                allowed_paths=[], quiet=False)
+    return 0
+
+
+def _has_display() -> bool:
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+

@@ -1,0 +1,28 @@
+"""The live loss chart: train and held-out loss per step, learning rate on a second axis."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+
+def loss_figure(records: list[dict], title: str = "") -> go.Figure:
+    train = [r for r in records if "loss" in r]
+    held_out = [r for r in records if "eval_loss" in r]
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r["loss"] for r in train], name="train loss",
+                                mode="lines+markers", line={"color": "#2563eb"}, marker={"size": 4}))
+    if held_out:
+        figure.add_trace(go.Scatter(x=[r["step"] for r in held_out], y=[r["eval_loss"] for r in held_out],
+                                    name="held-out loss", mode="lines+markers",
+                                    line={"color": "#ea580c", "dash": "dot"}, marker={"size": 7}))
+    if any("learning_rate" in r for r in train):
+        figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r.get("learning_rate") for r in train],
+                                    name="learning rate", mode="lines", line={"color": "#94a3b8", "width": 1}),
+                         secondary_y=True)
+    figure.update_layout(title=title or None, height=360, margin={"l": 50, "r": 50, "t": 40 if title else 20, "b": 40},
+                         legend={"orientation": "h", "y": -0.2}, hovermode="x unified", template="plotly_white")
+    figure.update_xaxes(title_text="step", rangemode="tozero")
+    figure.update_yaxes(title_text="loss", secondary_y=False)
+    figure.update_yaxes(title_text="learning rate", secondary_y=True, showgrid=False, exponentformat="e")
+    return figure

@@ -1,0 +1,146 @@
+"""Form widgets built from core/config.py's option metadata, and the one Config they add up to.
+
+Every option's label and help line come from the config (translated in webui/i18n.py), so an option added there
+appears here without touching the UI. Handlers receive the form as {component: value} and turn it back into a
+Config with Config.from_dict, which validates exactly as the YAML file does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import gradio as gr
+import yaml
+
+from core.config import ChatSettings, Config, ConfigError, DataConfig, LoraConfig, ModelConfig, TrainConfig
+
+SECTIONS = {"model": ModelConfig, "data": DataConfig, "lora": LoraConfig, "train": TrainConfig, "chat": ChatSettings}
+LEARNING_RATES = ["auto", "1e-3", "5e-4", "2e-4", "1e-4", "5e-5"]
+
+
+def field_of(key: str) -> dataclasses.Field:
+    if key == "name":
+        return next(f for f in dataclasses.fields(Config) if f.name == "name")
+    section, name = key.split(".")
+    return next(f for f in dataclasses.fields(SECTIONS[section]) if f.name == name)
+
+
+def default_of(key: str):
+    f = field_of(key)
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+
+
+class Form:
+    """The option widgets of every tab, keyed by their dotted config name ('train.learning_rate')."""
+
+    def __init__(self, i18n):
+        self.i18n = i18n
+        self.fields: dict[str, gr.components.Component] = {}
+
+    def add(self, key: str, **overrides) -> gr.components.Component:
+        """Create the widget for one option (inside the current Blocks layout) and remember it."""
+        f = field_of(key)
+        meta = f.metadata
+        default = overrides.pop("value", default_of(key))
+        common = dict(label=self.i18n(f"{key}.label"), info=self.i18n(f"{key}.help"), elem_id=_elem_id(key))
+        common.update(overrides)
+        suggestions = common.pop("choices", None)
+        if key == "train.learning_rate":
+            widget = gr.Dropdown(LEARNING_RATES, value=str(default), allow_custom_value=True, **common)
+        elif suggestions is not None:  # a free-text option with suggestions, e.g. model folders found here
+            widget = gr.Dropdown(suggestions, value=default, allow_custom_value=True, **common)
+        elif meta.get("choices"):
+            widget = gr.Dropdown(list(meta["choices"]), value=default, allow_custom_value=bool(meta.get("pattern")),
+                                 **common)
+        elif isinstance(default, bool):
+            widget = gr.Checkbox(value=default, **common)
+        elif isinstance(default, (int, float)):
+            widget = gr.Number(value=default, minimum=meta.get("min"), maximum=meta.get("max"),
+                               precision=0 if isinstance(default, int) else None, **common)
+        elif isinstance(default, dict):
+            widget = gr.Textbox(value=_mapping_text(default), placeholder="{0: 20GiB, cpu: 64GiB}", **common)
+        else:
+            widget = gr.Textbox(value=default, **common)
+        self.fields[key] = widget
+        return widget
+
+    def inputs(self) -> set:
+        return set(self.fields.values())
+
+    def config_from(self, values: dict) -> Config:
+        """Build and validate a Config from {component: value}; raises ConfigError naming the option."""
+        nested: dict = {}
+        for key, widget in self.fields.items():
+            if widget not in values or key.startswith("chat."):
+                continue
+            value = _from_widget(key, values[widget])
+            if "." in key:
+                section, name = key.split(".")
+                nested.setdefault(section, {})[name] = value
+            else:
+                nested[key] = value
+        return Config.from_dict(nested, source="the form")
+
+    def updates_from(self, config: Config) -> dict:
+        """Widget updates that show `config` in the form (after loading a YAML file or a preset)."""
+        flat = _flatten(config.to_dict())
+        out = {}
+        for key, widget in self.fields.items():
+            if key in flat:
+                out[widget] = gr.update(value=_to_widget(key, flat[key]))
+        return out
+
+
+def chat_settings_from(form: Form, values: dict) -> ChatSettings:
+    kwargs = {}
+    for key, widget in form.fields.items():
+        if key.startswith("chat.") and widget in values:
+            kwargs[key.split(".")[1]] = _from_widget(key, values[widget])
+    return ChatSettings(**kwargs)
+
+
+def _from_widget(key: str, value):
+    if key == "model.max_memory":
+        text = (value or "").strip()
+        if not text:
+            return {}
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"the form: 'model.max_memory' is not a mapping such as {{0: 20GiB, cpu: 64GiB}}: "
+                              f"{text!r}") from None
+        return parsed
+    if key == "lora.target_modules":
+        if isinstance(value, list):
+            return "all-linear" if (not value or "all-linear" in value) else value
+    if isinstance(default_of(key), int) and not isinstance(default_of(key), bool) and isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    return value
+
+
+def _to_widget(key: str, value):
+    if key == "model.max_memory":
+        return _mapping_text(value)
+    if key == "train.learning_rate":
+        return str(value)
+    if key == "lora.target_modules":
+        return [value] if isinstance(value, str) else value
+    return value
+
+
+def _mapping_text(mapping: dict) -> str:
+    return "" if not mapping else yaml.safe_dump(mapping, default_flow_style=True).strip()
+
+
+def _flatten(nested: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in nested.items():
+        if isinstance(value, dict) and key in SECTIONS:
+            flat.update(_flatten(value, f"{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _elem_id(key: str) -> str:
+    return "opt-" + key.replace(".", "-").replace("_", "-")

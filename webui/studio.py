@@ -1,0 +1,106 @@
+"""What the studio keeps between clicks: the engine's job runner, where files live, and the loaded chat model.
+
+Nothing here trains or generates; it holds references to core objects so every browser tab sees the same run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.jobs import JobRunner
+from core.runs import Run, list_runs, mark_interrupted
+
+APP_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = APP_ROOT / "assets" / "datasets"
+SAMPLES = {"identity.jsonl": "Identity demo: Nova by Lumen Labs (English + 中文, 104 rows)"}
+DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".txt")
+
+
+@dataclass
+class Studio:
+    runs_dir: Path
+    runner: JobRunner = field(init=False)
+    _chat: tuple | None = field(default=None, init=False)  # (key, ChatModel)
+    _chat_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _tokenizers: dict = field(default_factory=dict, init=False)
+
+    def __post_init__(self):
+        self.runs_dir = Path(self.runs_dir).resolve()
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.runner = JobRunner(self.runs_dir)
+        self.interrupted = mark_interrupted(self.runs_dir)  # runs a crash left 'training' are told apart
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.runs_dir.parent / "uploads"
+
+    @property
+    def configs_dir(self) -> Path:
+        return self.runs_dir.parent / "configs"
+
+    # ---- data files -------------------------------------------------------------------------------------------
+
+    def keep_upload(self, temp_path: str) -> Path:
+        """Copy an uploaded file out of Gradio's temporary cache, so the run's config keeps pointing at it."""
+        source = Path(temp_path)
+        name = safe_file_name(source.name)
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        target = self.uploads_dir / name
+        if target.exists() and not _same_file(source, target):
+            stem, suffix = target.stem, target.suffix
+            target = self.uploads_dir / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
+        shutil.copyfile(source, target)
+        return target
+
+    # ---- runs -------------------------------------------------------------------------------------------------
+
+    def runs(self) -> list[Run]:
+        return list_runs(self.runs_dir)
+
+    def run_named(self, name: str) -> Run | None:
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            return None
+        run = Run(self.runs_dir / name)
+        return run if run.status_file.exists() else None
+
+    def current_run(self) -> Run | None:
+        """The run in progress, else the newest one: what the Train tab shows when a page opens."""
+        if self.runner.busy:
+            return self.runner.run
+        runs = self.runs()
+        return runs[0] if runs else None
+
+    def tokenizer_for(self, source: str):
+        """Tokenizers are small and reused for every preview; keep the ones asked for."""
+        from core import models
+
+        if source not in self._tokenizers:
+            tokenizer, _ = models.load_tokenizer(models.resolve_source(source, progress=lambda _: None))
+            self._tokenizers[source] = tokenizer
+        return self._tokenizers[source]
+
+    # ---- chat model cache -------------------------------------------------------------------------------------
+
+    def chat_model(self, key: str, loader):
+        """Keep one chat model loaded; load another only when the choice changes (loading takes seconds)."""
+        with self._chat_lock:
+            if self._chat is None or self._chat[0] != key:
+                self._chat = None
+                self._chat = (key, loader())
+            return self._chat[1]
+
+
+def safe_file_name(name: str) -> str:
+    """Keep only the last path part and plain characters: '../../x.jsonl' -> 'x.jsonl'."""
+    name = re.split(r"[\\/]", name)[-1]
+    name = re.sub(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+", "_", name).lstrip(".") or "upload"
+    return name[:120]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()

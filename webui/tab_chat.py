@@ -1,0 +1,123 @@
+"""Tab 5, Chat: talk to a finished run, switch its adapter off, or show base and tuned answers side by side."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+
+from core.chat import ChatError, ChatModel
+from core.config import ConfigError
+from core.models import ModelError
+from webui.form import chat_settings_from
+
+BASE_ONLY = "(base model only)"
+
+
+def build(form, i18n) -> SimpleNamespace:
+    with gr.Tab(i18n("tab.chat"), id="chat"):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=280):
+                run = gr.Dropdown([BASE_ONLY], value=BASE_ONLY, label=i18n("chat.model"), elem_id="chat-run")
+                refresh = gr.Button(i18n("chat.refresh"), size="sm", elem_id="chat-refresh")
+                adapter_on = gr.Checkbox(True, label=i18n("chat.adapter_on"), elem_id="chat-adapter-on")
+                side_by_side = gr.Checkbox(False, label=i18n("chat.side_by_side"), elem_id="chat-side-by-side")
+                form.add("chat.system_prompt", lines=2)
+                form.add("chat.temperature")
+                form.add("chat.top_p")
+                form.add("chat.max_new_tokens")
+            with gr.Column(scale=3):
+                notice = gr.Markdown(elem_id="chat-notice")
+                with gr.Row():
+                    tuned = gr.Chatbot(label=i18n("chat.tuned"), height=420, elem_id="chat-tuned")
+                    base = gr.Chatbot(label=i18n("chat.base"), height=420, visible=False, elem_id="chat-base")
+                with gr.Row():
+                    prompt = gr.Textbox(placeholder=i18n("chat.placeholder"), show_label=False, scale=5,
+                                        elem_id="chat-input")
+                    send = gr.Button(i18n("chat.send"), variant="primary", scale=1, elem_id="chat-send")
+                    clear = gr.Button(i18n("chat.clear"), scale=1, elem_id="chat-clear")
+    return SimpleNamespace(run=run, refresh=refresh, adapter_on=adapter_on, side_by_side=side_by_side,
+                           notice=notice, tuned=tuned, base=base, prompt=prompt, send=send, clear=clear)
+
+
+def connect(ui, form, studio, demo) -> None:
+    model_fields = {k: w for k, w in form.fields.items() if k.startswith("model.")}
+    chat_fields = {w for k, w in form.fields.items() if k.startswith("chat.")}
+    model_widgets = set(model_fields.values())
+
+    def run_choices():
+        names = [r.name for r in studio.runs() if r.has_adapter()]
+        return gr.update(choices=[BASE_ONLY] + names)
+
+    def respond(values):
+        message = (values[ui.prompt] or "").strip()
+        tuned_history = list(values[ui.tuned] or [])
+        base_history = list(values[ui.base] or [])
+        if not message:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        try:
+            model = load_chat_model(values)
+        except (ChatError, ModelError, ConfigError) as err:
+            yield f"**{err}**", gr.skip(), gr.skip(), gr.skip()
+            return
+        settings = chat_settings_from(form, values)
+        notice = sharing_notice(studio)
+        side = values[ui.side_by_side] and model.has_adapter
+        tuned_history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        if side:
+            base_history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        use_adapter = bool(values[ui.adapter_on])
+        try:
+            for piece in model.stream(_turns(tuned_history[:-1]), settings, use_adapter=use_adapter):
+                tuned_history[-1]["content"] += piece
+                yield notice, tuned_history, base_history, ""
+            if side:
+                for piece in model.stream(_turns(base_history[:-1]), settings, use_adapter=False):
+                    base_history[-1]["content"] += piece
+                    yield notice, tuned_history, base_history, ""
+        except ChatError as err:
+            yield f"**{err}**", tuned_history, base_history, ""
+
+    def load_chat_model(values):
+        choice = values[ui.run]
+        if choice and choice != BASE_ONLY:
+            run = studio.run_named(choice)
+            if run is None:
+                raise ChatError(f"There is no run named {choice}.")
+            return studio.chat_model(f"run:{run.path}", lambda: ChatModel.from_run(run.path, progress=lambda _: None))
+        config = form.config_from({w: values[w] for w in model_widgets}).model
+        return studio.chat_model(f"base:{config}", lambda: ChatModel.base(config, progress=lambda _: None))
+
+    inputs = {ui.prompt, ui.tuned, ui.base, ui.run, ui.adapter_on, ui.side_by_side} | chat_fields | model_widgets
+    for trigger in (ui.send.click, ui.prompt.submit):
+        trigger(respond, inputs, [ui.notice, ui.tuned, ui.base, ui.prompt], concurrency_id="chat",
+                concurrency_limit=1)
+    ui.clear.click(lambda: ([], [], ""), None, [ui.tuned, ui.base, ui.notice])
+    ui.side_by_side.change(lambda on: gr.update(visible=on), [ui.side_by_side], [ui.base])
+    ui.refresh.click(run_choices, None, [ui.run])
+    demo.load(run_choices, None, [ui.run])
+
+
+def sharing_notice(studio) -> str:
+    """Say plainly when the chat and a training run share the machine."""
+    if not studio.runner.busy:
+        return ""
+    import torch
+
+    where = "the GPU" if torch.cuda.is_available() else "the CPU"
+    return (f"A run is training on {where} right now; this chat shares it, so both are slower "
+            "(and on a GPU they share its memory).")
+
+
+def _turns(history: list[dict]) -> list[dict]:
+    """Chatbot messages back to plain role/content turns."""
+    return [{"role": m["role"], "content": _text(m["content"])} for m in history]
+
+
+def _text(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    return str(content)

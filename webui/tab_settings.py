@@ -1,0 +1,97 @@
+"""Tab 3, LoRA and training: the adapter and the schedule, presets, and the YAML file the command line runs."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+
+from core import models
+from core.config import Config, ConfigError
+
+# Each preset changes only these options; everything else keeps what the user set.
+PRESETS = {
+    "quick": {"train.epochs": 1, "lora.r": 8, "lora.alpha": 16, "train.max_length": 512},
+    "balanced": {"train.epochs": 3, "lora.r": 16, "lora.alpha": 32, "train.max_length": 1024},
+    "thorough": {"train.epochs": 5, "lora.r": 32, "lora.alpha": 64, "train.max_length": 2048},
+}
+
+LORA_KEYS = ["lora.r", "lora.alpha", "lora.dropout", "lora.use_rslora", "lora.use_dora"]
+TRAIN_KEYS = ["train.epochs", "train.max_steps", "train.learning_rate", "train.batch_size", "train.grad_accum",
+              "train.max_length", "train.scheduler", "train.warmup_fraction", "train.gradient_checkpointing",
+              "train.eval_every", "train.save_every", "train.seed", "train.weight_decay", "train.max_grad_norm",
+              "train.logging_every"]
+
+
+def build(form, i18n) -> SimpleNamespace:
+    with gr.Tab(i18n("tab.settings"), id="settings"):
+        with gr.Row():
+            preset = gr.Radio([(i18n(f"preset.{name}"), name) for name in PRESETS], value="balanced",
+                              label=i18n("settings.preset"), info=i18n("settings.preset_help"), elem_id="preset")
+            form.add("name")
+        with gr.Row():
+            with gr.Column():
+                gr.Markdown(i18n("settings.lora"))
+                form.fields["lora.target_modules"] = gr.CheckboxGroup(
+                    ["all-linear"], value=["all-linear"], label=i18n("lora.target_modules.label"),
+                    info=i18n("lora.target_modules.help"), elem_id="opt-lora-target-modules")
+                find_layers = gr.Button(i18n("settings.find_layers"), size="sm", elem_id="find-layers")
+                for key in LORA_KEYS:
+                    form.add(key)
+            with gr.Column():
+                gr.Markdown(i18n("settings.training"))
+                with gr.Row():
+                    for key in TRAIN_KEYS[:6]:
+                        form.add(key)
+                with gr.Accordion(i18n("settings.more"), open=False):
+                    for key in TRAIN_KEYS[6:]:
+                        form.add(key)
+        with gr.Row():
+            save = gr.Button(i18n("settings.save"), elem_id="save-settings")
+            load = gr.UploadButton(i18n("settings.load"), file_types=[".yaml", ".yml"], elem_id="load-settings")
+        message = gr.Markdown(elem_id="settings-message")
+        with gr.Row():
+            command = gr.Textbox(label=i18n("settings.command"), interactive=False, scale=3, elem_id="command-line",
+                                 buttons=["copy"])
+            saved_file = gr.File(label=i18n("settings.saved_file"), interactive=False, height=90, scale=2,
+                                 elem_id="saved-config")
+    return SimpleNamespace(preset=preset, find_layers=find_layers, save=save, load=load, message=message,
+                           command=command, saved_file=saved_file)
+
+
+def connect(ui, form, studio) -> None:
+    outputs = list(form.fields.values())
+
+    def apply_preset(name):
+        changes = PRESETS.get(name, {})
+        return {form.fields[key]: gr.update(value=value) for key, value in changes.items()}
+
+    def find_layers(source, trust):
+        try:
+            names = models.target_layer_choices(source or "default", bool(trust), progress=lambda _: None)
+        except models.ModelError as err:
+            return gr.update(), f"**{err}**"
+        return (gr.update(choices=["all-linear"] + names, value=["all-linear"]),
+                f"Linear layers in this model: {', '.join(names)}. 'all-linear' covers them all.")
+
+    def save(values):
+        try:
+            config = form.config_from(values)
+        except ConfigError as err:
+            return f"**{err}**", gr.update(), gr.update()
+        path = studio.configs_dir / f"{config.name}.yaml"
+        config.save(path)
+        return (f"Saved {path}.", f"python launch.py train {path}", str(path))
+
+    def load(file):
+        try:
+            config = Config.from_yaml(file)
+        except ConfigError as err:
+            return {ui.message: f"**{err}**"}
+        return {**form.updates_from(config), ui.message: "Settings loaded."}
+
+    ui.preset.change(apply_preset, [ui.preset], outputs)
+    ui.find_layers.click(find_layers, [form.fields["model.source"], form.fields["model.trust_remote_code"]],
+                         [form.fields["lora.target_modules"], ui.message])
+    ui.save.click(save, form.inputs(), [ui.message, ui.command, ui.saved_file])
+    ui.load.upload(load, [ui.load], outputs + [ui.message])

@@ -1,0 +1,143 @@
+"""Tab 4, Train: start and stop, watch the run live, look back at past runs.
+
+Training runs in the engine's background thread (core.jobs). This tab only reads the run folder: a gr.Timer
+reads the lines metrics.jsonl gained since the last tick and redraws the chart only when there were some, so a
+reloaded page (or a second browser) picks the run up where it is, chart included.
+"""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import gradio as gr
+
+from core.config import ConfigError
+from core.jobs import BusyError
+from core.runs import ACTIVE_STATES
+from webui.charts import loss_figure
+
+POLL_SECONDS = 1.0
+
+
+def build(i18n) -> SimpleNamespace:
+    with gr.Tab(i18n("tab.train"), id="train"):
+        with gr.Row():
+            start = gr.Button(i18n("train.start"), variant="primary", elem_id="start-training")
+            stop = gr.Button(i18n("train.stop"), variant="stop", elem_id="stop-training")
+        notice = gr.Markdown(elem_id="train-notice")
+        status = gr.HTML(elem_id="run-status")
+        chart = gr.Plot(label=i18n("train.chart"), elem_id="loss-chart")
+        log = gr.Textbox(label=i18n("train.log"), lines=8, max_lines=8, interactive=False, autoscroll=True,
+                         elem_id="train-log")
+        with gr.Accordion(i18n("train.history"), open=False):
+            runs_table = gr.Dataframe(headers=["run", "state", "steps", "final loss", "duration"],
+                                      interactive=False, elem_id="runs-table")
+            pick = gr.Dropdown([], label=i18n("train.pick_run"), elem_id="pick-run")
+        view = gr.State({})  # this browser tab's view: which run, how far its metrics were read, the points so far
+        timer = gr.Timer(POLL_SECONDS)
+    return SimpleNamespace(start=start, stop=stop, notice=notice, status=status, chart=chart, log=log,
+                           runs_table=runs_table, pick=pick, view=view, timer=timer)
+
+
+def connect(ui, form, studio, demo) -> None:
+    watched = [ui.status, ui.chart, ui.log, ui.view]
+
+    def start(values):
+        try:
+            config = form.config_from(values)
+        except ConfigError as err:
+            return f"**{err}**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            run = studio.runner.start(config)
+        except BusyError as err:
+            return f"**{err}**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        note = f"Started run **{run.name}**." + (f" (The name {values_name(values, form)} was taken.)"
+                                                 if run.name != values_name(values, form) else "")
+        return (note, *refresh(studio, {"run": run.name}, force=True))
+
+    def stop():
+        return "Stopping at the end of this step ..." if studio.runner.stop() else "No run is in progress."
+
+    def tick(view):
+        return refresh(studio, view)
+
+    def attach():
+        run = studio.current_run()
+        view = {"run": run.name} if run else {}
+        return (*refresh(studio, view, force=True), *history(studio))
+
+    def pick_run(name):
+        return refresh(studio, {"run": name}, force=True) if name else (gr.skip(),) * 4
+
+    ui.start.click(start, form.inputs(), [ui.notice, *watched], concurrency_id="start", concurrency_limit=1)
+    ui.stop.click(stop, None, [ui.notice])
+    ui.timer.tick(tick, [ui.view], watched, show_progress="hidden", concurrency_id="poll",
+                  concurrency_limit=None)
+    ui.timer.tick(lambda: history(studio), None, [ui.runs_table, ui.pick], show_progress="hidden",
+                  concurrency_id="poll", concurrency_limit=None)
+    ui.pick.select(pick_run, [ui.pick], watched)
+    demo.load(attach, None, [*watched, ui.runs_table, ui.pick])
+
+
+def values_name(values, form) -> str:
+    return str(values.get(form.fields["name"], ""))
+
+
+def refresh(studio, view: dict, force: bool = False):
+    """(status html, chart or skip, log, view): read only what the run folder gained since the last call."""
+    run = studio.run_named(view.get("run", ""))
+    if run is None:
+        return status_html(None), (gr.skip() if not force else None), "", view
+    records, offset = run.read_metrics(view.get("offset", 0) if not force else 0)
+    points = (view.get("points", []) if not force else []) + records
+    view = {"run": run.name, "offset": offset, "points": points}
+    status = run.status()
+    chart = loss_figure(points, title=run.name) if (records or force) else gr.skip()
+    return status_html(status, points, run.name), chart, run.log_tail(40), view
+
+
+def history(studio):
+    rows, names = [], []
+    for run in studio.runs()[:50]:
+        status = run.status()
+        losses = [m["loss"] for m in run.read_metrics()[0] if "loss" in m]
+        duration = (status.get("ended_at") or time.time()) - status["started_at"] if status.get("started_at") else 0
+        rows.append([run.name, status.get("state", "?"), f"{status.get('step', 0)}/{status.get('total_steps', 0)}",
+                     f"{losses[-1]:.3f}" if losses else "", _clock(duration)])
+        names.append(run.name)
+    return rows, gr.update(choices=names)
+
+
+def status_html(status: dict | None, points: list[dict] | None = None, name: str = "") -> str:
+    if not status:
+        return "<div class='run-status'>No run yet. Start one with the defaults, or adjust the tabs before.</div>"
+    state = status.get("state", "?")
+    step, total = status.get("step") or 0, status.get("total_steps") or 0
+    percent = int(100 * step / total) if total else 0
+    started, ended = status.get("started_at"), status.get("ended_at")
+    elapsed = ((ended or time.time()) - started) if started else 0
+    parts = [f"<b>{_escape(name)}</b>", f"<span class='state state-{state}'>{state}</span>",
+             f"step {step}/{total or '?'}", f"elapsed {_clock(elapsed)}"]
+    train_points = [p for p in (points or []) if "loss" in p]
+    if state in ACTIVE_STATES and step and total and len(train_points) >= 2:
+        seconds_per_step = (train_points[-1]["time"] - train_points[0]["time"]) / max(
+            train_points[-1]["step"] - train_points[0]["step"], 1)
+        parts.append(f"ETA {_clock(seconds_per_step * (total - step))}")
+    if train_points and "tokens_per_second" in train_points[-1]:
+        parts.append(f"{train_points[-1]['tokens_per_second']:.0f} trained tokens/s")
+    memory = [p["gpu_memory_gb"] for p in (points or []) if "gpu_memory_gb" in p]
+    parts.append(f"GPU memory peak {max(memory):.1f} GiB" if memory else "no GPU in use")
+    bar = (f"<div class='progress'><div class='progress-fill' style='width:{percent}%'></div></div>")
+    return (f"<div class='run-status'>{' · '.join(parts)}{bar}"
+            f"<div class='run-message'>{_escape(status.get('message', ''))}</div></div>")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
