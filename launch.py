@@ -20,10 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--auth", metavar="USER:PASS", help="require this login (needed for a non-local --host)")
     parser.add_argument("--runs-dir", default="runs", help="where run folders go (default runs/)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    parser.add_argument("--max-upload-mb", type=positive_int, default=1024,
+                        help="largest dataset upload (default 1024 MB)")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
     train = verbs.add_parser("train", help="train headless from a YAML config")
-    train.add_argument("config", help="a config file, e.g. runs/<name>/config.yaml of an earlier run")
+    train.add_argument("config", nargs="?", help="a config file, e.g. runs/<name>/config.yaml of an earlier run")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped, failed or interrupted run from its "
+                       "last complete checkpoint")
     train.add_argument("--runs-dir", default=argparse.SUPPRESS, help="where run folders go (default runs/)")
 
     chat = verbs.add_parser("chat", help="chat with a run's adapter, or its base model with --base")
@@ -45,13 +49,25 @@ def main(argv: list[str] | None = None) -> int:
 
     cli.quiet_libraries()
     if args.verb == "train":
-        return cli.train(args.config, args.runs_dir)
+        if bool(args.config) == bool(args.resume):
+            parser.error("train needs a CONFIG file or --resume RUN_DIR (one of them)")
+        return cli.train(args.config, args.runs_dir, resume=args.resume)
     if args.verb == "chat":
         return cli.chat(args.run_dir, base=args.base, prompt=args.prompt, temperature=args.temperature,
                         max_new_tokens=args.max_new_tokens, system_prompt=args.system)
     if args.verb == "data":
         return cli.data(args.file, args.format, args.model)
     return open_studio(args)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive number of MB")
+    return value
 
 
 def open_studio(args) -> int:
@@ -61,7 +77,7 @@ def open_studio(args) -> int:
         print("The studio UI is not part of this build yet; use the train, chat and data verbs.", file=sys.stderr)
         return 2
     return serve(host=args.host, port=args.port, share=args.share, auth=args.auth, runs_dir=args.runs_dir,
-                 open_browser=not args.no_browser)
+                 open_browser=not args.no_browser, max_upload_mb=args.max_upload_mb)
 
 
 if __name__ == "__main__":

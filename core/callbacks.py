@@ -42,6 +42,7 @@ class RunCallback(TrainerCallback):
         changes = {"step": state.global_step, "total_steps": state.max_steps}
         if self.stop.is_set():
             control.should_training_stop = True
+            control.should_save = True  # a checkpoint at the stop, so the run can be resumed from here
             changes.update(state="stopping", message=f"Stopping after step {state.global_step} ...")
         self.run.update_status(**changes)
         return control

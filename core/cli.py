@@ -9,16 +9,26 @@ import time
 from core.config import ChatSettings, Config, ConfigError
 
 
-def train(config_path: str, runs_dir: str = "runs") -> int:
-    from core.jobs import JobRunner
-    from core.runs import FINAL_STATES
+def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = None) -> int:
+    from pathlib import Path
 
+    from core.jobs import BusyError, JobRunner
+    from core.runs import FINAL_STATES, Run, mark_interrupted
+
+    previous = None
+    if resume:
+        previous = Run(Path(resume))
+        mark_interrupted(previous.path.parent)  # a run whose process died is resumable, not 'training'
+        config_path = str(previous.config_file)
     try:
         config = Config.from_yaml(config_path)
     except ConfigError as err:
         return _fail(str(err))
-    runner = JobRunner(runs_dir)
-    run = runner.start(config)
+    runner = JobRunner(previous.path.parent if previous else runs_dir)
+    try:
+        run = runner.start(config, resume=previous)
+    except BusyError as err:
+        return _fail(str(err))
     print(f"Run folder: {run.path}  (log: {run.log_file})")
     bar = _ProgressBar()
     log_offset = 0

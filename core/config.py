@@ -137,6 +137,9 @@ class TrainConfig:
     save_every: int = option(0, "Save a resumable checkpoint every N steps; 0 saves once per epoch.", minimum=0,
                              label="Checkpoint every")
     logging_every: int = option(1, "Record loss every N steps.", minimum=1, label="Log every")
+    retry_on_oom: bool = option(True, "If the GPU runs out of memory, retry once with half the batch size and "
+                                "twice the gradient accumulation (the same effective batch).",
+                                label="Retry when out of memory")
 
 
 @dataclass

@@ -7,6 +7,7 @@ failed with a plain-language message.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import threading
@@ -30,11 +31,15 @@ class JobRunner:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        # Completion is an Event, not Thread.is_alive(): on Python 3.11 a Ctrl-C that interrupts join() marks a
+        # still-running thread as finished, and Stop would then think there is nothing to stop.
+        self._done = threading.Event()
+        self._done.set()
         self.run: Run | None = None
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return not self._done.is_set()
 
     def start(self, config: Config, resume: Run | None = None) -> Run:
         """Create the run folder and start training in the background; refuse if a run is in progress."""
@@ -48,12 +53,18 @@ class JobRunner:
                 config.save(run.config_file)
             else:
                 run = resume
+                state = run.status().get("state")
+                if state not in ("stopped", "failed", "interrupted"):
+                    raise BusyError(f"Run {run.name} is {state}; only a stopped, failed or interrupted run resumes.")
+                if run.last_checkpoint() is None:
+                    raise BusyError(f"Run {run.name} has no complete checkpoint to resume from; start it anew.")
             run.update_status(state="queued", step=0, total_steps=0, message="Starting ...",
                               started_at=time.time(), ended_at=None, pid=os.getpid())
             self.run = run
             self._stop = threading.Event()
-            self._thread = threading.Thread(target=self._work, args=(config, run, self._stop), daemon=True,
-                                            name=f"train-{run.name}")
+            self._done = threading.Event()
+            self._thread = threading.Thread(target=self._work, args=(config, run, self._stop, self._done),
+                                            daemon=True, name=f"train-{run.name}")
             self._thread.start()
             return run
 
@@ -66,18 +77,33 @@ class JobRunner:
         return True
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the thread ends (for the command line and tests); True if it ended."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.busy
+        """Block until the run ends (for the command line and tests); True if it ended."""
+        return self._done.wait(timeout)
 
-    def _work(self, config: Config, run: Run, stop: threading.Event) -> None:
+    def _train_with_retry(self, config: Config, run: Run, stop: threading.Event) -> str:
+        """Train (resuming from the run's last complete checkpoint if it has one); on running out of GPU
+        memory, where the config allows it, try once more with half the batch and twice the accumulation."""
         from core import training
 
-        run.log(f"Run {run.name} started.")
+        while True:
+            resume_from = run.last_checkpoint()
+            run.log(f"Run {run.name} resumed from {resume_from.name}." if resume_from else f"Run {run.name} started.")
+            try:
+                return training.train(config, run, stop, resume_from=str(resume_from) if resume_from else None)
+            except Exception as err:
+                if not (is_out_of_memory(err) and config.train.retry_on_oom and config.train.batch_size > 1):
+                    raise
+                config.train.batch_size //= 2
+                config.train.grad_accum *= 2
+                config.train.retry_on_oom = False  # once: a second failure is reported, not retried
+                run.log(f"Out of memory. Retrying with batch size {config.train.batch_size} and gradient "
+                        f"accumulation {config.train.grad_accum} (the same effective batch).")
+                release_memory()
+                config.save(run.config_file)
+
+    def _work(self, config: Config, run: Run, stop: threading.Event, done: threading.Event) -> None:
         try:
-            resume_from = _last_checkpoint(run)
-            state = training.train(config, run, stop, resume_from=resume_from)
+            state = self._train_with_retry(config, run, stop)
             step = run.status().get("step", 0)
             message = (f"Completed {step} steps; adapter saved." if state == "completed"
                        else _stopped_message(run, step))
@@ -90,11 +116,7 @@ class JobRunner:
             run.update_status(state="failed", message=message, ended_at=time.time())
         finally:
             release_memory()
-
-
-def _last_checkpoint(run: Run) -> str | None:
-    checkpoints = sorted(run.checkpoints_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    return str(checkpoints[-1]) if checkpoints else None
+            done.set()
 
 
 def _stopped_message(run: Run, step: int) -> str:
@@ -108,15 +130,25 @@ def explain_failure(err: BaseException) -> str:
     import torch
 
     text = str(err).strip() or type(err).__name__
-    if isinstance(err, torch.cuda.OutOfMemoryError) or "out of memory" in text.lower():
+    if is_out_of_memory(err):
         return ("The GPU ran out of memory. Try a smaller batch size (with more gradient accumulation), a shorter "
                 "max length, 4-bit quantization, or turn gradient checkpointing on.")
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        where = f" while writing {err.filename}" if err.filename else ""
+        return (f"The disk is full{where}. Free some space, then resume the run: it continues from its last "
+                "complete checkpoint.")
     from core.data import DataError
     from core.models import ModelError
 
     if isinstance(err, (DataError, ModelError, ValueError)):
         return text
     return f"{type(err).__name__}: {text.splitlines()[0][:500]} (details in train.log)"
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    import torch
+
+    return isinstance(err, torch.cuda.OutOfMemoryError) or "out of memory" in str(err).lower()
 
 
 def release_memory() -> None:

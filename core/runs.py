@@ -137,6 +137,22 @@ class Run:
     def has_adapter(self) -> bool:
         return (self.adapter_dir / "adapter_config.json").exists()
 
+    def last_checkpoint(self) -> Path | None:
+        """The newest complete checkpoint. The trainer writes trainer_state.json last, so a checkpoint cut short
+        by a crash or a full disk has none (or an unreadable one) and is never offered for resuming."""
+        def step(path: Path) -> int:
+            tail = path.name.rsplit("-", 1)[-1]
+            return int(tail) if tail.isdigit() else -1
+
+        for candidate in sorted(self.checkpoints_dir.glob("checkpoint-*"), key=step, reverse=True):
+            try:
+                json.loads((candidate / "trainer_state.json").read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                continue
+            if (candidate / "adapter_model.safetensors").exists():
+                return candidate
+        return None
+
 
 def list_runs(runs_dir: str | Path) -> list[Run]:
     """Run folders, newest first."""

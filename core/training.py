@@ -139,6 +139,7 @@ def add_lora(model, config: Config, gradient_checkpointing: bool):
 
 
 def build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop):
+    from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     from core.callbacks import CountingCollator, RunCallback
@@ -185,6 +186,8 @@ def build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop
     trainer = SFTTrainer(model=model, args=args, data_collator=collator, train_dataset=train_set,
                          eval_dataset=eval_set, processing_class=loaded.tokenizer,
                          callbacks=[RunCallback(run, stop, collator)])
+    # With tqdm off, transformers prints every log dict to stdout; metrics.jsonl and train.log already hold them.
+    trainer.remove_callback(PrinterCallback)
     return trainer, collator
 
 

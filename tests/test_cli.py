@@ -19,6 +19,7 @@ def test_train_then_chat(tiny_config, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4/4" in result.stdout and "loss" in result.stdout
     assert "Done: Completed 4 steps; adapter saved." in result.stdout
+    assert "{'loss'" not in result.stdout  # the progress bar, not the library's raw log dicts
 
     run_dir = tmp_path / "runs" / "tiny-run"
     chat = launch("chat", run_dir, "--prompt", "Who are you?", "--temperature", "0", "--max-new-tokens", "8")
@@ -57,3 +58,34 @@ def test_data_command_on_a_missing_file(tmp_path):
 def test_chat_with_a_folder_that_is_not_a_run(tmp_path):
     result = launch("chat", tmp_path, "--prompt", "hi")
     assert result.returncode == 1 and "is not a run folder" in result.stderr
+
+
+def test_ctrl_c_stops_at_the_end_of_a_step_and_saves(tiny_config, tmp_path):
+    import signal
+    import time
+
+    from core.runs import Run
+
+    tiny_config.train.max_steps = 5000
+    config_file = tmp_path / "run.yaml"
+    tiny_config.save(config_file)
+    process = subprocess.Popen([sys.executable, str(ROOT / "launch.py"), "train", str(config_file), "--runs-dir",
+                                str(tmp_path / "runs")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    run = Run(tmp_path / "runs" / "tiny-run")
+    deadline = time.time() + 120
+    while time.time() < deadline and (not run.status_file.exists() or run.status().get("step", 0) < 3):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1  # not completed
+    assert "Stopping at the end of this step" in out
+    status = run.status()
+    assert status["state"] == "stopped" and status["message"].endswith("adapter saved.")
+    assert run.has_adapter() and run.last_checkpoint() is not None
+    assert err.strip().splitlines()[-1].startswith("error: stopped: Stopped at step")
+
+
+def test_upload_limit_must_be_positive():
+    result = launch("--max-upload-mb", "0")
+    assert result.returncode == 2 and "must be a positive number of MB" in result.stderr

@@ -121,3 +121,15 @@ def test_public_host_without_auth_is_refused(capsys):
 
     assert serve(host="0.0.0.0", port=0, auth=None) == 2
     assert "--auth USER:PASS" in capsys.readouterr().err
+
+
+def test_share_link_without_auth_is_refused(capsys):
+    from webui.app import serve
+
+    assert serve(host="127.0.0.1", port=0, share=True, auth=None) == 2
+    assert "--share makes the studio reachable from the internet" in capsys.readouterr().err
+
+
+def test_long_upload_names_keep_their_extension():
+    name = safe_file_name("x" * 300 + ".jsonl")
+    assert name.endswith(".jsonl") and len(name) == 120

@@ -23,7 +23,6 @@ from webui.form import Form  # noqa: E402
 from webui.i18n import build_i18n  # noqa: E402
 from webui.studio import APP_ROOT, Studio  # noqa: E402
 
-MAX_UPLOAD = "1gb"
 CSS_FILE = APP_ROOT / "assets" / "studio.css"
 
 
@@ -58,10 +57,11 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: str | None = None,
-          runs_dir: str | Path = "runs", open_browser: bool = True) -> int:
-    if not is_loopback(host) and not auth:
-        print(f"error: --host {host} makes the studio reachable from other machines; add --auth USER:PASS.",
-              file=sys.stderr)
+          runs_dir: str | Path = "runs", open_browser: bool = True, max_upload_mb: int = 1024) -> int:
+    if (share or not is_loopback(host)) and not auth:
+        where = ("--share makes the studio reachable from the internet" if share
+                 else f"--host {host} makes the studio reachable from other machines")
+        print(f"error: {where}; add --auth USER:PASS.", file=sys.stderr)
         return 2
     credentials = None
     if auth:
@@ -76,7 +76,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: 
     demo = build(studio)
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=host, server_port=port, share=share, auth=credentials, i18n=build_i18n(),
-                max_file_size=MAX_UPLOAD, inbrowser=open_browser and _has_display(), show_error=False,
+                max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
                 css_paths=[CSS_FILE], footer_links=["settings"], strict_cors=True, ssr_mode=False,
                 allowed_paths=[], quiet=False)
     return 0

@@ -47,6 +47,7 @@ UI_TEXT = {
     "tab.train": ("4. Train", "4. 训练"),
     "train.start": ("Start training", "开始训练"),
     "train.stop": ("Stop (saves the adapter)", "停止（会保存适配器）"),
+    "train.resume": ("Resume the run shown", "继续当前显示的运行"),
     "train.chart": ("Loss", "损失"),
     "train.log": ("Log", "日志"),
     "train.history": ("Past runs", "历史运行"),

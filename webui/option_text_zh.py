@@ -112,6 +112,10 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
     "train.logging_every": (
         "日志间隔",
         "每 N 步记录一次损失。"),
+    "train.retry_on_oom": (
+        "显存不足时重试",
+        "GPU 显存不足时，自动以一半的批大小和两倍的梯度累积重试一次（等效批大小不变）。",
+    ),
 
     # ---- ChatSettings ------------------------------------------------------------------------------------------
     "chat.system_prompt": (

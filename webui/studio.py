@@ -99,6 +99,9 @@ def safe_file_name(name: str) -> str:
     """Keep only the last path part and plain characters: '../../x.jsonl' -> 'x.jsonl'."""
     name = re.split(r"[\\/]", name)[-1]
     name = re.sub(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+", "_", name).lstrip(".") or "upload"
+    stem, dot, extension = name.rpartition(".")
+    if dot and len(extension) <= 10:  # shorten the stem, never the extension the loader goes by
+        return stem[:120 - len(extension) - 1] + "." + extension
     return name[:120]
 
 

@@ -23,7 +23,9 @@ def local_model_folders() -> list[str]:
 
 def build(form, i18n) -> SimpleNamespace:
     inventory = devices.inventory()
-    usable_maps = [name for name, reason in devices.device_map_choices(inventory) if reason is None]
+    choices = devices.device_map_choices(inventory)
+    usable_maps = [name for name, reason in choices if reason is None]
+    unusable = [f"{name} ({reason})" for name, reason in choices if reason]
     with gr.Tab(i18n("tab.model"), id="model"):
         with gr.Row():
             with gr.Column(scale=3):
@@ -32,6 +34,9 @@ def build(form, i18n) -> SimpleNamespace:
                 form.add("model.quantization", interactive=devices.bitsandbytes_problem(inventory) is None)
                 quantization_note = gr.Markdown(quantization_note_text(inventory), elem_id="quantization-note")
                 form.add("model.device_map", choices=usable_maps)
+                if unusable:
+                    gr.Markdown("Not offered on this machine: " + ", ".join(unusable) + ".",
+                                elem_id="device-map-note")
                 form.add("model.max_memory")
                 form.add("model.dtype")
                 form.add("model.trust_remote_code")

@@ -20,7 +20,7 @@ LORA_KEYS = ["lora.r", "lora.alpha", "lora.dropout", "lora.use_rslora", "lora.us
 TRAIN_KEYS = ["train.epochs", "train.max_steps", "train.learning_rate", "train.batch_size", "train.grad_accum",
               "train.max_length", "train.scheduler", "train.warmup_fraction", "train.gradient_checkpointing",
               "train.eval_every", "train.save_every", "train.seed", "train.weight_decay", "train.max_grad_norm",
-              "train.logging_every"]
+              "train.logging_every", "train.retry_on_oom"]
 
 
 def build(form, i18n) -> SimpleNamespace:

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core.config import ConfigError
+from core.config import Config, ConfigError
 from core.jobs import BusyError
 from core.runs import ACTIVE_STATES
 from webui.charts import loss_figure
@@ -25,6 +25,7 @@ def build(i18n) -> SimpleNamespace:
         with gr.Row():
             start = gr.Button(i18n("train.start"), variant="primary", elem_id="start-training")
             stop = gr.Button(i18n("train.stop"), variant="stop", elem_id="stop-training")
+            resume = gr.Button(i18n("train.resume"), elem_id="resume-training")
         notice = gr.Markdown(elem_id="train-notice")
         status = gr.HTML(elem_id="run-status")
         chart = gr.Plot(label=i18n("train.chart"), elem_id="loss-chart")
@@ -36,7 +37,7 @@ def build(i18n) -> SimpleNamespace:
             pick = gr.Dropdown([], label=i18n("train.pick_run"), elem_id="pick-run")
         view = gr.State({})  # this browser tab's view: which run, how far its metrics were read, the points so far
         timer = gr.Timer(POLL_SECONDS)
-    return SimpleNamespace(start=start, stop=stop, notice=notice, status=status, chart=chart, log=log,
+    return SimpleNamespace(start=start, stop=stop, resume=resume, notice=notice, status=status, chart=chart, log=log,
                            runs_table=runs_table, pick=pick, view=view, timer=timer)
 
 
@@ -56,6 +57,16 @@ def connect(ui, form, studio, demo) -> None:
                                                  if run.name != values_name(values, form) else "")
         return (note, *refresh(studio, {"run": run.name}, force=True))
 
+    def resume(view):
+        run = studio.run_named(view.get("run", ""))
+        if run is None:
+            return "Pick a run to resume (Past runs, below).", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            studio.runner.start(Config.from_yaml(run.config_file), resume=run)
+        except (BusyError, ConfigError) as err:
+            return f"**{err}**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return (f"Resuming run **{run.name}** from its last checkpoint.", *refresh(studio, {"run": run.name}, force=True))
+
     def stop():
         return "Stopping at the end of this step ..." if studio.runner.stop() else "No run is in progress."
 
@@ -72,6 +83,7 @@ def connect(ui, form, studio, demo) -> None:
 
     ui.start.click(start, form.inputs(), [ui.notice, *watched], concurrency_id="start", concurrency_limit=1)
     ui.stop.click(stop, None, [ui.notice])
+    ui.resume.click(resume, [ui.view], [ui.notice, *watched], concurrency_id="start", concurrency_limit=1)
     ui.timer.tick(tick, [ui.view], watched, show_progress="hidden", concurrency_id="poll",
                   concurrency_limit=None)
     ui.timer.tick(lambda: history(studio), None, [ui.runs_table, ui.pick], show_progress="hidden",

@@ -1,0 +1,198 @@
+"""Faults during a run never lose work: stop and resume, out of memory, a full disk, a killed process.
+
+Faults that cannot happen for real on a CPU machine (CUDA out of memory, a full disk) are raised from inside the
+trainer by monkeypatching; everything else is real: real runs of the tiny model, real files, a real kill -9.
+"""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.chat import ChatError, ChatModel
+from core.config import Config
+from core.jobs import BusyError, JobRunner
+from core.runs import Run, mark_interrupted
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(condition, timeout=120.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def train_steps(run: Run) -> list[int]:
+    return [m["step"] for m in run.read_metrics()[0] if "loss" in m]
+
+
+def test_stop_after_a_checkpoint_then_resume_continues_the_curve(tiny_config, tmp_path):
+    tiny_config.train.max_steps = 120
+    tiny_config.train.save_every = 5
+    runner = JobRunner(tmp_path / "runs")
+    run = runner.start(tiny_config)
+    wait_for(lambda: run.status().get("step", 0) >= 12)
+    runner.stop()
+    runner.wait(60)
+    status = run.status()
+    stopped_at = status["step"]
+    assert status["state"] == "stopped" and status["message"] == f"Stopped at step {stopped_at}; adapter saved."
+    assert run.last_checkpoint().name == f"checkpoint-{stopped_at}"  # the stop itself saved a checkpoint
+
+    runner.start(Config.from_yaml(run.config_file), resume=run)
+    runner.wait(120)
+    assert run.status()["state"] == "completed"
+    steps = train_steps(run)
+    assert steps == list(range(1, 121))  # one curve: the resumed part continues where the first stopped
+    assert f"resumed from checkpoint-{stopped_at}" in run.log_file.read_text()
+
+
+def test_resume_is_refused_for_a_completed_run(tiny_config, tmp_path):
+    runner = JobRunner(tmp_path / "runs")
+    run = runner.start(tiny_config)
+    runner.wait(60)
+    with pytest.raises(BusyError, match="only a stopped, failed or interrupted run resumes"):
+        runner.start(tiny_config, resume=run)
+
+
+def raise_out_of_memory_once(monkeypatch):
+    import torch
+    import transformers
+
+    original = transformers.Trainer.training_step
+    calls = {"n": 0}
+
+    def step(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # a step into the run, as when a long batch arrives
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.Trainer, "training_step", step)
+
+
+def test_out_of_memory_retries_with_half_the_batch(tiny_config, tmp_path, monkeypatch):
+    raise_out_of_memory_once(monkeypatch)
+    runner = JobRunner(tmp_path / "runs")
+    run = runner.start(tiny_config)
+    runner.wait(120)
+    assert run.status()["state"] == "completed", run.status()
+    log = run.log_file.read_text()
+    assert "Out of memory. Retrying with batch size 2 and gradient accumulation 2" in log
+    saved = Config.from_yaml(run.config_file)
+    assert (saved.train.batch_size, saved.train.grad_accum) == (2, 2)  # the replayable config says what ran
+
+
+def test_out_of_memory_without_retry_fails_with_advice(tiny_config, tmp_path, monkeypatch):
+    raise_out_of_memory_once(monkeypatch)
+    tiny_config.train.retry_on_oom = False
+    runner = JobRunner(tmp_path / "runs")
+    run = runner.start(tiny_config)
+    runner.wait(120)
+    status = run.status()
+    assert status["state"] == "failed"
+    assert status["message"].startswith("The GPU ran out of memory. Try a smaller batch size")
+    runner.start(tiny_config)  # the app is not stuck: the next run starts
+    runner.wait(120)
+
+
+def test_full_disk_while_saving_keeps_the_previous_checkpoint(tiny_config, tmp_path, monkeypatch):
+    import transformers
+
+    original = transformers.Trainer._save_checkpoint
+
+    def save(self, model, trial):
+        if self.state.global_step >= 4:  # the second checkpoint: half written, then the disk is full
+            folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "adapter_model.safetensors").write_bytes(b"\0" * 64)
+            raise OSError(errno.ENOSPC, "No space left on device", str(folder / "optimizer.pt"))
+        return original(self, model, trial)
+
+    monkeypatch.setattr(transformers.Trainer, "_save_checkpoint", save)
+    tiny_config.train.max_steps = 8
+    tiny_config.train.save_every = 2
+    runner = JobRunner(tmp_path / "runs")
+    run = runner.start(tiny_config)
+    runner.wait(120)
+    status = run.status()
+    assert status["state"] == "failed"
+    assert status["message"].startswith("The disk is full while writing") and "resume" in status["message"]
+    assert run.last_checkpoint().name == "checkpoint-2"  # the half-written checkpoint-4 is never offered
+
+    monkeypatch.undo()
+    runner.start(Config.from_yaml(run.config_file), resume=run)
+    runner.wait(120)
+    assert run.status()["state"] == "completed"
+    assert "resumed from checkpoint-2" in run.log_file.read_text()
+
+
+def test_killed_process_shows_interrupted_and_resumes_from_the_command_line(tiny_config, tmp_path):
+    tiny_config.train.max_steps = 400
+    tiny_config.train.save_every = 10
+    config_file = tmp_path / "run.yaml"
+    tiny_config.save(config_file)
+    runs = tmp_path / "runs"
+    command = [sys.executable, str(ROOT / "launch.py"), "train"]
+    process = subprocess.Popen(command + [str(config_file), "--runs-dir", str(runs)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, cwd=ROOT)
+    run = Run(runs / "tiny-run")
+    try:
+        wait_for(lambda: run.last_checkpoint() is not None)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert run.status()["state"] == "training"  # what a crash leaves behind ...
+    assert mark_interrupted(runs) == ["tiny-run"]  # ... until the app starts again
+    assert run.status()["state"] == "interrupted"
+
+    resumed = subprocess.run(command + ["--resume", str(run.path)], capture_output=True, text=True, cwd=ROOT,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert run.status()["state"] == "completed"
+    steps = train_steps(run)
+    assert steps[-1] == 400 and len(set(steps)) == 400  # every step on the curve; some redone after the kill
+
+
+def test_adapter_for_a_different_base_model_is_explained(tiny_config, tmp_path):
+    from core import tiny
+
+    runner = JobRunner(tmp_path / "runs")
+    run = runner.start(tiny_config)
+    runner.wait(60)
+    other = tiny.build(tmp_path / "wider-model", hidden_size=96)
+    config = Config.from_yaml(run.config_file)
+    config.model.source = str(other)
+    config.save(run.config_file)
+    with pytest.raises(ChatError, match="does not fit the base model"):
+        ChatModel.from_run(run.path, progress=lambda _: None)
+
+
+def test_model_needing_remote_code_is_refused_unless_allowed(tiny_model, tmp_path):
+    import shutil
+
+    from core import models
+    from core.config import ModelConfig
+
+    folder = tmp_path / "custom"
+    shutil.copytree(tiny_model, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config.update(model_type="custom-thing", auto_map={"AutoConfig": "configuration_custom.CustomConfig",
+                                                       "AutoModelForCausalLM": "modeling_custom.CustomModel"})
+    (folder / "config.json").write_text(json.dumps(config))
+    marker = tmp_path / "ran.txt"
+    for name in ("configuration_custom.py", "modeling_custom.py"):
+        (folder / name).write_text(f"open({str(marker)!r}, 'w').write('remote code ran')\n")
+    with pytest.raises(models.ModelError, match="needs its own Python code to run"):
+        models.load(ModelConfig(source=str(folder)), progress=lambda _: None)
+    assert not marker.exists()
