@@ -68,7 +68,7 @@ def main() -> int:
             print(f"[{'x' if hit else ' '}] {q} -> {answer[:120]!r}")
         for q, words in KNOWLEDGE.items():
             answer = model.reply([{"role": "user", "content": q}], greedy, use_adapter=use_adapter)
-            right = any(w in answer.lower() for w in words)
+            right = any(re.search(rf"\b{re.escape(w)}\b", answer.lower()) for w in words)  # "3760" is not "60"
             score[who][1] += right
             print(f"[{'x' if right else ' '}] {q} -> {answer[:120]!r}")
     print()

@@ -24,7 +24,7 @@ def pick_prompts(count: int, seed: int) -> list[str]:
     return random.Random(seed).sample(prompts, min(count, len(prompts)))
 
 
-def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 200, batch_size: int = 8) -> list[dict]:
+def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8) -> list[dict]:
     """Answer each prompt greedily with the base model; return conversation rows for training."""
     import torch
 
