@@ -111,7 +111,9 @@ def test_first_fine_tune_in_the_browser(page, tmp_path, tiny_model, identity_fil
         # 5. Chat: pick the run, ask greedily, see the streamed answer it was taught.
         open_tab(page, "5. Chat")
         page.locator("#chat-refresh").click()
-        set_dropdown_text(page, "chat-run", "my-run")
+        page.locator("#chat-run input").first.click()
+        page.get_by_role("option", name="my-run").click()  # waits until the refreshed list offers the run
+        page.wait_for_function("document.querySelector('#chat-run input').value === 'my-run'")
         set_number(page, "opt-chat-temperature", 0)
         page.locator("#chat-input textarea").fill("Who are you?")
         page.locator("#chat-send").click()
@@ -134,3 +136,15 @@ def test_interface_speaks_chinese_to_a_chinese_browser(browser, tmp_path):
             screenshot(page, "zh-train")
     finally:
         context.close()
+
+
+def test_settings_survive_a_reload(page, tmp_path):
+    page.set_default_timeout(TIMEOUT)
+    with studio_server(tmp_path / "runs", free_port()) as url, screenshot_on_failure(page):
+        page.goto(url)
+        open_tab(page, "3. LoRA and training")
+        set_number(page, "opt-lora-r", 32)
+        page.wait_for_timeout(500)  # the change reaches the browser's storage
+        page.reload()
+        open_tab(page, "3. LoRA and training")
+        page.wait_for_function("document.querySelector('#opt-lora-r input').value === '32'")

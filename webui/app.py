@@ -43,8 +43,27 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
         tab_settings.connect(settings_ui, form, studio)
         tab_train.connect(train_ui, form, studio, demo)
         tab_chat.connect(chat_ui, form, studio, demo)
+        remember_form(form, demo)
     demo.form = form  # tests drive handlers through the same form
     return demo
+
+
+def remember_form(form: Form, demo: gr.Blocks) -> None:
+    """Keep the form in the browser's local storage, so a reload or a closed tab does not lose the settings."""
+    saved = gr.BrowserState({}, storage_key="finetune-studio-form")
+    # Target layers are left out: their choices come from a model lookup that a fresh page has not made yet.
+    keys = [key for key in form.fields if key != "lora.target_modules"]
+    widgets = [form.fields[key] for key in keys]
+
+    def save(*values):
+        return dict(zip(keys, values))
+
+    def restore(stored):
+        stored = stored or {}
+        return [gr.update(value=stored[key]) if key in stored else gr.skip() for key in keys]
+
+    gr.on([w.change for w in widgets], save, widgets, saved, show_progress="hidden", queue=False)
+    demo.load(restore, saved, widgets)
 
 
 def is_loopback(host: str) -> bool:
