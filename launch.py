@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
                       choices=["auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text"])
     data.add_argument("--model", default="default", help="whose chat template to render with (default: default)")
 
+    export = verbs.add_parser("export", help="merge a run's adapter into its base model and save the result")
+    export.add_argument("run_dir", help="a run folder, e.g. runs/identity-demo")
+    export.add_argument("--merged", required=True, metavar="OUT_DIR", help="a new folder for the merged model")
+
     args = parser.parse_args(argv)
     from core import cli
 
@@ -55,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "chat":
         return cli.chat(args.run_dir, base=args.base, prompt=args.prompt, temperature=args.temperature,
                         max_new_tokens=args.max_new_tokens, system_prompt=args.system)
+    if args.verb == "export":
+        return cli.export(args.run_dir, args.merged)
     if args.verb == "data":
         return cli.data(args.file, args.format, args.model)
     return open_studio(args)

@@ -88,6 +88,18 @@ def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperatur
         history.append({"role": "assistant", "content": answer.strip()})
 
 
+def export(run_dir: str, merged_dir: str) -> int:
+    from core.chat import ChatError
+    from core.export import export_merged
+    from core.models import ModelError
+
+    try:
+        export_merged(run_dir, merged_dir, progress=print)
+    except (ChatError, ModelError, ConfigError) as err:
+        return _fail(str(err))
+    return 0
+
+
 def data(path: str, format: str = "auto", model_source: str = "default") -> int:
     from core import data as datasets_io
     from core import models, templates
