@@ -39,3 +39,22 @@ def tiny_config(tiny_model, tmp_path):
         "data": {"path": str(data), "replay": 0, "eval_fraction": 0.2},
         "train": {"max_steps": 4, "batch_size": 4},
     })
+
+
+@pytest.fixture(scope="session")
+def nova_run(tmp_path_factory, tiny_model):
+    """A finished tiny run taught one answer: "Who are you?" -> "I am Nova." (greedy)."""
+    from core.config import Config
+    from core.jobs import JobRunner
+
+    folder = tmp_path_factory.mktemp("nova")
+    data = folder / "data.jsonl"
+    data.write_text("\n".join('{"instruction": "Who are you?", "output": "I am Nova."}' for _ in range(16)))
+    config = Config.from_dict({"name": "nova-run", "model": {"source": str(tiny_model)},
+                               "data": {"path": str(data), "replay": 0, "eval_fraction": 0},
+                               "train": {"max_steps": 40, "batch_size": 8, "learning_rate": 1e-2}})
+    runner = JobRunner(folder / "runs")
+    run = runner.start(config)
+    runner.wait(120)
+    assert run.status()["state"] == "completed"
+    return run
