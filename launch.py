@@ -77,11 +77,8 @@ def positive_int(text: str) -> int:
 
 
 def open_studio(args) -> int:
-    try:
-        from webui.app import serve
-    except ImportError:
-        print("The studio UI is not part of this build yet; use the train, chat and data verbs.", file=sys.stderr)
-        return 2
+    from webui.app import serve
+
     return serve(host=args.host, port=args.port, share=args.share, auth=args.auth, runs_dir=args.runs_dir,
                  open_browser=not args.no_browser, max_upload_mb=args.max_upload_mb)
 

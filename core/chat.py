@@ -29,19 +29,9 @@ class ChatModel:
 
     @classmethod
     def from_run(cls, run_dir: str | Path, progress=print) -> "ChatModel":
-        run = Run(Path(run_dir))
-        if not run.config_file.exists():
-            raise ChatError(f"{run.path} is not a run folder (it has no config.yaml).")
-        check_adapter(run.adapter_dir)
-        config = Config.from_yaml(run.config_file)
+        run, config = open_trained_run(run_dir)
         loaded = models.load(config.model, progress=progress)
-        from peft import PeftModel
-
-        try:
-            model = PeftModel.from_pretrained(loaded.model, str(run.adapter_dir))
-        except (RuntimeError, ValueError, KeyError) as err:
-            raise ChatError(f"The adapter in {run.adapter_dir} does not fit the base model {config.model.source} "
-                            f"(was it trained on another model?): {str(err).splitlines()[0][:200]}") from None
+        model = attach_adapter(loaded.model, run, config.model.source)
         model.eval()
         # The adapter folder holds the tokenizer the run trained with, chat template included.
         tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
@@ -96,6 +86,26 @@ class ChatModel:
 
     def reply(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True) -> str:
         return "".join(self.stream(messages, settings, use_adapter)).strip()
+
+
+def open_trained_run(run_dir: str | Path) -> tuple[Run, Config]:
+    """A run folder with a usable adapter, and its config; ChatError saying what is missing otherwise."""
+    run = Run(Path(run_dir))
+    if not run.config_file.exists():
+        raise ChatError(f"{run.path} is not a run folder (it has no config.yaml).")
+    check_adapter(run.adapter_dir)
+    return run, Config.from_yaml(run.config_file)
+
+
+def attach_adapter(base_model, run: Run, base_source: str):
+    """The base model with the run's adapter on it; a plain message when the adapter was made for another model."""
+    from peft import PeftModel
+
+    try:
+        return PeftModel.from_pretrained(base_model, str(run.adapter_dir))
+    except (RuntimeError, ValueError, KeyError) as err:
+        raise ChatError(f"The adapter in {run.adapter_dir} does not fit the base model {base_source} "
+                        f"(was it trained on another model?): {str(err).splitlines()[0][:200]}") from None
 
 
 def check_adapter(adapter_dir: Path) -> None:

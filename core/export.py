@@ -9,23 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import models
-from core.chat import ChatError, check_adapter
-from core.config import Config
-from core.runs import Run, write_text_atomic
+from core.chat import ChatError, attach_adapter, open_trained_run
+from core.runs import write_text_atomic
 
 
 def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print) -> Path:
     """Merge the run's adapter into a full-precision copy of its base model and save it to `out_dir`."""
-    from peft import PeftModel
-
-    run = Run(Path(run_dir))
-    if not run.config_file.exists():
-        raise ChatError(f"{run.path} is not a run folder (it has no config.yaml).")
-    check_adapter(run.adapter_dir)
+    run, config = open_trained_run(run_dir)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise ChatError(f"{out} already exists and is not empty; choose a new folder (nothing is overwritten).")
-    config = Config.from_yaml(run.config_file)
     base_config = config.model
     if base_config.quantization != "none":
         # Merging into 4-bit or 8-bit weights would round the adapter away: merge into a 16/32-bit base instead.
@@ -38,7 +31,7 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print) -> P
     base_config.dtype = "float32"
     loaded = models.load(base_config, progress=progress)
     progress("Merging the adapter into the base weights ...")
-    merged = PeftModel.from_pretrained(loaded.model, str(run.adapter_dir)).merge_and_unload()
+    merged = attach_adapter(loaded.model, run, config.model.source).merge_and_unload()
     merged.save_pretrained(out)
     tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
     tokenizer.save_pretrained(out)

@@ -29,7 +29,6 @@ class JobRunner:
     def __init__(self, runs_dir: str | Path = "runs"):
         self.runs_dir = Path(runs_dir)
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         # Completion is an Event, not Thread.is_alive(): on Python 3.11 a Ctrl-C that interrupts join() marks a
         # still-running thread as finished, and Stop would then think there is nothing to stop.
@@ -63,9 +62,8 @@ class JobRunner:
             self.run = run
             self._stop = threading.Event()
             self._done = threading.Event()
-            self._thread = threading.Thread(target=self._work, args=(config, run, self._stop, self._done),
-                                            daemon=True, name=f"train-{run.name}")
-            self._thread.start()
+            threading.Thread(target=self._work, args=(config, run, self._stop, self._done), daemon=True,
+                             name=f"train-{run.name}").start()
             return run
 
     def stop(self) -> bool:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from core import default_model, templates
 from core.config import ModelConfig
+from core.data import HUB_ID
 
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 class ModelError(RuntimeError):

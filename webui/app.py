@@ -92,9 +92,10 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: 
     studio = Studio(Path(runs_dir))
     if studio.interrupted:
         print(f"Marked as interrupted (the app stopped while they ran): {', '.join(studio.interrupted)}")
-    demo = build(studio)
+    i18n = build_i18n()
+    demo = build(studio, i18n)
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=host, server_port=port, share=share, auth=credentials, i18n=build_i18n(),
+    demo.launch(server_name=host, server_port=port, share=share, auth=credentials, i18n=i18n,
                 max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
                 css_paths=[CSS_FILE], footer_links=["settings"], strict_cors=True, ssr_mode=False,
                 allowed_paths=[], quiet=False)

@@ -113,8 +113,9 @@ def _from_widget(key: str, value):
     if key == "lora.target_modules":
         if isinstance(value, list):
             return "all-linear" if (not value or "all-linear" in value) else value
-    if isinstance(default_of(key), int) and not isinstance(default_of(key), bool) and isinstance(value, float):
-        return int(value) if value.is_integer() else value
+    default = default_of(key)
+    if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
+        return int(value) if value.is_integer() else value  # gr.Number hands back 8.0 for 8
     return value
 
 

@@ -5,6 +5,7 @@ Nothing here trains or generates; it holds references to core objects so every b
 
 from __future__ import annotations
 
+import filecmp
 import re
 import shutil
 import threading
@@ -18,7 +19,6 @@ from core.runs import Run, list_runs, mark_interrupted
 APP_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = APP_ROOT / "assets" / "datasets"
 SAMPLES = {"identity.jsonl": "Identity demo: Nova by Lumen Labs (English + 中文, 104 rows)"}
-DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".txt")
 
 
 @dataclass
@@ -90,7 +90,7 @@ class Studio:
         """Keep one chat model loaded; load another only when the choice changes (loading takes seconds)."""
         with self._chat_lock:
             if self._chat is None or self._chat[0] != key:
-                self._chat = None
+                self._chat = None  # let the previous model go before the next one loads: never two in memory
                 self._chat = (key, loader())
             return self._chat[1]
 
@@ -106,4 +106,4 @@ def safe_file_name(name: str) -> str:
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    return filecmp.cmp(a, b, shallow=False)

@@ -8,7 +8,7 @@ import gradio as gr
 
 from core import data as datasets_io
 from core import models, templates
-from webui.studio import SAMPLES, SAMPLES_DIR, DATA_SUFFIXES
+from webui.studio import SAMPLES, SAMPLES_DIR
 
 PREVIEW_ROWS = 20
 
@@ -18,8 +18,8 @@ def build(form, i18n) -> SimpleNamespace:
         gr.Markdown(i18n("data.intro"))
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
-                upload = gr.File(label=i18n("data.upload"), file_types=list(DATA_SUFFIXES), elem_id="data-upload",
-                                 height=140)
+                upload = gr.File(label=i18n("data.upload"), file_types=list(datasets_io.EXTENSIONS),
+                                 elem_id="data-upload", height=140)
                 sample = gr.Dropdown([(text, name) for name, text in SAMPLES.items()], value=None,
                                      label=i18n("data.sample"), elem_id="data-sample")
                 form.add("data.path")

@@ -18,6 +18,7 @@ from core.runs import ACTIVE_STATES
 from webui.charts import loss_figure
 
 POLL_SECONDS = 1.0
+HISTORY_SECONDS = 10.0  # the past-runs table reads every run folder: not once a second per open page
 
 
 def build(i18n) -> SimpleNamespace:
@@ -37,8 +38,9 @@ def build(i18n) -> SimpleNamespace:
             pick = gr.Dropdown([], label=i18n("train.pick_run"), elem_id="pick-run")
         view = gr.State({})  # this browser tab's view: which run, how far its metrics were read, the points so far
         timer = gr.Timer(POLL_SECONDS)
+        history_timer = gr.Timer(HISTORY_SECONDS)
     return SimpleNamespace(start=start, stop=stop, resume=resume, notice=notice, status=status, chart=chart, log=log,
-                           runs_table=runs_table, pick=pick, view=view, timer=timer)
+                           runs_table=runs_table, pick=pick, view=view, timer=timer, history_timer=history_timer)
 
 
 def connect(ui, form, studio, demo) -> None:
@@ -48,11 +50,11 @@ def connect(ui, form, studio, demo) -> None:
         try:
             config = form.config_from(values)
         except ConfigError as err:
-            return f"**{err}**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return notice_only(f"**{err}**")
         try:
             run = studio.runner.start(config)
         except BusyError as err:
-            return f"**{err}**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return notice_only(f"**{err}**")
         note = f"Started run **{run.name}**." + (f" (The name {values_name(values, form)} was taken.)"
                                                  if run.name != values_name(values, form) else "")
         return (note, *refresh(studio, {"run": run.name}, force=True))
@@ -60,12 +62,13 @@ def connect(ui, form, studio, demo) -> None:
     def resume(view):
         run = studio.run_named(view.get("run", ""))
         if run is None:
-            return "Pick a run to resume (Past runs, below).", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return notice_only("Pick a run to resume (Past runs, below).")
         try:
             studio.runner.start(Config.from_yaml(run.config_file), resume=run)
         except (BusyError, ConfigError) as err:
-            return f"**{err}**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return (f"Resuming run **{run.name}** from its last checkpoint.", *refresh(studio, {"run": run.name}, force=True))
+            return notice_only(f"**{err}**")
+        return (f"Resuming run **{run.name}** from its last checkpoint.",
+                *refresh(studio, {"run": run.name}, force=True))
 
     def stop():
         return "Stopping at the end of this step ..." if studio.runner.stop() else "No run is in progress."
@@ -86,10 +89,15 @@ def connect(ui, form, studio, demo) -> None:
     ui.resume.click(resume, [ui.view], [ui.notice, *watched], concurrency_id="start", concurrency_limit=1)
     ui.timer.tick(tick, [ui.view], watched, show_progress="hidden", concurrency_id="poll",
                   concurrency_limit=None)
-    ui.timer.tick(lambda: history(studio), None, [ui.runs_table, ui.pick], show_progress="hidden",
-                  concurrency_id="poll", concurrency_limit=None)
+    ui.history_timer.tick(lambda: history(studio), None, [ui.runs_table, ui.pick], show_progress="hidden",
+                          concurrency_id="poll", concurrency_limit=None)
     ui.pick.select(pick_run, [ui.pick], watched)
     demo.load(attach, None, [*watched, ui.runs_table, ui.pick])
+
+
+def notice_only(text: str):
+    """A message for the notice line, with the status, chart, log and view left as they are."""
+    return text, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
 def values_name(values, form) -> str:
