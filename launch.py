@@ -4,6 +4,8 @@
     python launch.py train CONFIG.yaml    train headless, with a progress bar
     python launch.py chat RUN_DIR         chat with a run's adapter (--prompt for one answer)
     python launch.py data FILE            check a dataset and show the first example as the model sees it
+    python launch.py eval RUN_DIR --data FILE      base vs tuned: loss, perplexity, exact match
+    python launch.py export RUN_DIR --merged OUT   a standalone merged model folder (and --adapter-zip, ...)
 """
 
 from __future__ import annotations
@@ -37,16 +39,44 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--system", default="", help="system prompt")
     chat.add_argument("--temperature", type=float, default=0.7, help="0 = greedy (default 0.7)")
     chat.add_argument("--max-new-tokens", type=int, default=256, help="longest answer in tokens (default 256)")
+    chat.add_argument("--votes", type=count, default=1, help="with --prompt: sample N answers and print the "
+                      "majority, vote counts on stderr (default 1)")
+    chat.add_argument("--pattern", help="regular expression whose first group is the final answer, for --votes")
 
-    data = verbs.add_parser("data", help="check a dataset file")
-    data.add_argument("file")
-    data.add_argument("--format", default="auto",
-                      choices=["auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text"])
-    data.add_argument("--model", default="default", help="whose chat template to render with (default: default)")
+    data = verbs.add_parser("data", help="check a dataset file (or folder, or a run config's data)")
+    data.add_argument("file", help="a data file or folder, or a config .yaml whose data section to check")
+    data.add_argument("--format", default=None,
+                      choices=["auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference"])
+    data.add_argument("--model", default=None, help="whose chat template to render with (default: default)")
+    data.add_argument("--max-length", type=int, default=None, help="max length in tokens (default 1024)")
+    data.add_argument("--map", action="append", default=[], metavar="OURS=THEIRS",
+                      help="column mapping, e.g. --map completion=answer (repeatable)")
+    data.add_argument("--role", action="append", default=[], metavar="TAG=ROLE",
+                      help="role mapping, e.g. --role customer=user (repeatable)")
+    data.add_argument("--fill", action="append", default=[], metavar="NAME=VALUE",
+                      help="placeholder value, e.g. --fill name=Nova (repeatable)")
+    data.add_argument("--row", type=int, default=1, help="which example to show (default 1, the first)")
+    data.add_argument("--runs-dir", default=argparse.SUPPRESS,
+                      help="past runs, whose measured speed gives the time per epoch (default runs/)")
+
+    evaluate = verbs.add_parser("eval", help="score the base and the tuned model on a labelled test file")
+    evaluate.add_argument("run_dir", help="a run folder, e.g. runs/identity-demo")
+    evaluate.add_argument("--data", required=True, metavar="FILE", help="a test file in any format `data` reads")
+    evaluate.add_argument("--pattern", help="regular expression whose first group is the final answer "
+                          "(default: 'answer is: X' / '答案是：X'); '' compares whole answers")
+    evaluate.add_argument("--votes", type=count, default=1,
+                          help="sample this many answers per row and take the majority (default 1: greedy)")
+    evaluate.add_argument("--max-new-tokens", type=count, default=64, help="longest answer (default 64)")
+    evaluate.add_argument("--max-rows", type=int, default=0, help="score only the first N rows (default: all)")
+    evaluate.add_argument("--json", metavar="OUT", help="also save the full report, every row, as JSON")
 
     export = verbs.add_parser("export", help="merge a run's adapter into its base model and save the result")
     export.add_argument("run_dir", help="a run folder, e.g. runs/identity-demo")
-    export.add_argument("--merged", required=True, metavar="OUT_DIR", help="a new folder for the merged model")
+    export.add_argument("--merged", metavar="OUT_DIR", help="a new folder for the merged model (with a model card, "
+                        "chat_template.jinja and an Ollama Modelfile)")
+    export.add_argument("--adapter-zip", metavar="OUT_ZIP", help="also (or only) pack the adapter as a zip")
+    export.add_argument("--no-check", action="store_true", help="skip comparing the merged model's greedy answers "
+                        "with the adapter's")
 
     args = parser.parse_args(argv)
     from core import cli
@@ -58,11 +88,18 @@ def main(argv: list[str] | None = None) -> int:
         return cli.train(args.config, args.runs_dir, resume=args.resume)
     if args.verb == "chat":
         return cli.chat(args.run_dir, base=args.base, prompt=args.prompt, temperature=args.temperature,
-                        max_new_tokens=args.max_new_tokens, system_prompt=args.system)
+                        max_new_tokens=args.max_new_tokens, system_prompt=args.system, votes=args.votes,
+                        pattern=args.pattern)
+    if args.verb == "eval":
+        return cli.evaluate(args.run_dir, args.data, pattern=args.pattern, votes=args.votes,
+                            max_new_tokens=args.max_new_tokens, max_rows=args.max_rows, json_out=args.json)
     if args.verb == "export":
-        return cli.export(args.run_dir, args.merged)
+        if not (args.merged or args.adapter_zip):
+            parser.error("export needs --merged OUT_DIR or --adapter-zip OUT_ZIP (or both)")
+        return cli.export(args.run_dir, args.merged, args.adapter_zip, check=not args.no_check)
     if args.verb == "data":
-        return cli.data(args.file, args.format, args.model)
+        return cli.data(args.file, args.format, args.model, max_length=args.max_length, columns=args.map,
+                        roles=args.role, fills=args.fill, row=args.row, runs_dir=args.runs_dir)
     return open_studio(args)
 
 
@@ -73,6 +110,16 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be a positive number of MB")
+    return value
+
+
+def count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
     return value
 
 

@@ -1,4 +1,4 @@
-"""The headless verbs of launch.py: train, chat and data. Each returns the process exit code."""
+"""The headless verbs of launch.py: train, chat, data, eval and export. Each returns the process exit code."""
 
 from __future__ import annotations
 
@@ -52,17 +52,30 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
 
 
 def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperature: float = 0.7,
-         max_new_tokens: int = 256, system_prompt: str = "") -> int:
+         max_new_tokens: int = 256, system_prompt: str = "", votes: int = 1, pattern: str | None = None) -> int:
     from core.chat import ChatError, ChatModel
     from core.models import ModelError
 
-    settings = ChatSettings(system_prompt=system_prompt, temperature=temperature, max_new_tokens=max_new_tokens)
+    settings = ChatSettings(system_prompt=system_prompt, temperature=temperature, max_new_tokens=max_new_tokens,
+                            votes=votes)
+    if pattern is not None:
+        settings.answer_pattern = pattern
     quiet = _to_stderr if prompt is not None else print  # one-shot mode prints only the reply on stdout
     try:
         model = ChatModel.from_run(run_dir, progress=quiet)
     except (ChatError, ModelError, ConfigError) as err:
         return _fail(str(err))
     use_adapter = not base
+    if prompt is not None and votes > 1:
+        from core.voting import PatternError
+
+        try:
+            result = model.vote([{"role": "user", "content": prompt}], settings, use_adapter)
+        except PatternError as err:
+            return _fail(str(err))
+        print(result.text)
+        _to_stderr(f"Majority of {votes}: {result.answer!r} ({result.summary()})")
+        return 0
     if prompt is not None:
         for piece in model.stream([{"role": "user", "content": prompt}], settings, use_adapter):
             print(piece, end="", flush=True)
@@ -88,42 +101,143 @@ def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperatur
         history.append({"role": "assistant", "content": answer.strip()})
 
 
-def export(run_dir: str, merged_dir: str) -> int:
+def export(run_dir: str, merged_dir: str | None, adapter_zip: str | None = None, check: bool = True) -> int:
     from core.chat import ChatError
-    from core.export import export_merged
+    from core.export import export_adapter_zip, export_merged, read_check
     from core.models import ModelError
 
     try:
-        export_merged(run_dir, merged_dir, progress=print)
+        if adapter_zip:
+            export_adapter_zip(run_dir, adapter_zip, progress=print)
+        if merged_dir:
+            export_merged(run_dir, merged_dir, progress=print, check=check)
     except (ChatError, ModelError, ConfigError) as err:
         return _fail(str(err))
+    result = read_check(merged_dir) if merged_dir and check else None
+    if result and not result["agree"]:  # the folder is saved, but a script must not take it for a faithful copy
+        return _fail(f"export check: the merged model answers differently from the adapter (see {merged_dir}/README.md)")
     return 0
 
 
-def data(path: str, format: str = "auto", model_source: str = "default") -> int:
-    from core import data as datasets_io
-    from core import models, templates
+def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: int = 1, max_new_tokens: int = 64,
+             max_rows: int = 0, json_out: str | None = None) -> int:
+    """Score base and tuned on a labelled file; print loss, perplexity, exact match and the rows that changed."""
+    import json
+    from pathlib import Path
+
+    from core.chat import ChatError
+    from core.evaluate import EvalError
+    from core.evaluate import evaluate as run_evaluation
+    from core.models import ModelError
+    from core.voting import DEFAULT_ANSWER_PATTERN, PatternError
 
     try:
-        loaded = datasets_io.load(path, format)
-    except datasets_io.DataError as err:
+        report = run_evaluation(run_dir, data_path, pattern=DEFAULT_ANSWER_PATTERN if pattern is None else pattern,
+                                votes=votes, max_new_tokens=max_new_tokens, max_rows=max_rows, progress=_to_stderr)
+    except (ChatError, ModelError, ConfigError, EvalError, PatternError) as err:
         return _fail(str(err))
-    print(datasets_io.describe(loaded))
-    if loaded.rows:
-        try:
-            tokenizer, notes = models.load_tokenizer(models.resolve_source(model_source, progress=_to_stderr))
-        except models.ModelError as err:
-            return _fail(str(err))
-        for note in notes:
-            print(note)
-        row = loaded.rows[0]
-        record = templates.tokenize_row(tokenizer, row, max_length=10 ** 9)
-        trained = sum(1 for t in record["labels"] if t != templates.IGNORE)
-        print(f"\nFirst example as the model sees it ({len(record['input_ids'])} tokens, {trained} trained):")
-        print("-" * 60)
-        print(templates.render(tokenizer, row))
-        print("-" * 60)
+    print(report.text())
+    if json_out:
+        from core.runs import write_text_atomic
+
+        write_text_atomic(Path(json_out), json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        print(f"Report saved to {json_out}")
     return 0
+
+
+def data(path: str, format: str | None = None, model_source: str | None = None, *, max_length: int | None = None,
+         columns: list[str] = (), roles: list[str] = (), fills: list[str] = (), row: int = 1,
+         runs_dir: str = "runs") -> int:
+    """Check a dataset as training would see it: format, rows, problems, warnings, statistics, one example.
+
+    `path` may also be a config file: its data section (column mapping, placeholders ...) is checked as the run
+    would use it, and command-line options override it.
+    """
+    from core import data as datasets_io
+    from core import data_check, models, templates
+    from core.runs import list_runs
+
+    try:
+        config = Config.from_yaml(path) if path.lower().endswith((".yaml", ".yml")) else Config()
+        if not path.lower().endswith((".yaml", ".yml")):
+            config.data.path = path
+        overrides = {"columns": _pairs(columns, "--map"), "roles": _pairs(roles, "--role"),
+                     "placeholders": _pairs(fills, "--fill")}
+        values = config.to_dict()
+        for key, pairs in overrides.items():
+            values["data"][key].update(pairs)
+        if format:
+            values["data"]["format"] = format
+        if model_source:
+            values["model"]["source"] = model_source
+        if max_length:
+            values["train"]["max_length"] = max_length
+        config = Config.from_dict(values, source="the command line")
+    except ConfigError as err:
+        return _fail(str(err))
+    try:
+        tokenizer, notes = models.load_tokenizer(models.resolve_source(config.model.source, progress=_to_stderr))
+    except models.ModelError as err:
+        return _fail(str(err))
+    try:
+        inspection = data_check.inspect(config, tokenizer, runs=list_runs(runs_dir))
+    except datasets_io.DataError as err:
+        message = str(err)
+        if err.columns:
+            message += f" (Columns found: {', '.join(map(str, err.columns))}; map them with --map OURS=THEIRS.)"
+        return _fail(message)
+    loaded = inspection.loaded
+    print(datasets_io.describe(loaded))
+    for note in notes:
+        print(note)
+    print()
+    print("\n".join(data_check.summary_lines(inspection)))
+    if inspection.report.warnings:
+        print("Warnings:")
+        for warning in inspection.report.warnings:
+            rows = ", ".join(loaded.wheres[i] for i in warning.rows[:8]) + (" ..." if len(warning.rows) > 8 else "")
+            print(f"  - {warning.message}" + (f" Rows: {rows}." if rows else ""))
+    index = min(max(row, 1), len(loaded.rows)) - 1
+    view = templates.token_view(tokenizer, loaded.rows[index], config.train.max_length)
+    trained = sum(len(t.ids) for t in view if t.kind == "trained")
+    total = sum(len(t.ids) for t in view)
+    print(f"\nExample {index + 1} ({loaded.wheres[index]}) as the model sees it ({total} tokens, {trained} trained):")
+    print("-" * 60)
+    print(_colored(view) if sys.stdout.isatty() else "".join(t.text for t in view))
+    print("-" * 60)
+    print("Trained (the loss is computed on these tokens only):")
+    for text in _trained_spans(view):
+        print(f"  {text!r}")
+    if "rejected" in loaded.rows[index]:
+        print(f"Rejected answer (for preference training): {loaded.rows[index]['rejected']!r}")
+    return 0
+
+
+def _pairs(items, flag: str) -> dict:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{flag} {item!r}: write it as KEY=VALUE, e.g. {flag} completion=answer")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _trained_spans(view) -> list[str]:
+    spans, current = [], ""
+    for token in view:
+        if token.kind == "trained":
+            current += token.text
+        elif current:
+            spans.append(current)
+            current = ""
+    return spans + ([current] if current else [])
+
+
+def _colored(view) -> str:
+    """Trained tokens in bold green, masked ones dim, cut ones struck through: what a terminal can show."""
+    styles = {"trained": "\033[1;32m", "masked": "\033[2m", "cut": "\033[9;31m"}
+    return "".join(f"{styles[t.kind]}{t.text}\033[0m" for t in view)
 
 
 class _ProgressBar:

@@ -37,7 +37,11 @@ ALIASES = {"rank": "r", "lora_r": "r", "lora_alpha": "alpha", "lora_dropout": "d
 
 QUANTIZATIONS = ("none", "8bit", "4bit")
 DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential", "cpu")  # plus "cuda:N"
-DATA_FORMATS = ("auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text")
+DATA_FORMATS = ("auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference")
+# Kept in step with core.data_formats (MAPPABLE, CANONICAL_ROLES); a test checks they agree.
+MAPPABLE_COLUMNS = ("instruction", "input", "output", "system", "history", "prompt", "completion", "messages",
+                    "conversations", "text", "chosen", "rejected", "role", "content")
+CHAT_ROLES = ("user", "assistant", "system", "tool")
 SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup")
 
 
@@ -81,6 +85,23 @@ class DataConfig:
         "questions itself and those answers are mixed into the training data. Without it a small model drilled on "
         "a narrow dataset forgets ordinary facts. 0 turns it off.", minimum=0, maximum=200,
         label="Knowledge replay rows")
+    columns: dict = option(
+        {}, "Which of the file's columns holds what, when its names differ from the usual ones, e.g. "
+        "{prompt: question, completion: answer} or, inside conversations, {role: speaker, content: text}.",
+        keys=MAPPABLE_COLUMNS, label="Column mapping")
+    roles: dict = option(
+        {}, "Role names in the file's conversations and what they mean, e.g. {customer: user, agent: assistant}. "
+        "human/gpt, user/assistant, system, function_call and observation are known already.",
+        values=CHAT_ROLES, label="Role mapping")
+    placeholders: dict = option(
+        {}, "Values for {{name}}-style placeholders in the data (identity datasets use them), e.g. "
+        "{name: Nova, author: Lumen Labs}.", label="Placeholder values")
+    eval_path: str = option(
+        "", "A separate file of held-out rows to measure loss on; when given, the held-out share is not taken from "
+        "the training file.", label="Held-out file")
+    skip_bad_rows: bool = option(
+        False, "Train even though some rows cannot be used: they are left out, and the count is stated and logged. "
+        "Off: a file with bad rows is refused until they are fixed.", label="Skip rows that cannot be used")
 
 
 @dataclass
@@ -140,6 +161,10 @@ class TrainConfig:
     retry_on_oom: bool = option(True, "If the GPU runs out of memory, retry once with half the batch size and "
                                 "twice the gradient accumulation (the same effective batch).",
                                 label="Retry when out of memory")
+    probes: list = option(
+        [], "Prompts the run answers with its adapter at each evaluation (and the base model once, before training), "
+        "kept in probes.jsonl so you can watch the answers change. Empty: the first 3 held-out rows' questions. "
+        "One prompt per line.", texts=True, label="Probe prompts")
 
 
 @dataclass
@@ -233,6 +258,10 @@ def _check_value(f: dataclasses.Field, value, dotted: str, where: str):
         if value == "auto":
             return value
         value = _number(value, float, problem + f"should be 'auto' or a number such as 2e-4, found {value!r}")
+    elif meta.get("texts"):
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return [v.strip() for v in value if v.strip()]
+        raise ConfigError(problem + f"should be a list of texts such as [\"Who are you?\"], found {value!r}")
     elif meta.get("names"):
         if isinstance(value, str) and value.strip():
             return value.strip()
@@ -248,8 +277,15 @@ def _check_value(f: dataclasses.Field, value, dotted: str, where: str):
     elif isinstance(default, float):
         value = _number(value, float, problem + f"should be a number, found {value!r}")
     elif isinstance(default, dict):
+        if value is None:
+            return {}
         if not isinstance(value, dict):
-            raise ConfigError(problem + f"should be a mapping such as {{0: 20GiB, cpu: 64GiB}}, found {value!r}")
+            raise ConfigError(problem + f"should be a mapping such as {{key: value}}, found {value!r}")
+        for key, item in value.items():
+            if meta.get("keys") and key not in meta["keys"]:
+                raise ConfigError(problem + f"has the key {key!r}; use some of: {', '.join(meta['keys'])}")
+            if meta.get("values") and str(item) not in meta["values"]:
+                raise ConfigError(problem + f"maps {key!r} to {item!r}; use one of: {', '.join(meta['values'])}")
         return {k: str(v) for k, v in value.items()}
     elif isinstance(default, str) and not isinstance(value, str):
         raise ConfigError(problem + f"should be text, found {value!r}")
@@ -310,3 +346,10 @@ class ChatSettings:
                           minimum=0.05, maximum=1.0, label="Top-p")
     max_new_tokens: int = option(256, "Longest answer, in tokens.", minimum=1, maximum=8192,
                                  label="Max new tokens")
+    votes: int = option(1, "Sample this many answers and show the most common final answer with its vote count "
+                        "(majority voting). 1 answers once. With temperature 0 the samples use 0.7.", minimum=1,
+                        maximum=32, label="Votes")
+    answer_pattern: str = option(
+        r"(?:answer is|答案是)[:：]?\s*(.+)", "Regular expression that finds the final answer in a reply (its first "
+        "group); votes and exact-match evaluation compare what it finds. Where it finds nothing, the whole reply "
+        "is compared. Empty compares whole replies.", label="Answer pattern")

@@ -34,6 +34,7 @@ def ensure_chat_template(tokenizer) -> str | None:
     if getattr(tokenizer, "chat_template", None):
         return None
     tokenizer.chat_template = CHATML_TEMPLATE
+    tokenizer.studio_added_template = True  # the Data tab warns about it: a base model learns the layout from scratch
     return ("This model has no chat template; using the ChatML layout (<|im_start|>role ... <|im_end|>). "
             "The chat tab and the exported adapter use the same one.")
 
@@ -48,6 +49,8 @@ def ensure_pad_token(tokenizer) -> str | None:
 
 def segments(tokenizer, row: dict) -> list[Segment]:
     """Split a normalized row into masked and trained text pieces, in order."""
+    if "chosen" in row:  # preference data: shown as the prompt with the chosen answer
+        return _conversation_segments(tokenizer, row["messages"] + [{"role": "assistant", "content": row["chosen"]}])
     if "messages" in row:
         return _conversation_segments(tokenizer, row["messages"])
     eos = tokenizer.eos_token or ""
@@ -96,6 +99,35 @@ def tokenize_row(tokenizer, row: dict, max_length: int) -> dict:
         input_ids += ids
         labels += ids if piece.trained else [IGNORE] * len(ids)
     return {"input_ids": input_ids[:max_length], "labels": labels[:max_length], "full_length": len(input_ids)}
+
+
+@dataclass
+class Token:
+    """One piece of the token view: the text of one token (or of a few, where a character spans tokens)."""
+
+    ids: list[int]
+    text: str
+    kind: str  # "trained" (carries loss), "masked" (seen, not learned) or "cut" (beyond max_length, never seen)
+
+
+def token_view(tokenizer, row: dict, max_length: int) -> list[Token]:
+    """The row token by token, as the trainer gets it: tokenize_row's own ids and labels, so the view cannot drift
+    from what is trained."""
+    full = tokenize_row(tokenizer, row, max_length=10 ** 9)
+    kinds = ["cut" if i >= max_length else "trained" if label != IGNORE else "masked"
+             for i, label in enumerate(full["labels"])]
+    view: list[Token] = []
+    pending: list[int] = []
+    for i, token_id in enumerate(full["input_ids"]):
+        pending.append(token_id)
+        text = tokenizer.decode(pending)
+        # A character split over several byte-level tokens decodes to U+FFFD until its last byte arrives.
+        next_same = i + 1 < len(kinds) and kinds[i + 1] == kinds[i]
+        if text.endswith("\ufffd") and next_same and len(pending) < 4:
+            continue
+        view.append(Token(pending, text, kinds[i]))
+        pending = []
+    return view
 
 
 def render(tokenizer, row: dict) -> str:

@@ -24,13 +24,18 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
 
     # 1. Data: load, report bad rows, hold some out for evaluation.
     run.update_status(state="loading", message="Reading the dataset ...")
-    data = datasets_io.load(config.data.path, config.data.format)
+    data, held_out = datasets_io.load_for_training(config.data)
     say(f"Data: {data.path}, format {data.format}, {len(data.rows)} usable rows of {data.total}.")
-    for problem in data.problems:
-        say(f"Skipped {problem}")
-    if data.skipped:
-        say(f"{data.skipped} rows skipped in all.")
-    train_rows, eval_rows = datasets_io.split(data.rows, config.data.eval_fraction, config.train.seed)
+    for loaded_file in filter(None, (data, held_out)):
+        for problem in loaded_file.problems:
+            say(f"Skipped {problem}")
+        if loaded_file.skipped:
+            say(f"{loaded_file.skipped} rows of {loaded_file.path} skipped in all (data.skip_bad_rows is on).")
+    if held_out:
+        train_rows, eval_rows = data.rows, held_out.rows
+        say(f"Held-out rows: {len(eval_rows)} from {held_out.path}.")
+    else:
+        train_rows, eval_rows = datasets_io.split(data.rows, config.data.eval_fraction, config.train.seed)
 
     # 2. Model and tokenizer.
     run.update_status(message="Loading the base model ...")
@@ -69,6 +74,10 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
 
     # 7. Trainer.
     trainer, collator = build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop)
+    if eval_set is not None:  # probes are answered at each evaluation, and there is none without held-out rows
+        from core.probes import ProbeCallback, probe_prompts
+
+        trainer.add_callback(ProbeCallback(run, loaded.tokenizer, probe_prompts(config, eval_rows)))
     say(f"Training {len(train_set)} rows for {choices['total_steps']} steps "
         f"(batch {config.train.batch_size} x accumulation {config.train.grad_accum}).")
 

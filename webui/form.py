@@ -16,6 +16,8 @@ from core.config import ChatSettings, Config, ConfigError, DataConfig, LoraConfi
 
 SECTIONS = {"model": ModelConfig, "data": DataConfig, "lora": LoraConfig, "train": TrainConfig, "chat": ChatSettings}
 LEARNING_RATES = ["auto", "1e-3", "5e-4", "2e-4", "1e-4", "5e-5"]
+MAPPING_EXAMPLES = {"model.max_memory": "{0: 20GiB, cpu: 64GiB}", "data.columns": "{prompt: question, completion: answer}",
+                    "data.roles": "{customer: user, agent: assistant}", "data.placeholders": "{name: Nova}"}
 
 
 def field_of(key: str) -> dataclasses.Field:
@@ -58,7 +60,10 @@ class Form:
             widget = gr.Number(value=default, minimum=meta.get("min"), maximum=meta.get("max"),
                                precision=0 if isinstance(default, int) else None, **common)
         elif isinstance(default, dict):
-            widget = gr.Textbox(value=_mapping_text(default), placeholder="{0: 20GiB, cpu: 64GiB}", **common)
+            widget = gr.Textbox(value=_mapping_text(default), placeholder=MAPPING_EXAMPLES.get(key, "{key: value}"),
+                                **common)
+        elif isinstance(default, list):  # a list of texts, one per line
+            widget = gr.Textbox(value="\n".join(default), lines=3, **common)
         else:
             widget = gr.Textbox(value=default, **common)
         self.fields[key] = widget
@@ -100,16 +105,22 @@ def chat_settings_from(form: Form, values: dict) -> ChatSettings:
 
 
 def _from_widget(key: str, value):
-    if key == "model.max_memory":
+    if isinstance(default_of(key), dict):
+        if isinstance(value, dict):
+            return value
         text = (value or "").strip()
         if not text:
             return {}
         try:
             parsed = yaml.safe_load(text)
         except yaml.YAMLError:
-            raise ConfigError(f"the form: 'model.max_memory' is not a mapping such as {{0: 20GiB, cpu: 64GiB}}: "
-                              f"{text!r}") from None
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ConfigError(f"the form: '{key}' is not a mapping such as {MAPPING_EXAMPLES.get(key, '{key: value}')}: "
+                              f"{text!r}")
         return parsed
+    if key == "train.probes":
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
     if key == "lora.target_modules":
         if isinstance(value, list):
             return "all-linear" if (not value or "all-linear" in value) else value
@@ -120,17 +131,19 @@ def _from_widget(key: str, value):
 
 
 def _to_widget(key: str, value):
-    if key == "model.max_memory":
+    if isinstance(default_of(key), dict):
         return _mapping_text(value)
     if key == "train.learning_rate":
         return str(value)
+    if key == "train.probes":
+        return "\n".join(value)
     if key == "lora.target_modules":
         return [value] if isinstance(value, str) else value
     return value
 
 
 def _mapping_text(mapping: dict) -> str:
-    return "" if not mapping else yaml.safe_dump(mapping, default_flow_style=True).strip()
+    return "" if not mapping else yaml.safe_dump(mapping, default_flow_style=True, allow_unicode=True).strip()
 
 
 def _flatten(nested: dict, prefix: str = "") -> dict:
