@@ -6,6 +6,7 @@
     python launch.py data FILE            check a dataset and show the first example as the model sees it
     python launch.py eval RUN_DIR --data FILE      base vs tuned: loss, perplexity, exact match
     python launch.py export RUN_DIR --merged OUT   a standalone merged model folder (and --adapter-zip, ...)
+    python launch.py bench [--model tiny]          the studio's training engine against a plain trl script
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped, failed or interrupted run from its "
                        "last complete checkpoint")
     train.add_argument("--runs-dir", default=argparse.SUPPRESS, help="where run folders go (default runs/)")
+    train.add_argument("--dry-run", action="store_true", help="check the fit instead of training: memory estimate, "
+                       "two real steps on the longest rows, peak memory and projected time")
 
     chat = verbs.add_parser("chat", help="chat with a run's adapter, or its base model with --base")
     chat.add_argument("run_dir", help="a run folder, e.g. runs/identity-demo")
@@ -78,6 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--no-check", action="store_true", help="skip comparing the merged model's greedy answers "
                         "with the adapter's")
 
+    bench = verbs.add_parser("bench", help="time the studio's engine against a plain trl SFTTrainer script")
+    bench.add_argument("--model", default="tiny", help="tiny | default | llama-0.5b | qwen-0.5b | llama-8b | "
+                       "qwen-7b (random weights, built from the shape) | a model folder (default tiny)")
+    bench.add_argument("--steps", type=count, default=5, help="optimizer steps per run (default 5)")
+    bench.add_argument("--data", default="synthetic", help="synthetic (chats of 50-2000 tokens) | bundled "
+                       "(assets/datasets/identity.jsonl) | a data file (default synthetic)")
+    bench.add_argument("--batch-size", type=count, default=4, help="examples per step (default 4)")
+    bench.add_argument("--max-length", type=count, default=2048, help="longest example in tokens (default 2048)")
+    bench.add_argument("--rounds", type=count, default=2, help="A/B pairs, interleaved (default 2)")
+    bench.add_argument("--reference-fp32", action="store_true", help="run B in float32 without bf16 autocast, "
+                       "to compare everything but precision")
+    bench.add_argument("--json", metavar="OUT", help="also save every figure as JSON")
+
     args = parser.parse_args(argv)
     from core import cli
 
@@ -85,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "train":
         if bool(args.config) == bool(args.resume):
             parser.error("train needs a CONFIG file or --resume RUN_DIR (one of them)")
-        return cli.train(args.config, args.runs_dir, resume=args.resume)
+        return cli.train(args.config, args.runs_dir, resume=args.resume, dry_run=args.dry_run)
     if args.verb == "chat":
         return cli.chat(args.run_dir, base=args.base, prompt=args.prompt, temperature=args.temperature,
                         max_new_tokens=args.max_new_tokens, system_prompt=args.system, votes=args.votes,
@@ -97,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.merged or args.adapter_zip):
             parser.error("export needs --merged OUT_DIR or --adapter-zip OUT_ZIP (or both)")
         return cli.export(args.run_dir, args.merged, args.adapter_zip, check=not args.no_check)
+    if args.verb == "bench":
+        return cli.bench(args.model, args.steps, args.json, data=args.data, batch_size=args.batch_size,
+                         max_length=args.max_length, rounds=args.rounds, reference_fp32=args.reference_fp32)
     if args.verb == "data":
         return cli.data(args.file, args.format, args.model, max_length=args.max_length, columns=args.map,
                         roles=args.role, fills=args.fill, row=args.row, runs_dir=args.runs_dir)

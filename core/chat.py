@@ -84,6 +84,22 @@ class ChatModel:
         if errors:
             raise ChatError(f"Generation failed: {errors[0]}")
 
+    def vote(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True,
+             seed: int | None = None):
+        """settings.votes sampled answers at once and their majority after settings.answer_pattern (a voting.Vote)."""
+        from core import voting
+
+        settings = settings or ChatSettings()
+        if settings.system_prompt.strip():
+            messages = [{"role": "system", "content": settings.system_prompt}] + [
+                m for m in messages if m["role"] != "system"]
+        prompt = templates.prompt_for_chat(self.tokenizer, messages)
+        with self._lock:
+            return voting.vote(self.model, self.tokenizer, prompt, settings.votes, settings.answer_pattern,
+                               temperature=settings.temperature, top_p=settings.top_p,
+                               max_new_tokens=settings.max_new_tokens, seed=seed,
+                               use_adapter=use_adapter or not self.has_adapter)
+
     def reply(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True) -> str:
         return "".join(self.stream(messages, settings, use_adapter)).strip()
 

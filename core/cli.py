@@ -9,7 +9,7 @@ import time
 from core.config import ChatSettings, Config, ConfigError
 
 
-def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = None) -> int:
+def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = None, dry_run: bool = False) -> int:
     from pathlib import Path
 
     from core.jobs import BusyError, JobRunner
@@ -24,6 +24,8 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
         config = Config.from_yaml(config_path)
     except ConfigError as err:
         return _fail(str(err))
+    if dry_run:
+        return preflight(config)
     runner = JobRunner(previous.path.parent if previous else runs_dir)
     try:
         run = runner.start(config, resume=previous)
@@ -49,6 +51,23 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
     if status.get("state") not in FINAL_STATES:
         return _fail(f"run ended in state {status.get('state')}")
     return _fail(f"{status.get('state')}: {status.get('message')}")
+
+
+def preflight(config: Config) -> int:
+    """Estimate, then two real steps on the longest rows: print the fit, peak memory and projected time.
+    Exit 0 when the settings fit as they are; 1 otherwise, with the proposal printed."""
+    from core import preflight as checks
+    from core.data import DataError
+    from core.models import ModelError
+
+    try:
+        report = checks.check(config, progress=_to_stderr)
+    except (DataError, ModelError, ValueError) as err:
+        return _fail(str(err))
+    print("\n".join(report.lines()))
+    if report.fits_as_configured:
+        return 0
+    return _fail("these settings do not fit" + ("; the proposal above does" if report.proposal else ""))
 
 
 def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperature: float = 0.7,
@@ -115,7 +134,8 @@ def export(run_dir: str, merged_dir: str | None, adapter_zip: str | None = None,
         return _fail(str(err))
     result = read_check(merged_dir) if merged_dir and check else None
     if result and not result["agree"]:  # the folder is saved, but a script must not take it for a faithful copy
-        return _fail(f"export check: the merged model answers differently from the adapter (see {merged_dir}/README.md)")
+        return _fail(f"export check: the merged model answers differently from the adapter "
+                     f"(see {merged_dir}/README.md)")
     return 0
 
 
@@ -210,6 +230,29 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
         print(f"  {text!r}")
     if "rejected" in loaded.rows[index]:
         print(f"Rejected answer (for preference training): {loaded.rows[index]['rejected']!r}")
+    return 0
+
+
+def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data: str = "synthetic",
+          batch_size: int = 4, max_length: int = 2048, rounds: int = 2, reference_fp32: bool = False) -> int:
+    """The studio's engine against a plain trl script, same fine-tune, interleaved; print the figures."""
+    import json
+    from pathlib import Path
+
+    from core import bench as benchmark
+    from core.models import ModelError
+    from core.runs import write_text_atomic
+
+    settings = benchmark.BenchSettings(model=model, data=data, steps=steps, batch_size=batch_size,
+                                       max_length=max_length, rounds=rounds, reference_fp32=reference_fp32)
+    try:
+        report = benchmark.run(settings, progress=_to_stderr)
+    except (ModelError, ConfigError, ValueError, KeyError) as err:
+        return _fail(str(err))
+    print(benchmark.format_report(report))
+    if json_out:
+        write_text_atomic(Path(json_out), json.dumps(report, indent=2) + "\n")
+        print(f"Figures saved to {json_out}")
     return 0
 
 

@@ -165,6 +165,29 @@ class TrainConfig:
         [], "Prompts the run answers with its adapter at each evaluation (and the base model once, before training), "
         "kept in probes.jsonl so you can watch the answers change. Empty: the first 3 held-out rows' questions. "
         "One prompt per line.", texts=True, label="Probe prompts")
+    # ---- speed: 'auto' values are chosen by core.speed from measurements, and the run log says why ----------
+    padding_free: str = option(
+        "auto", "Put a batch's examples end to end in one row instead of padding them to the longest, so no time "
+        "is spent on padding; attention still keeps each example to itself. 'auto' turns it on with "
+        "flash_attention_2, whose kernel skips the other examples; with sdpa or eager a packed row is attended as "
+        "a whole and is slower for long rows.", choices=("auto", "on", "off"),
+        label="Padding-free batches")
+    packing: bool = option(
+        False, "Fill each row up to max length with several short examples (best-fit, never splitting one). Fewer, "
+        "fuller steps; the number of steps per epoch drops.", label="Packing")
+    attention: str = option(
+        "auto", "Attention implementation: 'auto' picks flash_attention_2 on a GPU when installed, else sdpa; "
+        "'eager' is the plain reference code.", choices=("auto", "sdpa", "eager", "flash_attention_2"),
+        label="Attention")
+    liger_kernel: str = option(
+        "auto", "Liger's fused GPU kernels (less memory for the loss and MLP). 'auto' uses them on a GPU when the "
+        "liger-kernel package is installed.", choices=("auto", "on", "off"), label="Liger kernels")
+    group_by_length: bool = option(
+        False, "Batch examples of similar length together to waste less on padding; the order is then less random.",
+        label="Group by length")
+    torch_compile: bool = option(
+        False, "Compile the model with torch.compile: faster steps on a GPU after a slow first step; rarely pays "
+        "off for short runs or on the CPU.", label="torch.compile")
 
 
 @dataclass

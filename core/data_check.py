@@ -23,7 +23,7 @@ FOREIGN_MARKERS = ("<|im_start|>", "<|im_end|>", "[INST]", "[/INST]", "<<SYS>>",
                    "<|begin_of_text|>", "<start_of_turn>", "<end_of_turn>", "<|endoftext|>", "### Instruction:",
                    "### Response:", "\nHuman:", "\nAssistant:")
 # Tokenizing is the slow part; past this many rows, statistics come from a sample and say so.
-MAX_CHECKED_ROWS = 5000
+MAX_CHECKED_ROWS = 2000
 
 
 @dataclass
@@ -81,18 +81,18 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool =
 
     if long_rows:
         warnings.append(DataWarning(
-            "too_long", f"{len(long_rows)} rows are longer than max length {max_length} tokens; "
+            "too_long", f"{_count(long_rows, 'is', 'are')} longer than max length {max_length} tokens; "
             f"{cut_tokens:,} tokens would be cut from their ends (the longest row has {max(lengths):,}). "
             "Raise max length, or shorten these rows.", long_rows))
     if all_cut:
         warnings.append(DataWarning(
-            "all_cut", f"{len(all_cut)} rows lose every token the model would learn from to the cut; training "
-            "leaves them out.", all_cut))
+            "all_cut", f"{_count(all_cut, 'loses', 'lose')} every token the model would learn from to the cut; "
+            "training leaves them out.", all_cut))
     if no_eos:
         reason = ("the tokenizer has no end-of-sequence token" if eos_id is None
                   else "the cut at max length removes it")
         warnings.append(DataWarning(
-            "no_eos", f"In {len(no_eos)} rows an answer is trained without its end-of-turn token ({reason}); the "
+            "no_eos", f"In {_count(no_eos)} an answer is trained without its end-of-turn token ({reason}); the "
             "model will not learn to stop there and may ramble.", no_eos))
     warnings += _duplicates(checked)
     warnings += _foreign_markup(checked, tokenizer)
@@ -101,9 +101,14 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool =
                       if any(m in unfilled for text in _texts(row) for m in PLACEHOLDER.findall(text))]
         names = ", ".join("{{" + name + "}}" for name in sorted(unfilled))
         warnings.append(DataWarning(
-            "placeholder", f"{len(rows_using)} rows use {names} with no value given; fill them in, or the model "
-            "learns the braces literally. Training refuses until they are filled.", rows_using))
+            "placeholder", f"{_count(rows_using, 'uses', 'use')} {names} with no value given; fill them in, or "
+            "the model learns the braces literally. Training refuses until they are filled.", rows_using))
     return Report(warnings, lengths, trained_total, seen_total, len(checked), max_length)
+
+
+def _count(rows: list, one: str = "", many: str = "") -> str:
+    """'1 row is', '3 rows are': warnings are read by people."""
+    return f"1 row {one}".strip() if len(rows) == 1 else f"{len(rows)} rows {many}".strip()
 
 
 def _trained_runs(ids: list[int], labels: list[int]) -> list[list[int]]:
@@ -131,8 +136,8 @@ def _duplicates(rows: list[dict]) -> list[DataWarning]:
             seen[key] = index
     if not repeats:
         return []
-    return [DataWarning("duplicate", f"{len(repeats)} rows repeat an earlier row exactly; repeats weigh that example "
-                    "more. Remove them unless that is what you want.", repeats)]
+    return [DataWarning("duplicate", f"{_count(repeats, 'repeats', 'repeat')} an earlier row exactly; repeats "
+                    "weigh that example more. Remove them unless that is what you want.", repeats)]
 
 
 def _foreign_markup(rows: list[dict], tokenizer) -> list[DataWarning]:
@@ -147,8 +152,8 @@ def _foreign_markup(rows: list[dict], tokenizer) -> list[DataWarning]:
     for marker, indices in sorted(found.items(), key=lambda item: -len(item[1])):
         indices = sorted(set(indices))
         warnings.append(DataWarning(
-            "foreign_markup", f"{len(indices)} rows contain the chat markup {marker!r} in their text. The model's "
-            "own chat template is applied on top, so the model would learn this markup as words. Remove it "
+            "foreign_markup", f"{_count(indices, 'contains', 'contain')} the chat markup {marker!r} in the text. "
+            "The model's own chat template is applied on top, so the model would learn this markup as words. Remove it "
             "from the data (keep only the message text).", indices))
     return warnings
 
@@ -265,6 +270,9 @@ def summary_lines(inspection: Inspection) -> list[str]:
              "carry loss.",
              f"Steps: {p.steps_per_epoch:,} per epoch, {p.total_steps:,} in all; about {p.trained_tokens_per_epoch:,} "
              "trained tokens per epoch."]
+    if not inspection.loaded.complete:
+        lines.append(f"These figures cover the first {inspection.loaded.total:,} rows; the file holds more, and "
+                     "training reads it all.")
     if p.seconds_per_epoch is not None:
         lines.append(f"Time: about {_duration(p.seconds_per_epoch)} per epoch on this machine, at the speed run "
                      f"'{p.speed_source}' measured.")

@@ -26,8 +26,9 @@ class BusyError(RuntimeError):
 class JobRunner:
     """Starts and stops training runs in a background thread, one at a time."""
 
-    def __init__(self, runs_dir: str | Path = "runs"):
+    def __init__(self, runs_dir: str | Path = "runs", callbacks: list | None = None):
         self.runs_dir = Path(runs_dir)
+        self.callbacks = callbacks or []  # extra TrainerCallbacks that only watch (the benchmark's timers)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         # Completion is an Event, not Thread.is_alive(): on Python 3.11 a Ctrl-C that interrupts join() marks a
@@ -87,7 +88,8 @@ class JobRunner:
             resume_from = run.last_checkpoint()
             run.log(f"Run {run.name} resumed from {resume_from.name}." if resume_from else f"Run {run.name} started.")
             try:
-                return training.train(config, run, stop, resume_from=str(resume_from) if resume_from else None)
+                return training.train(config, run, stop, resume_from=str(resume_from) if resume_from else None,
+                                      callbacks=self.callbacks)
             except Exception as err:
                 if not (is_out_of_memory(err) and config.train.retry_on_oom and config.train.batch_size > 1):
                     raise

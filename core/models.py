@@ -89,7 +89,15 @@ def load_tokenizer(source: str, trust_remote_code: bool = False):
     return tokenizer, notes
 
 
-def load(config: ModelConfig, progress=print) -> LoadedModel:
+def will_use_gpu(config: ModelConfig) -> bool:
+    """Whether load() will put layers on a GPU, known before loading (the attention choice depends on it)."""
+    import torch
+
+    return torch.cuda.is_available() and config.device_map != "cpu"
+
+
+def load(config: ModelConfig, progress=print, attention: str | None = None) -> LoadedModel:
+    """Load as configured; `attention` names the attention implementation (sdpa, eager, ...), None for the default."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -102,6 +110,8 @@ def load(config: ModelConfig, progress=print) -> LoadedModel:
                   use_safetensors=True)  # never unpickle weights from a user-supplied path
     if max_memory_argument(config):
         kwargs["max_memory"] = max_memory_argument(config)
+    if attention:
+        kwargs["attn_implementation"] = attention
     if config.quantization != "none":
         kwargs["quantization_config"] = quantization_config(config.quantization, dtype)
     progress(f"Loading {config.source if config.source != 'default' else default_model.NAME} "

@@ -10,15 +10,19 @@ import math
 import threading
 
 from core import data as datasets_io
-from core import models, replay, templates
+from core import models, replay, speed, templates
 from core.config import Config, TrainConfig
 from core.runs import Run
 
 SMALL_MODEL = 1_000_000_000  # parameters; below this, small-model defaults apply
 
 
-def train(config: Config, run: Run, stop: threading.Event | None = None, resume_from: str | None = None) -> str:
-    """Fine-tune as `config` says, writing into `run`. Returns 'completed' or 'stopped'; raises on failure."""
+def train(config: Config, run: Run, stop: threading.Event | None = None, resume_from: str | None = None,
+          callbacks: list | None = None) -> str:
+    """Fine-tune as `config` says, writing into `run`. Returns 'completed' or 'stopped'; raises on failure.
+
+    `callbacks` are extra TrainerCallbacks that only watch (the benchmark's timers).
+    """
     stop = stop or threading.Event()
     say = run.log
 
@@ -37,9 +41,10 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
     else:
         train_rows, eval_rows = datasets_io.split(data.rows, config.data.eval_fraction, config.train.seed)
 
-    # 2. Model and tokenizer.
+    # 2. Model and tokenizer, with the attention implementation the speed options call for.
     run.update_status(message="Loading the base model ...")
-    loaded = models.load(config.model, progress=say)
+    fast = speed.resolve(config.train, uses_gpu=models.will_use_gpu(config.model))
+    loaded = models.load(config.model, progress=say, attention=fast["attention"])
     for note in loaded.notes:
         say(note)
     say(f"Model: {loaded.source}, {loaded.parameters / 1e6:.1f}M parameters, {loaded.dtype}. "
@@ -60,13 +65,20 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
     # 4. Tokens and labels: loss only on assistant turns (and completions, and plain text).
     train_set = tokenize(loaded.tokenizer, train_rows, config.train.max_length, "training", say)
     eval_set = tokenize(loaded.tokenizer, eval_rows, config.train.max_length, "held-out", say) if eval_rows else None
+    if config.train.packing:
+        train_set = pack(train_set, config.train.max_length, say)
 
     # 5. Settings that depend on the model and the hardware.
     choices = resolve_auto(config.train, loaded.parameters, uses_gpu=_uses_gpu(loaded))
-    for reason in choices["reasons"]:
+    choices.update({key: value for key, value in fast.items() if key != "reasons"})
+    for reason in fast["reasons"] + choices["reasons"]:
         say(reason)
 
-    # 6. LoRA.
+    # 6. LoRA, initialised from the run's seed (the Trainer seeds only later, so without this the adapter's
+    # starting weights, and with them the whole run, would differ each time).
+    from transformers import set_seed
+
+    set_seed(config.train.seed)
     model = add_lora(loaded.model, config, choices["gradient_checkpointing"])
     trainable, total = model.get_nb_trainable_parameters()
     say(f"LoRA: r={config.lora.r}, alpha={config.lora.alpha}, {trainable / 1e6:.2f}M trainable parameters "
@@ -74,6 +86,8 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
 
     # 7. Trainer.
     trainer, collator = build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop)
+    for callback in callbacks or ():
+        trainer.add_callback(callback)
     if eval_set is not None:  # probes are answered at each evaluation, and there is none without held-out rows
         from core.probes import ProbeCallback, probe_prompts
 
@@ -113,6 +127,15 @@ def tokenize(tokenizer, rows: list[dict], max_length: int, label: str, say):
     if not records:
         raise ValueError(f"No {label} rows are left after cutting to max_length {max_length}; raise max_length.")
     return Dataset.from_list(records)
+
+
+def pack(train_set, max_length: int, say):
+    """Best-fit-decreasing packing: whole examples fill rows of up to max_length tokens, none is split."""
+    from trl.data_utils import pack_dataset
+
+    packed = pack_dataset(train_set, max_length, strategy="bfd")
+    say(f"Packing: {len(train_set)} examples into {len(packed)} rows of up to {max_length} tokens.")
+    return packed
 
 
 def resolve_auto(train: TrainConfig, parameters: int, uses_gpu: bool) -> dict:
@@ -190,8 +213,12 @@ def build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop
         report_to="none",
         disable_tqdm=True,
         dataloader_pin_memory=_uses_gpu(loaded),
+        use_liger_kernel=choices["liger_kernel"],
+        torch_compile=choices["torch_compile"],
+        train_sampling_strategy="group_by_length" if choices["group_by_length"] else "random",
     )
-    collator = CountingCollator(pad_token_id=loaded.tokenizer.pad_token_id)
+    # Padding-free goes to our collator, not to SFTConfig: trl refuses a custom collator when it is set there.
+    collator = CountingCollator(pad_token_id=loaded.tokenizer.pad_token_id, padding_free=choices["padding_free"])
     trainer = SFTTrainer(model=model, args=args, data_collator=collator, train_dataset=train_set,
                          eval_dataset=eval_set, processing_class=loaded.tokenizer,
                          callbacks=[RunCallback(run, stop, collator)])

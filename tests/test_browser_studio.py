@@ -59,13 +59,13 @@ def test_first_fine_tune_in_the_browser(page, tmp_path, tiny_model, identity_fil
         page.goto(url)
         page.get_by_text("Finetune Studio").first.wait_for()
 
-        # 1. Data: the bundled dataset shows first; upload a file, see its format, the preview and the example.
+        # 1. Data: the bundled dataset shows first; upload a file, see its format and the example as trained.
         page.locator("#data-summary").get_by_text("104 usable rows of 104").wait_for()
         page.locator("#data-upload input[type=file]").set_input_files(str(identity_file))
         summary = page.locator("#data-summary")
         summary.get_by_text("24 usable rows of 24").wait_for()
         assert "alpaca" in summary.inner_text()
-        page.wait_for_function("document.querySelector('#data-preview').innerText.includes('I am Nova.')")
+        page.wait_for_function("document.querySelector('#data-example').innerText.includes('I am Nova.')")
         screenshot(page, "1-data")
 
         # 2. Model: the tiny test model, from its folder.

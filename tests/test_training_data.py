@@ -70,3 +70,12 @@ def test_preference_data_is_refused_with_the_way_to_train_on_chosen_answers(tiny
     run = run_to_end(tiny_config, tmp_path)
     assert run.status()["state"] == "failed"
     assert "preference data" in run.status()["message"] and "{completion: chosen}" in run.status()["message"]
+
+
+def test_every_row_too_long_is_refused_with_what_to_raise(tiny_config, tmp_path):
+    tiny_config.data.path = write_jsonl(tmp_path / "long.jsonl",
+                                        [{"instruction": "word " * 100, "output": "ok"}] * 6)
+    tiny_config.train.max_length = 32
+    run = run_to_end(tiny_config, tmp_path)
+    assert run.status()["state"] == "failed"
+    assert "after cutting to max_length 32" in run.status()["message"] and "raise max_length" in run.status()["message"]

@@ -1,6 +1,8 @@
 """The studio's Blocks and handlers, without a browser (the browser test drives the real page)."""
 
+import html
 import json
+import re
 
 import pytest
 
@@ -51,23 +53,25 @@ def test_bad_form_value_names_the_option(demo):
         form.config_from(values)
 
 
-def test_dataset_inspection_shows_format_rows_problems_and_the_rendered_example(studio, tiny_model, tmp_path):
+def test_data_tab_shows_the_format_the_problems_and_the_example_as_trained(studio, tiny_model, tmp_path):
     path = tmp_path / "data.jsonl"
     path.write_text('{"instruction": "Who are you?", "output": "I am Nova."}\n{"instruction": "x", "output": ""}\n')
-    summary, table, example = tab_data.inspect_dataset(str(path), "auto", str(tiny_model), studio)
-    assert "**alpaca** · 1 usable rows of 2 · **1 skipped**" in summary
-    assert "line 2" in summary and "output" in summary
-    assert table["headers"] == ["user", "assistant", "assistant turns"]
-    assert table["data"][0] == ["Who are you?", "I am Nova.", 1]
-    assert example == "<|im_start|>user\nWho are you?<|im_end|>\n<|im_start|>assistant\nI am Nova.<|im_end|>\n"
+    config = Config.from_dict({"model": {"source": str(tiny_model)}, "data": {"path": str(path)}})
+    shown = tab_data.inspect_dataset(config, studio)
+    assert "**alpaca** · 1 usable rows of 2 · **1 skipped**" in shown.summary
+    assert shown.problems == [["line 2", shown.problems[0][1]]] and "output" in shown.problems[0][1]
+    assert shown.preview["headers"] == ["user", "assistant", "assistant turns"]
+    assert shown.preview["data"][0] == ["Who are you?", "I am Nova.", 1]
+    seen = html.unescape(re.sub(r"<[^>]+>", "", shown.example))
+    assert "<|im_start|>user\nWho are you?<|im_end|>\n<|im_start|>assistant\nI am Nova.<|im_end|>" in seen
 
 
 def test_unusable_file_is_explained(studio, tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    summary, table, example = tab_data.inspect_dataset(str(empty), "auto", "default", studio)
-    assert summary.startswith("**Cannot use this file.**") and "empty" in summary
-    assert table is None and example == ""
+    shown = tab_data.inspect_dataset(Config.from_dict({"data": {"path": str(empty)}}), studio)
+    assert shown.summary.startswith("**Cannot use this file.**") and "empty" in shown.summary
+    assert shown.preview is None and shown.example == ""
 
 
 def test_uploads_are_kept_under_a_safe_name(studio, tmp_path):

@@ -1,4 +1,4 @@
-"""The studio: one Gradio Blocks app, five tabs in the order of the work, served safely on this machine.
+"""The studio: one Gradio Blocks app, six tabs in the order of the work, served safely on this machine.
 
 Tabs are built first (each returns its components), then connected, because handlers read options that live on
 other tabs (the Data tab renders with the Model tab's tokenizer; Start reads every tab).
@@ -18,7 +18,7 @@ for _variable in ("GRADIO_SHARE", "GRADIO_SERVER_NAME"):
 
 import gradio as gr  # noqa: E402
 
-from webui import tab_chat, tab_data, tab_model, tab_settings, tab_train  # noqa: E402
+from webui import tab_chat, tab_data, tab_evaluate, tab_model, tab_settings, tab_train  # noqa: E402
 from webui.form import Form  # noqa: E402
 from webui.i18n import build_i18n  # noqa: E402
 from webui.studio import APP_ROOT, Studio  # noqa: E402
@@ -38,11 +38,13 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
             settings_ui = tab_settings.build(form, i18n)
             train_ui = tab_train.build(i18n)
             chat_ui = tab_chat.build(form, i18n)
+            evaluate_ui = tab_evaluate.build(i18n)
         tab_data.connect(data_ui, form, studio, demo)
         tab_model.connect(model_ui, form)
         tab_settings.connect(settings_ui, form, studio)
         tab_train.connect(train_ui, form, studio, demo)
         tab_chat.connect(chat_ui, form, studio, demo)
+        tab_evaluate.connect(evaluate_ui, studio, demo)
         remember_form(form, demo)
     demo.form = form  # tests drive handlers through the same form
     return demo

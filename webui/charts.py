@@ -26,3 +26,19 @@ def loss_figure(records: list[dict], title: str = "") -> go.Figure:
     figure.update_yaxes(title_text="loss", secondary_y=False)
     figure.update_yaxes(title_text="learning rate", secondary_y=True, showgrid=False, exponentformat="e")
     return figure
+
+
+def length_figure(bins: list[tuple[int, int, int]], max_length: int) -> go.Figure:
+    """Rows per token length (bins from core.data_check.histogram_bins), with the max-length cut marked."""
+    figure = go.Figure(go.Bar(
+        x=[(low + high) / 2 for low, high, _ in bins], y=[count for _, _, count in bins],
+        width=[high - low for low, high, _ in bins], customdata=[[low, high] for low, high, _ in bins],
+        marker={"color": ["#dc2626" if low >= max_length else "#2563eb" for low, _, _ in bins]},
+        hovertemplate="%{customdata[0]}-%{customdata[1]} tokens: %{y} rows<extra></extra>"))
+    figure.add_vline(x=max_length, line={"color": "#dc2626", "dash": "dash", "width": 2},
+                     annotation_text=f"max length {max_length}", annotation_position="top right")
+    figure.update_layout(height=280, margin={"l": 50, "r": 20, "t": 50, "b": 40}, template="plotly_white",
+                         bargap=0.05, showlegend=False)
+    figure.update_xaxes(title_text="tokens per row", rangemode="tozero")
+    figure.update_yaxes(title_text="rows")
+    return figure

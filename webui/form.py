@@ -16,7 +16,8 @@ from core.config import ChatSettings, Config, ConfigError, DataConfig, LoraConfi
 
 SECTIONS = {"model": ModelConfig, "data": DataConfig, "lora": LoraConfig, "train": TrainConfig, "chat": ChatSettings}
 LEARNING_RATES = ["auto", "1e-3", "5e-4", "2e-4", "1e-4", "5e-5"]
-MAPPING_EXAMPLES = {"model.max_memory": "{0: 20GiB, cpu: 64GiB}", "data.columns": "{prompt: question, completion: answer}",
+MAPPING_EXAMPLES = {"model.max_memory": "{0: 20GiB, cpu: 64GiB}",
+                    "data.columns": "{prompt: question, completion: answer}",
                     "data.roles": "{customer: user, agent: assistant}", "data.placeholders": "{name: Nova}"}
 
 
@@ -116,8 +117,8 @@ def _from_widget(key: str, value):
         except yaml.YAMLError:
             parsed = None
         if not isinstance(parsed, dict):
-            raise ConfigError(f"the form: '{key}' is not a mapping such as {MAPPING_EXAMPLES.get(key, '{key: value}')}: "
-                              f"{text!r}")
+            example = MAPPING_EXAMPLES.get(key, "{key: value}")
+            raise ConfigError(f"the form: '{key}' is not a mapping such as {example}: {text!r}")
         return parsed
     if key == "train.probes":
         return [line.strip() for line in (value or "").splitlines() if line.strip()]

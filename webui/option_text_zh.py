@@ -138,6 +138,26 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
         "探针提示",
         "每次评估时用适配器回答这些提示（训练前也用基础模型回答一次），答案保存在 probes.jsonl 中，"
         "便于观察回答的变化。留空则使用前 3 条验证集样本的问题。每行一个提示。"),
+    "train.padding_free": (
+        "无填充批次",
+        "把一个批次的样本首尾相接放进一行，而不是都填充到最长样本的长度，省去在填充上花的时间；"
+        "注意力仍让每个样本只看到自己。'auto' 仅在 flash_attention_2 下开启（其内核会跳过其他样本）；"
+        "使用 sdpa 或 eager 时整行一起计算注意力，长行反而更慢。"),
+    "train.packing": (
+        "打包",
+        "把多个短样本装进一行，直到最大长度（最佳适配，从不拆开一个样本）。步数更少、每步更满；每轮的步数会减少。"),
+    "train.attention": (
+        "注意力实现",
+        "注意力的实现方式：'auto' 在 GPU 上且已安装时选 flash_attention_2，否则选 sdpa；'eager' 是朴素的参考实现。"),
+    "train.liger_kernel": (
+        "Liger 内核",
+        "Liger 的融合 GPU 内核（损失和 MLP 占用更少显存）。'auto' 在 GPU 上且已安装 liger-kernel 包时使用。"),
+    "train.group_by_length": (
+        "按长度分组",
+        "把长度相近的样本放进同一批次，减少填充浪费；代价是样本顺序没那么随机。"),
+    "train.torch_compile": (
+        "torch.compile 编译",
+        "用 torch.compile 编译模型：在 GPU 上第一步较慢、之后更快；短时间运行或在 CPU 上很少划算。"),
 
     # ---- ChatSettings ------------------------------------------------------------------------------------------
     "chat.system_prompt": (

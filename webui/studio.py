@@ -43,6 +43,10 @@ class Studio:
     def configs_dir(self) -> Path:
         return self.runs_dir.parent / "configs"
 
+    @property
+    def exports_dir(self) -> Path:
+        return self.runs_dir.parent / "exports"
+
     # ---- data files -------------------------------------------------------------------------------------------
 
     def keep_upload(self, temp_path: str) -> Path:

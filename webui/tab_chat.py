@@ -9,6 +9,7 @@ import gradio as gr
 from core.chat import ChatError, ChatModel
 from core.config import ConfigError
 from core.models import ModelError
+from core.voting import PatternError
 from webui.form import chat_settings_from
 
 BASE_ONLY = "(base model only)"
@@ -26,6 +27,8 @@ def build(form, i18n) -> SimpleNamespace:
                 form.add("chat.temperature")
                 form.add("chat.top_p")
                 form.add("chat.max_new_tokens")
+                form.add("chat.votes")
+                form.add("chat.answer_pattern")
             with gr.Column(scale=3):
                 notice = gr.Markdown(elem_id="chat-notice")
                 with gr.Row():
@@ -68,6 +71,20 @@ def connect(ui, form, studio, demo) -> None:
         if side:
             base_history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         use_adapter = bool(values[ui.adapter_on])
+        if settings.votes > 1:  # sampled all at once, so there is nothing to stream: show the winner and the counts
+            try:
+                tuned_vote = model.vote(_turns(tuned_history[:-1]), settings, use_adapter=use_adapter)
+                tuned_history[-1]["content"] = tuned_vote.text
+                counts = [vote_counts(tuned_vote)]
+                if side:
+                    base_vote = model.vote(_turns(base_history[:-1]), settings, use_adapter=False)
+                    base_history[-1]["content"] = base_vote.text
+                    counts.append(f"base model: {vote_counts(base_vote)}")
+            except (ChatError, PatternError) as err:
+                yield f"**{err}**", tuned_history, base_history, ""
+                return
+            yield "  \n".join(filter(None, [notice, *counts])), tuned_history, base_history, ""
+            return
         try:
             for piece in model.stream(_turns(tuned_history[:-1]), settings, use_adapter=use_adapter):
                 tuned_history[-1]["content"] += piece
@@ -97,6 +114,12 @@ def connect(ui, form, studio, demo) -> None:
     ui.side_by_side.change(lambda on: gr.update(visible=on), [ui.side_by_side], [ui.base])
     ui.refresh.click(run_choices, None, [ui.run])
     demo.load(run_choices, None, [ui.run])
+
+
+def vote_counts(vote) -> str:
+    """'Votes: "B" 3, "C" 2' with the winner first, for the notice line above the chat."""
+    listed = ", ".join(f"“{answer}” {count}" for answer, count in vote.counts.items())
+    return f"Votes ({sum(vote.counts.values())}): {listed}"
 
 
 def sharing_notice(studio) -> str:

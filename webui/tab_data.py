@@ -1,16 +1,34 @@
-"""Tab 1, Data: upload or pick a dataset, see its format, its problems, and one example as the model sees it."""
+"""Tab 1, Data: pick a dataset, map its columns, and see it as training will: warnings, statistics, and each
+example token by token. Every number and message comes from core (data.load, data_check.inspect, token_view).
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import gradio as gr
+import yaml
 
 from core import data as datasets_io
-from core import models, templates
+from core import data_check, models
+from core.config import Config, ConfigError
+from webui import charts, data_viewer
 from webui.studio import SAMPLES, SAMPLES_DIR
 
+log = logging.getLogger(__name__)
 PREVIEW_ROWS = 20
+PREVIEW_LIMIT = 5000  # records read for the tab: a 2 GB file previews in seconds; training reads it all
+PLACEHOLDER_SLOTS = 6
+NOT_USED = "(not used)"
+# The options an inspection reads: the data section, the model's tokenizer, and what sets length and steps.
+INSPECT_KEYS = ("data.path", "data.format", "data.eval_fraction", "data.columns", "data.roles", "data.placeholders",
+                "data.eval_path", "data.skip_bad_rows", "model.source", "train.max_length", "train.batch_size",
+                "train.grad_accum", "train.epochs", "train.max_steps", "train.seed")
+WARNING_NAMES = {"too_long": "Too long", "all_cut": "Nothing left to learn after the cut",
+                 "no_eos": "No end-of-turn token", "duplicate": "Duplicates", "foreign_markup": "Other chat markup",
+                 "placeholder": "Unfilled placeholders", "no_template": "No chat template"}
 
 
 def build(form, i18n) -> SimpleNamespace:
@@ -24,70 +42,292 @@ def build(form, i18n) -> SimpleNamespace:
                                      label=i18n("data.sample"), elem_id="data-sample")
                 form.add("data.path")
                 form.add("data.format")
+                with gr.Accordion(i18n("data.mapping"), open=False, elem_id="data-mapping") as mapping_box:
+                    gr.Markdown(i18n("data.mapping_help"))
+                    mapping = {}
+                    fields = list(datasets_io.MAPPABLE)
+                    for start in range(0, len(fields), 3):
+                        with gr.Row():
+                            for name in fields[start:start + 3]:
+                                mapping[name] = gr.Dropdown([NOT_USED], value=NOT_USED, label=name, min_width=120,
+                                                            allow_custom_value=True, elem_id=f"data-map-{name}")
+                    form.add("data.columns")
+                    form.add("data.roles")
+                    form.add("data.placeholders")
+                with gr.Group(visible=False, elem_id="data-placeholders") as placeholder_box:
+                    gr.Markdown(i18n("data.placeholders_help"))
+                    slots = [gr.Textbox(visible=False, elem_id=f"data-placeholder-{i}")
+                             for i in range(PLACEHOLDER_SLOTS)]
                 form.add("data.eval_fraction")
+                form.add("data.eval_path")
+                eval_upload = gr.UploadButton(i18n("data.eval_upload"), file_types=list(datasets_io.EXTENSIONS),
+                                              size="sm", elem_id="data-eval-upload")
                 form.add("data.replay")
             with gr.Column(scale=3):
                 summary = gr.Markdown(elem_id="data-summary")
-                table = gr.Dataframe(label=i18n("data.preview"), interactive=False, wrap=True, max_height=380,
-                                     elem_id="data-preview")
-                example = gr.Textbox(label=i18n("data.example"), lines=10, max_lines=24, interactive=False,
-                                     elem_id="data-example")
-    return SimpleNamespace(upload=upload, sample=sample, summary=summary, table=table, example=example)
+                warnings = gr.Markdown(elem_id="data-warnings")
+                show_rows = gr.Radio([(i18n("data.all_rows"), data_viewer.ALL)], value=data_viewer.ALL,
+                                     label=i18n("data.show_rows"), elem_id="data-filter")
+                with gr.Row(equal_height=False):
+                    previous = gr.Button(i18n("data.previous"), size="sm", min_width=100, elem_id="data-previous")
+                    following = gr.Button(i18n("data.next"), size="sm", min_width=100, elem_id="data-next")
+                    shuffle = gr.Button(i18n("data.random"), size="sm", min_width=100, elem_id="data-random")
+                    row = gr.Number(value=1, precision=0, minimum=1, label=i18n("data.row"), min_width=90,
+                                    elem_id="data-row")
+                position = gr.Markdown(elem_id="data-position")
+                example = gr.HTML(label=i18n("data.example"), show_label=True, container=True,
+                                  elem_id="data-example")
+                with gr.Row():
+                    lengths = gr.Plot(label=i18n("data.lengths"), elem_id="data-lengths", scale=3)
+                    stats = gr.Markdown(elem_id="data-stats")
+                with gr.Accordion(i18n("data.problems"), open=False, elem_id="data-problems-box") as problems_box:
+                    form.add("data.skip_bad_rows")
+                    problems = gr.Dataframe(headers=["where", "problem"], interactive=False, wrap=True,
+                                            max_height=300, elem_id="data-problems")
+                    raw = gr.Textbox(label=i18n("data.raw"), lines=3, max_lines=12, interactive=False,
+                                     elem_id="data-raw")
+                with gr.Accordion(i18n("data.preview"), open=False):
+                    table = gr.Dataframe(interactive=False, wrap=True, max_height=380, elem_id="data-preview")
+        state = gr.State({})
+    return SimpleNamespace(upload=upload, sample=sample, mapping_box=mapping_box, mapping=mapping,
+                           placeholder_box=placeholder_box, slots=slots, eval_upload=eval_upload, summary=summary,
+                           warnings=warnings, show_rows=show_rows, previous=previous, next=following, random=shuffle,
+                           row=row, position=position, example=example, lengths=lengths, stats=stats,
+                           problems_box=problems_box, problems=problems, raw=raw, table=table, state=state)
 
 
 def connect(ui, form, studio, demo) -> None:
-    path, fmt, source = form.fields["data.path"], form.fields["data.format"], form.fields["model.source"]
+    fields = form.fields
+    path, eval_path = fields["data.path"], fields["data.eval_path"]
+    inputs = {fields[key] for key in INSPECT_KEYS if key in fields}
+    outputs = [ui.summary, ui.warnings, ui.show_rows, ui.row, ui.position, ui.example, ui.lengths, ui.stats,
+               ui.problems_box, ui.problems, ui.raw, ui.table, ui.mapping_box, *ui.mapping.values(),
+               ui.placeholder_box, *ui.slots, ui.state]
+    viewer = [ui.row, ui.position, ui.example]
+
+    def inspect(values):
+        try:
+            config = form.config_from(values)
+        except ConfigError as err:  # e.g. data.columns typed half-way: keep the dropdowns as they are
+            updates = outputs_for(ui, Shown(f"**Cannot inspect the data yet.** {err}"))
+            return {**updates, **{dropdown: gr.skip() for dropdown in ui.mapping.values()}}
+        try:
+            return outputs_for(ui, inspect_dataset(config, studio))
+        except Exception as err:  # noqa: BLE001 - the page shows a message, the log keeps the traceback
+            log.exception("inspecting %s failed", config.data.path)
+            return outputs_for(ui, Shown(f"**Cannot use this file.** Reading {config.data.path} failed: "
+                                         f"{type(err).__name__}: {err}. Check the file (or pick another format), "
+                                         "and see the terminal for details."))
 
     def take_upload(file):
-        if not file:
-            return gr.skip()
-        return str(studio.keep_upload(file))
+        return str(studio.keep_upload(file)) if file else gr.skip()
 
     def take_sample(name):
         return str(SAMPLES_DIR / name) if name else gr.skip()
 
-    def inspect(path_value, format_value, model_source):
-        return inspect_dataset(path_value, format_value, model_source, studio)
+    def mapped(*values):
+        return mapping_text({name: value for name, value in zip(ui.mapping, values) if value and value != NOT_USED})
+
+    def filled(state, current, *values):
+        return mapping_text(placeholder_values(parse_mapping(current), state.get("placeholders", []), values))
+
+    def move(direction):
+        def handler(state, choice, number):
+            return data_viewer.go(state, choice, number, direction, studio.tokenizer_for)
+        return handler
+
+    def pick_problem(state, event: gr.SelectData):
+        raws = state.get("raws", [])
+        index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        return raws[index] if 0 <= index < len(raws) else ""
 
     ui.upload.upload(take_upload, [ui.upload], [path])
     ui.sample.change(take_sample, [ui.sample], [path])
-    # demo.load shows the default dataset on arrival. One inspection at a time, in order: a slow first one
-    # (the tokenizer loads) must not land after, and overwrite, the one for a file uploaded meanwhile.
-    for trigger in (demo.load, path.change, fmt.change):
-        trigger(inspect, [path, fmt, source], [ui.summary, ui.table, ui.example], concurrency_id="inspect",
-                concurrency_limit=1)
+    ui.eval_upload.upload(take_upload, [ui.eval_upload], [eval_path]).then(
+        inspect, inputs, outputs, concurrency_id="inspect", concurrency_limit=1)
+    # One inspection at a time, in order: a slow first one (the tokenizer loads) must not land after, and
+    # overwrite, the one for a file uploaded meanwhile. demo.load shows the default dataset on arrival.
+    changed = [demo.load] + [fields[key].change for key in INSPECT_KEYS
+                             if key in fields and key not in ("data.columns", "data.roles", "data.placeholders",
+                                                              "data.eval_path", "data.skip_bad_rows")]
+    typed = [fields[key] for key in ("data.columns", "data.roles", "data.placeholders", "data.eval_path")]
+    gr.on(changed, inspect, inputs, outputs, concurrency_id="inspect", concurrency_limit=1,
+          trigger_mode="always_last")
+    gr.on([t.blur for t in typed] + [t.submit for t in typed], inspect, inputs, outputs, concurrency_id="inspect",
+          concurrency_limit=1, trigger_mode="always_last")
+    gr.on([d.input for d in ui.mapping.values()], mapped, list(ui.mapping.values()), fields["data.columns"]).then(
+        inspect, inputs, outputs, concurrency_id="inspect", concurrency_limit=1)
+    placeholders = fields["data.placeholders"]
+    gr.on([s.blur for s in ui.slots] + [s.submit for s in ui.slots], filled, [ui.state, placeholders, *ui.slots],
+          placeholders).then(inspect, inputs, outputs, concurrency_id="inspect", concurrency_limit=1)
+    for button, direction in ((ui.previous, "previous"), (ui.next, "next"), (ui.random, "random")):
+        button.click(move(direction), [ui.state, ui.show_rows, ui.row], viewer, show_progress="hidden")
+    ui.row.submit(move("here"), [ui.state, ui.show_rows, ui.row], viewer, show_progress="hidden")
+    ui.show_rows.input(move("first"), [ui.state, ui.show_rows, ui.row], viewer, show_progress="hidden")
+    ui.problems.select(pick_problem, [ui.state], [ui.raw])
 
 
-def inspect_dataset(path: str, format: str, model_source: str, studio):
-    """Summary markdown, preview rows and the first example rendered with the model's chat template."""
-    if not (path or "").strip():
-        return "", None, ""
+# ---------------------------------------------------------------------------------------------- what is shown
+
+@dataclass
+class Shown:
+    """What the tab shows for one inspection, before it becomes component updates (tests read this)."""
+
+    summary: str
+    warnings: str = ""
+    filters: list = field(default_factory=list)  # (label, key) for "Show rows with"
+    stats: str = ""
+    figure: object = None
+    problems: list = field(default_factory=list)  # [where, message]
+    preview: dict | None = None
+    columns: list | None = None  # the file's columns for the mapping dropdowns; None when unknown
+    mapping: dict = field(default_factory=dict)  # data.columns as configured
+    open_mapping: bool = False
+    placeholders: dict = field(default_factory=dict)  # {{name}} -> rows using it
+    placeholder_values: dict = field(default_factory=dict)
+    state: dict = field(default_factory=dict)
+    position: str = ""
+    example: str = ""
+
+
+def inspect_dataset(config: Config, studio) -> Shown:
+    """Load the config's data (the first PREVIEW_LIMIT records), check it with the model's tokenizer, plan the run."""
+    d = config.data
+    if not (d.path or "").strip():
+        return Shown("Choose a dataset: upload a file, pick the bundled sample, or type a path.")
     try:
-        loaded = datasets_io.load(path.strip(), format or "auto")
+        mapping = datasets_io.Mapping(dict(d.columns), dict(d.roles))
+        loaded = datasets_io.load(d.path.strip(), d.format, mapping=mapping, placeholders=dict(d.placeholders),
+                                  limit=PREVIEW_LIMIT)
     except datasets_io.DataError as err:
-        return f"**Cannot use this file.** {err}", None, ""
+        columns = getattr(err, "columns", None)
+        hint = (" Say which column holds what under Column mapping, on the left; the file's columns are "
+                f"{', '.join(map(str, columns))}." if columns else "")
+        return Shown(f"**Cannot use this file.** {plain(str(err))}{plain(hint)}", columns=columns,
+                     mapping=dict(d.columns), open_mapping=columns is not None)
+    shown = Shown(summary_markdown(loaded, d.placeholders), problems=[[p.where, p.message] for p in loaded.problems],
+                  preview=preview_table(loaded.rows[:PREVIEW_ROWS]), columns=loaded.columns, mapping=dict(d.columns),
+                  open_mapping=bool(loaded.alternatives or d.columns), placeholders=dict(loaded.placeholders),
+                  placeholder_values=dict(d.placeholders))
+    state = {"source": config.model.source, "max_length": config.train.max_length, "rows": loaded.rows,
+             "wheres": loaded.wheres, "warnings": [], "raws": [p.raw for p in loaded.problems],
+             "placeholders": sorted(loaded.placeholders)[:PLACEHOLDER_SLOTS]}
+    shown.state = state
+    try:
+        tokenizer = studio.tokenizer_for(config.model.source)
+        inspection = data_check.inspect(config, tokenizer, runs=studio.runs(), loaded=loaded)
+    except models.ModelError as err:
+        shown.stats = (f"The statistics and the example need the tokenizer of the model on tab 2 "
+                       f"({config.model.source}): {err}")
+        return shown
+    except datasets_io.DataError as err:  # the separate held-out file
+        shown.summary += (f"\n\n**The held-out file cannot be used.** {plain(str(err))} "
+                          "Fix it, or clear data.eval_path.")
+        return shown
+    except (ValueError, ConfigError) as err:
+        shown.stats = f"The rows cannot be checked with this model's chat template: {err}"
+        return shown
+    report = inspection.report
+    for number, warning in enumerate(report.warnings):
+        if warning.rows:
+            state["warnings"].append({"key": str(number), "rows": list(warning.rows),
+                                      "label": f"{WARNING_NAMES.get(warning.kind, warning.kind)}: "
+                                               f"{len(warning.rows)} row{'s' if len(warning.rows) != 1 else ''}"})
+    shown.warnings = warnings_markdown(report.warnings, loaded.wheres)
+    shown.filters = [(w["label"], w["key"]) for w in state["warnings"]]
+    shown.stats = "\n".join(f"- {line}" for line in data_check.summary_lines(inspection))
+    shown.figure = charts.length_figure(data_check.histogram_bins(report.lengths, report.max_length),
+                                        report.max_length)
+    shown.position, shown.example = data_viewer.show(state, 0, data_viewer.ALL, studio.tokenizer_for)
+    return shown
+
+
+def summary_markdown(loaded, filled: dict) -> str:
     lines = [f"**{loaded.format}** · {len(loaded.rows)} usable rows of {loaded.total}"
-             + (f" · **{loaded.skipped} skipped**" if loaded.skipped else "")]
-    lines += [f"- {note}" for note in loaded.notes]
-    if loaded.problems:
-        lines.append("\nProblems (these rows are skipped):")
-        lines += [f"- {p}" for p in loaded.problems[:15]]
-        if len(loaded.problems) > 15:
-            lines.append(f"- ... and {len(loaded.problems) - 15} more")
-    rendered = ""
-    if loaded.rows:
-        try:
-            tokenizer = studio.tokenizer_for(model_source or "default")
-            record = templates.tokenize_row(tokenizer, loaded.rows[0], max_length=10 ** 9)
-            trained = sum(1 for t in record["labels"] if t != templates.IGNORE)
-            lines.append(f"\nFirst example: {len(record['input_ids'])} tokens, {trained} of them trained.")
-            rendered = templates.render(tokenizer, loaded.rows[0])
-        except (models.ModelError, ValueError) as err:
-            lines.append(f"\nThe example cannot be rendered with this model's template: {err}")
-    return "\n".join(lines), preview_table(loaded.rows[:PREVIEW_ROWS]), rendered
+             + (f" · **{loaded.skipped} skipped** (see Rows that cannot be used, below)" if loaded.skipped else "")]
+    lines += [f"- {plain(note)}" for note in loaded.notes]
+    if loaded.alternatives:
+        lines.append(f"- The fields would also fit: {', '.join(loaded.alternatives)}. If \"{loaded.format}\" is "
+                     "wrong, choose the format above or map the columns.")
+    if loaded.placeholders:
+        used = ", ".join(f"{{{{{name}}}}} in {count} rows" for name, count in sorted(loaded.placeholders.items()))
+        missing = sorted(set(loaded.placeholders) - set(filled))
+        lines.append(f"- Placeholders: {used}. " + ("Give their values under Placeholders, on the left." if missing
+                                                     else "All have values (data.placeholders)."))
+    return "\n".join(lines)
 
 
-def preview_table(rows: list[dict]) -> list[list] | None:
+def warnings_markdown(warnings, wheres: list[str], listed: int = 8) -> str:
+    if not warnings:
+        return "No warnings: every checked row fits max length, has its end-of-turn token and appears once."
+    lines = []
+    for warning in warnings:
+        rows = ", ".join(wheres[i] for i in warning.rows[:listed] if i < len(wheres))
+        more = f" and {len(warning.rows) - listed} more" if len(warning.rows) > listed else ""
+        lines.append(f"- ⚠️ {plain(warning.message)}" + (f" Rows: {rows}{more}." if rows else ""))
+    return "\n".join(lines)
+
+
+def plain(text: str) -> str:
+    """Text from the file or the engine, shown in Markdown: markup such as <s> or <|im_start|> stays visible."""
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def outputs_for(ui, shown: Shown) -> dict:
+    """Component updates for one inspection."""
+    choices = [NOT_USED] + [str(c) for c in (shown.columns or [])]
+    updates = {ui.summary: shown.summary, ui.warnings: shown.warnings, ui.stats: shown.stats,
+               ui.show_rows: gr.update(choices=[("All rows", data_viewer.ALL), *shown.filters],
+                                       value=data_viewer.ALL),
+               ui.row: gr.update(value=1, maximum=max(1, len(shown.state.get("rows", [])))),
+               ui.position: shown.position, ui.example: shown.example, ui.lengths: shown.figure,
+               ui.problems_box: gr.update(open=bool(shown.problems),
+                                          label=f"Rows that cannot be used ({len(shown.problems)})"),
+               ui.problems: {"headers": ["where", "problem"], "data": shown.problems or [["", ""]]}
+               if shown.problems else None,
+               ui.raw: "", ui.table: shown.preview, ui.state: shown.state,
+               ui.mapping_box: gr.update(open=True) if shown.open_mapping else gr.skip(),
+               ui.placeholder_box: gr.update(visible=bool(shown.placeholders))}
+    for name, dropdown in ui.mapping.items():
+        value = shown.mapping.get(name, NOT_USED)
+        updates[dropdown] = gr.update(choices=choices + ([value] if value not in choices else []), value=value)
+    names = sorted(shown.placeholders)[:PLACEHOLDER_SLOTS]
+    for number, slot in enumerate(ui.slots):
+        if number < len(names):
+            name = names[number]
+            updates[slot] = gr.update(visible=True, label=f"{{{{{name}}}}} (in {shown.placeholders[name]} rows)",
+                                      value=str(shown.placeholder_values.get(name, "")))
+        else:
+            updates[slot] = gr.update(visible=False, value="")
+    return updates
+
+
+def placeholder_values(given: dict, names: list[str], values) -> dict:
+    """data.placeholders after the placeholder fields were edited: a cleared field removes its value."""
+    given = dict(given)
+    for name, value in zip(names, values):
+        if (value or "").strip():
+            given[name] = value.strip()
+        else:
+            given.pop(name, None)
+    return given
+
+
+def parse_mapping(text) -> dict:
+    try:
+        parsed = yaml.safe_load(text or "")
+    except yaml.YAMLError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def mapping_text(mapping: dict) -> str:
+    if not mapping:
+        return ""
+    return yaml.safe_dump(mapping, default_flow_style=True, allow_unicode=True, sort_keys=False).strip()
+
+
+def preview_table(rows: list[dict]) -> dict | None:
     if not rows:
         return None
     if "messages" in rows[0]:
@@ -95,8 +335,9 @@ def preview_table(rows: list[dict]) -> list[list] | None:
         for row in rows:
             messages = row.get("messages", [])
             first = {m["role"]: m["content"] for m in messages[:3]}
-            turns = sum(1 for m in messages if m["role"] == "assistant")
-            table.append([first.get("user", ""), first.get("assistant", ""), turns, first.get("system", "")])
+            answer = row.get("chosen", first.get("assistant", ""))
+            turns = sum(1 for m in messages if m["role"] == "assistant") + (1 if "chosen" in row else 0)
+            table.append([first.get("user", ""), answer, turns, first.get("system", "")])
         headers = ["user", "assistant", "assistant turns", "system"]
         if not any(row[3] for row in table):  # no system prompts: do not spend a column on nothing
             headers, table = headers[:3], [row[:3] for row in table]

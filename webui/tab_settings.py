@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core import models
+from core import models, preflight
 from core.config import Config, ConfigError
 
 # Each preset changes only these options; everything else keeps what the user set.
@@ -20,7 +20,8 @@ LORA_KEYS = ["lora.r", "lora.alpha", "lora.dropout", "lora.use_rslora", "lora.us
 TRAIN_KEYS = ["train.epochs", "train.max_steps", "train.learning_rate", "train.batch_size", "train.grad_accum",
               "train.max_length", "train.scheduler", "train.warmup_fraction", "train.gradient_checkpointing",
               "train.eval_every", "train.save_every", "train.seed", "train.weight_decay", "train.max_grad_norm",
-              "train.logging_every", "train.retry_on_oom"]
+              "train.logging_every", "train.retry_on_oom", "train.probes", "train.padding_free", "train.packing",
+              "train.attention", "train.liger_kernel", "train.group_by_length", "train.torch_compile"]
 
 
 def build(form, i18n) -> SimpleNamespace:
@@ -51,12 +52,33 @@ def build(form, i18n) -> SimpleNamespace:
             load = gr.UploadButton(i18n("settings.load"), file_types=[".yaml", ".yml"], elem_id="load-settings")
         message = gr.Markdown(elem_id="settings-message")
         with gr.Row():
+            check_fit = gr.Button(i18n("settings.check_fit"), elem_id="check-fit")
+            apply_fit = gr.Button(i18n("settings.apply_fit"), visible=False, variant="primary", elem_id="apply-fit")
+        fit_report = gr.Markdown(elem_id="fit-report")
+        proposal = gr.State({})
+        with gr.Row():
             command = gr.Textbox(label=i18n("settings.command"), interactive=False, scale=3, elem_id="command-line",
                                  buttons=["copy"])
             saved_file = gr.File(label=i18n("settings.saved_file"), interactive=False, height=90, scale=2,
                                  elem_id="saved-config")
     return SimpleNamespace(preset=preset, find_layers=find_layers, save=save, load=load, message=message,
-                           command=command, saved_file=saved_file)
+                           command=command, saved_file=saved_file, check_fit=check_fit, apply_fit=apply_fit,
+                           fit_report=fit_report, proposal=proposal)
+
+
+def fit_text(config: Config, busy: bool) -> tuple[str, dict]:
+    """The pre-flight report as markdown, and the option changes it proposes (empty when none are needed)."""
+    if busy:
+        return "**A run is in progress; check the fit after it ends (both would compete for memory).**", {}
+    try:
+        report = preflight.check(config, progress=lambda _: None)
+    except (ValueError, RuntimeError, OSError) as err:  # DataError, ModelError, ConfigError and the like
+        return f"**{err}**", {}
+    lines = report.lines()
+    verdict = ("**Fits as configured.**" if report.fits_as_configured else
+               "**Does not fit as configured; the proposed settings do.**" if report.proposal else
+               "**Does not fit.**")
+    return verdict + "\n\n" + "\n".join(f"- {line}" for line in lines), report.proposal
 
 
 def connect(ui, form, studio) -> None:
@@ -90,6 +112,28 @@ def connect(ui, form, studio) -> None:
             return {ui.message: f"**{err}**"}
         return {**form.updates_from(config), ui.message: "Settings loaded."}
 
+    def check_fit(values):
+        try:
+            config = form.config_from(values)
+        except ConfigError as err:
+            return f"**{err}**", {}, gr.update(visible=False)
+        text, proposal = fit_text(config, studio.runner.busy)
+        return text, proposal, gr.update(visible=bool(proposal))
+
+    def apply_fit(values):  # a set of inputs: gradio hands over one {component: value} dict
+        proposal = values[ui.proposal] or {}
+        try:
+            config = preflight.apply(form.config_from(values), proposal)
+        except ConfigError as err:
+            return {ui.message: f"**{err}**"}
+        changed = {form.fields[key] for key in proposal if key in form.fields}
+        updates = {widget: update for widget, update in form.updates_from(config).items() if widget in changed}
+        applied = ", ".join(f"{key} = {value}" for key, value in proposal.items())
+        return {**updates, ui.message: f"Applied: {applied}.", ui.apply_fit: gr.update(visible=False)}
+
+    ui.check_fit.click(check_fit, form.inputs(), [ui.fit_report, ui.proposal, ui.apply_fit],
+                       concurrency_id="model-load", concurrency_limit=1)
+    ui.apply_fit.click(apply_fit, {ui.proposal} | form.inputs(), outputs + [ui.message, ui.apply_fit])
     ui.preset.change(apply_preset, [ui.preset], outputs)
     ui.find_layers.click(find_layers, [form.fields["model.source"], form.fields["model.trust_remote_code"]],
                          [form.fields["lora.target_modules"], ui.message])

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from core import probes
 from core.config import Config, ConfigError
 from core.jobs import BusyError
 from core.runs import ACTIVE_STATES
@@ -30,6 +31,11 @@ def build(i18n) -> SimpleNamespace:
         notice = gr.Markdown(elem_id="train-notice")
         status = gr.HTML(elem_id="run-status")
         chart = gr.Plot(label=i18n("train.chart"), elem_id="loss-chart")
+        best_banner = gr.Markdown(elem_id="best-banner")
+        use_best = gr.Button(i18n("train.use_best"), visible=False, size="sm", elem_id="use-best")
+        probe_answers = gr.Dataframe(headers=["prompt"], label=i18n("train.probes"), interactive=False, wrap=True,
+                                     elem_id="probe-answers")
+        probes_seen = gr.State("")  # what the probe table shows now, so the timer redraws it only on change
         log = gr.Textbox(label=i18n("train.log"), lines=8, max_lines=8, interactive=False, autoscroll=True,
                          elem_id="train-log")
         with gr.Accordion(i18n("train.history"), open=False):
@@ -40,7 +46,9 @@ def build(i18n) -> SimpleNamespace:
         timer = gr.Timer(POLL_SECONDS)
         history_timer = gr.Timer(HISTORY_SECONDS)
     return SimpleNamespace(start=start, stop=stop, resume=resume, notice=notice, status=status, chart=chart, log=log,
-                           runs_table=runs_table, pick=pick, view=view, timer=timer, history_timer=history_timer)
+                           runs_table=runs_table, pick=pick, view=view, timer=timer, history_timer=history_timer,
+                           best_banner=best_banner, use_best=use_best, probes=probe_answers,
+                           probes_seen=probes_seen)
 
 
 def connect(ui, form, studio, demo) -> None:
@@ -93,6 +101,49 @@ def connect(ui, form, studio, demo) -> None:
                           concurrency_id="poll", concurrency_limit=None)
     ui.pick.select(pick_run, [ui.pick], watched)
     demo.load(attach, None, [*watched, ui.runs_table, ui.pick])
+
+    # Probe answers and the best-step banner: read from probes.jsonl and metrics.jsonl by core.probes.
+    probe_outputs = [ui.probes, ui.best_banner, ui.use_best, ui.probes_seen]
+    ui.timer.tick(lambda view, seen: probe_panel(studio, view, seen), [ui.view, ui.probes_seen], probe_outputs,
+                  show_progress="hidden", concurrency_id="poll", concurrency_limit=None)
+    for event in (ui.pick.select, demo.load):
+        event(lambda view: probe_panel(studio, view, None), [ui.view], probe_outputs, show_progress="hidden")
+
+    def use_best(view):
+        run = studio.run_named(view.get("run", ""))
+        if run is None:
+            return "Pick a run first.", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if studio.runner.busy and studio.runner.run and studio.runner.run.name == run.name:
+            return "Wait for the run to finish; its adapter is written at the end.", *(gr.skip(),) * 4
+        try:
+            message = probes.use_best(run)
+        except FileNotFoundError as err:
+            return f"**{err}**", *(gr.skip(),) * 4
+        return (message, *probe_panel(studio, view, None))
+
+    ui.use_best.click(use_best, [ui.view], [ui.notice, *probe_outputs])
+
+
+def probe_panel(studio, view: dict, seen: str | None):
+    """(probe table, best-step banner, use-best button, what is shown): gr.skip() where nothing changed."""
+    run = studio.run_named(view.get("run", ""))
+    if run is None:
+        return gr.skip(), "", gr.update(visible=False), ""
+    headers, rows = probes.probe_table(run)
+    best = probes.best_step(run)
+    shown = f"{run.name}:{len(headers)}:{best}"
+    if shown == seen:
+        return gr.skip(), gr.skip(), gr.skip(), seen
+    banner = ""
+    if best:
+        banner = (f"**Held-out loss has risen for {best['rises']} evaluations since step {best['step']}** "
+                  f"(its lowest, {best['eval_loss']:.4f}): later steps are memorising the training rows.")
+        if best["in_use"]:
+            banner += " The run already uses the adapter from that step."
+        elif not best["available"]:
+            banner += " No adapter was kept from that step."
+    table = gr.update(value={"headers": headers, "data": rows or [[""] * len(headers)]})
+    return table, banner, gr.update(visible=bool(best and best["available"] and not best["in_use"])), shown
 
 
 def notice_only(text: str):

@@ -1,0 +1,153 @@
+"""Learning you can see: a few prompts answered at every evaluation, and the best step by held-out loss.
+
+Before training the base model answers the probe prompts once; at each evaluation the model with its adapter as
+it is at that step answers them again. probes.jsonl keeps every round, so the Train tab can show base vs current
+answers per step. Whenever held-out loss reaches a new low, the adapter at that step is kept in best-adapter/;
+when the loss then rises for several evaluations, the studio names that step and can make it the run's adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from transformers import TrainerCallback
+
+from core.generate import chat_prompt, generate_batch
+from core.runs import Run, write_json_atomic
+
+PROBES_FILE = "probes.jsonl"
+BEST_DIR = "best-adapter"
+FINAL_DIR = "adapter-final"  # the last step's adapter, kept when the best one replaces it
+PROBE_TOKENS = 32  # probe answers are for watching, not for reading essays: short keeps evaluations quick
+RISES_BEFORE_WARNING = 2  # evaluations in a row above the best before the banner shows
+
+
+def questions(rows: list[dict], limit: int = 3) -> list[str]:
+    """What the user asks in each row (last user turn, or the prompt), for rows that have one."""
+    found = []
+    for row in rows:
+        if "messages" in row:
+            users = [m["content"] for m in row["messages"] if m["role"] == "user"]
+            if users:
+                found.append(users[-1])
+        elif "prompt" in row:
+            found.append(row["prompt"])
+        found = list(dict.fromkeys(found))  # identical rows would only repeat the same probe
+        if len(found) == limit:
+            break
+    return found
+
+
+def probe_prompts(config, held_out: list[dict] | None = None) -> list[str]:
+    """The configured probes, else the first held-out rows' questions."""
+    return list(config.train.probes) or questions(held_out or [])
+
+
+def read_probes(run: Run) -> list[dict]:
+    path = run.path / PROBES_FILE
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:  # a line being written right now
+            continue
+    return records
+
+
+def probe_table(run: Run) -> tuple[list[str], list[list[str]]]:
+    """(headers, rows): one row per prompt, the base answer, then the answer at each evaluated step."""
+    records = read_probes(run)
+    if not records:
+        return ["prompt"], []
+    prompts = records[0]["prompts"]
+    headers = ["prompt"] + [("base" if r["model"] == "base" else f"step {r['step']}") for r in records]
+    rows = [[prompt] + [r["answers"][i] if i < len(r["answers"]) else "" for r in records]
+            for i, prompt in enumerate(prompts)]
+    return headers, rows
+
+
+class ProbeCallback(TrainerCallback):
+    """Answers the probes with the base model at the start and with the adapter after each evaluation."""
+
+    def __init__(self, run: Run, tokenizer, prompts: list[str]):
+        self.run, self.tokenizer, self.prompts = run, tokenizer, prompts
+        self.best = None
+
+    def _answer(self, model, use_adapter: bool) -> list[str]:
+        was_training = model.training
+        model.eval()  # dropout off: the answers are the ones the model would give in the chat
+        try:
+            return generate_batch(model, self.tokenizer, [chat_prompt(self.tokenizer, p) for p in self.prompts],
+                                  PROBE_TOKENS, use_adapter=use_adapter)
+        finally:
+            model.train(was_training)
+
+    def _append(self, record: dict) -> None:
+        with open(self.run.path / PROBES_FILE, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        if args.world_size > 1:  # several processes hold shards of the model; generating in one would hang
+            return
+        if self.prompts and model is not None and not (self.run.path / PROBES_FILE).exists():
+            self._append({"step": state.global_step, "model": "base", "prompts": self.prompts,
+                          "answers": self._answer(model, use_adapter=False)})
+
+    def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
+        if model is None or args.world_size > 1:
+            return
+        loss = (metrics or {}).get("eval_loss")
+        if self.prompts:
+            self._append({"step": state.global_step, "model": "tuned", "eval_loss": loss, "prompts": self.prompts,
+                          "answers": self._answer(model, use_adapter=True)})
+        if loss is not None and (self.best is None or loss < self.best):
+            self.best = loss
+            model.save_pretrained(self.run.path / BEST_DIR)
+            write_json_atomic(self.run.path / BEST_DIR / "best.json", {"step": state.global_step, "eval_loss": loss})
+
+
+def best_step(run: Run) -> dict | None:
+    """{"step", "eval_loss", "rises", "available"} once held-out loss has risen RISES_BEFORE_WARNING evaluations
+    in a row after its lowest point; None while it is still falling (or there are no evaluations)."""
+    evals = [r for r in run.read_metrics()[0] if "eval_loss" in r]
+    if not evals:
+        return None
+    best_index = min(range(len(evals)), key=lambda i: evals[i]["eval_loss"])
+    rises = len(evals) - 1 - best_index
+    if rises < RISES_BEFORE_WARNING:
+        return None
+    saved = _saved_best(run)
+    best = evals[best_index]
+    return {"step": best["step"], "eval_loss": best["eval_loss"], "rises": rises,
+            "available": bool(saved and saved["step"] == best["step"]), "in_use": _in_use(run)}
+
+
+def use_best(run: Run) -> str:
+    """Make the best step's adapter the run's adapter; the last step's is kept in adapter-final/."""
+    saved = _saved_best(run)
+    if saved is None:
+        raise FileNotFoundError(f"{run.path / BEST_DIR} holds no adapter: this run saved none at its best step "
+                                "(runs trained before this feature, or without held-out rows).")
+    final = run.path / FINAL_DIR
+    if not final.exists():
+        shutil.copytree(run.adapter_dir, final)
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        shutil.copyfile(run.path / BEST_DIR / name, run.adapter_dir / name)
+    write_json_atomic(run.adapter_dir / "best.json", saved)
+    run.log(f"The adapter from step {saved['step']} (lowest held-out loss {saved['eval_loss']:.4f}) is now the "
+            f"run's adapter; the last step's adapter is kept in {FINAL_DIR}/.")
+    return f"The run now uses the adapter from step {saved['step']} (held-out loss {saved['eval_loss']:.4f})."
+
+
+def _saved_best(run: Run) -> dict | None:
+    try:
+        return json.loads((run.path / BEST_DIR / "best.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _in_use(run: Run) -> bool:
+    return (run.adapter_dir / "best.json").exists()

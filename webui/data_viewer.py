@@ -1,0 +1,108 @@
+"""The Data tab's example viewer: one row at a time, token by token exactly as the trainer gets it.
+
+The tokens come from core.templates.token_view (built on the trainer's own tokenize_row), so what is green here
+is what carries loss. Navigation is plain arithmetic over row indices: all rows, or only the rows a warning names.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+
+from core import templates
+
+ALL = "all"  # the filter value that shows every row
+
+
+def token_counts(tokens: list[templates.Token], max_length: int) -> str:
+    """'312 tokens, 57 trained' (+ how many the cut at max length removes)."""
+    total = sum(len(t.ids) for t in tokens)
+    trained = sum(len(t.ids) for t in tokens if t.kind == "trained")
+    cut = sum(len(t.ids) for t in tokens if t.kind == "cut")
+    text = f"{total:,} tokens, {trained:,} trained"
+    if cut:
+        text += f", {cut:,} cut (beyond max length {max_length:,}; the model never sees them)"
+    return text
+
+
+def example_html(tokens: list[templates.Token], row: dict, max_length: int) -> str:
+    """The row as the model sees it: trained tokens green, masked grey, cut struck out; user text escaped."""
+    spans = []
+    for number, token in enumerate(tokens):
+        alternate = " tok-alt" if number % 2 else ""
+        ids = " ".join(str(i) for i in token.ids)
+        spans.append(f'<span class="tok tok-{token.kind}{alternate}" title="{token.kind}: id {ids}">'
+                     f"{html.escape(token.text)}</span>")
+    parts = [f'<div class="token-counts">{html.escape(token_counts(tokens, max_length))}</div>',
+             '<div class="token-legend"><span class="tok tok-trained">trained (carries loss)</span> '
+             '<span class="tok tok-masked">seen, not trained</span> '
+             '<span class="tok tok-cut">cut at max length</span></div>',
+             f'<pre class="token-text">{"".join(spans)}</pre>']
+    if "rejected" in row:
+        parts.append('<div class="token-rejected-title">Rejected answer (what the model should prefer less):</div>'
+                     f'<pre class="token-text token-rejected">{html.escape(str(row["rejected"]))}</pre>')
+    return f'<div class="token-view">{"".join(parts)}</div>'
+
+
+def message_html(text: str) -> str:
+    return f'<div class="token-view token-message">{html.escape(text)}</div>'
+
+
+def pool(state: dict, choice: str | None) -> list[int]:
+    """The row indices the viewer steps through: every row, or those of the chosen warning."""
+    if choice and choice != ALL:
+        for warning in state.get("warnings", []):
+            if warning["key"] == choice:
+                return warning["rows"]
+    return list(range(len(state.get("rows", []))))
+
+
+def step(indices: list[int], current: int, direction: str) -> int:
+    """The next row to show: 'next', 'previous' (both wrap around), 'random', 'first' or 'here'."""
+    if not indices:
+        return current
+    if direction == "next":
+        return next((i for i in indices if i > current), indices[0])
+    if direction == "previous":
+        return next((i for i in reversed(indices) if i < current), indices[-1])
+    if direction == "random":
+        others = [i for i in indices if i != current]
+        return random.choice(others or indices)
+    if direction == "first":
+        return indices[0]
+    return current
+
+
+def go(state: dict, choice: str | None, number, direction: str, tokenizer_for) -> tuple[int, str, str]:
+    """(row number, position, example) after a click: `number` is the 1-based row shown now."""
+    last = max(len(state.get("rows", [])) - 1, 0)
+    index = step(pool(state, choice), int(number or 1) - 1, direction)
+    index = min(max(index, 0), last)
+    return (index + 1, *show(state, index, choice, tokenizer_for))
+
+
+def position_text(state: dict, index: int, choice: str | None) -> str:
+    rows, wheres = state.get("rows", []), state.get("wheres", [])
+    if not rows:
+        return ""
+    text = f"Row **{index + 1}** of {len(rows):,} ({wheres[index] if index < len(wheres) else ''})"
+    indices = pool(state, choice)
+    if choice and choice != ALL and index in indices:
+        text += f" · {indices.index(index) + 1} of {len(indices)} rows with this warning"
+    return text
+
+
+def show(state: dict, index: int, choice: str | None, tokenizer_for) -> tuple[str, str]:
+    """(position markdown, example html) for row `index`; tokenizer_for(source) gives the model's tokenizer."""
+    rows = state.get("rows", [])
+    if not rows:
+        return "", ""
+    index = min(max(index, 0), len(rows) - 1)
+    try:
+        tokenizer = tokenizer_for(state["source"])
+        tokens = templates.token_view(tokenizer, rows[index], state["max_length"])
+    except Exception as err:  # noqa: BLE001 - a template or model problem is shown, never a traceback
+        return position_text(state, index, choice), message_html(
+            f"This row cannot be shown with the chat template of the model on tab 2 ({state['source']}): {err}. "
+            "Pick another model there, or check the row.")
+    return position_text(state, index, choice), example_html(tokens, rows[index], state["max_length"])

@@ -1,0 +1,168 @@
+"""Tab 6, Evaluate and export: base vs tuned on a labelled test file, then hand the result on.
+
+Scoring is core.evaluate's, exporting core.export's; this tab picks the run and the file, shows the tables, and
+offers the files. Evaluation runs in a worker thread while the handler reports its progress line by line, so
+the page shows where it is; the loaded model is the chat tab's (one model in memory, never two).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import gradio as gr
+
+from core.chat import ChatError, ChatModel
+from core.config import ConfigError
+from core.evaluate import EvalError, evaluate
+from core.export import check_lines, export_adapter_zip, export_merged, read_check
+from core.models import ModelError
+from core.voting import DEFAULT_ANSWER_PATTERN, PatternError
+
+SUMMARY_HEADERS = ["measure", "base", "tuned"]
+CHANGED_HEADERS = ["where", "change", "question", "expected", "base answer", "tuned answer"]
+ROW_HEADERS = ["where", "question", "expected", "base", "tuned", "base right", "tuned right"]
+CHECK_HEADERS = ["prompt", "exported model", "in-app adapter", "same"]
+FAILURES = (ChatError, ModelError, ConfigError, EvalError, PatternError, OSError)
+
+
+def build(i18n) -> SimpleNamespace:
+    with gr.Tab(i18n("tab.evaluate"), id="evaluate"):
+        gr.Markdown(i18n("eval.intro"))
+        with gr.Row():
+            with gr.Column(scale=1, min_width=280):
+                run = gr.Dropdown([], label=i18n("eval.run"), elem_id="eval-run")
+                refresh = gr.Button(i18n("chat.refresh"), size="sm", elem_id="eval-refresh")
+                test_file = gr.File(label=i18n("eval.file"), file_types=[".jsonl", ".json", ".csv", ".parquet"],
+                                    type="filepath", height=120, elem_id="eval-file")
+                pattern = gr.Textbox(DEFAULT_ANSWER_PATTERN, label=i18n("chat.answer_pattern.label"),
+                                     info=i18n("chat.answer_pattern.help"), elem_id="eval-pattern")
+                with gr.Row():
+                    votes = gr.Number(1, minimum=1, maximum=32, precision=0, label=i18n("chat.votes.label"),
+                                      info=i18n("chat.votes.help"), elem_id="eval-votes")
+                    max_new_tokens = gr.Number(64, minimum=1, maximum=4096, precision=0,
+                                               label=i18n("chat.max_new_tokens.label"), elem_id="eval-max-new-tokens")
+                    max_rows = gr.Number(0, minimum=0, precision=0, label=i18n("eval.max_rows"),
+                                         elem_id="eval-max-rows")
+                start = gr.Button(i18n("eval.start"), variant="primary", elem_id="eval-start")
+            with gr.Column(scale=3):
+                notice = gr.Markdown(elem_id="eval-notice")
+                summary = gr.Dataframe(headers=SUMMARY_HEADERS, label=i18n("eval.summary"), interactive=False,
+                                       elem_id="eval-summary")
+                changed = gr.Dataframe(headers=CHANGED_HEADERS, label=i18n("eval.changed"), interactive=False,
+                                       wrap=True, elem_id="eval-changed")
+                with gr.Accordion(i18n("eval.all_rows"), open=False):
+                    rows = gr.Dataframe(headers=ROW_HEADERS, interactive=False, wrap=True, elem_id="eval-rows")
+        gr.Markdown(i18n("eval.export_heading"))
+        with gr.Row():
+            export_zip = gr.Button(i18n("eval.export_zip"), elem_id="export-zip")
+            export_merge = gr.Button(i18n("eval.export_merged"), elem_id="export-merged")
+        export_notice = gr.Markdown(elem_id="export-notice")
+        with gr.Row():
+            zip_file = gr.File(label=i18n("eval.zip_file"), interactive=False, height=90, elem_id="export-zip-file")
+            check = gr.Dataframe(headers=CHECK_HEADERS, label=i18n("eval.check"), interactive=False, wrap=True,
+                                 elem_id="export-check")
+    return SimpleNamespace(run=run, refresh=refresh, test_file=test_file, pattern=pattern, votes=votes,
+                           max_new_tokens=max_new_tokens, max_rows=max_rows, start=start, notice=notice,
+                           summary=summary, changed=changed, rows=rows, export_zip=export_zip,
+                           export_merge=export_merge, export_notice=export_notice, zip_file=zip_file, check=check)
+
+
+def connect(ui, studio, demo) -> None:
+    def run_choices():
+        names = [r.name for r in studio.runs() if r.has_adapter()]
+        return gr.update(choices=names, value=names[0] if names else None)
+
+    def start(name, test_file, pattern, votes, max_new_tokens, max_rows):
+        run = studio.run_named(name or "")
+        if run is None or not run.has_adapter():
+            yield "**Pick a finished run (one with an adapter) first.**", gr.skip(), gr.skip(), gr.skip()
+            return
+        if not test_file:
+            yield ("**Upload a test file: rows with a question and the answer you expect (any format the Data tab "
+                   "reads).**"), gr.skip(), gr.skip(), gr.skip()
+            return
+        progress: list[str] = ["Loading the model ..."]
+        outcome: dict = {}
+
+        def work():
+            try:
+                model = studio.chat_model(f"run:{run.path}",
+                                          lambda: ChatModel.from_run(run.path, progress=lambda _: None))
+                outcome["report"] = evaluate(run.path, test_file, pattern=pattern or "", votes=int(votes or 1),
+                                             max_new_tokens=int(max_new_tokens or 64), max_rows=int(max_rows or 0),
+                                             progress=progress.append, chat_model=model)
+            except FAILURES as err:
+                outcome["error"] = str(err)
+
+        worker = threading.Thread(target=work, daemon=True, name="evaluate")
+        worker.start()
+        while worker.is_alive():
+            yield progress[-1], gr.skip(), gr.skip(), gr.skip()
+            worker.join(0.5)
+        if "error" in outcome:
+            yield f"**{outcome['error']}**", gr.skip(), gr.skip(), gr.skip()
+            return
+        report = outcome["report"]
+        yield (report_notice(report), report.summary_rows(), report.changed_rows() or [["", "", "", "", "", ""]],
+               all_rows(report))
+
+    def make_zip(name):
+        run = studio.run_named(name or "")
+        if run is None:
+            return "**Pick a finished run first.**", None
+        out = studio.exports_dir / f"{run.name}-adapter-{time.strftime('%Y%m%d-%H%M%S')}.zip"
+        try:
+            export_adapter_zip(run.path, out, progress=lambda _: None)
+        except FAILURES as err:
+            return f"**{err}**", None
+        return f"Adapter zip with its model card: `{out}`", str(out)
+
+    def merge(name):
+        run = studio.run_named(name or "")
+        if run is None:
+            yield "**Pick a finished run first.**", gr.skip()
+            return
+        out = studio.exports_dir / f"{run.name}-merged-{time.strftime('%Y%m%d-%H%M%S')}"
+        yield f"Merging into `{out}` and checking its answers ...", gr.skip()
+        try:
+            export_merged(run.path, out, progress=lambda _: None)
+        except FAILURES as err:
+            yield f"**{err}**", gr.skip()
+            return
+        result = read_check(out) or {"agree": False, "answers": []}
+        lines = check_lines(result["answers"])
+        verdict = ("**Export check passed**: " if result["agree"] else
+                   "**⚠ Export check FAILED: the merged model answers differently from the adapter.** ")
+        yield (verdict + lines[0] + f"  \nMerged model folder (model card, chat_template.jinja, Modelfile): `{out}`",
+               [[r["prompt"], r["exported"], r["adapter"], "yes" if r["agree"] else "NO"] for r in result["answers"]])
+
+    ui.refresh.click(run_choices, None, [ui.run])
+    demo.load(run_choices, None, [ui.run])
+    ui.start.click(start, [ui.run, ui.test_file, ui.pattern, ui.votes, ui.max_new_tokens, ui.max_rows],
+                   [ui.notice, ui.summary, ui.changed, ui.rows], concurrency_id="chat", concurrency_limit=1)
+    ui.export_zip.click(make_zip, [ui.run], [ui.export_notice, ui.zip_file], concurrency_id="export",
+                        concurrency_limit=1)
+    ui.export_merge.click(merge, [ui.run], [ui.export_notice, ui.check], concurrency_id="export",
+                          concurrency_limit=1)
+
+
+def report_notice(report) -> str:
+    lines = [f"Evaluated **{report.rows}** rows"
+             + (f", majority of {report.votes} sampled answers per row" if report.votes > 1 else "") + "."]
+    if report.tuned.answered:
+        changed = report.changed()
+        fixed = sum(r.change == "fixed" for r in changed)
+        lines.append(f"Exact match: base {report.base.correct}/{report.base.answered}, tuned "
+                     f"{report.tuned.correct}/{report.tuned.answered} ({fixed} fixed, {len(changed) - fixed} broken).")
+    return "  \n".join(lines + report.notes)
+
+
+def all_rows(report) -> list[list[str]]:
+    def answer(text, votes):
+        return text + (f"  [{', '.join(f'{a}: {n}' for a, n in votes.items())}]" if votes else "")
+
+    return [[r.where, r.prompt, r.expected, answer(r.base_answer, r.base_votes), answer(r.tuned_answer, r.tuned_votes),
+             "yes" if r.base_correct else "no", "yes" if r.tuned_correct else "no"] for r in report.results] \
+        or [[""] * len(ROW_HEADERS)]
