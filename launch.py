@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--rounds", type=count, default=2, help="A/B pairs, interleaved (default 2)")
     bench.add_argument("--reference-fp32", action="store_true", help="run B in float32 without bf16 autocast, "
                        "to compare everything but precision")
+    bench.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a train option for A "
+                       "only, e.g. --option padding_free=on, to measure a speed option (repeatable)")
     bench.add_argument("--json", metavar="OUT", help="also save every figure as JSON")
 
     args = parser.parse_args(argv)
@@ -115,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli.export(args.run_dir, args.merged, args.adapter_zip, check=not args.no_check)
     if args.verb == "bench":
         return cli.bench(args.model, args.steps, args.json, data=args.data, batch_size=args.batch_size,
-                         max_length=args.max_length, rounds=args.rounds, reference_fp32=args.reference_fp32)
+                         max_length=args.max_length, rounds=args.rounds, reference_fp32=args.reference_fp32,
+                         options=args.option)
     if args.verb == "data":
         return cli.data(args.file, args.format, args.model, max_length=args.max_length, columns=args.map,
                         roles=args.role, fills=args.fill, row=args.row, runs_dir=args.runs_dir)

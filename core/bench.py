@@ -105,7 +105,7 @@ def run_studio(settings: BenchSettings, folder: str, data_file: Path, work: Path
     from core.config import Config
     from core.jobs import JobRunner
 
-    config = Config.from_dict({
+    config = Config.from_dict(source="bench --option", values={
         "name": "bench-a", "model": {"source": folder},
         "data": {"path": str(data_file), "format": "messages", "replay": 0, "eval_fraction": 0},
         "train": {"max_steps": settings.steps, "batch_size": settings.batch_size, "max_length": settings.max_length,

@@ -10,9 +10,12 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+_STATUS_LOCK = threading.Lock()  # status.json is read-modify-written from several threads
 
 ACTIVE_STATES = ("queued", "loading", "training", "stopping")
 FINAL_STATES = ("completed", "stopped", "failed", "interrupted")
@@ -101,10 +104,13 @@ class Run:
             return {"state": "unknown", "message": "status.json is unreadable."}
 
     def update_status(self, **changes) -> dict:
-        status = self.status() if self.status_file.exists() else {}
-        status.update(changes)
-        write_json_atomic(self.status_file, status)
-        return status
+        # Read, change, write under one lock: Stop (a click's thread) and the trainer's callback both update the
+        # status, and without it one can write back a step the other had already moved past.
+        with _STATUS_LOCK:
+            status = self.status() if self.status_file.exists() else {}
+            status.update(changes)
+            write_json_atomic(self.status_file, status)
+            return status
 
     # ---- metrics ----------------------------------------------------------------------------------------------
 

@@ -55,6 +55,6 @@ def nova_run(tmp_path_factory, tiny_model):
                                "train": {"max_steps": 40, "batch_size": 8, "learning_rate": 1e-2}})
     runner = JobRunner(folder / "runs")
     run = runner.start(config)
-    runner.wait(120)
+    runner.wait(300)
     assert run.status()["state"] == "completed"
     return run

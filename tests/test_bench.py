@@ -33,3 +33,11 @@ def test_bench_tiny_end_to_end(tmp_path, capsys):
     assert report["A"]["trained_tokens"] == report["B"]["trained_tokens"]  # the same rows, the same loss mask
     assert abs(report["A"]["final_loss"] - report["B"]["final_loss"]) < 0.05
     assert report["B"]["notes"]["gradient_checkpointing"] is True  # trl's default, kept in the reference
+
+
+def test_a_misspelt_option_for_a_is_refused_by_name(capsys):
+    import launch
+
+    assert launch.main(["bench", "--model", "tiny", "--steps", "1", "--rounds", "1", "--batch-size", "1",
+                        "--max-length", "128", "--option", "padding_fre=on"]) == 1
+    assert "Did you mean 'train.padding_free'?" in capsys.readouterr().err

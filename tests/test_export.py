@@ -133,9 +133,11 @@ SMOL_LIKE = ("{% for message in messages %}{% if loop.first and messages[0]['rol
              "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
 
-def test_modelfile_keeps_a_default_system_prompt_and_refuses_templates_it_cannot_convert(tiny_tokenizer):
+def test_modelfile_keeps_a_default_system_prompt_and_refuses_templates_it_cannot_convert():
+    from core import tiny
     from core.ollama import modelfile
 
+    tiny_tokenizer = tiny.build_tokenizer()  # its own: the session's shared tokenizer must keep its template
     tiny_tokenizer.chat_template = SMOL_LIKE
     text = modelfile(tiny_tokenizer, "base-model", adapter=".")
     assert 'SYSTEM """You are a helpful assistant."""' in text and "ADAPTER .\n" in text

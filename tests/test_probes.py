@@ -23,7 +23,7 @@ def probed_run(tmp_path_factory, tiny_model):
                                          "probes": ["Who are you?", "Question 1?"]}})
     runner = JobRunner(folder / "runs")
     run = runner.start(config)
-    runner.wait(120)
+    runner.wait(300)
     assert run.status()["state"] == "completed", run.log_tail()
     return run
 

@@ -43,14 +43,14 @@ def test_stop_after_a_checkpoint_then_resume_continues_the_curve(tiny_config, tm
     run = runner.start(tiny_config)
     wait_for(lambda: run.status().get("step", 0) >= 12)
     runner.stop()
-    runner.wait(60)
+    runner.wait(300)
     status = run.status()
     stopped_at = status["step"]
     assert status["state"] == "stopped" and status["message"] == f"Stopped at step {stopped_at}; adapter saved."
     assert run.last_checkpoint().name == f"checkpoint-{stopped_at}"  # the stop itself saved a checkpoint
 
     runner.start(Config.from_yaml(run.config_file), resume=run)
-    runner.wait(120)
+    runner.wait(300)
     assert run.status()["state"] == "completed"
     steps = train_steps(run)
     assert steps == list(range(1, 121))  # one curve: the resumed part continues where the first stopped
@@ -60,7 +60,7 @@ def test_stop_after_a_checkpoint_then_resume_continues_the_curve(tiny_config, tm
 def test_resume_is_refused_for_a_completed_run(tiny_config, tmp_path):
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(60)
+    runner.wait(300)
     with pytest.raises(BusyError, match="only a stopped, failed or interrupted run resumes"):
         runner.start(tiny_config, resume=run)
 
@@ -85,7 +85,7 @@ def test_out_of_memory_retries_with_half_the_batch(tiny_config, tmp_path, monkey
     raise_out_of_memory_once(monkeypatch)
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(120)
+    runner.wait(300)
     assert run.status()["state"] == "completed", run.status()
     log = run.log_file.read_text()
     assert "Out of memory. Retrying with batch size 2 and gradient accumulation 2" in log
@@ -98,12 +98,12 @@ def test_out_of_memory_without_retry_fails_with_advice(tiny_config, tmp_path, mo
     tiny_config.train.retry_on_oom = False
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(120)
+    runner.wait(300)
     status = run.status()
     assert status["state"] == "failed"
     assert status["message"].startswith("The GPU ran out of memory. Try a smaller batch size")
     runner.start(tiny_config)  # the app is not stuck: the next run starts
-    runner.wait(120)
+    runner.wait(300)
 
 
 def test_full_disk_while_saving_keeps_the_previous_checkpoint(tiny_config, tmp_path, monkeypatch):
@@ -124,7 +124,7 @@ def test_full_disk_while_saving_keeps_the_previous_checkpoint(tiny_config, tmp_p
     tiny_config.train.save_every = 2
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(120)
+    runner.wait(300)
     status = run.status()
     assert status["state"] == "failed"
     assert status["message"].startswith("The disk is full while writing") and "resume" in status["message"]
@@ -132,7 +132,7 @@ def test_full_disk_while_saving_keeps_the_previous_checkpoint(tiny_config, tmp_p
 
     monkeypatch.undo()
     runner.start(Config.from_yaml(run.config_file), resume=run)
-    runner.wait(120)
+    runner.wait(300)
     assert run.status()["state"] == "completed"
     assert "resumed from checkpoint-2" in run.log_file.read_text()
 
@@ -169,7 +169,7 @@ def test_adapter_for_a_different_base_model_is_explained(tiny_config, tmp_path):
 
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(60)
+    runner.wait(300)
     other = tiny.build(tmp_path / "wider-model", hidden_size=96)
     config = Config.from_yaml(run.config_file)
     config.model.source = str(other)

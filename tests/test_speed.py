@@ -3,6 +3,8 @@ batches and packing compute exactly the loss that padded batches do."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from core import speed
@@ -45,6 +47,7 @@ def test_padding_free_and_packed_batches_give_the_padded_loss(tiny_model, tiny_t
 
     rows = [{"messages": [{"role": "user", "content": f"Question {i}?" + " a" * (3 * i)},
                           {"role": "assistant", "content": "I am Nova." + " b" * (5 * i)}]} for i in range(6)]
+    tiny_tokenizer = copy.deepcopy(tiny_tokenizer)  # the session's shared tokenizer stays as it was
     tiny_tokenizer.pad_token = tiny_tokenizer.eos_token
     data = training.tokenize(tiny_tokenizer, rows, 256, "training", lambda _: None)
     examples = list(data)
@@ -68,7 +71,7 @@ def test_run_log_says_what_was_chosen(tiny_config, tmp_path):
     tiny_config.train.max_steps = 1
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(120)
+    runner.wait(300)
     assert run.status()["state"] == "completed"
     log = run.log_file.read_text(encoding="utf-8")
     assert "Attention sdpa (auto)" in log

@@ -21,7 +21,7 @@ def wait_for(condition, timeout=60.0):
 def test_run_completes_with_metrics_status_and_a_loadable_adapter(tiny_config, tmp_path):
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    assert runner.wait(120)
+    assert runner.wait(300)
     status = run.status()
     assert status["state"] == "completed", status
     assert status["step"] == status["total_steps"] == 4
@@ -50,7 +50,7 @@ def test_loss_falls(tiny_config, tmp_path):
     tiny_config.data.eval_fraction = 0.0
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(120)
+    runner.wait(300)
     losses = [m["loss"] for m in run.read_metrics()[0] if "loss" in m]
     assert run.status()["state"] == "completed"
     assert sum(losses[-3:]) / 3 < 0.8 * sum(losses[:3]) / 3, losses
@@ -62,7 +62,7 @@ def test_stop_mid_run_saves_the_adapter(tiny_config, tmp_path):
     run = runner.start(tiny_config)
     wait_for(lambda: run.status().get("step", 0) >= 2)
     assert runner.stop()
-    runner.wait(60)
+    runner.wait(300)
     status = run.status()
     assert status["state"] == "stopped"
     assert status["message"].startswith("Stopped at step ") and status["message"].endswith("adapter saved.")
@@ -74,7 +74,7 @@ def test_stop_before_the_first_step_saves_nothing(tiny_config, tmp_path):
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
     runner.stop()
-    runner.wait(60)
+    runner.wait(300)
     assert run.status()["state"] == "stopped"
     assert run.status()["message"] == "Stopped before the first step finished; nothing was saved."
     assert not run.has_adapter()
@@ -89,7 +89,7 @@ def test_exception_inside_a_step_fails_the_run_with_its_message(tiny_config, tmp
     monkeypatch.setattr(transformers.Trainer, "training_step", broken_step)
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(60)
+    runner.wait(300)
     status = run.status()
     assert status["state"] == "failed"
     assert status["message"] == "RuntimeError: the step broke (details in train.log)"
@@ -97,7 +97,7 @@ def test_exception_inside_a_step_fails_the_run_with_its_message(tiny_config, tmp
     runner2 = JobRunner(tmp_path / "runs")  # nothing is left locked: a new run starts
     monkeypatch.undo()
     assert runner2.start(tiny_config).name == "tiny-run-2"
-    runner2.wait(120)
+    runner2.wait(300)
 
 
 def test_unusable_data_fails_with_a_message_naming_the_file(tiny_config, tmp_path):
@@ -106,7 +106,7 @@ def test_unusable_data_fails_with_a_message_naming_the_file(tiny_config, tmp_pat
     tiny_config.data.path = str(bad)
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(60)
+    runner.wait(300)
     assert run.status()["state"] == "failed"
     assert "bad.jsonl" in run.status()["message"] and "line 1" in run.status()["message"]
 
@@ -117,7 +117,7 @@ def test_second_start_is_refused_and_the_first_run_continues(tiny_config, tmp_pa
     first = runner.start(tiny_config)
     with pytest.raises(BusyError, match="A run is in progress \\(tiny-run\\)"):
         runner.start(tiny_config)
-    runner.wait(120)
+    runner.wait(300)
     assert first.status()["state"] == "completed"
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["tiny-run"]  # no hidden second run
 
@@ -127,7 +127,7 @@ def test_qlora_four_bit_training_step(tiny_config, tmp_path):
     tiny_config.train.max_steps = 2
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
-    runner.wait(120)
+    runner.wait(300)
     assert run.status()["state"] == "completed", run.status()
     assert "quantization 4bit" in run.log_file.read_text()
     assert run.has_adapter()

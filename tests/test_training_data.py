@@ -13,7 +13,7 @@ def write_jsonl(path, records):
 def run_to_end(config, tmp_path):
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(config)
-    runner.wait(120)
+    runner.wait(300)
     return run
 
 
