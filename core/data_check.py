@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from core import templates
 from core.data_formats import PLACEHOLDER
+from core.runs import duration_text
 
 # Other model families' chat markup. Found inside a row's text, it sits on top of this model's own template, so
 # the model learns two layouts at once (or a literal marker) instead of one.
@@ -274,16 +275,9 @@ def summary_lines(inspection: Inspection) -> list[str]:
         lines.append(f"These figures cover the first {inspection.loaded.total:,} rows; the file holds more, and "
                      "training reads it all.")
     if p.seconds_per_epoch is not None:
-        lines.append(f"Time: about {_duration(p.seconds_per_epoch)} per epoch on this machine, at the speed run "
+        lines.append(f"Time: about {duration_text(p.seconds_per_epoch)} per epoch on this machine, at the speed run "
                      f"'{p.speed_source}' measured.")
     else:
         lines.append("Time: known after a first run of this model on this machine (its speed is measured then).")
     return lines
 
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from core import measure
 from core.config import Config
+from core.runs import duration_text
 
 MEASURED_STEPS = 2
 
@@ -89,8 +90,8 @@ class Report:
                 out.append(f"Does not fit with {attempt.describe_changes()}: {attempt.error}")
         projection = self.projected_seconds()
         if projection:
-            out.append(f"Projected training time for {self.total_steps} steps: about {_duration(projection[0])} "
-                       f"(at most {_duration(projection[1])} if every step were as long as the longest rows).")
+            out.append(f"Projected training time for {self.total_steps} steps: about {duration_text(projection[0])} "
+                       f"(at most {duration_text(projection[1])} if every step were as long as the longest rows).")
         if self.proposal:
             out.append("Proposed: " + ", ".join(f"{k} = {v}" for k, v in self.proposal.items()) + ".")
         elif not self.fitting:
@@ -223,10 +224,3 @@ def _total_steps(config: Config) -> int:
     rows += config.data.replay
     return math.ceil(math.ceil(rows / (t.batch_size * t.grad_accum)) * t.epochs)
 
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

@@ -194,3 +194,12 @@ def _alive(pid) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as people say it: '45 s', '12 min', '2.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
