@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 
-from transformers import TrainerCallback
-
-from core.generate import chat_prompt, generate_batch
 from core.runs import Run, write_json_atomic
 
 PROBES_FILE = "probes.jsonl"
@@ -67,46 +64,6 @@ def probe_table(run: Run) -> tuple[list[str], list[list[str]]]:
     rows = [[prompt] + [r["answers"][i] if i < len(r["answers"]) else "" for r in records]
             for i, prompt in enumerate(prompts)]
     return headers, rows
-
-
-class ProbeCallback(TrainerCallback):
-    """Answers the probes with the base model at the start and with the adapter after each evaluation."""
-
-    def __init__(self, run: Run, tokenizer, prompts: list[str]):
-        self.run, self.tokenizer, self.prompts = run, tokenizer, prompts
-        self.best = None
-
-    def _answer(self, model, use_adapter: bool) -> list[str]:
-        was_training = model.training
-        model.eval()  # dropout off: the answers are the ones the model would give in the chat
-        try:
-            return generate_batch(model, self.tokenizer, [chat_prompt(self.tokenizer, p) for p in self.prompts],
-                                  PROBE_TOKENS, use_adapter=use_adapter)
-        finally:
-            model.train(was_training)
-
-    def _append(self, record: dict) -> None:
-        with open(self.run.path / PROBES_FILE, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    def on_train_begin(self, args, state, control, model=None, **kwargs):
-        if args.world_size > 1:  # several processes hold shards of the model; generating in one would hang
-            return
-        if self.prompts and model is not None and not (self.run.path / PROBES_FILE).exists():
-            self._append({"step": state.global_step, "model": "base", "prompts": self.prompts,
-                          "answers": self._answer(model, use_adapter=False)})
-
-    def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
-        if model is None or args.world_size > 1:
-            return
-        loss = (metrics or {}).get("eval_loss")
-        if self.prompts:
-            self._append({"step": state.global_step, "model": "tuned", "eval_loss": loss, "prompts": self.prompts,
-                          "answers": self._answer(model, use_adapter=True)})
-        if loss is not None and (self.best is None or loss < self.best):
-            self.best = loss
-            model.save_pretrained(self.run.path / BEST_DIR)
-            write_json_atomic(self.run.path / BEST_DIR / "best.json", {"step": state.global_step, "eval_loss": loss})
 
 
 def best_step(run: Run) -> dict | None:

@@ -89,7 +89,8 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
     for callback in callbacks or ():
         trainer.add_callback(callback)
     if eval_set is not None:  # probes are answered at each evaluation, and there is none without held-out rows
-        from core.probes import ProbeCallback, probe_prompts
+        from core.callbacks import ProbeCallback
+        from core.probes import probe_prompts
 
         trainer.add_callback(ProbeCallback(run, loaded.tokenizer, probe_prompts(config, eval_rows)))
     say(f"Training {len(train_set)} rows for {choices['total_steps']} steps "
