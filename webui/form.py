@@ -61,7 +61,7 @@ class Form:
             widget = gr.Number(value=default, minimum=meta.get("min"), maximum=meta.get("max"),
                                precision=0 if isinstance(default, int) else None, **common)
         elif isinstance(default, dict):
-            widget = gr.Textbox(value=_mapping_text(default), placeholder=MAPPING_EXAMPLES.get(key, "{key: value}"),
+            widget = gr.Textbox(value=mapping_text(default), placeholder=MAPPING_EXAMPLES.get(key, "{key: value}"),
                                 **common)
         elif isinstance(default, list):  # a list of texts, one per line
             widget = gr.Textbox(value="\n".join(default), lines=3, **common)
@@ -133,7 +133,7 @@ def _from_widget(key: str, value):
 
 def _to_widget(key: str, value):
     if isinstance(default_of(key), dict):
-        return _mapping_text(value)
+        return mapping_text(value)
     if key == "train.learning_rate":
         return str(value)
     if key == "train.probes":
@@ -143,8 +143,11 @@ def _to_widget(key: str, value):
     return value
 
 
-def _mapping_text(mapping: dict) -> str:
-    return "" if not mapping else yaml.safe_dump(mapping, default_flow_style=True, allow_unicode=True).strip()
+def mapping_text(mapping: dict) -> str:
+    """A mapping as one line of YAML, in the order it was given: '{prompt: frage, completion: antwort}'."""
+    if not mapping:
+        return ""
+    return yaml.safe_dump(mapping, default_flow_style=True, allow_unicode=True, sort_keys=False).strip()
 
 
 def _flatten(nested: dict, prefix: str = "") -> dict:

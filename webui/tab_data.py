@@ -15,6 +15,7 @@ from core import data as datasets_io
 from core import data_check, models
 from core.config import Config, ConfigError
 from webui import charts, data_viewer
+from webui.form import mapping_text
 from webui.studio import SAMPLES, SAMPLES_DIR
 
 log = logging.getLogger(__name__)
@@ -319,12 +320,6 @@ def parse_mapping(text) -> dict:
     except yaml.YAMLError:
         return {}
     return parsed if isinstance(parsed, dict) else {}
-
-
-def mapping_text(mapping: dict) -> str:
-    if not mapping:
-        return ""
-    return yaml.safe_dump(mapping, default_flow_style=True, allow_unicode=True, sort_keys=False).strip()
 
 
 def preview_table(rows: list[dict]) -> dict | None:
