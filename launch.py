@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                        "to compare everything but precision")
     bench.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a train option for A "
                        "only, e.g. --option padding_free=on, to measure a speed option (repeatable)")
+    bench.add_argument("--quantization", default="none", choices=("none", "4bit", "8bit"),
+                       help="load the base model quantized on both sides (4bit = QLoRA; needs a GPU)")
     bench.add_argument("--json", metavar="OUT", help="also save every figure as JSON")
 
     args = parser.parse_args(argv)
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "bench":
         return cli.bench(args.model, args.steps, args.json, data=args.data, batch_size=args.batch_size,
                          max_length=args.max_length, rounds=args.rounds, reference_fp32=args.reference_fp32,
-                         options=args.option)
+                         options=args.option, quantization=args.quantization)
     if args.verb == "data":
         return cli.data(args.file, args.format, args.model, max_length=args.max_length, columns=args.map,
                         roles=args.role, fills=args.fill, row=args.row, runs_dir=args.runs_dir)

@@ -36,6 +36,7 @@ class BenchSettings:
     seed: int = 42
     learning_rate: float = 1e-3
     reference_fp32: bool = False  # B in float32 without autocast: isolates what is not precision
+    quantization: str = "none"    # none | 4bit | 8bit: both sides load the base this way (4bit = QLoRA, NF4)
     studio_options: dict = None   # train.* values for A (e.g. padding_free: off), to measure a speed option
     min_tokens: int = 50
     max_tokens: int = 2000
@@ -106,7 +107,7 @@ def run_studio(settings: BenchSettings, folder: str, data_file: Path, work: Path
     from core.jobs import JobRunner
 
     config = Config.from_dict(source="bench --option", values={
-        "name": "bench-a", "model": {"source": folder},
+        "name": "bench-a", "model": {"source": folder, "quantization": settings.quantization},
         "data": {"path": str(data_file), "format": "messages", "replay": 0, "eval_fraction": 0},
         "train": {"max_steps": settings.steps, "batch_size": settings.batch_size, "max_length": settings.max_length,
                   "learning_rate": settings.learning_rate, "seed": settings.seed, "logging_every": 1,
@@ -141,6 +142,12 @@ def run_reference(settings: BenchSettings, folder: str, rows: list[dict], work: 
         dataset = Dataset.from_list([{"prompt": row["messages"][:-1], "completion": row["messages"][-1:]}
                                      for row in rows])
         precision = {"bf16": False, "model_init_kwargs": {"dtype": torch.float32}} if settings.reference_fp32 else {}
+        if settings.quantization != "none":  # the QLoRA recipe from trl's documentation
+            from core.models import quantization_config
+
+            precision["model_init_kwargs"] = {
+                "dtype": torch.bfloat16,
+                "quantization_config": quantization_config(settings.quantization, torch.bfloat16)}
         args = SFTConfig(
             output_dir=str(work / "reference"), max_steps=settings.steps,
             per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate,
@@ -221,10 +228,12 @@ def _parameters(folder: str) -> int:
 def _report(settings, data_label, lengths, parameters, results, notes) -> dict:
     flops, peak_name = measure.peak_flops()
     per_token = 4 * parameters  # LoRA: forward 2N, backward through the activations 2N, no gradient for frozen N
+    # 6N is the usual full-training count (weight gradients too); quoted beside 4N so figures compare with others'.
     report = {"settings": vars(settings).copy(), "data": data_label, "rows": len(lengths),
               "row_tokens": {"min": min(lengths), "median": statistics.median(lengths), "max": max(lengths)},
               "parameters": parameters, "flops_per_token": per_token,
               "mfu_formula": "4N per real token (LoRA), N = all parameters; attention FLOPs not counted",
+              "mfu_6n_formula": "6N per real token (as for full training), for comparison with published MFU",
               "peak_flops": flops, "peak_flops_source": peak_name,
               "memory_kind": measure.PeakMemory().kind}
     for side in ("A", "B"):
@@ -237,6 +246,7 @@ def _report(settings, data_label, lengths, parameters, results, notes) -> dict:
         summary["final_losses"] = [r["final_loss"] for r in rounds]
         summary["trained_tokens"] = rounds[-1]["trained_tokens"]
         summary["mfu"] = per_token * summary["real_tokens_per_s"] / flops if flops else None
+        summary["mfu_6n"] = 6 * parameters * summary["real_tokens_per_s"] / flops if flops else None
         summary["rounds"] = rounds
         summary["notes"] = notes.get(side, {})
         report[side] = summary
@@ -257,7 +267,7 @@ def format_report(report: dict) -> str:
         f"Model {s['model']} ({report['parameters'] / 1e6:.1f}M parameters); data {report['data']}: "
         f"{report['rows']} rows, {rt['min']}-{rt['max']} tokens (median {rt['median']:.0f}); {s['steps']} steps x "
         f"batch {s['batch_size']}, max length {s['max_length']}, learning rate {s['learning_rate']:g}, seed "
-        f"{s['seed']}; {s['rounds']} rounds interleaved (A B, B A, ...).",
+        f"{s['seed']}; {s['rounds']} rounds interleaved (A B, B A, ...); base quantization {s['quantization']}.",
         "A = studio engine (Config -> JobRunner -> core.training): " + "; ".join(a["notes"].get("log", [])),
         f"B = trl SFTTrainer script, trl defaults: weights {b_notes.get('dtype')}, bf16 autocast "
         f"{'on' if b_notes.get('bf16_autocast') else 'off'}, gradient checkpointing "
@@ -283,7 +293,8 @@ def format_report(report: dict) -> str:
     row("time to first step (s)", "time_to_first_step_s", "{:.2f}")
     row("final loss", "final_loss", "{:.4f}", ratio=False)
     if report["peak_flops"]:
-        row("MFU", "mfu", "{:.3%}")
+        row("MFU (4N)", "mfu", "{:.3%}")
+        row("MFU (6N)", "mfu_6n", "{:.3%}")
     lines += ["",
               f"Peak memory is {report['memory_kind']}. MFU: {report['mfu_formula']}; peak {report['peak_flops_source']}.",
               f"Trained tokens per run: A {a['trained_tokens']}, B {b['trained_tokens']}; final losses per round: "

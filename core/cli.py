@@ -235,7 +235,7 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
 
 def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data: str = "synthetic",
           batch_size: int = 4, max_length: int = 2048, rounds: int = 2, reference_fp32: bool = False,
-          options: list[str] = ()) -> int:
+          options: list[str] = (), quantization: str = "none") -> int:
     """The studio's engine against a plain trl script, same fine-tune, interleaved; print the figures."""
     import json
     from pathlib import Path
@@ -252,7 +252,7 @@ def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data
         return _fail(str(err))
     settings = benchmark.BenchSettings(model=model, data=data, steps=steps, batch_size=batch_size,
                                        max_length=max_length, rounds=rounds, reference_fp32=reference_fp32,
-                                       studio_options=studio_options)
+                                       studio_options=studio_options, quantization=quantization)
     try:
         report = benchmark.run(settings, progress=_to_stderr)
     except (ModelError, ConfigError, ValueError, KeyError) as err:
