@@ -39,7 +39,9 @@ def main() -> int:
     parser.add_argument("--gb", type=float, default=2.0)
     parser.add_argument("--model", default="default")
     args = parser.parse_args()
-    from core import data, data_check, models
+    from core.data import check as data_check
+    from core.data import load as datasets_io
+    from core.models import load as models
 
     tokenizer, _ = models.load_tokenizer(models.resolve_source(args.model, progress=print))
     with tempfile.TemporaryDirectory() as folder:
@@ -51,7 +53,7 @@ def main() -> int:
         reads, checks = [], []
         for _ in range(3):
             started = time.perf_counter()
-            loaded = data.load(path, limit=PREVIEW_ROWS)
+            loaded = datasets_io.load(path, limit=PREVIEW_ROWS)
             reads.append(time.perf_counter() - started)
             started = time.perf_counter()
             report = data_check.check(loaded.rows, tokenizer, max_length=1024)

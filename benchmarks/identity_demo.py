@@ -37,10 +37,10 @@ def main() -> int:
     parser.add_argument("--config", default=str(ROOT / "examples" / "identity-demo.yaml"))
     args = parser.parse_args()
 
-    from core.chat import ChatModel
     from core.cli import quiet_libraries
     from core.config import ChatSettings, Config
     from core.jobs import JobRunner
+    from core.results.chat import ChatModel
 
     quiet_libraries()
     run_dir = args.run

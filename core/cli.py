@@ -56,9 +56,9 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
 def preflight(config: Config) -> int:
     """Estimate, then two real steps on the longest rows: print the fit, peak memory and projected time.
     Exit 0 when the settings fit as they are; 1 otherwise, with the proposal printed."""
-    from core import preflight as checks
-    from core.data import DataError
-    from core.models import ModelError
+    from core.data.errors import DataError
+    from core.measure import preflight as checks
+    from core.models.load import ModelError
 
     try:
         report = checks.check(config, progress=_to_stderr)
@@ -72,8 +72,8 @@ def preflight(config: Config) -> int:
 
 def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperature: float = 0.7,
          max_new_tokens: int = 256, system_prompt: str = "", votes: int = 1, pattern: str | None = None) -> int:
-    from core.chat import ChatError, ChatModel
-    from core.models import ModelError
+    from core.models.load import ModelError
+    from core.results.chat import ChatError, ChatModel
 
     settings = ChatSettings(system_prompt=system_prompt, temperature=temperature, max_new_tokens=max_new_tokens,
                             votes=votes)
@@ -86,7 +86,7 @@ def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperatur
         return _fail(str(err))
     use_adapter = not base
     if prompt is not None and votes > 1:
-        from core.voting import PatternError
+        from core.results.voting import PatternError
 
         try:
             result = model.vote([{"role": "user", "content": prompt}], settings, use_adapter)
@@ -121,9 +121,9 @@ def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperatur
 
 
 def export(run_dir: str, merged_dir: str | None, adapter_zip: str | None = None, check: bool = True) -> int:
-    from core.chat import ChatError
-    from core.export import export_adapter_zip, export_merged, read_check
-    from core.models import ModelError
+    from core.models.load import ModelError
+    from core.results.chat import ChatError
+    from core.results.export import export_adapter_zip, export_merged, read_check
 
     try:
         if adapter_zip:
@@ -145,11 +145,11 @@ def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: in
     import json
     from pathlib import Path
 
-    from core.chat import ChatError
-    from core.evaluate import EvalError
-    from core.evaluate import evaluate as run_evaluation
-    from core.models import ModelError
-    from core.voting import DEFAULT_ANSWER_PATTERN, PatternError
+    from core.models.load import ModelError
+    from core.results.chat import ChatError
+    from core.results.evaluate import EvalError
+    from core.results.evaluate import evaluate as run_evaluation
+    from core.results.voting import DEFAULT_ANSWER_PATTERN, PatternError
 
     try:
         report = run_evaluation(run_dir, data_path, pattern=DEFAULT_ANSWER_PATTERN if pattern is None else pattern,
@@ -173,8 +173,11 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
     `path` may also be a config file: its data section (column mapping, placeholders ...) is checked as the run
     would use it, and command-line options override it.
     """
-    from core import data as datasets_io
-    from core import data_check, models, templates
+    from core.data import check as data_check
+    from core.data import load as datasets_io
+    from core.data import templates
+    from core.data.errors import DataError
+    from core.models import load as models
     from core.runs import list_runs
 
     try:
@@ -201,7 +204,7 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
         return _fail(str(err))
     try:
         inspection = data_check.inspect(config, tokenizer, runs=list_runs(runs_dir))
-    except datasets_io.DataError as err:
+    except DataError as err:
         message = str(err)
         if err.columns:
             message += f" (Columns found: {', '.join(map(str, err.columns))}; map them with --map OURS=THEIRS.)"
@@ -240,8 +243,8 @@ def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data
     import json
     from pathlib import Path
 
-    from core import bench as benchmark
-    from core.models import ModelError
+    from core.measure import bench as benchmark
+    from core.models.load import ModelError
     from core.runs import write_text_atomic
 
     import yaml

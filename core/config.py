@@ -38,7 +38,7 @@ ALIASES = {"rank": "r", "lora_r": "r", "lora_alpha": "alpha", "lora_dropout": "d
 QUANTIZATIONS = ("none", "8bit", "4bit")
 DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential", "cpu")  # plus "cuda:N"
 DATA_FORMATS = ("auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference")
-# Kept in step with core.data_formats (MAPPABLE, CANONICAL_ROLES); a test checks they agree.
+# Kept in step with core.data.formats (MAPPABLE, CANONICAL_ROLES); a test checks they agree.
 MAPPABLE_COLUMNS = ("instruction", "input", "output", "system", "history", "prompt", "completion", "messages",
                     "conversations", "text", "chosen", "rejected", "role", "content")
 CHAT_ROLES = ("user", "assistant", "system", "tool")
@@ -165,7 +165,7 @@ class TrainConfig:
         [], "Prompts the run answers with its adapter at each evaluation (and the base model once, before training), "
         "kept in probes.jsonl so you can watch the answers change. Empty: the first 3 held-out rows' questions. "
         "One prompt per line.", texts=True, label="Probe prompts")
-    # ---- speed: 'auto' values are chosen by core.speed from measurements, and the run log says why ----------
+    # ---- speed: 'auto' values are chosen by core.training.speed from measurements, and the run log says why ----------
     padding_free: str = option(
         "auto", "Put a batch's examples end to end in one row instead of padding them to the longest, so no time "
         "is spent on padding; attention still keeps each example to itself. 'auto' turns it on with "

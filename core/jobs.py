@@ -82,7 +82,7 @@ class JobRunner:
     def _train_with_retry(self, config: Config, run: Run, stop: threading.Event) -> str:
         """Train (resuming from the run's last complete checkpoint if it has one); on running out of GPU
         memory, where the config allows it, try once more with half the batch and twice the accumulation."""
-        from core import training
+        from core.training import train as training
 
         while True:
             resume_from = run.last_checkpoint()
@@ -127,8 +127,6 @@ def _stopped_message(run: Run, step: int) -> str:
 
 def explain_failure(err: BaseException) -> str:
     """A sentence a non-programmer can act on."""
-    import torch
-
     text = str(err).strip() or type(err).__name__
     if is_out_of_memory(err):
         return ("The GPU ran out of memory. Try a smaller batch size (with more gradient accumulation), a shorter "
@@ -137,8 +135,8 @@ def explain_failure(err: BaseException) -> str:
         where = f" while writing {err.filename}" if err.filename else ""
         return (f"The disk is full{where}. Free some space, then resume the run: it continues from its last "
                 "complete checkpoint.")
-    from core.data import DataError
-    from core.models import ModelError
+    from core.data.errors import DataError
+    from core.models.load import ModelError
 
     if isinstance(err, (DataError, ModelError, ValueError)):
         return text

@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    from core import tiny
+    from core.models import tiny
 
     return tiny.build(tmp_path_factory.mktemp("tiny-model"))
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from core.chat import ChatError, ChatModel
 from core.config import Config
 from core.jobs import BusyError, JobRunner
+from core.results.chat import ChatError, ChatModel
 from core.runs import Run, mark_interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +165,7 @@ def test_killed_process_shows_interrupted_and_resumes_from_the_command_line(tiny
 
 
 def test_adapter_for_a_different_base_model_is_explained(tiny_config, tmp_path):
-    from core import tiny
+    from core.models import tiny
 
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
@@ -181,8 +181,8 @@ def test_adapter_for_a_different_base_model_is_explained(tiny_config, tmp_path):
 def test_model_needing_remote_code_is_refused_unless_allowed(tiny_model, tmp_path):
     import shutil
 
-    from core import models
     from core.config import ModelConfig
+    from core.models import load as models
 
     folder = tmp_path / "custom"
     shutil.copytree(tiny_model, folder)

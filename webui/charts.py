@@ -29,7 +29,7 @@ def loss_figure(records: list[dict], title: str = "") -> go.Figure:
 
 
 def length_figure(bins: list[tuple[int, int, int]], max_length: int) -> go.Figure:
-    """Rows per token length (bins from core.data_check.histogram_bins), with the max-length cut marked."""
+    """Rows per token length (bins from core.data.check.histogram_bins), with the max-length cut marked."""
     figure = go.Figure(go.Bar(
         x=[(low + high) / 2 for low, high, _ in bins], y=[count for _, _, count in bins],
         width=[high - low for low, high, _ in bins], customdata=[[low, high] for low, high, _ in bins],

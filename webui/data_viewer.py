@@ -1,6 +1,6 @@
 """The Data tab's example viewer: one row at a time, token by token exactly as the trainer gets it.
 
-The tokens come from core.templates.token_view (built on the trainer's own tokenize_row), so what is green here
+The tokens come from core.data.templates.token_view (built on the trainer's own tokenize_row), so what is green here
 is what carries loss. Navigation is plain arithmetic over row indices: all rows, or only the rows a warning names.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import random
 
-from core import templates
+from core.data import templates
 
 ALL = "all"  # the filter value that shows every row
 

@@ -81,7 +81,7 @@ class Studio:
 
     def tokenizer_for(self, source: str):
         """Tokenizers are small and reused for every preview; keep the ones asked for."""
-        from core import models
+        from core.models import load as models
 
         if source not in self._tokenizers:
             tokenizer, _ = models.load_tokenizer(models.resolve_source(source, progress=lambda _: None))

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core.chat import ChatError, ChatModel
 from core.config import ConfigError
-from core.models import ModelError
-from core.voting import PatternError
+from core.models.load import ModelError
+from core.results.chat import ChatError, ChatModel
+from core.results.voting import PatternError
 from webui.form import chat_settings_from
 
 BASE_ONLY = "(base model only)"

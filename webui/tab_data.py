@@ -11,9 +11,13 @@ from types import SimpleNamespace
 import gradio as gr
 import yaml
 
-from core import data as datasets_io
-from core import data_check, models
 from core.config import Config, ConfigError
+from core.data import check as data_check
+from core.data import load as datasets_io
+from core.data.errors import DataError
+from core.data.files import EXTENSIONS
+from core.data.formats import MAPPABLE, Mapping
+from core.models import load as models
 from webui import charts, data_viewer
 from webui.form import mapping_text
 from webui.studio import SAMPLES, SAMPLES_DIR
@@ -37,7 +41,7 @@ def build(form, i18n) -> SimpleNamespace:
         gr.Markdown(i18n("data.intro"))
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
-                upload = gr.File(label=i18n("data.upload"), file_types=list(datasets_io.EXTENSIONS),
+                upload = gr.File(label=i18n("data.upload"), file_types=list(EXTENSIONS),
                                  elem_id="data-upload", height=140)
                 sample = gr.Dropdown([(text, name) for name, text in SAMPLES.items()], value=None,
                                      label=i18n("data.sample"), elem_id="data-sample")
@@ -46,7 +50,7 @@ def build(form, i18n) -> SimpleNamespace:
                 with gr.Accordion(i18n("data.mapping"), open=False, elem_id="data-mapping") as mapping_box:
                     gr.Markdown(i18n("data.mapping_help"))
                     mapping = {}
-                    fields = list(datasets_io.MAPPABLE)
+                    fields = list(MAPPABLE)
                     for start in range(0, len(fields), 3):
                         with gr.Row():
                             for name in fields[start:start + 3]:
@@ -61,7 +65,7 @@ def build(form, i18n) -> SimpleNamespace:
                              for i in range(PLACEHOLDER_SLOTS)]
                 form.add("data.eval_fraction")
                 form.add("data.eval_path")
-                eval_upload = gr.UploadButton(i18n("data.eval_upload"), file_types=list(datasets_io.EXTENSIONS),
+                eval_upload = gr.UploadButton(i18n("data.eval_upload"), file_types=list(EXTENSIONS),
                                               size="sm", elem_id="data-eval-upload")
                 form.add("data.replay")
             with gr.Column(scale=3):
@@ -197,10 +201,10 @@ def inspect_dataset(config: Config, studio) -> Shown:
     if not (d.path or "").strip():
         return Shown("Choose a dataset: upload a file, pick the bundled sample, or type a path.")
     try:
-        mapping = datasets_io.Mapping(dict(d.columns), dict(d.roles))
+        mapping = Mapping(dict(d.columns), dict(d.roles))
         loaded = datasets_io.load(d.path.strip(), d.format, mapping=mapping, placeholders=dict(d.placeholders),
                                   limit=PREVIEW_LIMIT)
-    except datasets_io.DataError as err:
+    except DataError as err:
         columns = getattr(err, "columns", None)
         hint = (" Say which column holds what under Column mapping, on the left; the file's columns are "
                 f"{', '.join(map(str, columns))}." if columns else "")
@@ -221,7 +225,7 @@ def inspect_dataset(config: Config, studio) -> Shown:
         shown.stats = (f"The statistics and the example need the tokenizer of the model on tab 2 "
                        f"({config.model.source}): {err}")
         return shown
-    except datasets_io.DataError as err:  # the separate held-out file
+    except DataError as err:  # the separate held-out file
         shown.summary += (f"\n\n**The held-out file cannot be used.** {plain(str(err))} "
                           "Fix it, or clear data.eval_path.")
         return shown

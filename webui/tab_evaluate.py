@@ -1,6 +1,6 @@
 """Tab 6, Evaluate and export: base vs tuned on a labelled test file, then hand the result on.
 
-Scoring is core.evaluate's, exporting core.export's; this tab picks the run and the file, shows the tables, and
+Scoring is core.results.evaluate's, exporting core.results.export's; this tab picks the run and the file, shows the tables, and
 offers the files. Evaluation runs in a worker thread while the handler reports its progress line by line, so
 the page shows where it is; the loaded model is the chat tab's (one model in memory, never two).
 """
@@ -13,12 +13,12 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core.chat import ChatError, ChatModel
 from core.config import ConfigError
-from core.evaluate import EvalError, evaluate
-from core.export import check_lines, export_adapter_zip, export_merged, read_check
-from core.models import ModelError
-from core.voting import DEFAULT_ANSWER_PATTERN, PatternError
+from core.models.load import ModelError
+from core.results.chat import ChatError, ChatModel
+from core.results.evaluate import EvalError, evaluate
+from core.results.export import check_lines, export_adapter_zip, export_merged, read_check
+from core.results.voting import DEFAULT_ANSWER_PATTERN, PatternError
 
 SUMMARY_HEADERS = ["measure", "base", "tuned"]
 CHANGED_HEADERS = ["where", "change", "question", "expected", "base answer", "tuned answer"]

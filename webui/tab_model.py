@@ -7,8 +7,9 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core import devices, models
 from core.config import ConfigError, ModelConfig
+from core.models import devices
+from core.models import load as models
 from webui.studio import APP_ROOT
 
 

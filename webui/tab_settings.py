@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core import models
 from core.config import Config, ConfigError
+from core.models import load as models
 
 # Each preset changes only these options; everything else keeps what the user set.
 PRESETS = {
@@ -71,7 +71,7 @@ def fit_text(config: Config, busy: bool) -> tuple[str, dict]:
     if busy:
         return "**A run is in progress; check the fit after it ends (both would compete for memory).**", {}
     try:
-        from core import preflight  # imported on click: it brings in transformers, which the page does not need
+        from core.measure import preflight# imported on click: it brings in transformers, which the page does not need
 
         report = preflight.check(config, progress=lambda _: None)
     except (ValueError, RuntimeError, OSError) as err:  # DataError, ModelError, ConfigError and the like
@@ -125,7 +125,7 @@ def connect(ui, form, studio) -> None:
     def apply_fit(values):  # a set of inputs: gradio hands over one {component: value} dict
         proposal = values[ui.proposal] or {}
         try:
-            from core import preflight
+            from core.measure import preflight
 
             config = preflight.apply(form.config_from(values), proposal)
         except ConfigError as err:

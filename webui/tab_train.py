@@ -12,10 +12,10 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core import probes
 from core.config import Config, ConfigError
 from core.jobs import BusyError
 from core.runs import ACTIVE_STATES
+from core.training import probes
 from webui.charts import loss_figure
 
 POLL_SECONDS = 1.0
@@ -102,7 +102,7 @@ def connect(ui, form, studio, demo) -> None:
     ui.pick.select(pick_run, [ui.pick], watched)
     demo.load(attach, None, [*watched, ui.runs_table, ui.pick])
 
-    # Probe answers and the best-step banner: read from probes.jsonl and metrics.jsonl by core.probes.
+    # Probe answers and the best-step banner: read from probes.jsonl and metrics.jsonl by core.training.probes.
     probe_outputs = [ui.probes, ui.best_banner, ui.use_best, ui.probes_seen]
     ui.timer.tick(lambda view, seen: probe_panel(studio, view, seen), [ui.view, ui.probes_seen], probe_outputs,
                   show_progress="hidden", concurrency_id="poll", concurrency_limit=None)

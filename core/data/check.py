@@ -1,0 +1,283 @@
+"""What usable rows may still get wrong, and what training on them will cost, seen before anything loads a model.
+
+`check()` tokenizes rows exactly as training does (core.data.templates.tokenize_row) and returns warnings, each with
+the rows it concerns, and the statistics the Data tab and `launch.py data` show: token lengths against
+max_length, the share of tokens that carry loss, steps per epoch and, once this machine has trained this model,
+the time per epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+
+from core.data import templates
+from core.data.formats import PLACEHOLDER, Mapping
+from core.runs import duration_text
+
+# Other model families' chat markup. Found inside a row's text, it sits on top of this model's own template, so
+# the model learns two layouts at once (or a literal marker) instead of one.
+FOREIGN_MARKERS = ("<|im_start|>", "<|im_end|>", "[INST]", "[/INST]", "<<SYS>>", "<s>", "</s>", "<|user|>",
+                   "<|assistant|>", "<|system|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
+                   "<|begin_of_text|>", "<start_of_turn>", "<end_of_turn>", "<|endoftext|>", "### Instruction:",
+                   "### Response:", "\nHuman:", "\nAssistant:")
+# Tokenizing is the slow part; past this many rows, statistics come from a sample and say so.
+MAX_CHECKED_ROWS = 2000
+
+
+@dataclass
+class DataWarning:
+    kind: str  # too_long, all_cut, no_eos, duplicate, foreign_markup, placeholder, no_template
+    message: str
+    rows: list[int] = field(default_factory=list)  # indices into LoadedData.rows
+
+
+@dataclass
+class Report:
+    warnings: list[DataWarning]
+    lengths: list[int]  # tokens per checked row, before cutting
+    trained_tokens: int  # tokens that carry loss, after cutting to max_length
+    seen_tokens: int  # tokens the model sees, after cutting
+    checked: int  # rows checked (all, or the first MAX_CHECKED_ROWS)
+    max_length: int
+
+    @property
+    def trained_share(self) -> float:
+        return self.trained_tokens / self.seen_tokens if self.seen_tokens else 0.0
+
+
+def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool = False,
+          unfilled: dict | None = None) -> Report:
+    """Warnings and statistics for `rows` as the tokenizer (with its chat template) and max_length see them.
+
+    `template_note` says the model had no chat template of its own (ensure_chat_template added one); `unfilled` maps
+    placeholder names the data uses but the config gives no value for to the number of rows using them.
+    """
+    checked = rows[:MAX_CHECKED_ROWS]
+    warnings: list[DataWarning] = []
+    if template_note:
+        warnings.append(DataWarning("no_template", "This model has no chat template of its own (a base model), so the "
+                                "ChatML layout is used; it learns that layout from your data. An -Instruct model "
+                                "learns a new behaviour from fewer rows."))
+    lengths, long_rows, cut_tokens, all_cut, no_eos = [], [], 0, [], []
+    trained_total = seen_total = 0
+    eos_id = tokenizer.eos_token_id
+    for index, row in enumerate(checked):
+        record = templates.tokenize_row(tokenizer, row, max_length=10 ** 9)
+        ids, labels = record["input_ids"], record["labels"]
+        lengths.append(len(ids))
+        kept = labels[:max_length]
+        trained = sum(1 for label in kept if label != templates.IGNORE)
+        trained_total += trained
+        seen_total += len(kept)
+        if len(ids) > max_length:
+            long_rows.append(index)
+            cut_tokens += len(ids) - max_length
+            if trained == 0:
+                all_cut.append(index)
+        if any(eos_id not in run for run in _trained_runs(ids[:max_length], kept)):
+            no_eos.append(index)
+
+    if long_rows:
+        warnings.append(DataWarning(
+            "too_long", f"{_count(long_rows, 'is', 'are')} longer than max length {max_length} tokens; "
+            f"{cut_tokens:,} tokens would be cut from their ends (the longest row has {max(lengths):,}). "
+            "Raise max length, or shorten these rows.", long_rows))
+    if all_cut:
+        warnings.append(DataWarning(
+            "all_cut", f"{_count(all_cut, 'loses', 'lose')} every token the model would learn from to the cut; "
+            "training leaves them out.", all_cut))
+    if no_eos:
+        reason = ("the tokenizer has no end-of-sequence token" if eos_id is None
+                  else "the cut at max length removes it")
+        warnings.append(DataWarning(
+            "no_eos", f"In {_count(no_eos)} an answer is trained without its end-of-turn token ({reason}); the "
+            "model will not learn to stop there and may ramble.", no_eos))
+    warnings += _duplicates(checked)
+    warnings += _foreign_markup(checked, tokenizer)
+    if unfilled:
+        rows_using = [i for i, row in enumerate(checked)
+                      if any(m in unfilled for text in _texts(row) for m in PLACEHOLDER.findall(text))]
+        names = ", ".join("{{" + name + "}}" for name in sorted(unfilled))
+        warnings.append(DataWarning(
+            "placeholder", f"{_count(rows_using, 'uses', 'use')} {names} with no value given; fill them in, or "
+            "the model learns the braces literally. Training refuses until they are filled.", rows_using))
+    return Report(warnings, lengths, trained_total, seen_total, len(checked), max_length)
+
+
+def _count(rows: list, one: str = "", many: str = "") -> str:
+    """'1 row is', '3 rows are': warnings are read by people."""
+    return f"1 row {one}".strip() if len(rows) == 1 else f"{len(rows)} rows {many}".strip()
+
+
+def _trained_runs(ids: list[int], labels: list[int]) -> list[list[int]]:
+    """The token ids of each stretch that carries loss: one per assistant turn (or the completion, or the text)."""
+    runs, current = [], []
+    for token_id, label in zip(ids, labels):
+        if label != templates.IGNORE:
+            current.append(token_id)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _duplicates(rows: list[dict]) -> list[DataWarning]:
+    seen: dict[str, int] = {}
+    repeats = []
+    for index, row in enumerate(rows):
+        key = json.dumps(row, sort_keys=True, ensure_ascii=False)
+        if key in seen:
+            repeats.append(index)
+        else:
+            seen[key] = index
+    if not repeats:
+        return []
+    return [DataWarning("duplicate", f"{_count(repeats, 'repeats', 'repeat')} an earlier row exactly; repeats "
+                    "weigh that example more. Remove them unless that is what you want.", repeats)]
+
+
+def _foreign_markup(rows: list[dict], tokenizer) -> list[DataWarning]:
+    markers = set(FOREIGN_MARKERS) | {t for t in getattr(tokenizer, "all_special_tokens", []) if len(t) > 2}
+    found: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        for text in _texts(row):
+            for marker in markers:
+                if marker in text:
+                    found.setdefault(marker.strip(), []).append(index)
+    warnings = []
+    for marker, indices in sorted(found.items(), key=lambda item: -len(item[1])):
+        indices = sorted(set(indices))
+        warnings.append(DataWarning(
+            "foreign_markup", f"{_count(indices, 'contains', 'contain')} the chat markup {marker!r} in the text. "
+            "The model's own chat template is applied on top, so the model would learn this markup as words. Remove it "
+            "from the data (keep only the message text).", indices))
+    return warnings
+
+
+def _texts(row: dict):
+    for message in row.get("messages", []):
+        yield message["content"]
+    for key in ("prompt", "completion", "text", "chosen", "rejected"):
+        if isinstance(row.get(key), str):
+            yield row[key]
+
+
+# ---------------------------------------------------------------------------------------------- what it will cost
+
+@dataclass
+class Plan:
+    train_rows: int
+    eval_rows: int
+    steps_per_epoch: int
+    total_steps: int
+    trained_tokens_per_epoch: int
+    seconds_per_epoch: float | None  # None until a run of this model on this machine has measured its speed
+    speed_source: str = ""  # which run the speed comes from
+
+
+def plan(report: Report, train_rows: int, eval_rows: int, batch_size: int, grad_accum: int, epochs: float,
+         max_steps: int, speed: tuple[float, str] | None = None) -> Plan:
+    """Steps and time for the training split; `speed` is (trained tokens per second, where that was measured)."""
+    steps_per_epoch = max(1, math.ceil(train_rows / (batch_size * grad_accum)))
+    total = max_steps if max_steps > 0 else math.ceil(steps_per_epoch * epochs)
+    per_row = report.trained_tokens / report.checked if report.checked else 0
+    tokens = round(per_row * train_rows)
+    seconds = tokens / speed[0] if speed and speed[0] > 0 else None
+    return Plan(train_rows, eval_rows, steps_per_epoch, total, tokens, seconds, speed[1] if speed else "")
+
+
+def measured_speed(runs: list, model_source: str) -> tuple[float, str] | None:
+    """Median trained tokens per second of the newest finished run of this model here, from its metrics.jsonl."""
+    from core.config import Config, ConfigError
+
+    for run in runs:  # newest first
+        try:
+            if Config.from_yaml(run.config_file).model.source != model_source:
+                continue
+        except ConfigError:  # a run folder with a damaged config tells us nothing
+            continue
+        rates = [m["tokens_per_second"] for m in run.read_metrics()[0] if m.get("tokens_per_second")]
+        if len(rates) >= 3:
+            return statistics.median(rates[1:]), run.path.name  # the first step includes warm-up
+    return None
+
+
+def histogram_bins(lengths: list[int], max_length: int, bins: int = 30) -> list[tuple[int, int, int]]:
+    """(low, high, count) bins over the token lengths, for a chart that any plotting library can draw."""
+    if not lengths:
+        return []
+    top = max(max(lengths), max_length)
+    width = max(1, math.ceil(top / bins))
+    counts = [0] * (top // width + 1)
+    for length in lengths:
+        counts[length // width] += 1
+    return [(i * width, (i + 1) * width, count) for i, count in enumerate(counts)]
+
+
+# ---------------------------------------------------------------------------------------------- all of it at once
+
+@dataclass
+class Inspection:
+    """Everything the Data tab and `launch.py data` show about a dataset under a run's config."""
+
+    loaded: object  # core.data.load.LoadedData
+    report: Report
+    plan: Plan
+    held_out: object | None = None  # the separate eval file's LoadedData, when data.eval_path is set
+
+
+def inspect(config, tokenizer, runs: list = (), loaded=None) -> Inspection:
+    """Load the config's data (unless given), check it with this tokenizer, and plan the run.
+
+    Raises core.data.load.DataError for a file that cannot be used at all.
+    """
+    from core.data import load as datasets_io
+
+    mapping = Mapping(dict(config.data.columns), dict(config.data.roles))
+    if loaded is None:
+        loaded = datasets_io.load(config.data.path, config.data.format, mapping=mapping,
+                                  placeholders=dict(config.data.placeholders))
+    held_out = None
+    if config.data.eval_path:
+        held_out = datasets_io.load(config.data.eval_path, config.data.format, mapping=mapping,
+                                    placeholders=dict(config.data.placeholders))
+        train_count, eval_count = len(loaded.rows), len(held_out.rows)
+    else:
+        train, evaluation = datasets_io.split_indices(len(loaded.rows), config.data.eval_fraction, config.train.seed)
+        train_count, eval_count = len(train), len(evaluation)
+    unfilled = {name: count for name, count in loaded.placeholders.items() if name not in config.data.placeholders}
+    report = check(loaded.rows, tokenizer, config.train.max_length,
+                   template_note=getattr(tokenizer, "studio_added_template", False), unfilled=unfilled)
+    t = config.train
+    speed = measured_speed(list(runs), config.model.source)
+    return Inspection(loaded, report, plan(report, train_count, eval_count, t.batch_size, t.grad_accum, t.epochs,
+                                           t.max_steps, speed), held_out)
+
+
+def summary_lines(inspection: Inspection) -> list[str]:
+    """The statistics in plain sentences (the CLI prints them; the studio shows them beside its chart)."""
+    report, p = inspection.report, inspection.plan
+    lengths = report.lengths
+    sample = "" if report.checked == len(inspection.loaded.rows) else f" (from the first {report.checked:,} rows)"
+    lines = [f"Split: {p.train_rows:,} training rows, {p.eval_rows:,} held-out"
+             + (" (from the separate held-out file)" if inspection.held_out else "") + ".",
+             f"Tokens per row{sample}: median {statistics.median(lengths):,.0f}, longest {max(lengths):,} "
+             f"(max length {report.max_length:,}); {100 * report.trained_share:.0f}% of the tokens the model sees "
+             "carry loss.",
+             f"Steps: {p.steps_per_epoch:,} per epoch, {p.total_steps:,} in all; about {p.trained_tokens_per_epoch:,} "
+             "trained tokens per epoch."]
+    if not inspection.loaded.complete:
+        lines.append(f"These figures cover the first {inspection.loaded.total:,} rows; the file holds more, and "
+                     "training reads it all.")
+    if p.seconds_per_epoch is not None:
+        lines.append(f"Time: about {duration_text(p.seconds_per_epoch)} per epoch on this machine, at the speed run "
+                     f"'{p.speed_source}' measured.")
+    else:
+        lines.append("Time: known after a first run of this model on this machine (its speed is measured then).")
+    return lines
+

@@ -1,0 +1,1 @@
+"""Measure: how fast and how big — the benchmark, step timers, the pre-flight check and the memory estimate."""

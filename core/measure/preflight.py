@@ -1,0 +1,228 @@
+"""Will this run fit, and how long will it take? Measured, not guessed.
+
+First an estimate from the model's config alone (core.measure.memory_estimate), then the real thing: the model is loaded
+as configured and trained for two steps on the longest rows at the chosen batch size, through the same code as
+a run (core.training.train), while peak memory and step times are measured. If that runs out of memory, cheaper
+settings are tried in order (smaller batch with more accumulation, gradient checkpointing, 4-bit, shorter max
+length) and the first that fits is proposed; the UI applies it to the form with one click.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import statistics
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.config import Config
+from core.measure import timers
+from core.runs import duration_text
+
+MEASURED_STEPS = 2
+
+
+@dataclass
+class Attempt:
+    """Two real steps with one set of settings."""
+
+    config: Config
+    changes: dict                      # dotted option -> value, against the user's settings
+    fits: bool = False
+    error: str = ""
+    peak_gb: float | None = None
+    step_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def seconds_per_step(self) -> float | None:
+        # The last step: the first one also pays for warming caches up.
+        return self.step_seconds[-1] if self.step_seconds else None
+
+    def describe_changes(self) -> str:
+        return ", ".join(f"{key} = {value}" for key, value in self.changes.items()) or "your settings"
+
+
+@dataclass
+class Report:
+    estimate_lines: list[str]
+    placement: str
+    memory_kind: str
+    attempts: list[Attempt]
+    total_steps: int
+    length_ratio: float          # mean row length / mean length of the rows measured
+    measured_rows: int
+    longest_tokens: int
+
+    @property
+    def fitting(self) -> Attempt | None:
+        return next((a for a in self.attempts if a.fits), None)
+
+    @property
+    def fits_as_configured(self) -> bool:
+        return bool(self.attempts) and self.attempts[0].fits
+
+    @property
+    def proposal(self) -> dict:
+        """The option changes to apply (empty when the settings fit as they are or nothing fits)."""
+        fitting = self.fitting
+        return dict(fitting.changes) if fitting and not self.fits_as_configured else {}
+
+    def projected_seconds(self) -> tuple[float, float] | None:
+        """(expected, at most) for the whole run: the measured step time scaled by the average row length
+        against the longest rows', and unscaled."""
+        fitting = self.fitting
+        if not fitting or fitting.seconds_per_step is None:
+            return None
+        worst = fitting.seconds_per_step * self.total_steps
+        return worst * min(1.0, self.length_ratio), worst
+
+    def lines(self) -> list[str]:
+        out = list(self.estimate_lines) + [f"Placement: {self.placement}."]
+        for attempt in self.attempts:
+            if attempt.fits:
+                out.append(f"Fits with {attempt.describe_changes()}: peak {attempt.peak_gb:.2f} GiB "
+                           f"({self.memory_kind}), {attempt.seconds_per_step:.2f} s per step on the "
+                           f"{self.measured_rows} longest rows ({self.longest_tokens} tokens at most).")
+            else:
+                out.append(f"Does not fit with {attempt.describe_changes()}: {attempt.error}")
+        projection = self.projected_seconds()
+        if projection:
+            out.append(f"Projected training time for {self.total_steps} steps: about {duration_text(projection[0])} "
+                       f"(at most {duration_text(projection[1])} if every step were as long as the longest rows).")
+        if self.proposal:
+            out.append("Proposed: " + ", ".join(f"{k} = {v}" for k, v in self.proposal.items()) + ".")
+        elif not self.fitting:
+            out.append("Nothing tried fits this machine: try a smaller model, or a machine with more memory.")
+        return out
+
+
+def cheaper_settings(config: Config, quantization_works: bool) -> list[dict]:
+    """Option changes to try in order when the settings do not fit; each keeps the ones before it."""
+    t = config.train
+    ladder, changes = [], {}
+    batch, accum = t.batch_size, t.grad_accum
+    while batch > 1:  # the same effective batch, less memory per step
+        batch, accum = max(1, batch // 2), accum * (batch // max(1, batch // 2))
+        changes = {**changes, "train.batch_size": batch, "train.grad_accum": accum}
+        ladder.append(dict(changes))
+        if len(ladder) == 2:  # half, then quarter; after that the next rungs save more
+            break
+    if t.gradient_checkpointing != "on":
+        changes = {**changes, "train.gradient_checkpointing": "on"}
+        ladder.append(dict(changes))
+    if config.model.quantization != "4bit" and quantization_works:
+        changes = {**changes, "model.quantization": "4bit"}
+        ladder.append(dict(changes))
+    length = t.max_length
+    while length // 2 >= 256:
+        length //= 2
+        changes = {**changes, "train.max_length": length}
+        ladder.append(dict(changes))
+        if length <= t.max_length // 4:
+            break
+    return ladder
+
+
+def apply(config: Config, changes: dict) -> Config:
+    values = config.to_dict()
+    for dotted, value in changes.items():
+        section, name = dotted.split(".")
+        values[section][name] = value
+    return Config.from_dict(values, source="the pre-flight proposal")
+
+
+def longest_rows(config: Config, tokenizer, count: int) -> tuple[list[dict], float, int]:
+    """The `count` longest training rows (repeated if there are fewer), the ratio of the average row's length to
+    theirs, and the longest length."""
+    from core.data import load as datasets_io
+    from core.data import templates
+
+    data, _ = datasets_io.load_for_training(config.data)
+    sized = sorted(((len(templates.tokenize_row(tokenizer, row, config.train.max_length)["input_ids"]), i)
+                    for i, row in enumerate(data.rows)), reverse=True)
+    chosen = [sized[i % len(sized)] for i in range(count)]
+    mean_all = statistics.mean(length for length, _ in sized)
+    mean_chosen = statistics.mean(length for length, _ in chosen)
+    return [data.rows[i] for _, i in chosen], mean_all / mean_chosen, chosen[0][0]
+
+
+def two_steps(config: Config, rows: list[dict], work: Path) -> Attempt:
+    """Train MEASURED_STEPS steps on `rows` through core.training.train, measuring peak memory and step times."""
+    from core.jobs import explain_failure, is_out_of_memory
+    from core.runs import Run
+    from core.training import train as training
+
+    data_file = work / "longest.jsonl"
+    data_file.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    trial = copy.deepcopy(config)
+    trial.name = "preflight"
+    trial.data.path, trial.data.format, trial.data.eval_path = str(data_file), "auto", ""
+    trial.data.eval_fraction, trial.data.replay = 0.0, 0
+    trial.data.columns, trial.data.roles, trial.data.placeholders = {}, {}, {}  # already applied to `rows`
+    trial.train.max_steps, trial.train.epochs = MEASURED_STEPS, 1
+    trial.train.save_every = 10 ** 6  # no checkpoint: it is memory and time a step does not need
+    timer = timers.StepTimer()
+    attempt = Attempt(config=config, changes={})
+    run = Run.create(work / "runs", trial.name)
+    try:
+        with timers.PeakMemory() as memory:
+            training.train(trial, run, threading.Event(), callbacks=[timer])
+    except Exception as err:
+        if not is_out_of_memory(err):
+            raise
+        attempt.error = explain_failure(err).split(". ")[0] + "."
+        return attempt
+    finally:
+        timers.release()
+    attempt.fits, attempt.peak_gb, attempt.step_seconds = True, memory.peak_gb, timer.step_times
+    return attempt
+
+
+def check(config: Config, progress=print, try_steps=None) -> Report:
+    """Estimate, then measure; on running out of memory, walk down the cheaper settings. `try_steps(config,
+    rows, work) -> Attempt` replaces the real two steps in tests."""
+    from core.measure import memory_estimate
+    from core.models import devices
+    from core.models import load as models
+
+    try_steps = try_steps or two_steps
+    progress("Estimating memory from the model's config ...")
+    estimate, placement = memory_estimate.for_config(config, progress=progress)
+    source = models.resolve_source(config.model.source, progress)
+    tokenizer, _ = models.load_tokenizer(source, config.model.trust_remote_code)
+    per_step = config.train.batch_size * config.train.grad_accum
+    rows, ratio, longest = longest_rows(config, tokenizer, per_step * MEASURED_STEPS)
+    total_steps = _total_steps(config)
+    quantization_works = devices.bitsandbytes_problem(devices.inventory()) is None and models.will_use_gpu(
+        config.model)
+    candidates = [{}] + cheaper_settings(config, quantization_works)
+    attempts = []
+    with tempfile.TemporaryDirectory(prefix="preflight-") as tmp:
+        for index, changes in enumerate(candidates):
+            trial = apply(config, changes)
+            progress(f"Two steps with {', '.join(f'{k} = {v}' for k, v in changes.items()) or 'your settings'} ...")
+            work = Path(tmp) / f"try{index}"
+            work.mkdir(parents=True)
+            attempt = try_steps(trial, rows, work)  # the same rows: accumulation keeps the effective batch
+            attempt.config, attempt.changes = trial, changes
+            attempts.append(attempt)
+            if attempt.fits:
+                break
+    return Report(estimate.lines(), models.describe_placement(placement), timers.PeakMemory().kind, attempts,
+                  total_steps, ratio, len(rows), longest)
+
+
+def _total_steps(config: Config) -> int:
+    from core.data import load as datasets_io
+
+    t = config.train
+    if t.max_steps > 0:
+        return t.max_steps
+    data, held_out = datasets_io.load_for_training(config.data)
+    rows = len(data.rows) if held_out else len(datasets_io.split(data.rows, config.data.eval_fraction, t.seed)[0])
+    rows += config.data.replay
+    return math.ceil(math.ceil(rows / (t.batch_size * t.grad_accum)) * t.epochs)
+

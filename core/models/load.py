@@ -1,0 +1,217 @@
+"""Find the base model, load its tokenizer and weights with the chosen precision, quantization and placement."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.config import ModelConfig
+from core.data import templates
+from core.data.files import HUB_ID
+from core.models import builtin
+
+
+
+class ModelError(RuntimeError):
+    """The model cannot be found or loaded; the message says what to do."""
+
+
+@dataclass
+class LoadedModel:
+    model: object
+    tokenizer: object
+    source: str                      # the folder or hub id actually loaded
+    dtype: str
+    placement: dict[str, str]        # layer name -> device, as accelerate placed it
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def parameters(self) -> int:
+        return count_parameters(self.model)
+
+
+def resolve_source(source: str, progress=print) -> str:
+    """'default' -> the converted embedded model's folder; a folder -> itself; a hub id -> itself."""
+    if source == "default":
+        return str(builtin.ensure(progress))
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists():
+            raise ModelError(f"The folder {path} has no config.json, so it is not a transformers model folder.")
+        return str(path)
+    if path.exists():
+        raise ModelError(f"{path} is a file; model.source needs a model folder, a hub id, or 'default'.")
+    if HUB_ID.match(source):
+        return source
+    raise ModelError(f"No model folder at {source}. Give a local model folder, a hub id such as "
+                     "'Qwen/Qwen2.5-0.5B-Instruct', or 'default'.")
+
+
+def pick_dtype(config: ModelConfig, uses_gpu: bool):
+    """bfloat16 on GPUs that have it, float16 on older GPUs, float32 on the CPU.
+
+    Measured on a 2-core AVX2 CPU: a forward+backward of SmolLM2-135M takes about 5 s in float32 and
+    120 s in bfloat16, because CPUs without bfloat16 units emulate it.
+    """
+    import torch
+
+    if config.dtype != "auto":
+        return getattr(torch, config.dtype)
+    if uses_gpu:
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def placement_argument(config: ModelConfig, has_gpu: bool):
+    """The device_map argument for from_pretrained."""
+    if config.device_map == "cpu" or not has_gpu:
+        return {"": "cpu"}
+    match = re.fullmatch(r"cuda:(\d+)", config.device_map)
+    if match:
+        return {"": int(match.group(1))}
+    return config.device_map
+
+
+def max_memory_argument(config: ModelConfig) -> dict | None:
+    if not config.max_memory:
+        return None
+    return {int(k) if str(k).isdigit() else str(k): str(v) for k, v in config.max_memory.items()}
+
+
+def load_tokenizer(source: str, trust_remote_code: bool = False):
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except OSError as err:
+        raise ModelError(_not_found(source, err)) from None
+    notes = [n for n in (templates.ensure_pad_token(tokenizer), templates.ensure_chat_template(tokenizer)) if n]
+    return tokenizer, notes
+
+
+def will_use_gpu(config: ModelConfig) -> bool:
+    """Whether load() will put layers on a GPU, known before loading (the attention choice depends on it)."""
+    import torch
+
+    return torch.cuda.is_available() and config.device_map != "cpu"
+
+
+def load(config: ModelConfig, progress=print, attention: str | None = None) -> LoadedModel:
+    """Load as configured; `attention` names the attention implementation (sdpa, eager, ...), None for the default."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    source = resolve_source(config.source, progress)
+    tokenizer, notes = load_tokenizer(source, config.trust_remote_code)
+    has_gpu = torch.cuda.is_available()
+    device_map = placement_argument(config, has_gpu)
+    dtype = pick_dtype(config, uses_gpu=has_gpu and device_map != {"": "cpu"})
+    kwargs = dict(dtype=dtype, device_map=device_map, trust_remote_code=config.trust_remote_code,
+                  use_safetensors=True)  # never unpickle weights from a user-supplied path
+    if max_memory_argument(config):
+        kwargs["max_memory"] = max_memory_argument(config)
+    if attention:
+        kwargs["attn_implementation"] = attention
+    if config.quantization != "none":
+        kwargs["quantization_config"] = quantization_config(config.quantization, dtype)
+    progress(f"Loading {config.source if config.source != 'default' else builtin.NAME} "
+             f"({str(dtype).replace('torch.', '')}, quantization {config.quantization}) ...")
+    try:
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    except OSError as err:
+        raise ModelError(_not_found(source, err)) from None
+    except ValueError as err:
+        if "trust_remote_code" in str(err):
+            raise ModelError(f"{source} needs its own Python code to run. Turn on model.trust_remote_code only "
+                             "if you trust where this model comes from.") from None
+        raise
+    placement = dict(getattr(model, "hf_device_map", None) or {"": str(next(model.parameters()).device)})
+    return LoadedModel(model, tokenizer, source, str(dtype).replace("torch.", ""), placement, notes)
+
+
+def quantization_config(kind: str, compute_dtype):
+    from transformers import BitsAndBytesConfig
+
+    if kind == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    # NF4 with double quantization: the QLoRA recipe; compute happens in the model's dtype.
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=compute_dtype)
+
+
+def linear_layer_names(model) -> list[str]:
+    """Names of the linear layers LoRA can target (q_proj, v_proj, ...), without the output head."""
+    import torch
+
+    names = set()
+    for full_name, module in model.named_modules():
+        is_linear = isinstance(module, torch.nn.Linear) or "Linear" in type(module).__name__
+        leaf = full_name.rsplit(".", 1)[-1]
+        if is_linear and leaf not in ("lm_head", "") and "lora" not in full_name:
+            names.add(leaf)
+    return sorted(names)
+
+
+def target_layer_choices(source: str, trust_remote_code: bool = False, progress=print) -> list[str]:
+    """The linear layers of a model, found from its config alone (no weights are loaded)."""
+    from accelerate import init_empty_weights
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    folder = resolve_source(source, progress)
+    try:
+        config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
+    except OSError as err:
+        raise ModelError(_not_found(folder, err)) from None
+    with init_empty_weights():
+        skeleton = AutoModelForCausalLM.from_config(config, trust_remote_code=trust_remote_code)
+    return linear_layer_names(skeleton)
+
+
+def count_parameters(model) -> int:
+    """Parameter count; 4-bit weights are stored two per byte, so their tensors show half the real count."""
+    total = 0
+    for p in model.parameters():
+        total += p.numel() * (2 if type(p).__name__ == "Params4bit" else 1)
+    return total
+
+
+def describe_placement(placement: dict[str, str]) -> str:
+    """'cpu: everything' or 'cuda:0: model.embed_tokens, model.layers.0-15; cuda:1: model.layers.16-31, lm_head'."""
+    if set(placement) == {""}:
+        return f"{_device_name(placement[''])}: the whole model"
+    by_device: dict[str, list[str]] = {}
+    for name, device in placement.items():
+        by_device.setdefault(_device_name(device), []).append(name)
+    return "; ".join(f"{device}: {_compress(names)}" for device, names in by_device.items())
+
+
+def _device_name(device) -> str:
+    return f"cuda:{device}" if isinstance(device, int) else str(device)
+
+
+def _compress(names: list[str]) -> str:
+    """Collapse model.layers.0 ... model.layers.15 into model.layers.0-15."""
+    out, run = [], []
+    for name in names + [None]:
+        m = re.fullmatch(r"(.*\.)(\d+)", name) if name else None
+        if m and run and run[-1][0] == m.group(1) and int(m.group(2)) == run[-1][1] + 1:
+            run.append((m.group(1), int(m.group(2))))
+            continue
+        if run:
+            prefix, first, last = run[0][0], run[0][1], run[-1][1]
+            out.append(f"{prefix}{first}" + (f"-{last}" if last != first else ""))
+            run = []
+        if m:
+            run = [(m.group(1), int(m.group(2)))]
+        elif name:
+            out.append(name)
+    return ", ".join(out)
+
+
+def _not_found(source: str, err: Exception) -> str:
+    if HUB_ID.match(source) and not Path(source).exists():
+        return (f"Could not load '{source}': it is not a folder here and the model hub could not be reached or "
+                f"has no such model ({str(err).splitlines()[0][:200]}). Download it on a connected machine and "
+                "give its folder instead.")
+    return f"Could not load the model from {source}: {str(err).splitlines()[0][:300]}"

@@ -1,0 +1,145 @@
+"""Talk to a fine-tuned run (base model + its adapter) or to the base model alone, streaming the answer.
+
+One loaded model serves both: the adapter is switched off for base answers, so a side-by-side demo needs no
+second copy in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.config import ChatSettings, Config, ModelConfig
+from core.data import templates
+from core.models import load as models
+from core.runs import Run
+
+
+class ChatError(RuntimeError):
+    """The run cannot be chatted with; the message says why and what to do."""
+
+
+class ChatModel:
+    def __init__(self, model, tokenizer, has_adapter: bool, label: str):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.has_adapter = has_adapter
+        self.label = label
+        self._lock = threading.Lock()  # one generation at a time on one model
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path, progress=print) -> "ChatModel":
+        run, config = open_trained_run(run_dir)
+        loaded = models.load(config.model, progress=progress)
+        model = attach_adapter(loaded.model, run, config.model.source)
+        model.eval()
+        # The adapter folder holds the tokenizer the run trained with, chat template included.
+        tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
+        return cls(model, tokenizer, has_adapter=True, label=run.name)
+
+    @classmethod
+    def base(cls, config: ModelConfig, progress=print) -> "ChatModel":
+        loaded = models.load(config, progress=progress)
+        loaded.model.eval()
+        return cls(loaded.model, loaded.tokenizer, has_adapter=False, label=config.source)
+
+    def stream(self, messages: list[dict], settings: ChatSettings | None = None,
+               use_adapter: bool = True) -> Iterator[str]:
+        """Yield the answer piece by piece. `messages` is the conversation so far, ending with the user's turn."""
+        from transformers import TextIteratorStreamer
+
+        settings = settings or ChatSettings()
+        if settings.system_prompt.strip():
+            messages = [{"role": "system", "content": settings.system_prompt}] + [
+                m for m in messages if m["role"] != "system"]
+        prompt = templates.prompt_for_chat(self.tokenizer, messages)
+        inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.model.device)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        kwargs = dict(**inputs, streamer=streamer, max_new_tokens=settings.max_new_tokens,
+                      pad_token_id=self.tokenizer.pad_token_id)
+        if settings.temperature > 0:
+            kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        errors: list[BaseException] = []
+
+        def generate():
+            import torch
+
+            try:
+                with self._lock, torch.no_grad():
+                    if self.has_adapter and not use_adapter:
+                        with self.model.disable_adapter():
+                            self.model.generate(**kwargs)
+                    else:
+                        self.model.generate(**kwargs)
+            except BaseException as err:  # surfaced to the caller below instead of dying in the thread
+                errors.append(err)
+                streamer.end()
+
+        worker = threading.Thread(target=generate, daemon=True)
+        worker.start()
+        yield from streamer
+        worker.join()
+        if errors:
+            raise ChatError(f"Generation failed: {errors[0]}")
+
+    def vote(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True,
+             seed: int | None = None):
+        """settings.votes sampled answers at once and their majority after settings.answer_pattern (a voting.Vote)."""
+        from core.results import voting
+
+        settings = settings or ChatSettings()
+        if settings.system_prompt.strip():
+            messages = [{"role": "system", "content": settings.system_prompt}] + [
+                m for m in messages if m["role"] != "system"]
+        prompt = templates.prompt_for_chat(self.tokenizer, messages)
+        with self._lock:
+            return voting.vote(self.model, self.tokenizer, prompt, settings.votes, settings.answer_pattern,
+                               temperature=settings.temperature, top_p=settings.top_p,
+                               max_new_tokens=settings.max_new_tokens, seed=seed,
+                               use_adapter=use_adapter or not self.has_adapter)
+
+    def reply(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True) -> str:
+        return "".join(self.stream(messages, settings, use_adapter)).strip()
+
+
+def open_trained_run(run_dir: str | Path) -> tuple[Run, Config]:
+    """A run folder with a usable adapter, and its config; ChatError saying what is missing otherwise."""
+    run = Run(Path(run_dir))
+    if not run.config_file.exists():
+        raise ChatError(f"{run.path} is not a run folder (it has no config.yaml).")
+    check_adapter(run.adapter_dir)
+    return run, Config.from_yaml(run.config_file)
+
+
+def attach_adapter(base_model, run: Run, base_source: str):
+    """The base model with the run's adapter on it; a plain message when the adapter was made for another model."""
+    from peft import PeftModel
+
+    try:
+        return PeftModel.from_pretrained(base_model, str(run.adapter_dir))
+    except (RuntimeError, ValueError, KeyError) as err:
+        raise ChatError(f"The adapter in {run.adapter_dir} does not fit the base model {base_source} "
+                        f"(was it trained on another model?): {str(err).splitlines()[0][:200]}") from None
+
+
+def check_adapter(adapter_dir: Path) -> None:
+    """Refuse missing or unsafe adapters before loading anything (never unpickle a .bin)."""
+    if not (adapter_dir / "adapter_config.json").exists():
+        raise ChatError(f"{adapter_dir} has no adapter_config.json: this run saved no adapter "
+                        "(it may have been stopped before its first step, or failed).")
+    weights = adapter_dir / "adapter_model.safetensors"
+    if not weights.exists():
+        if (adapter_dir / "adapter_model.bin").exists():
+            raise ChatError(f"{adapter_dir} holds only a pickle file (adapter_model.bin), which can run code when "
+                            "loaded; it is refused. Convert it to adapter_model.safetensors.")
+        raise ChatError(f"{adapter_dir} has no adapter_model.safetensors.")
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(weights), "pt") as f:
+            f.keys()
+    except Exception as err:  # safetensors raises its own error types for damaged files
+        raise ChatError(f"{weights} is damaged or incomplete ({err}); retrain or resume the run.") from None

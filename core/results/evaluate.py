@@ -1,0 +1,234 @@
+"""Did it learn? Score the base model and the tuned one on the same labelled test file, side by side.
+
+Loss is the mean token cross-entropy over the tokens training puts loss on (core.data.templates.tokenize_row labels,
+the same masking as training), averaged over all such tokens in the file; perplexity is exp(loss). Where rows
+have a reference answer (the last assistant turn, or the completion), each model answers greedily (or by a
+majority vote of sampled answers) and the final answer extracted by the answer pattern is compared with the
+reference's, after collapsing whitespace and dropping a trailing full stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core.data import templates
+from core.models.generate import generate, prompt_of
+from core.results.voting import DEFAULT_ANSWER_PATTERN, compile_pattern, extract_answer, vote
+
+
+class EvalError(ValueError):
+    """The test file cannot be evaluated; the message names the file and what to fix."""
+
+
+@dataclass
+class Score:
+    loss: float | None  # mean cross-entropy per trained token (nats)
+    perplexity: float | None
+    tokens: int  # trained tokens the loss is averaged over
+    correct: int = 0
+    answered: int = 0  # rows with a reference answer
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+
+@dataclass
+class RowResult:
+    index: int  # 0-based position among the file's usable rows
+    where: str  # where the row is in the file, e.g. "line 3"
+    prompt: str
+    reference: str
+    expected: str  # the reference after the answer pattern
+    base_answer: str
+    tuned_answer: str
+    base_extracted: str
+    tuned_extracted: str
+    base_votes: dict = field(default_factory=dict)
+    tuned_votes: dict = field(default_factory=dict)
+
+    @property
+    def base_correct(self) -> bool:
+        return self.base_extracted == self.expected
+
+    @property
+    def tuned_correct(self) -> bool:
+        return self.tuned_extracted == self.expected
+
+    @property
+    def change(self) -> str:
+        if self.base_correct == self.tuned_correct:
+            return "same"
+        return "fixed" if self.tuned_correct else "broken"
+
+
+@dataclass
+class EvalReport:
+    data_path: str
+    rows: int
+    base: Score
+    tuned: Score
+    results: list[RowResult]
+    pattern: str
+    votes: int
+    notes: list[str] = field(default_factory=list)
+
+    def changed(self) -> list[RowResult]:
+        """Rows the fine-tune turned from wrong to right ("fixed") or from right to wrong ("broken")."""
+        return [r for r in self.results if r.change != "same"]
+
+    def summary_rows(self) -> list[list[str]]:
+        """[measure, base, tuned] lines for a table."""
+        def number(value, digits=4):
+            return "" if value is None else f"{value:.{digits}f}"
+
+        def percent(score: Score):
+            return "" if score.accuracy is None else f"{100 * score.accuracy:.1f}% ({score.correct}/{score.answered})"
+
+        return [["loss", number(self.base.loss), number(self.tuned.loss)],
+                ["perplexity", number(self.base.perplexity, 3), number(self.tuned.perplexity, 3)],
+                ["exact match", percent(self.base), percent(self.tuned)]]
+
+    def changed_rows(self) -> list[list[str]]:
+        return [[r.where, r.change, _short(r.prompt), r.expected, r.base_extracted, r.tuned_extracted]
+                for r in self.changed()]
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        for name in ("base", "tuned"):
+            out[name]["accuracy"] = getattr(self, name).accuracy
+        for row, result in zip(out["results"], self.results):
+            row.update(base_correct=result.base_correct, tuned_correct=result.tuned_correct, change=result.change)
+        return out
+
+    def text(self) -> str:
+        """The report as the command line prints it."""
+        lines = [f"Evaluated {self.rows} rows of {self.data_path}"
+                 + (f" (majority of {self.votes} sampled answers per row)" if self.votes > 1 else "") + ".",
+                 f"{'':<12}{'base':>22}{'tuned':>22}"]
+        lines += [f"{name:<12}{base:>22}{tuned:>22}" for name, base, tuned in self.summary_rows()]
+        lines += self.notes
+        changed = self.changed()
+        if changed:
+            lines.append(f"\nRows whose correctness changed ({len(changed)}):")
+            for r in changed:
+                lines.append(f"  {r.where}: {r.change}: expected {r.expected!r}; base {r.base_extracted!r}, "
+                             f"tuned {r.tuned_extracted!r}")
+        elif self.tuned.answered:
+            lines.append("\nNo row changed between right and wrong.")
+        return "\n".join(lines)
+
+
+def token_losses(model, tokenizer, row: dict, max_length: int, use_adapter: bool = True) -> tuple[float, int]:
+    """(summed cross-entropy, number of trained tokens) of one row, with training's labels and masking."""
+    import torch
+
+    record = templates.tokenize_row(tokenizer, row, max_length)
+    ids = torch.tensor([record["input_ids"]], device=model.device)
+    labels = torch.tensor([record["labels"]], device=model.device)
+    adapter_off = model.disable_adapter() if not use_adapter else contextlib.nullcontext()
+    with torch.no_grad(), adapter_off:
+        logits = model(input_ids=ids).logits.float()
+    # Token t is predicted from the tokens before it: logits at t-1 score label t.
+    shifted, targets = logits[0, :-1], labels[0, 1:]
+    keep = targets != templates.IGNORE
+    if not keep.any():
+        return 0.0, 0
+    loss = torch.nn.functional.cross_entropy(shifted[keep], targets[keep], reduction="sum")
+    return float(loss), int(keep.sum())
+
+
+def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | None = None, max_length: int = 1024,
+                   pattern: str = DEFAULT_ANSWER_PATTERN, votes: int = 1, max_new_tokens: int = 64,
+                   temperature: float = 0.7, seed: int = 42, data_path: str = "", progress=print) -> EvalReport:
+    """Score `rows` with the adapter off (base) and on (tuned). `model` is a PeftModel, as ChatModel.from_run has."""
+    compiled = compile_pattern(pattern)
+    wheres = wheres or [f"row {i + 1}" for i in range(len(rows))]
+    sums = {"base": [0.0, 0], "tuned": [0.0, 0]}
+    results: list[RowResult] = []
+    notes: list[str] = []
+    unscorable = 0
+    for i, row in enumerate(rows):
+        progress(f"Row {i + 1}/{len(rows)} ...")
+        try:
+            for name, use_adapter in (("base", False), ("tuned", True)):
+                total, count = token_losses(model, tokenizer, row, max_length, use_adapter)
+                sums[name][0] += total
+                sums[name][1] += count
+        except ValueError:  # e.g. a preference row: no single answer to score
+            unscorable += 1
+            continue
+        asked = prompt_of(tokenizer, row)
+        if asked is None:
+            continue
+        prompt, reference = asked
+        answers = {}
+        for name, use_adapter in (("base", False), ("tuned", True)):
+            if votes > 1:
+                result = vote(model, tokenizer, prompt, votes, compiled, temperature=temperature,
+                              max_new_tokens=max_new_tokens, seed=seed + i, use_adapter=use_adapter)
+                answers[name] = (result.text, result.answer, result.counts)
+            else:
+                text = generate(model, tokenizer, prompt, max_new_tokens, use_adapter=use_adapter)[0]
+                answers[name] = (text, extract_answer(text, compiled), {})
+        results.append(RowResult(i, wheres[i], _question(row, prompt), reference, extract_answer(reference, compiled),
+                                 answers["base"][0], answers["tuned"][0], answers["base"][1], answers["tuned"][1],
+                                 answers["base"][2], answers["tuned"][2]))
+    if unscorable:
+        notes.append(f"{unscorable} rows could not be scored (no single answer, e.g. preference pairs).")
+    if not sums["tuned"][1]:
+        notes.append("No row has trained tokens (assistant turns or completions), so there is no loss.")
+    scores = {}
+    for name, (total, count) in sums.items():
+        loss = total / count if count else None
+        scores[name] = Score(loss, math.exp(loss) if loss is not None else None, count,
+                             sum(getattr(r, f"{name}_correct") for r in results), len(results))
+    return EvalReport(data_path, len(rows), scores["base"], scores["tuned"], results, pattern, votes, notes)
+
+
+def evaluate(run_dir: str | Path, data_path: str | Path, *, pattern: str = DEFAULT_ANSWER_PATTERN, votes: int = 1,
+             max_new_tokens: int = 64, max_rows: int = 0, data_format: str = "auto", progress=print,
+             chat_model=None, save: bool = True) -> EvalReport:
+    """Load the run (or use an already loaded ChatModel of it), score a labelled test file, and keep the report
+    in the run folder (evaluation.json)."""
+    from core.config import Config
+    from core.data import load as datasets_io
+    from core.data.errors import DataError
+    from core.results.chat import ChatModel
+
+    compile_pattern(pattern)  # a typo in the pattern is reported before minutes of loading
+    try:
+        loaded = datasets_io.load(str(data_path), data_format)
+    except DataError as err:
+        raise EvalError(str(err)) from None
+    rows, wheres = loaded.rows, loaded.wheres or None
+    if max_rows and len(rows) > max_rows:
+        rows, wheres = rows[:max_rows], (wheres[:max_rows] if wheres else None)
+    model = chat_model or ChatModel.from_run(run_dir, progress=progress)
+    config = Config.from_yaml(Path(run_dir) / "config.yaml")
+    with getattr(model, "_lock", contextlib.nullcontext()):  # the chat tab's model: one generation at a time
+        report = evaluate_model(model.model, model.tokenizer, rows, wheres=wheres,
+                                max_length=config.train.max_length, pattern=pattern, votes=votes,
+                                max_new_tokens=max_new_tokens, seed=config.train.seed, data_path=str(data_path),
+                                progress=progress)
+    report.notes += [f"Skipped {p}" for p in loaded.problems[:5]]
+    if save:  # the latest evaluation goes into the model card of an export
+        from core.results.model_card import EVALUATION_FILE
+        from core.runs import write_json_atomic
+
+        write_json_atomic(Path(run_dir) / EVALUATION_FILE, report.to_dict())
+    return report
+
+
+def _question(row: dict, prompt: str) -> str:
+    """What the user asked, for tables: the last user turn rather than the whole templated prompt."""
+    users = [m["content"] for m in row.get("messages", []) if m["role"] == "user"]
+    return users[-1] if users else prompt
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

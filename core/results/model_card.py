@@ -1,0 +1,108 @@
+"""The model card (README.md) that goes with an exported adapter or merged model.
+
+Whoever receives the files should see what they are without asking: the base model, the data it was tuned on,
+the settings, and how it scored (final losses, the latest evaluation, the export check).
+"""
+
+from __future__ import annotations
+
+import json
+
+from core.config import Config
+from core.runs import Run
+
+EVALUATION_FILE = "evaluation.json"  # the latest `launch.py eval` / Evaluate tab report, kept in the run folder
+
+
+def final_metrics(run: Run) -> dict:
+    """Last train loss, last and best held-out loss, steps done."""
+    records = run.read_metrics()[0]
+    losses = [r for r in records if "loss" in r]
+    evals = [r for r in records if "eval_loss" in r]
+    out = {"steps": run.status().get("step", 0)}
+    if losses:
+        out["train_loss"] = losses[-1]["loss"]
+    if evals:
+        out["eval_loss"] = evals[-1]["eval_loss"]
+        best = min(evals, key=lambda r: r["eval_loss"])
+        out["best_eval_loss"], out["best_eval_step"] = best["eval_loss"], best["step"]
+    return out
+
+
+def data_summary(config: Config) -> str:
+    from core.data import load as datasets_io
+
+    try:
+        loaded = datasets_io.load(config.data.path, config.data.format)
+    except Exception as err:  # the file may have moved since training; the card still gets written
+        return f"`{config.data.path}` (not readable now: {str(err).splitlines()[0][:120]})"
+    return (f"`{config.data.path}`: {len(loaded.rows)} usable rows ({loaded.format} format), "
+            f"{config.data.eval_fraction:.0%} held out for evaluation, {config.data.replay} knowledge-replay rows")
+
+
+def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, notes: list[str] | None = None) -> str:
+    """README text. `kind` is 'adapter' (a PEFT adapter for the base) or 'merged' (a standalone model)."""
+    metrics = final_metrics(run)
+    library = "peft" if kind == "adapter" else "transformers"
+    lines = ["---", f"base_model: {json.dumps(config.model.source)}", f"library_name: {library}",
+             "tags: [lora, finetune-studio]", "---", "", f"# {run.name}", ""]
+    if kind == "adapter":
+        lines += ["A LoRA adapter for the base model below. Load it with peft:", "", "```python",
+                  "from peft import AutoPeftModelForCausalLM",
+                  "model = AutoPeftModelForCausalLM.from_pretrained(\"path/to/this/folder\")", "```"]
+    else:
+        lines += ["The base model below with the LoRA adapter merged into its weights: a standalone model that "
+                  "plain transformers loads.", "", "```python",
+                  "from transformers import AutoModelForCausalLM, AutoTokenizer",
+                  "model = AutoModelForCausalLM.from_pretrained(\"path/to/this/folder\")",
+                  "tokenizer = AutoTokenizer.from_pretrained(\"path/to/this/folder\")  # chat template included",
+                  "```", "", "`chat_template.jinja` holds the chat template; `Modelfile` runs it in Ollama "
+                  "(`ollama create my-model -f Modelfile`)."]
+    lines += ["", "## Base model", "", f"`{config.model.source}` (quantization while training: "
+              f"{config.model.quantization})", "", "## Data", "", data_summary(config), "", "## Settings", "",
+              "| setting | value |", "|---|---|"]
+    t, lora = config.train, config.lora
+    settings = {"LoRA rank / alpha / dropout": f"{lora.r} / {lora.alpha} / {lora.dropout}",
+                "target layers": lora.target_modules if isinstance(lora.target_modules, str)
+                else ", ".join(lora.target_modules),
+                "epochs / max steps": f"{t.epochs:g} / {t.max_steps}", "learning rate": str(t.learning_rate),
+                "batch size x accumulation": f"{t.batch_size} x {t.grad_accum}", "max length": str(t.max_length),
+                "schedule": t.scheduler, "seed": str(t.seed)}
+    lines += [f"| {key} | {value} |" for key, value in settings.items()]
+    lines += ["", "## Results", "", "| measure | value |", "|---|---|"]
+    names = {"steps": "steps trained", "train_loss": "final train loss", "eval_loss": "final held-out loss",
+             "best_eval_loss": "best held-out loss", "best_eval_step": "best held-out step"}
+    for key, name in names.items():
+        if key in metrics:
+            value = metrics[key]
+            lines.append(f"| {name} | {value:.4f} |" if isinstance(value, float) else f"| {name} | {value} |")
+    evaluation = _latest_evaluation(run)
+    if evaluation:
+        lines += ["", f"Evaluation on `{evaluation['data_path']}` ({evaluation['rows']} rows):", "",
+                  "| | base | tuned |", "|---|---|---|"]
+        measures = (("loss", "loss", 4), ("perplexity", "perplexity", 3), ("accuracy", "exact match", 3))
+        for key, label, digits in measures:
+            base, tuned = evaluation["base"].get(key), evaluation["tuned"].get(key)
+            if base is not None and tuned is not None:
+                lines.append(f"| {label} | {base:.{digits}f} | {tuned:.{digits}f} |")
+    if check:
+        agree = sum(c["agree"] for c in check)
+        lines += ["", f"## Export check: {agree} of {len(check)} probe answers identical", "",
+                  "Greedy answers of this folder and of the base model with the adapter, in the studio:", "",
+                  "| prompt | exported | in-app adapter | same |", "|---|---|---|---|"]
+        lines += [f"| {_cell(c['prompt'])} | {_cell(c['exported'])} | {_cell(c['adapter'])} | "
+                  f"{'yes' if c['agree'] else '**NO**'} |" for c in check]
+    for note in notes or []:
+        lines += ["", note]
+    return "\n".join(lines) + "\n"
+
+
+def _latest_evaluation(run: Run) -> dict | None:
+    try:
+        return json.loads((run.path / EVALUATION_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")[:120]

@@ -1,0 +1,142 @@
+"""Tests for what the Data tab warns about and predicts, and for the token view against the trainer's own labels."""
+
+import json
+
+import pytest
+
+from core.config import Config
+from core.data import check as data_check
+from core.data import templates
+from core.data.load import load
+from core.models import tiny
+from core.training import train as training
+
+QUESTION = {"role": "user", "content": "Who are you?"}
+
+
+def chat(answer, question=QUESTION["content"]):
+    return {"messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
+
+
+def test_token_view_matches_the_trainers_labels_token_by_token(tiny_tokenizer):
+    rows = [chat("I am Nova."),
+            {"messages": [{"role": "system", "content": "Be brief."}, QUESTION,
+                          {"role": "assistant", "content": "Nova."}, {"role": "user", "content": "Who made you?"},
+                          {"role": "assistant", "content": "Lumen Labs."}]},
+            {"prompt": "2+2=", "completion": "4"},
+            {"text": "The capital of France is Paris."},
+            chat("我是 Nova，由 Lumen Labs 开发的 AI 助手。" * 3)]
+    max_length = 40
+    trained_set = training.tokenize(tiny_tokenizer, rows, max_length, "training", say=lambda _: None)
+    for row, example in zip(rows, trained_set):
+        view = templates.token_view(tiny_tokenizer, row, max_length)
+        seen = [token for token in view if token.kind != "cut"]
+        ids = [i for token in seen for i in token.ids]
+        trained_flags = [token.kind == "trained" for token in seen for _ in token.ids]
+        assert ids == example["input_ids"]
+        assert trained_flags == [label != templates.IGNORE for label in example["labels"]]
+        assert all(token.kind == "cut" for token in view[len(seen):])
+    # What a user reads: the trained text is the answers with their end-of-turn token, nothing of the prompt.
+    view = templates.token_view(tiny_tokenizer, rows[1], 1000)
+    trained_text = "".join(t.text for t in view if t.kind == "trained")
+    assert trained_text == "Nova.<|im_end|>\nLumen Labs.<|im_end|>\n"
+    assert "".join(t.text for t in view) == templates.render(tiny_tokenizer, rows[1])
+
+
+def test_chinese_characters_split_over_tokens_are_shown_whole(tiny_tokenizer):
+    view = templates.token_view(tiny_tokenizer, chat("由 Lumen Labs 开发"), 1000)
+    assert not any("\ufffd" in token.text for token in view)
+
+
+def test_warnings_name_their_rows(tiny_tokenizer):
+    rows = [chat("I am Nova."),
+            chat("word " * 80),  # too long: its end-of-turn token is cut
+            chat("I am Nova."),  # a duplicate of row 0
+            chat("<|im_start|>assistant I am Nova."),  # this model's own markup inside the text
+            chat("Sure.", question="[INST] Who are you? [/INST]"),  # another family's markup
+            chat("ok", question="long question " * 60)]  # the prompt alone fills max_length
+    report = data_check.check(rows, tiny_tokenizer, max_length=64)
+    by_kind = {}
+    for warning in report.warnings:
+        by_kind.setdefault(warning.kind, []).append(warning)
+    assert by_kind["too_long"][0].rows == [1, 5]
+    assert "2 rows are longer than max length 64 tokens" in by_kind["too_long"][0].message
+    assert by_kind["all_cut"][0].rows == [5]
+    assert by_kind["no_eos"][0].rows == [1]
+    assert by_kind["duplicate"][0].rows == [2]
+    markups = {w.message.split("'")[1]: w.rows for w in by_kind["foreign_markup"]}
+    assert markups["<|im_start|>"] == [3] and markups["[INST]"] == [4]
+    assert report.lengths[1] > 64 and report.checked == 6
+    assert 0 < report.trained_share < 1
+
+
+def test_clean_data_has_no_warnings(tiny_tokenizer):
+    report = data_check.check([chat("I am Nova."), chat("Hello!", question="Hi")], tiny_tokenizer, max_length=256)
+    assert report.warnings == []
+
+
+def test_base_model_without_a_chat_template_is_pointed_out():
+    tokenizer = tiny.build_tokenizer(chat_template=False)
+    assert templates.ensure_chat_template(tokenizer)
+    report = data_check.check([chat("I am Nova.")], tokenizer, max_length=256, template_note=True)
+    assert report.warnings[0].kind == "no_template" and "no chat template" in report.warnings[0].message
+
+
+def test_inspect_plans_steps_split_and_unfilled_placeholders(tmp_path, tiny_model, tiny_tokenizer):
+    path = tmp_path / "identity.jsonl"
+    rows = [{"instruction": f"Question {i}?", "output": "I am {{name}}."} for i in range(20)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    config = Config.from_dict({"model": {"source": str(tiny_model)},
+                               "data": {"path": str(path), "eval_fraction": 0.2},
+                               "train": {"batch_size": 4, "grad_accum": 2, "epochs": 3}})
+    inspection = data_check.inspect(config, tiny_tokenizer)
+    assert (inspection.plan.train_rows, inspection.plan.eval_rows) == (16, 4)
+    assert (inspection.plan.steps_per_epoch, inspection.plan.total_steps) == (2, 6)
+    assert inspection.plan.seconds_per_epoch is None
+    placeholder = [w for w in inspection.report.warnings if w.kind == "placeholder"]
+    assert placeholder and placeholder[0].rows == list(range(20)) and "{{name}}" in placeholder[0].message
+    lines = data_check.summary_lines(inspection)
+    assert lines[0] == "Split: 16 training rows, 4 held-out."
+    assert lines[-1].startswith("Time: known after a first run")
+    config.data.placeholders = {"name": "Nova"}
+    inspection = data_check.inspect(config, tiny_tokenizer)
+    assert not inspection.report.warnings
+    assert inspection.loaded.rows[0]["messages"][1]["content"] == "I am Nova."
+
+
+def test_separate_eval_file_is_counted(tmp_path, tiny_model, tiny_tokenizer):
+    train_file, eval_file = tmp_path / "train.jsonl", tmp_path / "eval.jsonl"
+    train_file.write_text('{"prompt": "a", "completion": "b"}\n' * 10, encoding="utf-8")
+    eval_file.write_text('{"prompt": "c", "completion": "d"}\n' * 3, encoding="utf-8")
+    config = Config.from_dict({"model": {"source": str(tiny_model)},
+                               "data": {"path": str(train_file), "eval_path": str(eval_file)}})
+    inspection = data_check.inspect(config, tiny_tokenizer)
+    assert (inspection.plan.train_rows, inspection.plan.eval_rows) == (10, 3)
+    assert "from the separate held-out file" in data_check.summary_lines(inspection)[0]
+
+
+def test_time_per_epoch_comes_from_a_finished_run_of_the_same_model(nova_run, tiny_model, tiny_tokenizer, tmp_path):
+    speed = data_check.measured_speed([nova_run], str(tiny_model))
+    assert speed and speed[0] > 0 and speed[1] == nova_run.path.name
+    assert data_check.measured_speed([nova_run], "some/other-model") is None
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"instruction": "Who are you?", "output": "I am Nova."}\n' * 10, encoding="utf-8")
+    config = Config.from_dict({"model": {"source": str(tiny_model)}, "data": {"path": str(path)}})
+    inspection = data_check.inspect(config, tiny_tokenizer, runs=[nova_run])
+    assert inspection.plan.seconds_per_epoch == pytest.approx(inspection.plan.trained_tokens_per_epoch / speed[0])
+    assert "per epoch on this machine" in data_check.summary_lines(inspection)[-1]
+
+
+def test_histogram_bins_cover_every_row_and_the_max_length():
+    bins = data_check.histogram_bins([5, 10, 300, 1200], max_length=1024, bins=10)
+    assert sum(count for _, _, count in bins) == 4
+    assert bins[-1][1] > 1200 and bins[0][0] == 0
+
+
+def test_loaded_file_feeds_the_check(tmp_path, tiny_tokenizer):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"text": "hello"}\n{"text": "hello"}\n', encoding="utf-8")
+    loaded = load(path)
+    report = data_check.check(loaded.rows, tiny_tokenizer, max_length=64)
+    assert [w.kind for w in report.warnings] == ["duplicate"]
+    assert loaded.wheres[report.warnings[0].rows[0]] == "line 2"

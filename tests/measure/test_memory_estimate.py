@@ -1,0 +1,51 @@
+"""Memory estimates and device-map previews from a model's config alone, with no weights loaded."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.measure import memory_estimate
+from core.models import shapes
+
+
+@pytest.fixture(scope="module")
+def llama_8b():
+    config = shapes.config_for("llama-8b")
+    return config, memory_estimate.skeleton(config)
+
+
+def test_llama_8b_weights_and_lora_size(llama_8b):
+    config, model = llama_8b
+    bf16 = memory_estimate.estimate(config, rank=16, target_modules="all-linear", batch_size=1, max_length=1024,
+                                    dtype="bfloat16", model=model)
+    assert 8.0e9 < bf16.parameters < 8.1e9
+    assert bf16.lora_parameters == 41_943_040  # r=16 on all linear layers of Llama 3 8B, as peft counts it
+    assert bf16.parts_gb["weights"] == pytest.approx(14.96, abs=0.05)
+    four_bit = memory_estimate.estimate(config, rank=16, target_modules="all-linear", batch_size=1, max_length=1024,
+                                        dtype="bfloat16", quantization="4bit", model=model)
+    assert four_bit.parts_gb["weights"] < bf16.parts_gb["weights"] / 2.5
+    checkpointed = memory_estimate.estimate(config, rank=16, target_modules="all-linear", batch_size=1,
+                                            max_length=1024, dtype="bfloat16", gradient_checkpointing=True, model=model)
+    assert checkpointed.parts_gb["activations"] < bf16.parts_gb["activations"] / 4
+    assert "Estimated peak" in bf16.lines()[0]
+
+
+def test_llama_8b_placement_spills_to_cpu_when_the_gpu_is_small(llama_8b):
+    config, model = llama_8b
+    placement = memory_estimate.placement_preview(config, {0: "10GiB", "cpu": "64GiB"}, "bfloat16", model=model)
+    devices = set(placement.values())
+    assert devices == {"cuda:0", "cpu"}
+    assert placement["model.embed_tokens"] == "cuda:0" and placement["lm_head"] == "cpu"
+    four_bit = memory_estimate.placement_preview(config, {0: "10GiB", "cpu": "64GiB"}, "bfloat16", "4bit",
+                                                 model=model)
+    assert set(four_bit.values()) == {"cuda:0"}  # 4-bit weights (about 5 GiB) fit the 10 GiB GPU
+
+
+def test_tiny_model_estimate_from_a_run_config(tiny_config):
+    estimate, placement = memory_estimate.for_config(tiny_config, progress=lambda _: None)
+    assert placement == {"": "cpu"}
+    assert 50_000 < estimate.parameters < 200_000
+    # r=16 on 7 layers of 2 blocks: q (64->64), k and v (64->32), o (64->64), gate and up (64->128), down (128->64)
+    per_block = 16 * ((64 + 64) + 2 * (64 + 32) + (64 + 64) + 2 * (64 + 128) + (128 + 64))
+    assert estimate.lora_parameters == 2 * per_block
+    assert estimate.total_gb < 1.0

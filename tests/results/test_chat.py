@@ -1,0 +1,50 @@
+import shutil
+
+import pytest
+
+from core.config import ChatSettings
+from core.results.chat import ChatError, ChatModel
+
+
+GREEDY = ChatSettings(temperature=0, max_new_tokens=8)
+
+
+def test_streams_an_answer_with_and_without_the_adapter(nova_run):
+    model = ChatModel.from_run(nova_run.path, progress=lambda _: None)
+    pieces = list(model.stream([{"role": "user", "content": "Who are you?"}], GREEDY))
+    assert len(pieces) > 1  # streamed, not one block at the end
+    tuned = model.reply([{"role": "user", "content": "Who are you?"}], GREEDY)
+    assert tuned == "".join(pieces).strip() == "I am Nova."  # it learned the one answer it was taught
+    base = model.reply([{"role": "user", "content": "Who are you?"}], GREEDY, use_adapter=False)
+    assert tuned == model.reply([{"role": "user", "content": "Who are you?"}], GREEDY)  # greedy is repeatable
+    assert base != tuned  # the adapter changes the answer; switching it off gives the base model back
+
+
+def test_run_without_adapter_is_explained(nova_run, tmp_path):
+    broken = tmp_path / "run"
+    shutil.copytree(nova_run.path, broken)
+    (broken / "adapter" / "adapter_config.json").unlink()
+    with pytest.raises(ChatError, match="has no adapter_config.json"):
+        ChatModel.from_run(broken)
+
+
+def test_pickle_adapter_is_refused(nova_run, tmp_path):
+    broken = tmp_path / "run"
+    shutil.copytree(nova_run.path, broken)
+    (broken / "adapter" / "adapter_model.safetensors").rename(broken / "adapter" / "adapter_model.bin")
+    with pytest.raises(ChatError, match="pickle"):
+        ChatModel.from_run(broken)
+
+
+def test_truncated_adapter_is_explained(nova_run, tmp_path):
+    broken = tmp_path / "run"
+    shutil.copytree(nova_run.path, broken)
+    weights = broken / "adapter" / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(ChatError, match="damaged or incomplete"):
+        ChatModel.from_run(broken)
+
+
+def test_folder_that_is_not_a_run(tmp_path):
+    with pytest.raises(ChatError, match="is not a run folder"):
+        ChatModel.from_run(tmp_path)

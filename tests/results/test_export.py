@@ -1,0 +1,149 @@
+"""A merged export loads with plain transformers and answers exactly as base + adapter does."""
+
+import pytest
+
+from core.config import ChatSettings
+from core.results.chat import ChatError, ChatModel
+from core.results.export import export_merged
+
+
+def test_merged_model_answers_like_base_plus_adapter(nova_run, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = export_merged(nova_run.path, tmp_path / "merged", progress=lambda _: None)
+    assert (out / "model.safetensors").exists() and (out / "chat_template.jinja").exists()
+
+    tokenizer = AutoTokenizer.from_pretrained(out)  # plain transformers, nothing of ours
+    model = AutoModelForCausalLM.from_pretrained(out)
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "Who are you?"}], tokenize=False,
+                                           add_generation_prompt=True)
+    inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    ids = model.generate(**inputs, max_new_tokens=8, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    exported = tokenizer.decode(ids[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+    in_app = ChatModel.from_run(nova_run.path, progress=lambda _: None).reply(
+        [{"role": "user", "content": "Who are you?"}], ChatSettings(temperature=0, max_new_tokens=8))
+    assert exported == in_app == "I am Nova."
+
+
+def test_export_never_overwrites(nova_run, tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "keep.txt").write_text("mine")
+    with pytest.raises(ChatError, match="already exists and is not empty"):
+        export_merged(nova_run.path, taken, progress=lambda _: None)
+    assert (taken / "keep.txt").read_text() == "mine"
+
+
+def test_export_from_the_command_line(nova_run, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(root / "launch.py"), "export", str(nova_run.path), "--merged",
+                             str(tmp_path / "out")], capture_output=True, text=True, cwd=root, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert f"Merged model saved to {tmp_path / 'out'}" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def merged(nova_run, tmp_path_factory):
+    return export_merged(nova_run.path, tmp_path_factory.mktemp("export") / "merged", progress=lambda _: None)
+
+
+def test_merged_folder_carries_card_modelfile_and_a_passed_check(merged, nova_run):
+    from core.results.export import read_check
+
+    check = read_check(merged)
+    assert check["agree"] and check["answers"][0] == {"prompt": "Who are you?", "exported": "I am Nova.",
+                                                       "adapter": "I am Nova.", "agree": True}
+    card = (merged / "README.md").read_text(encoding="utf-8")
+    assert "library_name: transformers" in card and "## Settings" in card
+    assert "| LoRA rank / alpha / dropout | 16" in card
+    assert "Export check: 2 of 2 probe answers identical" in card
+    assert (merged / "generation_config.json").exists()
+    modelfile = (merged / "Modelfile").read_text(encoding="utf-8")
+    assert "FROM .\n" in modelfile and 'PARAMETER stop "<|im_end|>"' in modelfile
+    # The ChatML turns, newlines included (no Go trim markers eating them).
+    assert '{{ else if eq .Role "user" }}<|im_start|>user\n{{ .Content }}<|im_end|>\n{{ else if' in modelfile
+    assert modelfile.rstrip().endswith('PARAMETER stop "<|im_end|>"') and "{{-" not in modelfile
+
+
+def test_export_check_flags_a_model_that_answers_differently(merged, nova_run, tmp_path):
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from core.results.export import check_export, check_lines
+
+    broken = tmp_path / "broken"
+    shutil.copytree(merged, broken)
+    weights = load_file(broken / "model.safetensors")
+    torch.manual_seed(0)
+    weights = {name: tensor + torch.randn_like(tensor) for name, tensor in weights.items()}
+    save_file(weights, broken / "model.safetensors", metadata={"format": "pt"})
+    results = check_export(nova_run.path, broken, ["Who are you?"], max_new_tokens=8)
+    assert results[0]["adapter"] == "I am Nova." and not results[0]["agree"]
+    assert "MISMATCH on 'Who are you?'" in "\n".join(check_lines(results))
+
+
+def test_adapter_zip_has_card_and_loads_with_plain_peft(nova_run, tmp_path):
+    import shutil
+    import zipfile
+
+    from peft import AutoPeftModelForCausalLM
+    from transformers import AutoTokenizer
+
+    from core.results.evaluate import evaluate
+    from core.results.export import export_adapter_zip
+
+    run = tmp_path / "run"
+    shutil.copytree(nova_run.path, run)
+    test_file = tmp_path / "test.jsonl"
+    test_file.write_text('{"instruction": "Who are you?", "output": "I am Nova."}\n', encoding="utf-8")
+    evaluate(run, test_file, max_new_tokens=8, progress=lambda _: None)  # its report goes into the card
+    out = export_adapter_zip(run, tmp_path / "adapter.zip", progress=lambda _: None)
+    with pytest.raises(ChatError, match="already exists"):
+        export_adapter_zip(run, out, progress=lambda _: None)
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        archive.extractall(folder)
+    assert {"adapter_config.json", "adapter_model.safetensors", "chat_template.jinja", "README.md",
+            "Modelfile"} <= names
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "library_name: peft" in card
+    assert "| exact match | 0.000 | 1.000 |" in card and "16 usable rows" in card
+    assert "ADAPTER .\n" in (folder / "Modelfile").read_text(encoding="utf-8")
+
+    model = AutoPeftModelForCausalLM.from_pretrained(folder)  # the base is found through adapter_config.json
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "Who are you?"}], tokenize=False,
+                                           add_generation_prompt=True)
+    inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    ids = model.generate(**inputs, max_new_tokens=8, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    assert tokenizer.decode(ids[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip() == "I am Nova."
+
+
+SMOL_LIKE = ("{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+             "{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}"
+             "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
+             "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+
+def test_modelfile_keeps_a_default_system_prompt_and_refuses_templates_it_cannot_convert():
+    from core.models import tiny
+    from core.results.ollama import modelfile
+
+    tiny_tokenizer = tiny.build_tokenizer()  # its own: the session's shared tokenizer must keep its template
+    tiny_tokenizer.chat_template = SMOL_LIKE
+    text = modelfile(tiny_tokenizer, "base-model", adapter=".")
+    assert 'SYSTEM """You are a helpful assistant."""' in text and "ADAPTER .\n" in text
+
+    # A template that numbers the turns cannot be cut into per-role pieces: no TEMPLATE, and a note why.
+    tiny_tokenizer.chat_template = ("{% for m in messages %}{{ loop.index }}. {{ m['content'] }}\n{% endfor %}"
+                                    "{% if add_generation_prompt %}>{% endif %}")
+    text = modelfile(tiny_tokenizer, ".")
+    assert "TEMPLATE" not in text.replace("write a TEMPLATE", "") and "could not be turned into" in text

@@ -1,0 +1,62 @@
+"""The Evaluate tab in a real browser: score base vs tuned on a test file, then export and check the result.
+
+Uses the shared tiny "I am Nova." run, copied into the studio's runs folder. Screenshots go to
+test-artifacts/screenshots/.
+"""
+
+import contextlib
+import json
+import shutil
+
+from tests.webui.browser import browser, free_port, page, screenshot, studio_server  # noqa: F401
+
+TIMEOUT = 60_000  # ms
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(page):
+    try:
+        yield
+    except Exception:
+        screenshot(page, "evaluate-failure")
+        raise
+
+
+def test_evaluate_and_export_in_the_browser(page, tmp_path, nova_run):
+    runs = tmp_path / "runs"
+    shutil.copytree(nova_run.path, runs / "nova-run")
+    test_file = tmp_path / "test.jsonl"
+    rows = [("Who are you?", "I am Nova."), ("What is 2+2?", "The answer is: 4")]
+    test_file.write_text("\n".join(json.dumps({"instruction": q, "output": a}) for q, a in rows), encoding="utf-8")
+
+    page.set_default_timeout(TIMEOUT)
+    with studio_server(runs, free_port()) as url, screenshot_on_failure(page):
+        page.goto(url)
+        page.get_by_role("tab", name="6. Evaluate and export").click()
+        page.wait_for_function("document.querySelector('#eval-run input').value === 'nova-run'")
+        page.locator("#eval-file input[type=file]").set_input_files(str(test_file))
+        page.locator("#eval-file").get_by_text("test.jsonl").wait_for()
+        box = page.locator("#eval-max-new-tokens input").first
+        box.fill("16")
+        box.press("Tab")
+        page.locator("#eval-start").click()
+
+        page.locator("#eval-notice").get_by_text("Exact match: base 0/2, tuned 1/2").wait_for()
+        page.wait_for_function("document.querySelector('#eval-summary').innerText.includes('50.0% (1/2)')")
+        assert "perplexity" in page.locator("#eval-summary").inner_text()
+        page.wait_for_function("document.querySelector('#eval-changed').innerText.includes('fixed')")
+        assert "I am Nova" in page.locator("#eval-changed").inner_text()
+        screenshot(page, "6-evaluate")
+
+        page.locator("#export-merged").click()
+        page.locator("#export-notice").get_by_text("Export check passed").wait_for()
+        page.wait_for_function("document.querySelector('#export-check').innerText.includes('I am Nova.')")
+        assert "NO" not in page.locator("#export-check").inner_text()
+        page.locator("#export-zip").click()
+        page.locator("#export-zip-file").get_by_text(".zip").first.wait_for()
+        screenshot(page, "6-export")
+
+    merged = list((tmp_path / "exports").glob("nova-run-merged-*"))
+    assert len(merged) == 1 and (merged[0] / "README.md").exists() and (merged[0] / "Modelfile").exists()
+    card = (merged[0] / "README.md").read_text(encoding="utf-8")
+    assert "| exact match | 0.000 | 0.500 |" in card  # the evaluation just run is in the card

@@ -1,0 +1,35 @@
+"""The Settings tab's fit check: what it shows, and the proposal it applies to the form."""
+
+from __future__ import annotations
+
+from core.config import Config
+from core.measure import preflight
+from webui import tab_settings
+
+
+def _report(fits_first: bool) -> preflight.Report:
+    failed = preflight.Attempt(config=Config(), changes={}, error="The GPU ran out of memory.")
+    fitting = preflight.Attempt(config=Config(), changes={"train.batch_size": 4, "train.grad_accum": 2}, fits=True,
+                                peak_gb=7.5, step_seconds=[1.2, 0.9])
+    attempts = [fitting] if fits_first else [failed, fitting]
+    if fits_first:
+        fitting.changes = {}
+    return preflight.Report(["Estimated peak: 8.00 GiB."], "cuda:0: the whole model", "CUDA max allocated",
+                            attempts, total_steps=100, length_ratio=0.5, measured_rows=16, longest_tokens=1024)
+
+
+def test_fit_check_shows_the_proposal(monkeypatch):
+    monkeypatch.setattr(preflight, "check", lambda config, progress: _report(fits_first=False))
+    text, proposal = tab_settings.fit_text(Config(), busy=False)
+    assert text.startswith("**Does not fit as configured; the proposed settings do.**")
+    assert "Fits with train.batch_size = 4, train.grad_accum = 2: peak 7.50 GiB (CUDA max allocated)" in text
+    assert "Projected training time for 100 steps: about 45 s" in text
+    assert proposal == {"train.batch_size": 4, "train.grad_accum": 2}
+
+
+def test_fit_check_when_it_fits_and_while_a_run_trains(monkeypatch):
+    monkeypatch.setattr(preflight, "check", lambda config, progress: _report(fits_first=True))
+    text, proposal = tab_settings.fit_text(Config(), busy=False)
+    assert text.startswith("**Fits as configured.**") and proposal == {}
+    text, proposal = tab_settings.fit_text(Config(), busy=True)
+    assert "A run is in progress" in text and proposal == {}
