@@ -7,11 +7,13 @@
     python launch.py eval RUN_DIR --data FILE      base vs tuned: loss, perplexity, exact match
     python launch.py export RUN_DIR --merged OUT   a standalone merged model folder (and --adapter-zip, ...)
     python launch.py bench [--model tiny]          the studio's training engine against a plain trl script
+    python launch.py doctor                        is this machine ready? torch, CUDA, GPUs, bitsandbytes, ...
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -98,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
                        help="load the base model quantized on both sides (4bit = QLoRA; needs a GPU)")
     bench.add_argument("--json", metavar="OUT", help="also save every figure as JSON")
 
+    doctor = verbs.add_parser("doctor", help="check this machine: torch, CUDA, each GPU, bfloat16, bitsandbytes, "
+                              "flash-attention, a few LoRA and QLoRA steps on each GPU, a chat reply")
+    doctor.add_argument("--no-training", action="store_true", help="skip the training steps and the chat reply")
+
     args = parser.parse_args(argv)
+    # GPU numbers as nvidia-smi shows them, in this process and in every run's process.
+    os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
     from core import cli
 
     cli.quiet_libraries()
@@ -121,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli.bench(args.model, args.steps, args.json, data=args.data, batch_size=args.batch_size,
                          max_length=args.max_length, rounds=args.rounds, reference_fp32=args.reference_fp32,
                          options=args.option, quantization=args.quantization)
+    if args.verb == "doctor":
+        return cli.doctor(training=not args.no_training)
     if args.verb == "data":
         return cli.data(args.file, args.format, args.model, max_length=args.max_length, columns=args.map,
                         roles=args.role, fills=args.fill, row=args.row, runs_dir=args.runs_dir)

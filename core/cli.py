@@ -1,8 +1,7 @@
-"""The headless verbs of launch.py: train, chat, data, eval and export. Each returns the process exit code."""
+"""The headless verbs of launch.py: train, chat, data, eval, export, bench and doctor. Each returns the exit code."""
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -41,7 +40,11 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
     except KeyboardInterrupt:
         print("\nStopping at the end of this step (Ctrl-C again to abort without saving) ...", flush=True)
         runner.stop()
-        runner.wait()
+        try:
+            runner.wait()
+        except KeyboardInterrupt:
+            runner.abort()
+            runner.wait()
     _echo_new_log(run, log_offset, bar)
     status = run.status()
     bar.show(status, run.read_metrics()[0], final=True)
@@ -65,6 +68,7 @@ def preflight(config: Config) -> int:
     except (DataError, ModelError, ValueError) as err:
         return _fail(str(err))
     print("\n".join(report.lines()))
+    print(report.verdict)
     if report.fits_as_configured:
         return 0
     return _fail("these settings do not fit" + ("; the proposal above does" if report.proposal else ""))
@@ -267,6 +271,18 @@ def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data
     return 0
 
 
+def doctor(training: bool = True) -> int:
+    """Is this machine ready? One line per check as it completes; exit 1 when a check failed."""
+    from core.measure import doctor as checks
+
+    print("Checking this machine (the training steps and the chat take a minute) ...", flush=True)
+    results = checks.run_checks(progress=lambda line: print(line, flush=True), training=training)
+    counts = {status: sum(c.status == status for c in results) for status in ("ok", "failed", "skipped", "note")}
+    print(f"{len(results)} checks: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped, "
+          f"{counts['note']} notes.")
+    return 1 if counts["failed"] else 0
+
+
 def _pairs(items, flag: str) -> dict:
     pairs = {}
     for item in items:
@@ -358,16 +374,8 @@ def _fail(message: str) -> int:
 
 
 def quiet_libraries() -> None:
-    """Library chatter (progress bars, deprecation notes) goes to train.log, not the user's terminal."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    from transformers.utils import logging as transformers_logging
+    """Library chatter (progress bars, deprecation notes) stays out of the user's terminal, as in a run's process."""
+    from core.training.worker import quiet_libraries as quiet
 
-    transformers_logging.disable_progress_bar()
-    import warnings
-
-    warnings.filterwarnings("ignore", category=UserWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
+    quiet()
 

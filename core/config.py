@@ -43,6 +43,10 @@ MAPPABLE_COLUMNS = ("instruction", "input", "output", "system", "history", "prom
                     "conversations", "text", "chosen", "rejected", "role", "content")
 CHAT_ROLES = ("user", "assistant", "system", "tool")
 SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup")
+STRATEGIES = ("auto", "single", "model_parallel", "ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3")
+# max_memory keys accelerate understands: a GPU number (cuda:N is accepted and read as N), cpu, or disk.
+MEMORY_KEY = re.compile(r"^(\d+|cuda:\d+|cpu|disk)$")
+MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(GiB|GB|MiB|MB|KiB|KB)$")
 
 
 @dataclass
@@ -60,7 +64,8 @@ class ModelConfig:
         "'balanced_low_0' keeps GPU 0 light, 'sequential' fills GPUs in order, 'cpu', or one GPU such as 'cuda:0'.",
         pattern=r"^(auto|balanced|balanced_low_0|sequential|cpu|cuda:\d+)$", choices=DEVICE_MAPS, label="Device map")
     max_memory: dict = option(
-        {}, "Optional memory cap per device for the device map, e.g. {0: 20GiB, cpu: 64GiB}.", label="Memory caps")
+        {}, "Optional memory cap per device for the device map, e.g. {0: 20GiB, cpu: 64GiB}: keys are GPU numbers "
+        "(as in compute.gpus), cpu or disk; sizes in GiB, GB, MiB or MB.", memory=True, label="Memory caps")
     dtype: str = option(
         "auto", "Number format for computing: 'auto' picks bfloat16 on GPUs that have it, float16 on older GPUs "
         "and float32 on the CPU (CPUs without bfloat16 units are several times slower in it).",
@@ -191,6 +196,27 @@ class TrainConfig:
 
 
 @dataclass
+class ComputeConfig:
+    """Which GPUs a run trains on and how they share the work (core.models.compute turns 'auto' into a plan)."""
+
+    gpus: str = option(
+        "auto", "The GPUs this run may use: 'auto' (every GPU with room), 'all', a list of GPU numbers such as "
+        "'0,1', or 'none' (train on the CPU). The run's process sees only these GPUs.",
+        pattern=r"^(auto|all|none|\d+(\s*,\s*\d+)*)$", choices=("auto", "all", "none"), gpu_list=True,
+        label="GPUs")
+    strategy: str = option(
+        "auto", "How several GPUs share the work: 'single' (one GPU), 'model_parallel' (one process, the model's "
+        "layers spread over the GPUs), 'ddp' (a full copy per GPU, each trains on part of every batch), 'fsdp' or "
+        "'deepspeed_zero2'/'deepspeed_zero3' (copies sharded across GPUs). 'auto' decides from the model's size, "
+        "quantization and the free memory of the chosen GPUs, and the log says why.", choices=STRATEGIES,
+        label="Multi-GPU strategy")
+    processes: typing.Union[str, int] = option(
+        "auto", "Training processes: 'auto' (one per GPU for ddp, fsdp and deepspeed; one otherwise) or a number. "
+        "ddp with 2 processes also runs on a machine without GPU (on the CPU, slower: for testing).",
+        minimum=1, maximum=64, auto_or_count=True, label="Processes")
+
+
+@dataclass
 class Config:
     """A whole run: what `config.yaml` in a run folder holds and `launch.py train` replays."""
 
@@ -200,6 +226,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
 
     # ---- YAML round trip -------------------------------------------------------------------------------------
 
@@ -277,10 +304,17 @@ def _check_value(f: dataclasses.Field, value, dotted: str, where: str):
     meta = f.metadata
     default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
     problem = f"{where}'{dotted}' "
+    if meta.get("gpu_list") and isinstance(value, (int, list)) and not isinstance(value, bool):
+        # YAML reads `gpus: 1` as a number and `gpus: [0, 1]` as a list; both mean GPU numbers.
+        value = ",".join(str(v) for v in (value if isinstance(value, list) else [value]))
     if meta.get("auto_or_number"):
         if value == "auto":
             return value
         value = _number(value, float, problem + f"should be 'auto' or a number such as 2e-4, found {value!r}")
+    elif meta.get("auto_or_count"):
+        if value == "auto":
+            return value
+        value = _number(value, int, problem + f"should be 'auto' or a whole number such as 2, found {value!r}")
     elif meta.get("texts"):
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return [v.strip() for v in value if v.strip()]
@@ -305,6 +339,8 @@ def _check_value(f: dataclasses.Field, value, dotted: str, where: str):
         if not isinstance(value, dict):
             raise ConfigError(problem + f"should be a mapping such as {{key: value}}, found {value!r}")
         for key, item in value.items():
+            if meta.get("memory"):
+                _check_memory_cap(key, item, problem)
             if meta.get("keys") and key not in meta["keys"]:
                 raise ConfigError(problem + f"has the key {key!r}; use some of: {', '.join(meta['keys'])}")
             if meta.get("values") and str(item) not in meta["values"]:
@@ -314,8 +350,11 @@ def _check_value(f: dataclasses.Field, value, dotted: str, where: str):
         raise ConfigError(problem + f"should be text, found {value!r}")
     pattern, choices = meta.get("pattern"), meta.get("choices")
     if pattern and not re.match(pattern, value):
-        allowed = f"one of {', '.join(choices)} or cuda:N" if choices else "letters, digits, '.', '_' or '-'"
+        allowed = f"one of {', '.join(choices)} or {_PATTERN_EXTRA.get(dotted, 'cuda:N')}" if choices else \
+            "letters, digits, '.', '_' or '-'"
         raise ConfigError(problem + f"is {value!r}; use {allowed}")
+    if meta.get("gpu_list"):
+        value = value.replace(" ", "")
     if choices and not pattern and value not in choices:
         raise ConfigError(problem + f"is {value!r}; choose one of: {', '.join(choices)}")
     low, high = meta.get("min"), meta.get("max")
@@ -325,6 +364,17 @@ def _check_value(f: dataclasses.Field, value, dotted: str, where: str):
         if high is not None and value > high:
             raise ConfigError(problem + f"is {value}; it must be at most {high}")
     return value
+
+
+_PATTERN_EXTRA = {"compute.gpus": "GPU numbers such as '0,1'"}
+
+
+def _check_memory_cap(key, size, problem: str) -> None:
+    """accelerate refuses keys such as 'gpu0' deep inside loading; say so here, naming the key."""
+    if not MEMORY_KEY.match(str(key)):
+        raise ConfigError(problem + f"has the key {key!r}; use a GPU number such as 0 (or cuda:0), cpu or disk")
+    if not MEMORY_SIZE.match(str(size).strip()):
+        raise ConfigError(problem + f"gives {key!r} the size {size!r}; write it like 20GiB or 512MiB")
 
 
 def _number(value, kind, message):

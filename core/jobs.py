@@ -1,22 +1,30 @@
 """The background training thread: one run at a time, owned by the engine, never by a browser event.
 
+The thread plans where the run trains (core.models.compute: which GPUs, which strategy, how many processes, and
+why), starts the run's own process on exactly those GPUs (core.training.launch) and watches it until it ends.
+The process writes the run folder, so the UI and the command line read it as before; a crash of the process,
+even a segfault or kill -9, leaves this thread (and the studio) running, and the run `failed` with the reason
+and the last lines of its log. Out of memory is retried once with a smaller batch in a fresh process.
+
 Closing the browser or reloading the page touches nothing here; the UI and the command line only read the run
-folder and call start/stop. Every way the thread can end is written to status.json: completed, stopped, or
-failed with a plain-language message.
+folder and call start/stop. Every way a run can end is written to status.json.
 """
 
 from __future__ import annotations
 
-import errno
-import gc
 import os
+import signal
 import threading
 import time
 import traceback
 from pathlib import Path
 
 from core.config import Config
+from core.models import devices
 from core.runs import Run
+from core.training import failures
+from core.training import worker
+from core.training.failures import explain_failure
 
 
 class BusyError(RuntimeError):
@@ -24,17 +32,29 @@ class BusyError(RuntimeError):
 
 
 class JobRunner:
-    """Starts and stops training runs in a background thread, one at a time."""
+    """Starts and stops training runs in a background thread, one at a time.
 
-    def __init__(self, runs_dir: str | Path = "runs", callbacks: list | None = None):
+    Each run trains in its own process. `in_process=True` trains in this process instead (the same code, minus
+    the process boundary): for tests that inject faults into the trainer, and for `callbacks` that must watch
+    the trainer from here (the benchmark's timers). `before_start` runs before a run starts (the studio lets its
+    chat model go, so the run has the GPU memory).
+    """
+
+    def __init__(self, runs_dir: str | Path = "runs", callbacks: list | None = None, in_process: bool = False,
+                 before_start=None):
+        if callbacks and not in_process:
+            raise ValueError("Trainer callbacks can only watch a run trained in this process (in_process=True).")
         self.runs_dir = Path(runs_dir)
-        self.callbacks = callbacks or []  # extra TrainerCallbacks that only watch (the benchmark's timers)
+        self.callbacks = callbacks or []
+        self.in_process = in_process
+        self.before_start = before_start
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         # Completion is an Event, not Thread.is_alive(): on Python 3.11 a Ctrl-C that interrupts join() marks a
         # still-running thread as finished, and Stop would then think there is nothing to stop.
         self._done = threading.Event()
         self._done.set()
+        self._process = None
+        self._aborted = False
         self.run: Run | None = None
 
     @property
@@ -58,101 +78,108 @@ class JobRunner:
                     raise BusyError(f"Run {run.name} is {state}; only a stopped, failed or interrupted run resumes.")
                 if run.last_checkpoint() is None:
                     raise BusyError(f"Run {run.name} has no complete checkpoint to resume from; start it anew.")
+            if self.before_start:
+                self.before_start()
+            run.clear_stop()
             run.update_status(state="queued", step=0, total_steps=0, message="Starting ...",
-                              started_at=time.time(), ended_at=None, pid=os.getpid())
+                              started_at=time.time(), ended_at=None, pid=os.getpid(), worker_pid=None)
             self.run = run
-            self._stop = threading.Event()
+            self._aborted = False
             self._done = threading.Event()
-            threading.Thread(target=self._work, args=(config, run, self._stop, self._done), daemon=True,
+            threading.Thread(target=self._work, args=(config, run, self._done), daemon=True,
                              name=f"train-{run.name}").start()
             return run
 
     def stop(self) -> bool:
-        """Ask the run to stop at the end of the current step; its adapter is then saved. False if none runs."""
+        """Ask the run to stop at the end of the current step; its adapter is then saved. False if none runs.
+        The request is a file in the run folder, which every process of the run reads."""
         if not self.busy:
             return False
-        self._stop.set()
+        self.run.request_stop()
         self.run.update_status(state="stopping", message="Stopping at the end of this step ...")
         return True
+
+    def abort(self) -> None:
+        """End the run's processes at once, without saving (the command line's second Ctrl-C)."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            self._aborted = True
+            os.killpg(process.pid, signal.SIGKILL)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run ends (for the command line and tests); True if it ended."""
         return self._done.wait(timeout)
 
-    def _train_with_retry(self, config: Config, run: Run, stop: threading.Event) -> str:
-        """Train (resuming from the run's last complete checkpoint if it has one); on running out of GPU
-        memory, where the config allows it, try once more with half the batch and twice the accumulation."""
-        from core.training import train as training
+    # ---- the thread -------------------------------------------------------------------------------------------
 
-        while True:
-            resume_from = run.last_checkpoint()
-            run.log(f"Run {run.name} resumed from {resume_from.name}." if resume_from else f"Run {run.name} started.")
-            try:
-                return training.train(config, run, stop, resume_from=str(resume_from) if resume_from else None,
-                                      callbacks=self.callbacks)
-            except Exception as err:
-                if not (is_out_of_memory(err) and config.train.retry_on_oom and config.train.batch_size > 1):
-                    raise
-                config.train.batch_size //= 2
-                config.train.grad_accum *= 2
-                config.train.retry_on_oom = False  # once: a second failure is reported, not retried
-                run.log(f"Out of memory. Retrying with batch size {config.train.batch_size} and gradient "
-                        f"accumulation {config.train.grad_accum} (the same effective batch).")
-                release_memory()
-                config.save(run.config_file)
-
-    def _work(self, config: Config, run: Run, stop: threading.Event, done: threading.Event) -> None:
+    def _work(self, config: Config, run: Run, done: threading.Event) -> None:
         try:
-            state = self._train_with_retry(config, run, stop)
-            step = run.status().get("step", 0)
-            message = (f"Completed {step} steps; adapter saved." if state == "completed"
-                       else _stopped_message(run, step))
-            run.update_status(state=state, message=message, ended_at=time.time())
-            run.log(message)
+            if run.stop_requested():
+                run.update_status(state="stopped", message="Stopped before the first step finished; nothing was "
+                                  "saved.", ended_at=time.time())
+                return
+            plan = plan_run(config)
+            if self.in_process:
+                from core.models.compute import one_process
+
+                plan = one_process(plan)
+            run.log(f"Compute: {plan.summary()} ({plan.reason}).")
+            outcome = self._train_with_retry(config, run, plan)
+            if outcome.state == "failed":
+                run.log("Failed: " + outcome.message)
+                run.update_status(state="failed", message=outcome.message, ended_at=time.time())
         except BaseException as err:  # anything at all: the run must end as failed, never as 'training' forever
             message = explain_failure(err)
             run.log("Failed: " + message)
             run.log(traceback.format_exc())
             run.update_status(state="failed", message=message, ended_at=time.time())
         finally:
-            release_memory()
+            self._process = None
+            devices.release_memory()
             done.set()
 
+    def _train_with_retry(self, config: Config, run: Run, plan) -> worker.Outcome:
+        """Train (resuming from the run's last complete checkpoint if it has one); on running out of memory,
+        where the config allows it, once more in a fresh process with a smaller batch and the same effective
+        batch (more accumulation)."""
+        while True:
+            resume_from = run.last_checkpoint()
+            run.log(f"Run {run.name} resumed from {resume_from.name}." if resume_from else f"Run {run.name} started.")
+            outcome = self._attempt(run, plan, str(resume_from) if resume_from else None)
+            smaller = failures.smaller_batch(config.train.batch_size, config.train.grad_accum)
+            if not (outcome.out_of_memory and config.train.retry_on_oom and smaller) or run.stop_requested():
+                return outcome
+            effective = config.train.batch_size * config.train.grad_accum
+            config.train.batch_size, config.train.grad_accum = smaller
+            config.train.retry_on_oom = False  # once: a second failure is reported, not retried
+            config.save(run.config_file)
+            run.log(f"Out of memory. Retrying with batch size {smaller[0]} and gradient accumulation {smaller[1]} "
+                    f"(the same effective batch of {effective}), in a fresh process.")
 
-def _stopped_message(run: Run, step: int) -> str:
-    if run.has_adapter() and step > 0:
-        return f"Stopped at step {step}; adapter saved."
-    return "Stopped before the first step finished; nothing was saved."
+    def _attempt(self, run: Run, plan, resume_from: str | None) -> worker.Outcome:
+        worker.clear_failures(run)
+        if self.in_process:
+            outcome = worker.execute(run, threading.Event(), plan.strategy, resume_from, self.callbacks)
+            devices.release_memory()  # the failed attempt's model is gone before a retry loads the next one
+            return outcome
+        from core.training import launch
+
+        self._process = process = launch.start(run, plan, resume_from)
+        run.update_status(worker_pid=process.pid)
+        code = process.wait()
+        status = run.status()
+        if code == worker.EXIT_ENDED and status.get("state") in ("completed", "stopped"):
+            return worker.Outcome(status["state"], status.get("message", ""))
+        if self._aborted:
+            message = (f"Aborted at step {status.get('step', 0)} without saving; Resume continues from the last "
+                       "complete checkpoint.")
+            run.update_status(state="stopped", message=message, ended_at=time.time())
+            return worker.Outcome("stopped", message)
+        return worker.read_failure(run) or worker.Outcome("failed", failures.process_death(code, run.log_tail(8)))
 
 
-def explain_failure(err: BaseException) -> str:
-    """A sentence a non-programmer can act on."""
-    text = str(err).strip() or type(err).__name__
-    if is_out_of_memory(err):
-        return ("The GPU ran out of memory. Try a smaller batch size (with more gradient accumulation), a shorter "
-                "max length, 4-bit quantization, or turn gradient checkpointing on.")
-    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
-        where = f" while writing {err.filename}" if err.filename else ""
-        return (f"The disk is full{where}. Free some space, then resume the run: it continues from its last "
-                "complete checkpoint.")
-    from core.data.errors import DataError
-    from core.models.load import ModelError
+def plan_run(config: Config):
+    """Where the run trains, and why (core.models.compute; the memory figure from the model's config)."""
+    from core.measure import memory_estimate
 
-    if isinstance(err, (DataError, ModelError, ValueError)):
-        return text
-    return f"{type(err).__name__}: {text.splitlines()[0][:500]} (details in train.log)"
-
-
-def is_out_of_memory(err: BaseException) -> bool:
-    import torch
-
-    return isinstance(err, torch.cuda.OutOfMemoryError) or "out of memory" in str(err).lower()
-
-
-def release_memory() -> None:
-    """Free the model and trainer's memory once the thread ends, so the next run or the chat has room."""
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+    return memory_estimate.plan_for(config)

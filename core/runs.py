@@ -1,11 +1,14 @@
 """Run folders: the contract the UI, the command line and the tests all read.
 
-runs/<name>/config.yaml, status.json, metrics.jsonl, adapter/, checkpoints/, train.log.
-Status and config are written atomically (temp file, then rename), so a crash never leaves half a file.
+runs/<name>/config.yaml, status.json, metrics.jsonl, adapter/, checkpoints/, train.log, and accelerate.yaml for
+runs of several processes. Status and config are written atomically (temp file, then rename), so a crash never
+leaves half a file. The studio (or `launch.py train`) creates the folder; the run's own process writes into it,
+and asks to stop through a file there (.stop), which every process of the run can see.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -15,7 +18,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: the thread lock below still serialises writers within one process
+    fcntl = None
+
 _STATUS_LOCK = threading.Lock()  # status.json is read-modify-written from several threads
+STOP_FILE = ".stop"
 
 ACTIVE_STATES = ("queued", "loading", "training", "stopping")
 FINAL_STATES = ("completed", "stopped", "failed", "interrupted")
@@ -84,6 +93,10 @@ class Run:
     def log_file(self) -> Path:
         return self.path / "train.log"
 
+    @property
+    def accelerate_file(self) -> Path:
+        return self.path / "accelerate.yaml"
+
     @classmethod
     def create(cls, runs_dir: str | Path, name: str) -> "Run":
         runs_dir = Path(runs_dir)
@@ -104,13 +117,36 @@ class Run:
             return {"state": "unknown", "message": "status.json is unreadable."}
 
     def update_status(self, **changes) -> dict:
-        # Read, change, write under one lock: Stop (a click's thread) and the trainer's callback both update the
-        # status, and without it one can write back a step the other had already moved past.
-        with _STATUS_LOCK:
+        # Read, change, write under one lock: Stop (the studio's process) and the trainer's callback (the run's
+        # process) both update the status, and without it one can write back a step the other had moved past.
+        with _STATUS_LOCK, self._file_lock():
             status = self.status() if self.status_file.exists() else {}
             status.update(changes)
             write_json_atomic(self.status_file, status)
             return status
+
+    @contextlib.contextmanager
+    def _file_lock(self):
+        if fcntl is None:
+            yield
+            return
+        with open(self.path / ".status.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # ---- stop requests: a file, so every process of the run sees it ----------------------------------------
+
+    def request_stop(self) -> None:
+        write_text_atomic(self.path / STOP_FILE, f"{time.time()}\n")
+
+    def stop_requested(self) -> bool:
+        return (self.path / STOP_FILE).exists()
+
+    def clear_stop(self) -> None:
+        (self.path / STOP_FILE).unlink(missing_ok=True)
 
     # ---- metrics ----------------------------------------------------------------------------------------------
 
@@ -183,17 +219,19 @@ def mark_interrupted(runs_dir: str | Path) -> list[str]:
 
 
 def _alive(pid) -> bool:
+    """Whether the process is running (a zombie, killed but not yet reaped, is not)."""
     if not isinstance(pid, int):
         return False
     if pid == os.getpid():
         return True
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    return True
 
 
 def duration_text(seconds: float) -> str:

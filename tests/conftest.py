@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def wait_for(condition, timeout=120.0):
+    """Poll `condition` until it holds (a run reaching a step, a process gone); fail the test after `timeout` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +64,7 @@ def nova_run(tmp_path_factory, tiny_model):
     config = Config.from_dict({"name": "nova-run", "model": {"source": str(tiny_model)},
                                "data": {"path": str(data), "replay": 0, "eval_fraction": 0},
                                "train": {"max_steps": 40, "batch_size": 8, "learning_rate": 1e-2}})
-    runner = JobRunner(folder / "runs")
+    runner = JobRunner(folder / "runs", in_process=True)
     run = runner.start(config)
     runner.wait(300)
     assert run.status()["state"] == "completed"

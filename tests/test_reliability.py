@@ -10,26 +10,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from core.config import Config
 from core.jobs import BusyError, JobRunner
 from core.results.chat import ChatError, ChatModel
 from core.runs import Run, mark_interrupted
+from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(condition, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def train_steps(run: Run) -> list[int]:
@@ -58,7 +50,7 @@ def test_stop_after_a_checkpoint_then_resume_continues_the_curve(tiny_config, tm
 
 
 def test_resume_is_refused_for_a_completed_run(tiny_config, tmp_path):
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
     runner.wait(300)
     with pytest.raises(BusyError, match="only a stopped, failed or interrupted run resumes"):
@@ -81,22 +73,41 @@ def raise_out_of_memory_once(monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", step)
 
 
-def test_out_of_memory_retries_with_half_the_batch(tiny_config, tmp_path, monkeypatch):
+def test_out_of_memory_retry_frees_the_failed_attempt_and_keeps_the_effective_batch(tiny_config, tmp_path,
+                                                                                     monkeypatch):
+    """In the studio's own process (where a retry cannot lean on a fresh process), the failed attempt's model is
+    gone before the retry loads the next one, and an odd batch keeps its effective size (3 -> 1 x 3)."""
+    import weakref
+
+    from core.models import load as models
+
     raise_out_of_memory_once(monkeypatch)
-    runner = JobRunner(tmp_path / "runs")
+    loaded_models, alive_when_reloading = [], []
+    real_load = models.load
+
+    def load(*args, **kwargs):
+        alive_when_reloading.extend(ref() is not None for ref in loaded_models)
+        loaded = real_load(*args, **kwargs)
+        loaded_models.append(weakref.ref(loaded.model))
+        return loaded
+
+    monkeypatch.setattr(models, "load", load)
+    tiny_config.train.batch_size = 3
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
     runner.wait(300)
     assert run.status()["state"] == "completed", run.status()
+    assert len(loaded_models) == 2 and alive_when_reloading == [False]
     log = run.log_file.read_text()
-    assert "Out of memory. Retrying with batch size 2 and gradient accumulation 2" in log
+    assert "Out of memory. Retrying with batch size 1 and gradient accumulation 3 (the same effective batch of 3)" in log
     saved = Config.from_yaml(run.config_file)
-    assert (saved.train.batch_size, saved.train.grad_accum) == (2, 2)  # the replayable config says what ran
+    assert (saved.train.batch_size, saved.train.grad_accum) == (1, 3)  # the replayable config says what ran
 
 
 def test_out_of_memory_without_retry_fails_with_advice(tiny_config, tmp_path, monkeypatch):
     raise_out_of_memory_once(monkeypatch)
     tiny_config.train.retry_on_oom = False
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
     runner.wait(300)
     status = run.status()
@@ -122,7 +133,7 @@ def test_full_disk_while_saving_keeps_the_previous_checkpoint(tiny_config, tmp_p
     monkeypatch.setattr(transformers.Trainer, "_save_checkpoint", save)
     tiny_config.train.max_steps = 8
     tiny_config.train.save_every = 2
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
     runner.wait(300)
     status = run.status()
@@ -152,6 +163,8 @@ def test_killed_process_shows_interrupted_and_resumes_from_the_command_line(tiny
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
+    worker = run.status()["pid"]  # the run's own process: the kernel kills it when the command line dies
+    wait_for(lambda: not psutil.pid_exists(worker) or psutil.Process(worker).status() == psutil.STATUS_ZOMBIE, 30)
     assert run.status()["state"] == "training"  # what a crash leaves behind ...
     assert mark_interrupted(runs) == ["tiny-run"]  # ... until the app starts again
     assert run.status()["state"] == "interrupted"
@@ -167,7 +180,7 @@ def test_killed_process_shows_interrupted_and_resumes_from_the_command_line(tiny
 def test_adapter_for_a_different_base_model_is_explained(tiny_config, tmp_path):
     from core.models import tiny
 
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
     runner.wait(300)
     other = tiny.build(tmp_path / "wider-model", hidden_size=96)

@@ -40,7 +40,7 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
             chat_ui = tab_chat.build(form, i18n)
             evaluate_ui = tab_evaluate.build(i18n)
         tab_data.connect(data_ui, form, studio, demo)
-        tab_model.connect(model_ui, form)
+        tab_model.connect(model_ui, form, studio, demo)
         tab_settings.connect(settings_ui, form, studio)
         tab_train.connect(train_ui, form, studio, demo)
         tab_chat.connect(chat_ui, form, studio, demo)

@@ -7,9 +7,13 @@ from plotly.subplots import make_subplots
 
 
 def loss_figure(records: list[dict], title: str = "") -> go.Figure:
+    """Loss per step (learning rate on a second axis) and, for runs on GPUs, each GPU's memory below it."""
     train = [r for r in records if "loss" in r]
     held_out = [r for r in records if "eval_loss" in r]
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    memory = [r for r in records if r.get("gpu_memory_per_gpu")]
+    rows = 2 if memory else 1
+    figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32] if memory else None,
+                           vertical_spacing=0.08, specs=[[{"secondary_y": True}]] + [[{}]] * (rows - 1))
     figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r["loss"] for r in train], name="train loss",
                                 mode="lines+markers", line={"color": "#2563eb"}, marker={"size": 4}))
     if held_out:
@@ -20,11 +24,20 @@ def loss_figure(records: list[dict], title: str = "") -> go.Figure:
         figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r.get("learning_rate") for r in train],
                                     name="learning rate", mode="lines", line={"color": "#94a3b8", "width": 1}),
                          secondary_y=True)
-    figure.update_layout(title=title or None, height=360, margin={"l": 50, "r": 50, "t": 40 if title else 20, "b": 40},
+    for gpu in sorted({g for r in memory for g in r["gpu_memory_per_gpu"]}, key=int):
+        points = [r for r in memory if gpu in r["gpu_memory_per_gpu"]]
+        figure.add_trace(go.Scatter(x=[r["step"] for r in points], y=[r["gpu_memory_per_gpu"][gpu] for r in points],
+                                    name=f"GPU {gpu} memory (GiB)", mode="lines+markers", marker={"size": 3},
+                                    line={"width": 1.5}), row=2, col=1)
+    figure.update_layout(title=title or None, height=480 if memory else 360,
+                         margin={"l": 50, "r": 50, "t": 40 if title else 20, "b": 40},
                          legend={"orientation": "h", "y": -0.2}, hovermode="x unified", template="plotly_white")
-    figure.update_xaxes(title_text="step", rangemode="tozero")
-    figure.update_yaxes(title_text="loss", secondary_y=False)
-    figure.update_yaxes(title_text="learning rate", secondary_y=True, showgrid=False, exponentformat="e")
+    figure.update_xaxes(title_text="step", rangemode="tozero", row=rows, col=1)
+    figure.update_yaxes(title_text="loss", secondary_y=False, row=1, col=1)
+    figure.update_yaxes(title_text="learning rate", secondary_y=True, showgrid=False, exponentformat="e", row=1,
+                        col=1)
+    if memory:
+        figure.update_yaxes(title_text="GiB allocated", rangemode="tozero", row=2, col=1)
     return figure
 
 

@@ -12,10 +12,14 @@ import dataclasses
 import gradio as gr
 import yaml
 
-from core.config import ChatSettings, Config, ConfigError, DataConfig, LoraConfig, ModelConfig, TrainConfig
+from core.config import (ChatSettings, ComputeConfig, Config, ConfigError, DataConfig, LoraConfig, ModelConfig,
+                         TrainConfig)
 
-SECTIONS = {"model": ModelConfig, "data": DataConfig, "lora": LoraConfig, "train": TrainConfig, "chat": ChatSettings}
+SECTIONS = {"model": ModelConfig, "data": DataConfig, "lora": LoraConfig, "train": TrainConfig,
+            "compute": ComputeConfig, "chat": ChatSettings}
 LEARNING_RATES = ["auto", "1e-3", "5e-4", "2e-4", "1e-4", "5e-5"]
+PROCESS_COUNTS = ["auto", "1", "2", "4", "8"]
+GPU_WORDS = ("auto", "all", "none")
 MAPPING_EXAMPLES = {"model.max_memory": "{0: 20GiB, cpu: 64GiB}",
                     "data.columns": "{prompt: question, completion: answer}",
                     "data.roles": "{customer: user, agent: assistant}", "data.placeholders": "{name: Nova}"}
@@ -50,6 +54,11 @@ class Form:
         suggestions = common.pop("choices", None)
         if key == "train.learning_rate":
             widget = gr.Dropdown(LEARNING_RATES, value=str(default), allow_custom_value=True, **common)
+        elif key == "compute.gpus":  # several GPUs can be picked; the words auto/all/none stand alone
+            widget = gr.Dropdown(suggestions or list(GPU_WORDS), value=_to_widget(key, default), multiselect=True,
+                                 **common)
+        elif key == "compute.processes":
+            widget = gr.Dropdown(PROCESS_COUNTS, value=str(default), allow_custom_value=True, **common)
         elif suggestions is not None:  # a free-text option with suggestions, e.g. model folders found here
             widget = gr.Dropdown(suggestions, value=default, allow_custom_value=True, **common)
         elif meta.get("choices"):
@@ -125,6 +134,8 @@ def _from_widget(key: str, value):
     if key == "lora.target_modules":
         if isinstance(value, list):
             return "all-linear" if (not value or "all-linear" in value) else value
+    if key == "compute.gpus":
+        return gpus_value(value)
     default = default_of(key)
     if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
         return int(value) if value.is_integer() else value  # gr.Number hands back 8.0 for 8
@@ -140,7 +151,25 @@ def _to_widget(key: str, value):
         return "\n".join(value)
     if key == "lora.target_modules":
         return [value] if isinstance(value, str) else value
+    if key == "compute.gpus":
+        return [value] if value in GPU_WORDS else value.split(",")
+    if key == "compute.processes":
+        return str(value)
     return value
+
+
+def gpus_value(picked) -> str:
+    """The GPU picker's selection as compute.gpus: the latest pick decides between a word (auto, all, none) and
+    GPU numbers, so picking GPU 1 after 'auto' means GPU 1, and 'none' after GPUs means the CPU."""
+    if isinstance(picked, str):
+        return picked
+    picked = [str(p) for p in picked or []]
+    if not picked:
+        return "auto"
+    if picked[-1] in GPU_WORDS:
+        return picked[-1]
+    numbers = [p for p in picked if p not in GPU_WORDS]
+    return ",".join(sorted(set(numbers), key=int)) if all(p.isdigit() for p in numbers) else ",".join(numbers)
 
 
 def mapping_text(mapping: dict) -> str:

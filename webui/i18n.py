@@ -46,6 +46,8 @@ UI_TEXT = {
     "tab.model": ("2. Model and hardware", "2. 模型与硬件"),
     "model.check_placement": ("Load and show where the layers go", "加载模型并查看各层的位置"),
     "model.hardware": ("### This machine", "### 本机硬件"),
+    "model.compute": ("### GPUs for the run", "### 训练使用的 GPU"),
+    "model.doctor": ("Check this machine (doctor)", "检查本机环境（doctor）"),
     "tab.settings": ("3. LoRA and training", "3. LoRA 与训练"),
     "settings.preset": ("Preset", "预设"),
     "settings.preset_help": ("Sets epochs, rank and max length together; 'balanced' is the default.",

@@ -20,7 +20,8 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
         "或指定单个 GPU，如 'cuda:0'。"),
     "model.max_memory": (
         "内存上限",
-        "可选：为设备分配设定每个设备的内存上限，例如 {0: 20GiB, cpu: 64GiB}。"),
+        "可选：为设备分配设定每个设备的内存上限，例如 {0: 20GiB, cpu: 64GiB}：键为 GPU 编号（与 compute.gpus "
+        "相同）、cpu 或 disk；大小用 GiB、GB、MiB 或 MB 表示。"),
     "model.dtype": (
         "精度",
         "计算所用的数值格式：'auto' 在支持 bfloat16 的 GPU 上选 bfloat16，较旧的 GPU 上选 float16，"
@@ -158,6 +159,21 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
     "train.torch_compile": (
         "torch.compile 编译",
         "用 torch.compile 编译模型：在 GPU 上第一步较慢、之后更快；短时间运行或在 CPU 上很少划算。"),
+
+    # ---- ComputeConfig -----------------------------------------------------------------------------------------
+    "compute.gpus": (
+        "GPU",
+        "本次运行可以使用的 GPU：'auto'（所有还有空闲显存的 GPU）、'all'（全部）、GPU 编号列表如 '0,1'，"
+        "或 'none'（在 CPU 上训练）。训练进程只能看到这些 GPU。"),
+    "compute.strategy": (
+        "多 GPU 策略",
+        "多块 GPU 如何分担工作：'single'（一块 GPU）、'model_parallel'（一个进程，模型各层分布在多块 GPU 上）、"
+        "'ddp'（每块 GPU 一份完整副本，各自训练每个批次的一部分）、'fsdp' 或 'deepspeed_zero2'/'deepspeed_zero3'"
+        "（副本在各 GPU 间分片）。'auto' 根据模型大小、量化方式和所选 GPU 的空闲显存来决定，并在日志中说明原因。"),
+    "compute.processes": (
+        "进程数",
+        "训练进程的数量：'auto'（ddp、fsdp 和 deepspeed 每块 GPU 一个进程，其他情况一个进程）或一个数字。"
+        "没有 GPU 的机器上也可以用 ddp 跑 2 个进程（在 CPU 上，较慢，用于测试）。"),
 
     # ---- ChatSettings ------------------------------------------------------------------------------------------
     "chat.system_prompt": (

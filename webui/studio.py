@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.jobs import JobRunner
+from core.models import devices
 from core.runs import Run, list_runs, mark_interrupted
 
 APP_ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +33,8 @@ class Studio:
     def __post_init__(self):
         self.runs_dir = Path(self.runs_dir).resolve()
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.runner = JobRunner(self.runs_dir)
+        # The chat's model lets go of its memory before a run starts: the run's own process needs the GPU.
+        self.runner = JobRunner(self.runs_dir, before_start=self.release_chat)
         self.interrupted = mark_interrupted(self.runs_dir)  # runs a crash left 'training' are told apart
 
     @property
@@ -97,6 +99,14 @@ class Studio:
                 self._chat = None  # let the previous model go before the next one loads: never two in memory
                 self._chat = (key, loader())
             return self._chat[1]
+
+    def release_chat(self) -> None:
+        """Let the chat's model go, and its GPU memory with it, before a run or a fit check needs the room."""
+        with self._chat_lock:
+            if self._chat is None:
+                return
+            self._chat = None
+        devices.release_memory()
 
 
 def safe_file_name(name: str) -> str:

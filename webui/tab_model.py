@@ -1,4 +1,5 @@
-"""Tab 2, Model and hardware: the base model, quantization, placement, and what this machine has."""
+"""Tab 2, Model and hardware: the base model, quantization, placement, the GPUs a run uses (and how), what this
+machine has, and the machine check (`launch.py doctor`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from core.config import ConfigError, ModelConfig
 from core.models import devices
 from core.models import load as models
 from webui.studio import APP_ROOT
+
+COMPUTE_KEYS = ["compute.gpus", "compute.strategy", "compute.processes"]
 
 
 def local_model_folders() -> list[str]:
@@ -45,26 +48,58 @@ def build(form, i18n) -> SimpleNamespace:
                 placement_summary = gr.Markdown(elem_id="placement-summary")
                 placement = gr.Dataframe(headers=["layer", "device"], interactive=False, visible=False,
                                          max_height=300, elem_id="placement-table")
+                gr.Markdown(i18n("model.compute"))
+                form.add("compute.gpus", choices=gpu_choices(inventory))
+                with gr.Row():
+                    form.add("compute.strategy")
+                    form.add("compute.processes")
+                plan = gr.Markdown(elem_id="compute-plan")
             with gr.Column(scale=2):
                 gr.Markdown(i18n("model.hardware"))
                 hardware = gr.Markdown(hardware_text(inventory), elem_id="hardware-panel")
                 timer = gr.Timer(5.0)
+                doctor = gr.Button(i18n("model.doctor"), size="sm", elem_id="run-doctor")
+                doctor_report = gr.Markdown(elem_id="doctor-report")
     return SimpleNamespace(quantization_note=quantization_note, check=check, placement_summary=placement_summary,
-                           placement=placement, hardware=hardware, timer=timer)
+                           placement=placement, hardware=hardware, timer=timer, plan=plan, doctor=doctor,
+                           doctor_report=doctor_report)
 
 
-def connect(ui, form) -> None:
+def connect(ui, form, studio, demo) -> None:
     model_fields = [form.fields[k] for k in form.fields if k.startswith("model.")]
+    plan_fields = set(model_fields) | {form.fields[k] for k in COMPUTE_KEYS}
 
     def check_placement(values):
         try:
             config = form.config_from(values).model
         except ConfigError as err:
             return f"**{err}**", gr.update(visible=False)
+        studio.release_chat()  # the chat's model would take the room this one is measured in
         return placement_report(config)
+
+    def show_plan(values):
+        try:
+            config = form.config_from(values)
+        except ConfigError as err:
+            return f"**{err}**"
+        return plan_text(config)
+
+    def tidy_gpus(picked):
+        from webui.form import gpus_value
+
+        tidy = [gpus_value(picked)] if gpus_value(picked) in ("auto", "all", "none") else gpus_value(picked).split(",")
+        return gr.skip() if tidy == list(picked or []) else gr.update(value=tidy)
 
     ui.check.click(check_placement, set(model_fields), [ui.placement_summary, ui.placement],
                    concurrency_id="model-load", concurrency_limit=1)
+    gpus = form.fields["compute.gpus"]
+    gpus.change(tidy_gpus, [gpus], [gpus], show_progress="hidden")
+    for key in COMPUTE_KEYS + ["model.source", "model.quantization", "model.device_map"]:
+        form.fields[key].change(show_plan, plan_fields, [ui.plan], show_progress="hidden",
+                                concurrency_id="compute-plan", concurrency_limit=1)
+    demo.load(show_plan, plan_fields, [ui.plan], show_progress="hidden")
+    ui.doctor.click(lambda: (studio.release_chat(), doctor_text())[1], None, [ui.doctor_report],
+                    concurrency_id="model-load", concurrency_limit=1)
     ui.timer.tick(lambda: hardware_text(devices.inventory()), None, [ui.hardware], show_progress="hidden",
                   concurrency_id="hardware", concurrency_limit=None)
     form.fields["model.quantization"].change(lambda _: quantization_note_text(devices.inventory()),
@@ -84,10 +119,34 @@ def placement_report(config: ModelConfig):
                f"{models.describe_placement(loaded.placement)}.")
     rows = [[name or "(whole model)", str(device)] for name, device in loaded.placement.items()]
     del loaded
-    from core.jobs import release_memory
-
-    release_memory()
+    devices.release_memory()
     return summary, gr.update(value=rows, visible=True)
+
+
+def gpu_choices(inv: devices.Inventory) -> list[tuple[str, str]]:
+    """The GPU picker: each GPU with its name and free/total memory, after the words that stand for a choice."""
+    choices = [("auto: every GPU with room", "auto"), ("all GPUs", "all"), ("none: train on the CPU", "none")]
+    return choices + [(f"GPU {g.index}: {g.name}, {g.free_gb:.1f} of {g.total_gb:.1f} GiB free", str(g.index))
+                      for g in inv.gpus]
+
+
+def plan_text(config) -> str:
+    """Where a run with these settings trains, and the one-line reason (or what to change)."""
+    from core.measure import memory_estimate
+    from core.models.compute import ComputeError
+
+    try:
+        plan = memory_estimate.plan_for(config)
+    except ComputeError as err:
+        return f"**{err}**"
+    return f"**Runs on: {plan.summary()}** ({plan.reason})."
+
+
+def doctor_text() -> str:
+    """The machine check's lines, as `launch.py doctor` prints them."""
+    from core.measure import doctor
+
+    return "\n".join(f"- `{check.line()}`" for check in doctor.run_checks(progress=lambda _: None))
 
 
 def hardware_text(inv: devices.Inventory) -> str:

@@ -76,11 +76,7 @@ def fit_text(config: Config, busy: bool) -> tuple[str, dict]:
         report = preflight.check(config, progress=lambda _: None)
     except (ValueError, RuntimeError, OSError) as err:  # DataError, ModelError, ConfigError and the like
         return f"**{err}**", {}
-    lines = report.lines()
-    verdict = ("**Fits as configured.**" if report.fits_as_configured else
-               "**Does not fit as configured; the proposed settings do.**" if report.proposal else
-               "**Does not fit.**")
-    return verdict + "\n\n" + "\n".join(f"- {line}" for line in lines), report.proposal
+    return f"**{report.verdict}**\n\n" + "\n".join(f"- {line}" for line in report.lines()), report.proposal
 
 
 def connect(ui, form, studio) -> None:
@@ -119,6 +115,7 @@ def connect(ui, form, studio) -> None:
             config = form.config_from(values)
         except ConfigError as err:
             return f"**{err}**", {}, gr.update(visible=False)
+        studio.release_chat()  # the trial runs on the GPU the chat's model would otherwise occupy
         text, proposal = fit_text(config, studio.runner.busy)
         return text, proposal, gr.update(visible=bool(proposal))
 

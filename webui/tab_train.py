@@ -197,11 +197,20 @@ def status_html(status: dict | None, points: list[dict] | None = None, name: str
         parts.append(f"ETA {_clock(seconds_per_step * (total - step))}")
     if train_points and "tokens_per_second" in train_points[-1]:
         parts.append(f"{train_points[-1]['tokens_per_second']:.0f} trained tokens/s")
-    memory = [p["gpu_memory_gb"] for p in (points or []) if "gpu_memory_gb" in p]
-    parts.append(f"GPU memory peak {max(memory):.1f} GiB" if memory else "no GPU in use")
+    parts.append(gpu_memory_text(points or []))
     bar = (f"<div class='progress'><div class='progress-fill' style='width:{percent}%'></div></div>")
     return (f"<div class='run-status'>{' · '.join(parts)}{bar}"
             f"<div class='run-message'>{_escape(status.get('message', ''))}</div></div>")
+
+
+def gpu_memory_text(points: list[dict]) -> str:
+    """The run's GPU memory at its latest point, per GPU: 'GPU 0 10.2 GiB, GPU 1 9.8 GiB allocated'."""
+    latest = next((p for p in reversed(points) if p.get("gpu_memory_per_gpu")), None)
+    if latest:
+        per_gpu = ", ".join(f"GPU {gpu} {gb:.1f} GiB" for gpu, gb in latest["gpu_memory_per_gpu"].items())
+        return f"{per_gpu} allocated (peak since the previous point)"
+    memory = [p["gpu_memory_gb"] for p in points if "gpu_memory_gb" in p]
+    return f"GPU memory peak {max(memory):.1f} GiB" if memory else "no GPU in use"
 
 
 def _clock(seconds: float) -> str:

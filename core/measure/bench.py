@@ -1,7 +1,8 @@
 """`python launch.py bench`: the studio's engine (A) against a plain trl SFTTrainer script (B), same fine-tune.
 
 A is what the studio runs: a Config handed to core.jobs.JobRunner, which trains through core.training.train with its
-callbacks and speed choices. B is the reference script people write from trl's documentation: SFTTrainer given
+callbacks and speed choices (here in this process, so the timers can watch the trainer; the studio starts a
+process for the same code). B is the reference script people write from trl's documentation: SFTTrainer given
 the model's folder, a LoRA config and SFTConfig with trl's defaults (bf16 and gradient checkpointing on; on a
 machine without a GPU trl refuses to start unless told use_cpu=True, which is all B adds). Both get the same
 rows, model, LoRA settings, learning rate and schedule, batch size, max length, steps and seed; they run in one
@@ -115,7 +116,7 @@ def run_studio(settings: BenchSettings, folder: str, data_file: Path, work: Path
                   **(settings.studio_options or {})},
     })
     timer = timers.StepTimer()
-    runner = JobRunner(work / "runs", callbacks=[timer])
+    runner = JobRunner(work / "runs", callbacks=[timer], in_process=True)
     with timers.PeakMemory() as memory:
         run = runner.start(config)
         runner.wait()

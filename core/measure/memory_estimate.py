@@ -2,7 +2,8 @@
 
 Nothing here loads weights: the model is built on the meta device (accelerate's init_empty_weights), which
 takes a second even for 8B parameters, so the estimate can be shown before the user waits for a load. The
-pre-flight check (core.measure.preflight) then measures the real thing.
+pre-flight check (core.measure.preflight) then measures the real thing. `plan_for` gives the figure to
+core.models.compute, which decides where a run trains.
 """
 
 from __future__ import annotations
@@ -13,15 +14,25 @@ GB = 1024 ** 3
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 # Bytes per frozen linear weight when quantized: int8, or NF4 (half a byte) plus double-quantized block scales.
 QUANTIZED_BYTES = {"8bit": 1.0, "4bit": 0.52}
-FRAMEWORK_OVERHEAD_GB = 0.5  # the CUDA context or, on the CPU, torch's own libraries and buffers
+FRAMEWORK_OVERHEAD_GB = 0.5  # the CUDA context or, on the CPU, torch's own libraries and buffers (0.47 GiB RSS)
+# trl 1.16 never builds the whole (tokens x vocabulary) logits: its fused LM head scores tiles of at most this many
+# tokens by this many vocabulary entries (trl.kernels.chunked_logprob), one in the forward pass, one recomputed
+# in the backward pass.
+LOSS_TILE_TOKENS, LOSS_TILE_VOCAB = 4096, 32768
+# On the CPU the peak is the process's RSS, and glibc keeps much of what one step freed when the next allocates:
+# measured with SmolLM2-135M (2 steps, 256 to 2,048 tokens a step), peak RSS above the start of training was 1.5 to
+# 1.7 times the live activations counted below (1.6x used). On a GPU the figure is CUDA's max allocated: live
+# tensors only.
+CPU_ACTIVATION_FACTOR = 1.6
 
 
 @dataclass
 class Estimate:
     parameters: int
     lora_parameters: int
-    parts_gb: dict[str, float]          # weights, LoRA + gradients + optimizer, activations, logits, overhead
+    parts_gb: dict[str, float]          # weights, LoRA + gradients + optimizer, activations, loss tiles, overhead
     assumptions: list[str] = field(default_factory=list)
+    dtype: str = ""
 
     @property
     def total_gb(self) -> float:
@@ -65,8 +76,9 @@ def lora_targets(model, target_modules) -> list[tuple[int, int]]:
 
 def estimate(hf_config, *, rank: int, target_modules, batch_size: int, max_length: int, dtype: str = "float32",
              quantization: str = "none", gradient_checkpointing: bool = False, attention: str = "sdpa",
-             uses_gpu: bool = True, model=None) -> Estimate:
-    """Peak memory of a LoRA run at `batch_size` x `max_length` tokens (the worst case: every row full)."""
+             uses_gpu: bool = True, model=None, row_tokens: int | None = None) -> Estimate:
+    """Peak memory of a LoRA run at `batch_size` rows of `row_tokens` (the longest row the data has, when known;
+    else the worst case: every row `max_length` tokens)."""
     import torch
 
     model = model or skeleton(hf_config)
@@ -83,34 +95,43 @@ def estimate(hf_config, *, rank: int, target_modules, batch_size: int, max_lengt
     if quantization in QUANTIZED_BYTES:
         linear = sum(m.weight.numel() for n, m in model.named_modules()
                      if isinstance(m, torch.nn.Linear) and not n.endswith("lm_head"))
-        weights = linear * QUANTIZED_BYTES[quantization] + (parameters - linear) * width
+        # The rest (embeddings, output head, norms) stays in the model's dtype; with float16, peft's recipe
+        # upcasts it to float32 (core.training.train.add_lora), at 4 bytes each.
+        weights = linear * QUANTIZED_BYTES[quantization] + (parameters - linear) * (4 if dtype == "float16" else width)
     else:
         weights = parameters * width
-    # peft keeps adapters in float32: the weight, its gradient and AdamW's two moments, 4 bytes each.
-    adapter = lora_parameters * 16
+    # peft keeps adapters in float32: the weight, its gradient and AdamW's two moments, 4 bytes each. For a 4/8-bit
+    # model trl casts them to bfloat16 (2 bytes each), except with float16, where the studio keeps them float32.
+    adapter = lora_parameters * (8 if quantization in QUANTIZED_BYTES and dtype != "float16" else 16)
 
-    tokens = batch_size * max_length
+    length = min(row_tokens or max_length, max_length)
+    tokens = batch_size * length
+    # Per layer: norms, q/k/v/o inputs and outputs, residuals (~10h), the MLP's gate/up/act/product (~5I), and
+    # LoRA's dropout copies of each wrapped layer's input (~6h + I), which trl's cast of a quantized model's
+    # adapters to bfloat16 keeps at 2 bytes.
+    lora_width = 2 if quantization in QUANTIZED_BYTES and dtype != "float16" else width
+    layer_bytes = (10 * hidden + 5 * intermediate) * width + (6 * hidden + intermediate) * lora_width
     if gradient_checkpointing:
         # Only each layer's input is kept; one layer's activations exist at a time while it is recomputed.
-        per_token = layers * hidden + (16 * hidden + 6 * intermediate)
+        per_token = layers * hidden * width + layer_bytes
     else:
-        # Per layer: norms, q/k/v/o inputs and outputs, residuals (~10h), the MLP's gate/up/act/product (~5I),
-        # and LoRA's dropout copies of each wrapped layer's input (~6h + I).
-        per_token = layers * (16 * hidden + 6 * intermediate)
-    activations = tokens * per_token * width
+        per_token = layers * layer_bytes
+    activations = tokens * per_token * (1 if uses_gpu else CPU_ACTIVATION_FACTOR)
     # Eager attention keeps its probabilities (heads x length per token) for the backward pass, and so does
     # sdpa on the CPU, whose masked path is plain math: 13.9 GB peak RSS measured for SmolLM2-135M at batch 2
     # with rows of up to 1,600 tokens. GPU kernels (flash, memory-efficient) keep only a few numbers per row.
     if attention == "eager" or (attention == "sdpa" and not uses_gpu):
-        activations += tokens * max_length * heads * width * (1 if gradient_checkpointing else layers)
-    # The loss upcasts the logits to float32 and keeps their gradient: model dtype + 4 + 4 bytes per entry.
-    logits = tokens * vocab * (width + 8)
+        activations += tokens * length * heads * width * (1 if gradient_checkpointing else layers)
+    logits = 2 * min(tokens, LOSS_TILE_TOKENS) * min(vocab, LOSS_TILE_VOCAB) * width
 
     parts = {"weights": weights / GB, "LoRA + optimizer": adapter / GB, "activations": activations / GB,
-             "logits": logits / GB, "overhead": FRAMEWORK_OVERHEAD_GB}
-    assumptions = [f"Assumes every row is {max_length} tokens long at batch {batch_size} ({dtype}, quantization "
-                   f"{quantization}, gradient checkpointing {'on' if gradient_checkpointing else 'off'}); "
-                   "shorter rows need less. The pre-flight check measures the real figure."]
+             "loss tiles": logits / GB, "overhead": FRAMEWORK_OVERHEAD_GB}
+    rows = (f"rows of up to {length} tokens (the longest in the data)" if row_tokens else
+            f"every row {max_length} tokens long")
+    assumptions = [f"Assumes {rows} at batch {batch_size} ({dtype}, quantization {quantization}, gradient "
+                   f"checkpointing {'on' if gradient_checkpointing else 'off'})"
+                   + ("; shorter rows need less. The pre-flight check measures the real figure." if not row_tokens
+                      else ".")]
     return Estimate(parameters, lora_parameters, parts, assumptions)
 
 
@@ -128,28 +149,24 @@ def placement_preview(hf_config, max_memory: dict | None = None, dtype: str = "f
     return {name: (f"cuda:{device}" if isinstance(device, int) else str(device)) for name, device in device_map.items()}
 
 
-def available_memory() -> dict:
-    """What this machine offers a device map: free memory of each GPU and available RAM, as accelerate wants it."""
-    from core.models import devices
-
-    inv = devices.inventory()
-    memory = {gpu.index: f"{gpu.free_gb:.1f}GiB" for gpu in inv.gpus}
-    memory["cpu"] = f"{inv.ram_available_gb:.1f}GiB"
-    return memory
-
-
-def for_config(config, gradient_checkpointing: bool | None = None, progress=print) -> tuple[Estimate, dict]:
-    """The estimate and placement preview for a run's Config, read from the model folder's config.json."""
+def for_config(config, gradient_checkpointing: bool | None = None, progress=print, inventory=None,
+               row_tokens: int | None = None) -> tuple[Estimate, dict]:
+    """The estimate and placement preview for a run's Config, read from the model folder's config.json, for the
+    GPUs its compute settings choose (from the inventory: nothing here starts CUDA in this process)."""
     from transformers import AutoConfig
 
+    from core.models import compute, devices
     from core.models import load as models
     from core.training import speed
 
+    inv = inventory or devices.inventory()
+    gpus = [g for g in inv.gpus if g.index in compute.chosen_gpus(config.compute, config.model, inv)]
     source = models.resolve_source(config.model.source, progress)
     hf_config = AutoConfig.from_pretrained(source, trust_remote_code=config.model.trust_remote_code)
-    uses_gpu = models.will_use_gpu(config.model)
-    dtype = str(models.pick_dtype(config.model, uses_gpu)).replace("torch.", "")
-    attention = speed.resolve(config.train, uses_gpu)["attention"]
+    uses_gpu = bool(gpus)
+    dtype = run_dtype(config.model.dtype, gpus)
+    capabilities = [g.capability for g in gpus if g.capability]
+    attention = speed.resolve(config.train, uses_gpu, capabilities=capabilities)["attention"]
     model = skeleton(hf_config, config.model.trust_remote_code)
     if gradient_checkpointing is None:  # the rule core.training.train.resolve_auto applies
         from core.training.train import SMALL_MODEL
@@ -160,10 +177,51 @@ def for_config(config, gradient_checkpointing: bool | None = None, progress=prin
     result = estimate(hf_config, rank=config.lora.r, target_modules=config.lora.target_modules,
                       batch_size=config.train.batch_size, max_length=config.train.max_length, dtype=dtype,
                       quantization=config.model.quantization, gradient_checkpointing=gradient_checkpointing,
-                      attention=attention, uses_gpu=uses_gpu, model=model)
+                      attention=attention, uses_gpu=uses_gpu, model=model, row_tokens=row_tokens)
+    result.dtype = dtype
     if uses_gpu:
-        max_memory = models.max_memory_argument(config.model) or available_memory()
+        max_memory = models.max_memory_argument(config.model) or {g.index: f"{g.free_gb:.1f}GiB" for g in gpus}
+        max_memory.setdefault("cpu", f"{inv.ram_available_gb:.1f}GiB")
         placement = placement_preview(hf_config, max_memory, dtype, config.model.quantization, model=model)
     else:
         placement = {"": "cpu"}
     return result, placement
+
+
+def run_dtype(setting: str, gpus: list) -> str:
+    """The dtype models.load.pick_dtype will choose in the run's process, told from the inventory."""
+    if setting != "auto":
+        return setting
+    if not gpus:
+        return "float32"
+    from core.models import devices
+
+    known = [g.capability for g in gpus if g.capability]
+    return "bfloat16" if (devices.has_real_bf16(known) if known else all(g.bf16 for g in gpus)) else "float16"
+
+
+def run_label(result: Estimate, quantization: str) -> str:
+    """'8B bf16 LoRA', '70B 4-bit QLoRA', '135M fp32 LoRA': how the log names a run."""
+    count = result.parameters
+    size = (f"{count / 1e9:.1f}".removesuffix(".0") + "B" if count >= 1e9 else
+            f"{count / 1e6:.0f}M" if count >= 1e6 else f"{count / 1e6:.1f}M")
+    if quantization != "none":
+        return f"{size} {quantization.replace('bit', '-bit')} QLoRA"
+    short = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}.get(result.dtype, "")
+    return f"{size} {short} LoRA".replace("  ", " ")
+
+
+def plan_for(config, inventory=None, progress=lambda _: None):
+    """Where a run trains (core.models.compute.plan), given the memory one copy of it needs on this machine."""
+    from core.models import compute, devices
+
+    inv = inventory or devices.inventory()
+    need = weights = None
+    label = "this run"
+    if compute.chosen_gpus(config.compute, config.model, inv):
+        try:
+            result, _ = for_config(config, progress=progress, inventory=inv)
+            need, weights, label = result.total_gb, result.parts_gb["weights"], run_label(result, config.model.quantization)
+        except (OSError, ValueError, RuntimeError) as err:  # an unreachable hub id, an unknown architecture ...
+            progress(f"The model's size could not be read ({str(err).splitlines()[0][:200]}).")
+    return compute.plan(config.compute, config.model, inv, need, weights, label)

@@ -2,9 +2,10 @@
 
 First an estimate from the model's config alone (core.measure.memory_estimate), then the real thing: the model is loaded
 as configured and trained for two steps on the longest rows at the chosen batch size, through the same code as
-a run (core.training.train), while peak memory and step times are measured. If that runs out of memory, cheaper
+a run (core.training.train), in a fresh process on the run's GPUs (core.measure.trial), while peak memory and
+step times are measured. If that runs out of memory, or the model only fits with layers on the CPU, cheaper
 settings are tried in order (smaller batch with more accumulation, gradient checkpointing, 4-bit, shorter max
-length) and the first that fits is proposed; the UI applies it to the form with one click.
+length), each in a fresh process, and the first that fits is proposed; the UI applies it with one click.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import json
 import math
 import statistics
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.config import Config
-from core.measure import timers
 from core.runs import duration_text
 
 MEASURED_STEPS = 2
+
+
+class PreflightError(ValueError):
+    """The trial failed for a reason other than memory (data, model); the message says which."""
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Attempt:
     error: str = ""
     peak_gb: float | None = None
     step_seconds: list[float] = field(default_factory=list)
+    placement: bool = False            # did not fit because layers would sit on the CPU (more batch rungs won't help)
 
     @property
     def seconds_per_step(self) -> float | None:
@@ -55,6 +59,9 @@ class Report:
     length_ratio: float          # mean row length / mean length of the rows measured
     measured_rows: int
     longest_tokens: int
+    estimate_gb: float = 0.0     # for the measured rows, as the first estimate line says
+    available_gb: float = 0.0    # what the run's devices offer: free GPU memory, or available RAM on the CPU
+    compute: str = ""            # the compute plan, in a line
 
     @property
     def fitting(self) -> Attempt | None:
@@ -79,8 +86,21 @@ class Report:
         worst = fitting.seconds_per_step * self.total_steps
         return worst * min(1.0, self.length_ratio), worst
 
+    @property
+    def verdict(self) -> str:
+        """One sentence that agrees with every figure below it."""
+        if self.fits_as_configured:
+            peak = self.attempts[0].peak_gb
+            return (f"Fits as configured: measured peak {peak:.2f} GiB of {self.available_gb:.1f} GiB available"
+                    + (f" (estimated {self.estimate_gb:.2f} GiB)." if self.estimate_gb else "."))
+        if self.proposal:
+            return "Does not fit as configured; the proposed settings do."
+        return "Does not fit."
+
     def lines(self) -> list[str]:
         out = list(self.estimate_lines) + [f"Placement: {self.placement}."]
+        if self.compute:
+            out.append(f"Compute: {self.compute}.")
         for attempt in self.attempts:
             if attempt.fits:
                 out.append(f"Fits with {attempt.describe_changes()}: peak {attempt.peak_gb:.2f} GiB "
@@ -101,15 +121,15 @@ class Report:
 
 def cheaper_settings(config: Config, quantization_works: bool) -> list[dict]:
     """Option changes to try in order when the settings do not fit; each keeps the ones before it."""
+    from core.training.failures import smaller_batch
+
     t = config.train
     ladder, changes = [], {}
     batch, accum = t.batch_size, t.grad_accum
-    while batch > 1:  # the same effective batch, less memory per step
-        batch, accum = max(1, batch // 2), accum * (batch // max(1, batch // 2))
-        changes = {**changes, "train.batch_size": batch, "train.grad_accum": accum}
+    while (smaller := smaller_batch(batch, accum)) and len(ladder) < 2:  # half, then quarter: after that the next
+        batch, accum = smaller                                           # rungs save more
+        changes = {**changes, "train.batch_size": batch, "train.grad_accum": accum}  # the same effective batch
         ladder.append(dict(changes))
-        if len(ladder) == 2:  # half, then quarter; after that the next rungs save more
-            break
     if t.gradient_checkpointing != "on":
         changes = {**changes, "train.gradient_checkpointing": "on"}
         ladder.append(dict(changes))
@@ -149,11 +169,13 @@ def longest_rows(config: Config, tokenizer, count: int) -> tuple[list[dict], flo
     return [data.rows[i] for _, i in chosen], mean_all / mean_chosen, chosen[0][0]
 
 
-def two_steps(config: Config, rows: list[dict], work: Path) -> Attempt:
-    """Train MEASURED_STEPS steps on `rows` through core.training.train, measuring peak memory and step times."""
-    from core.jobs import explain_failure, is_out_of_memory
+def two_steps(config: Config, rows: list[dict], work: Path, plan=None) -> Attempt:
+    """Train MEASURED_STEPS steps on `rows` through core.training.train in a fresh process on the plan's GPUs
+    (core.measure.trial), measuring peak memory and step times."""
+    from core.models import compute
     from core.runs import Run
-    from core.training import train as training
+    from core.training import launch
+    from core.training.failures import process_death
 
     data_file = work / "longest.jsonl"
     data_file.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
@@ -164,44 +186,59 @@ def two_steps(config: Config, rows: list[dict], work: Path) -> Attempt:
     trial.data.columns, trial.data.roles, trial.data.placeholders = {}, {}, {}  # already applied to `rows`
     trial.train.max_steps, trial.train.epochs = MEASURED_STEPS, 1
     trial.train.save_every = 10 ** 6  # no checkpoint: it is memory and time a step does not need
-    timer = timers.StepTimer()
+    trial.train.retry_on_oom = False
     attempt = Attempt(config=config, changes={})
     run = Run.create(work / "runs", trial.name)
+    trial.save(run.config_file)
+    plan = compute.one_process(plan or plan_run(config))
+    process = launch.spawn(["-m", "core.measure.trial", str(run.path), "--strategy", plan.strategy], plan,
+                           run.log_file)
+    code = process.wait()
     try:
-        with timers.PeakMemory() as memory:
-            training.train(trial, run, threading.Event(), callbacks=[timer])
-    except Exception as err:
-        if not is_out_of_memory(err):
-            raise
-        attempt.error = explain_failure(err).split(". ")[0] + "."
+        result = json.loads((run.path / "attempt.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise PreflightError(process_death(code, run.log_tail(8))) from None
+    if result.get("fatal"):
+        raise PreflightError(result["error"])
+    if not result["fits"]:
+        attempt.error, attempt.placement = result["error"], result.get("placement", False)
         return attempt
-    finally:
-        timers.release()
-    attempt.fits, attempt.peak_gb, attempt.step_seconds = True, memory.peak_gb, timer.step_times
+    attempt.fits, attempt.peak_gb, attempt.step_seconds = True, result["peak_gb"], result["step_seconds"]
     return attempt
+
+
+def plan_run(config: Config):
+    from core.measure import memory_estimate
+
+    return memory_estimate.plan_for(config)
 
 
 def check(config: Config, progress=print, try_steps=None) -> Report:
     """Estimate, then measure; on running out of memory, walk down the cheaper settings. `try_steps(config,
     rows, work) -> Attempt` replaces the real two steps in tests."""
     from core.measure import memory_estimate
-    from core.models import devices
+    from core.models import compute, devices
     from core.models import load as models
 
-    try_steps = try_steps or two_steps
-    progress("Estimating memory from the model's config ...")
-    estimate, placement = memory_estimate.for_config(config, progress=progress)
+    inventory = devices.inventory()
+    plan = memory_estimate.plan_for(config, inventory, progress)  # ComputeError: settings this machine refuses
+    try_steps = try_steps or (lambda trial, rows, work: two_steps(trial, rows, work, plan))
     source = models.resolve_source(config.model.source, progress)
     tokenizer, _ = models.load_tokenizer(source, config.model.trust_remote_code)
     per_step = config.train.batch_size * config.train.grad_accum
     rows, ratio, longest = longest_rows(config, tokenizer, per_step * MEASURED_STEPS)
+    progress("Estimating memory from the model's config ...")
+    # For the rows the two steps train on, so the estimate and the measured peak speak of the same thing.
+    estimate, placement = memory_estimate.for_config(config, progress=progress, inventory=inventory,
+                                                     row_tokens=longest)
     total_steps = _total_steps(config)
-    quantization_works = devices.bitsandbytes_problem(devices.inventory()) is None and models.will_use_gpu(
-        config.model)
+    quantization_works = devices.bitsandbytes_problem(inventory) is None and plan.uses_gpu
     candidates = [{}] + cheaper_settings(config, quantization_works)
     attempts = []
     with tempfile.TemporaryDirectory(prefix="preflight-") as tmp:
-        for index, changes in enumerate(candidates):
+        index = 0
+        while index < len(candidates):
+            changes = candidates[index]
             trial = apply(config, changes)
             progress(f"Two steps with {', '.join(f'{k} = {v}' for k, v in changes.items()) or 'your settings'} ...")
             work = Path(tmp) / f"try{index}"
@@ -211,8 +248,23 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
             attempts.append(attempt)
             if attempt.fits:
                 break
-    return Report(estimate.lines(), models.describe_placement(placement), timers.PeakMemory().kind, attempts,
-                  total_steps, ratio, len(rows), longest)
+            index += 1
+            if attempt.placement:  # the weights do not fit: only a rung that shrinks them can help
+                index = next((i for i in range(index, len(candidates)) if "model.quantization" in candidates[i]),
+                             len(candidates))
+    one = compute.one_process(plan)
+    return Report(estimate.lines(), models.describe_placement(placement), _memory_kind(one), attempts, total_steps,
+                  ratio, len(rows), longest, estimate.total_gb, _available_gb(one, inventory), plan.summary())
+
+
+def _memory_kind(plan) -> str:
+    return "CUDA max allocated" if plan.uses_gpu else "peak RSS of the process (CPU)"
+
+
+def _available_gb(plan, inventory) -> float:
+    if plan.uses_gpu:
+        return sum(g.free_gb for g in inventory.gpus if g.index in plan.gpus)
+    return inventory.ram_available_gb
 
 
 def _total_steps(config: Config) -> int:

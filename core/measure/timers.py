@@ -6,8 +6,6 @@ quantities the same way.
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import statistics
 import threading
 import time
@@ -70,16 +68,10 @@ class PeakMemory:
 
 
 def release() -> None:
-    """Free Python garbage, CUDA's cache and glibc's free lists, so memory measured next is this run's."""
-    import torch
+    """Free what earlier work left, so memory measured next is this run's."""
+    from core.models.devices import release_memory
 
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except OSError:  # not glibc (macOS, Windows): RSS may then include memory freed earlier
-        pass
+    release_memory()
 
 
 class StepTimer(TrainerCallback):

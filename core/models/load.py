@@ -10,11 +10,17 @@ from core.config import ModelConfig
 from core.data import templates
 from core.data.files import HUB_ID
 from core.models import builtin
+from core.models import devices
 
+SHARDED = ("fsdp", "deepspeed_zero2", "deepspeed_zero3")  # strategies that place the model themselves
 
 
 class ModelError(RuntimeError):
     """The model cannot be found or loaded; the message says what to do."""
+
+
+class PlacementError(ModelError):
+    """The model only fits with layers on the CPU or disk, where training cannot run them; says what to change."""
 
 
 @dataclass
@@ -49,34 +55,55 @@ def resolve_source(source: str, progress=print) -> str:
 
 
 def pick_dtype(config: ModelConfig, uses_gpu: bool):
-    """bfloat16 on GPUs that have it, float16 on older GPUs, float32 on the CPU.
+    """bfloat16 on GPUs that have bfloat16 units (Ampere and newer), float16 on older GPUs, float32 on the CPU.
 
-    Measured on a 2-core AVX2 CPU: a forward+backward of SmolLM2-135M takes about 5 s in float32 and
-    120 s in bfloat16, because CPUs without bfloat16 units emulate it.
+    torch.cuda.is_bf16_supported() is not asked: it says yes on T4, V100 and RTX 20xx too, where bf16 is emulated
+    and several times slower than float16. Measured on a 2-core AVX2 CPU: a forward+backward of SmolLM2-135M takes
+    about 5 s in float32 and 120 s in bfloat16, because CPUs without bfloat16 units emulate it.
     """
     import torch
 
     if config.dtype != "auto":
         return getattr(torch, config.dtype)
     if uses_gpu:
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if devices.has_real_bf16(devices.capabilities()) else torch.float16
     return torch.float32
 
 
-def placement_argument(config: ModelConfig, has_gpu: bool):
-    """The device_map argument for from_pretrained."""
+def placement_argument(config: ModelConfig, has_gpu: bool, strategy: str = "single"):
+    """The device_map argument for from_pretrained.
+
+    In a run's process the GPUs are renumbered (it sees only its own, from 0), so 'cuda:N' and max_memory keys,
+    written with the studio's GPU numbers, are translated. ddp puts one whole copy on this process's GPU; fsdp and
+    DeepSpeed place (and shard) the model themselves, so it loads without a device map.
+    """
     if config.device_map == "cpu" or not has_gpu:
         return {"": "cpu"}
+    if strategy == "ddp":
+        return {"": devices.local_rank()}
+    if strategy in SHARDED:
+        return None
     match = re.fullmatch(r"cuda:(\d+)", config.device_map)
     if match:
-        return {"": int(match.group(1))}
+        return {"": devices.local_gpu(int(match.group(1)))}
     return config.device_map
 
 
 def max_memory_argument(config: ModelConfig) -> dict | None:
+    """model.max_memory as accelerate wants it: GPU keys as this process numbers them ('cuda:1' and 1 alike);
+    GPUs the run does not use are left out."""
     if not config.max_memory:
         return None
-    return {int(k) if str(k).isdigit() else str(k): str(v) for k, v in config.max_memory.items()}
+    caps = {}
+    for key, size in config.max_memory.items():
+        text = str(key).removeprefix("cuda:")
+        if text.isdigit():
+            local = devices.local_gpu(int(text), missing=None)
+            if local is not None:
+                caps[local] = str(size).replace(" ", "")
+        else:
+            caps[text] = str(size).replace(" ", "")
+    return caps or None
 
 
 def load_tokenizer(source: str, trust_remote_code: bool = False):
@@ -90,31 +117,44 @@ def load_tokenizer(source: str, trust_remote_code: bool = False):
     return tokenizer, notes
 
 
-def will_use_gpu(config: ModelConfig) -> bool:
-    """Whether load() will put layers on a GPU, known before loading (the attention choice depends on it)."""
+def will_use_gpu(config: ModelConfig, gpus: str = "auto") -> bool:
+    """Whether load() will put layers on a GPU, known before loading (the attention choice depends on it).
+    `gpus` is compute.gpus: 'none' keeps the run on the CPU."""
     import torch
 
-    return torch.cuda.is_available() and config.device_map != "cpu"
+    return torch.cuda.is_available() and config.device_map != "cpu" and gpus != "none"
 
 
-def load(config: ModelConfig, progress=print, attention: str | None = None) -> LoadedModel:
-    """Load as configured; `attention` names the attention implementation (sdpa, eager, ...), None for the default."""
+def load(config: ModelConfig, progress=print, attention: str | None = None, strategy: str = "single",
+         for_training: bool = False) -> LoadedModel:
+    """Load as configured; `attention` names the attention implementation (sdpa, eager, ...), None for the default.
+
+    `strategy` (compute.strategy, resolved) decides the device map; `for_training` refuses a placement with layers
+    on the CPU or disk next to GPU layers, which generation survives but training does not.
+    """
     import torch
     from transformers import AutoModelForCausalLM
 
     source = resolve_source(config.source, progress)
     tokenizer, notes = load_tokenizer(source, config.trust_remote_code)
     has_gpu = torch.cuda.is_available()
-    device_map = placement_argument(config, has_gpu)
-    dtype = pick_dtype(config, uses_gpu=has_gpu and device_map != {"": "cpu"})
+    device_map = placement_argument(config, has_gpu, strategy)
+    uses_gpu = has_gpu and device_map != {"": "cpu"}
+    dtype = pick_dtype(config, uses_gpu=uses_gpu)
+    if uses_gpu and dtype == torch.bfloat16 and not devices.has_real_bf16(devices.capabilities()):
+        notes.append("model.dtype bfloat16 on a GPU without bfloat16 units (compute capability "
+                     f"{'/'.join('%d.%d' % c for c in devices.capabilities())}): torch emulates it, several times "
+                     "slower than float16, which 'auto' picks there.")
     kwargs = dict(dtype=dtype, device_map=device_map, trust_remote_code=config.trust_remote_code,
                   use_safetensors=True)  # never unpickle weights from a user-supplied path
-    if max_memory_argument(config):
+    if max_memory_argument(config) and isinstance(device_map, str):
         kwargs["max_memory"] = max_memory_argument(config)
     if attention:
         kwargs["attn_implementation"] = attention
     if config.quantization != "none":
-        kwargs["quantization_config"] = quantization_config(config.quantization, dtype)
+        # fsdp and DeepSpeed shard only float tensors: the 4-bit weights are stored in the compute dtype then.
+        storage = dtype if strategy in ("fsdp", "deepspeed_zero3") else None
+        kwargs["quantization_config"] = quantization_config(config.quantization, dtype, storage)
     progress(f"Loading {config.source if config.source != 'default' else builtin.NAME} "
              f"({str(dtype).replace('torch.', '')}, quantization {config.quantization}) ...")
     try:
@@ -127,17 +167,35 @@ def load(config: ModelConfig, progress=print, attention: str | None = None) -> L
                              "if you trust where this model comes from.") from None
         raise
     placement = dict(getattr(model, "hf_device_map", None) or {"": str(next(model.parameters()).device)})
+    if for_training:
+        check_trainable_placement(placement, config)
     return LoadedModel(model, tokenizer, source, str(dtype).replace("torch.", ""), placement, notes)
 
 
-def quantization_config(kind: str, compute_dtype):
+def check_trainable_placement(placement: dict, config: ModelConfig) -> None:
+    """Layers that accelerate spilled to the CPU or disk beside GPU layers make the first training step fail
+    ('invalid gradient ... expected device meta'). Refuse that at once, saying what would fit."""
+    offloaded = [name for name, device in placement.items() if str(device) in ("cpu", "disk")]
+    if not offloaded or len(offloaded) == len(placement):
+        return
+    where = "disk" if any(str(placement[n]) == "disk" for n in offloaded) else "CPU"
+    advice = ["load it in 4-bit (model.quantization: 4bit)"] if config.quantization != "4bit" else []
+    advice += ["choose more GPUs (compute.gpus) with strategy model_parallel",
+               "raise the GPU sizes in model.max_memory" if config.max_memory else "use a smaller model"]
+    raise PlacementError(f"The model does not fit on the chosen GPUs: {len(offloaded)} of its parts would sit on "
+                         f"the {where} ({_compress(offloaded)}), where training cannot run them. "
+                         f"{'; '.join(advice).capitalize()}.")
+
+
+def quantization_config(kind: str, compute_dtype, storage_dtype=None):
     from transformers import BitsAndBytesConfig
 
     if kind == "8bit":
         return BitsAndBytesConfig(load_in_8bit=True)
     # NF4 with double quantization: the QLoRA recipe; compute happens in the model's dtype.
+    extra = {"bnb_4bit_quant_storage": storage_dtype} if storage_dtype is not None else {}
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                              bnb_4bit_compute_dtype=compute_dtype)
+                              bnb_4bit_compute_dtype=compute_dtype, **extra)
 
 
 def linear_layer_names(model) -> list[str]:

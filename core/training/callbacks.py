@@ -13,6 +13,7 @@ from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
 from core.runs import Run, write_json_atomic
 from core.training import probes
+from core.training import ranks
 
 
 @dataclass
@@ -30,33 +31,46 @@ class CountingCollator(DataCollatorForLanguageModeling):
 
 
 class RunCallback(TrainerCallback):
-    """Appends one metrics.jsonl line per log event, keeps status.json current, and honours Stop."""
+    """Appends one metrics.jsonl line per log event, keeps status.json current, and honours Stop.
+
+    Every process of a run calls it at the same points; the collective steps (the stop decision, the token and
+    memory totals) run on all of them, and rank 0 alone writes the run folder, so each step is logged once.
+    """
 
     def __init__(self, run, stop: threading.Event, collator: CountingCollator):
         self.run = run
         self.stop = stop
         self.collator = collator
+        self.main = ranks.is_main()
         self._last = (time.time(), 0, 0)  # time, trained tokens, all tokens at the previous log
 
     def on_train_begin(self, args, state, control, **kwargs):
         self._last = (time.time(), self.collator.trained_tokens, self.collator.all_tokens)
-        self.run.update_status(state="training", step=state.global_step, total_steps=state.max_steps,
-                               message=f"Training: {state.max_steps} steps.")
+        reset_gpu_peaks()  # this run's memory from here, not what loading or an earlier run left as the peak
+        if self.main:
+            self.run.update_status(state="training", step=state.global_step, total_steps=state.max_steps,
+                                   message=f"Training: {state.max_steps} steps.")
 
     def on_step_end(self, args, state, control, **kwargs):
         changes = {"step": state.global_step, "total_steps": state.max_steps}
-        if self.stop.is_set():
+        if ranks.any_rank(self.stop.is_set()):  # the same answer on every process, or they would part ways
+            self.stop.set()
             control.should_training_stop = True
             control.should_save = True  # a checkpoint at the stop, so the run can be resumed from here
             changes.update(state="stopping", message=f"Stopping after step {state.global_step} ...")
-        self.run.update_status(**changes)
+        if self.main:
+            self.run.update_status(**changes)
         return control
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
         if "train_runtime" in logs:  # the end-of-run summary, not a point on the curve
             return
-        now, trained, every = time.time(), self.collator.trained_tokens, self.collator.all_tokens
+        now = time.time()
+        trained, every = ranks.total(self.collator.trained_tokens), ranks.total(self.collator.all_tokens)
+        memory = merge_gpu_memory(ranks.gather(gpu_memory_since_last_log()))
+        if not self.main:
+            return
         record = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), "time": round(now, 3)}
         for key in ("loss", "eval_loss", "learning_rate", "grad_norm"):
             if key in logs:
@@ -66,18 +80,42 @@ class RunCallback(TrainerCallback):
             record["tokens_per_second"] = round((trained - self._last[1]) / elapsed, 1)
             record["all_tokens_per_second"] = round((every - self._last[2]) / elapsed, 1)
             self._last = (now, trained, every)
-        memory = gpu_memory_gb()
-        if memory is not None:
-            record["gpu_memory_gb"] = memory
+        if memory:
+            record["gpu_memory_gb"] = round(sum(memory.values()), 2)
+            record["gpu_memory_per_gpu"] = memory
         self.run.append_metric(record)
 
 
-def gpu_memory_gb() -> float | None:
+def reset_gpu_peaks() -> None:
     import torch
 
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            torch.cuda.reset_peak_memory_stats(index)
+
+
+def gpu_memory_since_last_log() -> dict[str, float]:
+    """Peak allocated GiB of each GPU this process uses since the previous log, keyed by the studio's GPU number;
+    the peaks are reset, so each point of the chart is the peak of its own interval."""
+    import torch
+
+    from core.models import devices
+
     if not torch.cuda.is_available():
-        return None
-    return round(sum(torch.cuda.max_memory_allocated(i) for i in range(torch.cuda.device_count())) / 1024 ** 3, 2)
+        return {}
+    used = [torch.cuda.current_device()] if ranks.world_size() > 1 else range(torch.cuda.device_count())
+    memory = {}
+    for index in used:
+        memory[str(devices.gpu_number(index))] = round(torch.cuda.max_memory_allocated(index) / 1024 ** 3, 2)
+        torch.cuda.reset_peak_memory_stats(index)
+    return memory
+
+
+def merge_gpu_memory(per_process: list[dict]) -> dict[str, float]:
+    merged = {}
+    for memory in per_process:
+        merged.update(memory or {})
+    return dict(sorted(merged.items(), key=lambda item: int(item[0])))
 
 
 class ProbeCallback(TrainerCallback):
@@ -85,7 +123,7 @@ class ProbeCallback(TrainerCallback):
 
     def __init__(self, run: Run, tokenizer, prompts: list[str]):
         self.run, self.tokenizer, self.prompts = run, tokenizer, prompts
-        self.best = None
+        self.best = probes.best_loss(run)  # a resumed run keeps its best so far: a worse step must not replace it
 
     def _answer(self, model, use_adapter: bool) -> list[str]:
         from core.models.generate import chat_prompt, generate_batch
@@ -103,14 +141,14 @@ class ProbeCallback(TrainerCallback):
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
-        if args.world_size > 1:  # several processes hold shards of the model; generating in one would hang
+        if not state.is_world_process_zero:  # rank 0 answers with its whole copy; the others go on training
             return
         if self.prompts and model is not None and not (self.run.path / probes.PROBES_FILE).exists():
             self._append({"step": state.global_step, "model": "base", "prompts": self.prompts,
                           "answers": self._answer(model, use_adapter=False)})
 
     def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
-        if model is None or args.world_size > 1:
+        if model is None or not state.is_world_process_zero:
             return
         loss = (metrics or {}).get("eval_loss")
         if self.prompts:

@@ -99,6 +99,12 @@ def use_best(run: Run) -> str:
     return f"The run now uses the adapter from step {saved['step']} (held-out loss {saved['eval_loss']:.4f})."
 
 
+def best_loss(run: Run) -> float | None:
+    """The lowest held-out loss whose adapter best-adapter/ holds (a resumed run continues from it)."""
+    saved = _saved_best(run)
+    return float(saved["eval_loss"]) if saved and saved.get("eval_loss") is not None else None
+
+
 def _saved_best(run: Run) -> dict | None:
     try:
         return json.loads((run.path / BEST_DIR / "best.json").read_text(encoding="utf-8"))

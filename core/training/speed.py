@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 
 from core.config import TrainConfig
+from core.models import devices
 
 # Attention implementations whose kernels keep packed examples apart: flash attention reads the sequence
 # boundaries, sdpa and eager get a block-diagonal mask that transformers builds from position_ids.
@@ -25,23 +26,35 @@ def installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def resolve(train: TrainConfig, uses_gpu: bool) -> dict:
-    """{'attention', 'padding_free', 'liger_kernel', 'group_by_length', 'torch_compile', 'reasons'}."""
+def resolve(train: TrainConfig, uses_gpu: bool, capabilities: list[tuple[int, int]] | None = None) -> dict:
+    """{'attention', 'padding_free', 'liger_kernel', 'group_by_length', 'torch_compile', 'reasons'}.
+
+    `capabilities`: the compute capability of each GPU of the run (read from torch when not given).
+    """
     reasons = []
+    if uses_gpu and capabilities is None:
+        capabilities = devices.capabilities()
+    old_gpu = next((c for c in capabilities or () if c < devices.AMPERE), None)
 
     attention = train.attention
     if attention == "flash_attention_2" and not (uses_gpu and installed("flash_attn")):
         raise SpeedOptionError("train.attention 'flash_attention_2' needs a CUDA GPU and the flash-attn package "
                                "(pip install flash-attn); choose 'auto' or 'sdpa'.")
+    if attention == "flash_attention_2" and old_gpu:
+        raise SpeedOptionError(f"train.attention 'flash_attention_2' needs an Ampere or newer GPU (compute "
+                               f"capability 8.0+); this run's GPU has {old_gpu[0]}.{old_gpu[1]}. Choose 'auto' or "
+                               "'sdpa'.")
     if attention == "auto":
-        if uses_gpu and installed("flash_attn"):
+        if uses_gpu and installed("flash_attn") and not old_gpu:
             attention = "flash_attention_2"
             reasons.append("Attention flash_attention_2 (auto): installed, and fastest on a GPU.")
         else:
             attention = "sdpa"
+            why = (" (flash-attn needs a GPU)." if not uses_gpu else
+                   f"; flash-attention 2 needs compute capability 8.0+, this GPU has {old_gpu[0]}.{old_gpu[1]}."
+                   if old_gpu else "; flash-attn is not installed.")
             reasons.append("Attention sdpa (auto): PyTorch's fused attention; measured faster than eager on this "
-                           "kind of machine" + ("" if uses_gpu else " (flash-attn needs a GPU).")
-                           + ("; flash-attn is not installed." if uses_gpu else ""))
+                           "kind of machine" + why)
 
     padding_free = train.padding_free
     if train.packing and padding_free == "off":

@@ -1,11 +1,13 @@
 """One LoRA fine-tune, top to bottom: load data, load model, add LoRA, build the trainer, train, save.
 
-`train()` runs in the job's background thread (core.jobs) or directly from a test. It reports through the run
-folder only: train.log for people, status.json and metrics.jsonl for the UI and the command line.
+`train()` runs in a run's own process (core.training.worker, one process or each of several) or directly from a
+test. It reports through the run folder only: train.log for people, status.json and metrics.jsonl for the UI and
+the command line. With several processes only rank 0 writes there; the others train their share in silence.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 
@@ -14,23 +16,29 @@ from core.data import load as datasets_io
 from core.data import templates
 from core.models import load as models
 from core.runs import Run
+from core.training import ranks
 from core.training import replay
 from core.training import speed
+
+REPLAY_FILE = "replay.jsonl"  # the base model's replay answers, written once: a resume or retry reuses them
 
 SMALL_MODEL = 1_000_000_000  # parameters; below this, small-model defaults apply
 
 
 def train(config: Config, run: Run, stop: threading.Event | None = None, resume_from: str | None = None,
-          callbacks: list | None = None) -> str:
+          callbacks: list | None = None, strategy: str = "single") -> str:
     """Fine-tune as `config` says, writing into `run`. Returns 'completed' or 'stopped'; raises on failure.
 
-    `callbacks` are extra TrainerCallbacks that only watch (the benchmark's timers).
+    `callbacks` are extra TrainerCallbacks that only watch (the benchmark's timers). `strategy` is the resolved
+    compute.strategy of this run's process (core.models.compute): it decides where the model is loaded.
     """
     stop = stop or threading.Event()
-    say = run.log
+    main = ranks.is_main()
+    say = run.log if main else (lambda message: None)
+    status = run.update_status if main else (lambda **changes: None)
 
     # 1. Data: load, report bad rows, hold some out for evaluation.
-    run.update_status(state="loading", message="Reading the dataset ...")
+    status(state="loading", message="Reading the dataset ...")
     data, held_out = datasets_io.load_for_training(config.data)
     say(f"Data: {data.path}, format {data.format}, {len(data.rows)} usable rows of {data.total}.")
     for loaded_file in filter(None, (data, held_out)):
@@ -45,24 +53,23 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
         train_rows, eval_rows = datasets_io.split(data.rows, config.data.eval_fraction, config.train.seed)
 
     # 2. Model and tokenizer, with the attention implementation the speed options call for.
-    run.update_status(message="Loading the base model ...")
-    fast = speed.resolve(config.train, uses_gpu=models.will_use_gpu(config.model))
-    loaded = models.load(config.model, progress=say, attention=fast["attention"])
+    status(message="Loading the base model ...")
+    fast = speed.resolve(config.train, uses_gpu=models.will_use_gpu(config.model, config.compute.gpus))
+    loaded = models.load(config.model, progress=say, attention=fast["attention"], strategy=strategy,
+                         for_training=True)
     for note in loaded.notes:
         say(note)
     say(f"Model: {loaded.source}, {loaded.parameters / 1e6:.1f}M parameters, {loaded.dtype}. "
-        f"Placement: {models.describe_placement(loaded.placement)}.")
-    if stop.is_set():
+        f"Placement: {models.describe_placement(loaded.placement)}"
+        + (f", one copy in each of {ranks.world_size()} processes." if strategy == "ddp" else "."))
+    if ranks.any_rank(stop.is_set()):  # every process stops here, or none does
         return "stopped"
 
     # 3. Knowledge replay: the base model's own answers to everyday questions, mixed into training.
     if config.data.replay:
-        run.update_status(message=f"Writing {config.data.replay} knowledge-replay answers with the base model ...")
-        extra = replay.replay_rows(loaded.model, loaded.tokenizer,
-                                   replay.pick_prompts(config.data.replay, config.train.seed))
-        say(f"Knowledge replay: added {len(extra)} rows answered by the base model itself.")
-        train_rows = train_rows + extra
-        if stop.is_set():
+        status(message=f"Writing {config.data.replay} knowledge-replay answers with the base model ...")
+        train_rows = train_rows + replay_for_run(run, loaded, config, say)
+        if ranks.any_rank(stop.is_set()):
             return "stopped"
 
     # 4. Tokens and labels: loss only on assistant turns (and completions, and plain text).
@@ -72,7 +79,7 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
         train_set = pack(train_set, config.train.max_length, say)
 
     # 5. Settings that depend on the model and the hardware.
-    choices = resolve_auto(config.train, loaded.parameters, uses_gpu=_uses_gpu(loaded))
+    choices = resolve_auto(config.train, loaded.parameters, uses_gpu=on_gpu(loaded.placement))
     choices.update({key: value for key, value in fast.items() if key != "reasons"})
     for reason in fast["reasons"] + choices["reasons"]:
         say(reason)
@@ -89,27 +96,52 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
 
     # 7. Trainer.
     trainer, collator = build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop)
+    for note in choices.get("notes", []):
+        say(note)
     for callback in callbacks or ():
         trainer.add_callback(callback)
-    if eval_set is not None:  # probes are answered at each evaluation, and there is none without held-out rows
+    # Probes are answered at each evaluation (there is none without held-out rows), by rank 0 alone: it can do
+    # so only with a whole copy of the model, which fsdp and DeepSpeed shard away.
+    if eval_set is not None and strategy not in models.SHARDED:
         from core.training.callbacks import ProbeCallback
         from core.training.probes import probe_prompts
 
         trainer.add_callback(ProbeCallback(run, loaded.tokenizer, probe_prompts(config, eval_rows)))
-    say(f"Training {len(train_set)} rows for {choices['total_steps']} steps "
-        f"(batch {config.train.batch_size} x accumulation {config.train.grad_accum}).")
+    elif eval_set is not None:
+        say(f"Probe answers and best-adapter/ are skipped with {strategy}: no process holds the whole model.")
+    processes = ranks.world_size()
+    say(f"Training {len(train_set)} rows for {choices['total_steps']} steps (batch {config.train.batch_size} x "
+        f"accumulation {config.train.grad_accum}" + (f" x {processes} processes)." if processes > 1 else ")."))
 
     # 8. Train, then save the adapter with the tokenizer (and its chat template) so chat needs nothing else.
     trainer.train(resume_from_checkpoint=resume_from)
-    stopped = stop.is_set()
+    stopped = stop.is_set()  # RunCallback set it on every process alike
     if stopped and trainer.state.global_step == 0:
         say("Stopped before the first step finished; there is nothing to save.")
         return "stopped"
-    model.save_pretrained(run.adapter_dir)
-    loaded.tokenizer.save_pretrained(run.adapter_dir)
+    if trainer.is_fsdp_enabled:  # gather the shards into one adapter file, as peft's FSDP guide does
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+    trainer.save_model(str(run.adapter_dir))  # every process joins; rank 0 writes adapter + tokenizer
     say(f"Adapter saved to {run.adapter_dir} after step {trainer.state.global_step}.")
     del trainer, model, loaded
     return "stopped" if stopped else "completed"
+
+
+def replay_for_run(run: Run, loaded, config: Config, say) -> list[dict]:
+    """The replay rows: written by rank 0 once per run (the others read them), reused by a resume or a retry."""
+    path = run.path / REPLAY_FILE
+    with ranks.main_first():
+        if not path.exists() and ranks.is_main():
+            rows = replay.replay_rows(loaded.model, loaded.tokenizer,
+                                      replay.pick_prompts(config.data.replay, config.train.seed))
+            from core.runs import write_text_atomic
+
+            write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+            say(f"Knowledge replay: added {len(rows)} rows answered by the base model itself.")
+            return rows
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    say(f"Knowledge replay: reusing the {len(rows)} rows the base model wrote for this run ({REPLAY_FILE}).")
+    return rows
 
 
 def tokenize(tokenizer, rows: list[dict], max_length: int, label: str, say):
@@ -162,9 +194,13 @@ def resolve_auto(train: TrainConfig, parameters: int, uses_gpu: bool) -> dict:
 
 
 def add_lora(model, config: Config, gradient_checkpointing: bool):
+    import torch
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
-    if config.model.quantization != "none":
+    if config.model.quantization != "none" and model.dtype == torch.float16:
+        # peft's recipe upcasts every weight that is not quantized (embeddings, output head, norms) to float32:
+        # float16 needs it to stay stable, at ~2 GiB more for an 8B model. In bfloat16, as trl's QLoRA recipe
+        # does, they stay as loaded.
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
     if gradient_checkpointing:
         model.enable_input_require_grads()  # checkpointed layers need an input that requires grad
@@ -181,12 +217,10 @@ def build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop
     from core.training.callbacks import CountingCollator, RunCallback
 
     t = config.train
-    steps_per_epoch = math.ceil(len(train_set) / (t.batch_size * t.grad_accum))
-    total = t.max_steps if t.max_steps > 0 else math.ceil(steps_per_epoch * t.epochs)
+    total = t.max_steps if t.max_steps > 0 else math.ceil(
+        steps_per_epoch(len(train_set), t.batch_size, t.grad_accum, ranks.world_size()) * t.epochs)
     choices["total_steps"] = total
     eval_every = t.eval_every or max(1, total // 5)
-    bf16 = loaded.dtype == "bfloat16" and _uses_gpu(loaded)
-    fp16 = loaded.dtype == "float16" and _uses_gpu(loaded)
     args = SFTConfig(
         output_dir=str(run.checkpoints_dir),
         num_train_epochs=t.epochs,
@@ -204,9 +238,7 @@ def build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop
         max_length=t.max_length,
         activation_checkpointing=choices["gradient_checkpointing"],
         activation_checkpointing_kwargs={"use_reentrant": False},
-        # trl defaults bf16 on; on a CPU without bfloat16 units that is ~25x slower, so it follows the model.
-        bf16=bf16,
-        fp16=fp16,
+        **device_args(loaded.dtype, loaded.placement),
         logging_steps=t.logging_every,
         logging_first_step=True,
         eval_strategy="steps" if eval_set is not None else "no",
@@ -216,7 +248,7 @@ def build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop
         save_total_limit=2,
         report_to="none",
         disable_tqdm=True,
-        dataloader_pin_memory=_uses_gpu(loaded),
+        ddp_find_unused_parameters=False,  # every LoRA weight takes part in every step; the search costs time
         use_liger_kernel=choices["liger_kernel"],
         torch_compile=choices["torch_compile"],
         train_sampling_strategy="group_by_length" if choices["group_by_length"] else "random",
@@ -228,8 +260,45 @@ def build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop
                          callbacks=[RunCallback(run, stop, collator)])
     # With tqdm off, transformers prints every log dict to stdout; metrics.jsonl and train.log already hold them.
     trainer.remove_callback(PrinterCallback)
+    if args.fp16 or (loaded.dtype == "float16" and config.model.quantization != "none"):
+        choices.setdefault("notes", []).extend(keep_adapter_in_float32(trainer.model))
+    fsdp_plugin = getattr(trainer.accelerator.state, "fsdp_plugin", None)
+    if fsdp_plugin is not None:  # trainable and frozen weights wrapped apart, as peft's FSDP guide does
+        from peft.utils.other import fsdp_auto_wrap_policy
+
+        fsdp_plugin.auto_wrap_policy = fsdp_auto_wrap_policy(trainer.model)
     return trainer, collator
 
 
-def _uses_gpu(loaded) -> bool:
-    return any(str(device) not in ("cpu", "disk") for device in loaded.placement.values())
+def steps_per_epoch(rows: int, batch_size: int, grad_accum: int, processes: int = 1) -> int:
+    """Optimizer steps per epoch, counted as the Trainer counts them: each process gets ceil(rows / processes)
+    rows (the sampler pads the last share), in batches, of which grad_accum make a step."""
+    batches = math.ceil(math.ceil(rows / processes) / batch_size)
+    return max(1, math.ceil(batches / grad_accum))
+
+
+def device_args(dtype: str, placement: dict) -> dict:
+    """Trainer arguments that follow where the model sits: mixed precision only on a GPU (trl turns bf16 on by
+    default, about 25x slower on a CPU without bfloat16 units), and use_cpu when nothing is on a GPU, or the
+    Trainer moves a CPU-placed model to cuda:0 of a GPU machine."""
+    gpu = on_gpu(placement)
+    return {"bf16": gpu and dtype == "bfloat16", "fp16": gpu and dtype == "float16", "use_cpu": not gpu,
+            "dataloader_pin_memory": gpu}
+
+
+def on_gpu(placement: dict) -> bool:
+    return any(str(device) not in ("cpu", "disk") for device in placement.values())
+
+
+def keep_adapter_in_float32(model) -> list[str]:
+    """trl casts the LoRA weights of a 4/8-bit model to bfloat16 (its QLoRA recipe). With float16 (GPUs without
+    bfloat16) the gradient scaler then fails ('..._unscale_cuda not implemented for BFloat16'): float16 mixed
+    precision wants float32 trainable weights, so they go back to float32."""
+    import torch
+
+    cast = 0
+    for param in model.parameters():
+        if param.requires_grad and param.dtype != torch.float32:
+            param.data = param.data.float()
+            cast += 1
+    return [f"LoRA weights kept in float32 ({cast} tensors): float16 mixed precision needs them so."] if cast else []

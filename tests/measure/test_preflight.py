@@ -58,3 +58,51 @@ def test_dry_run_measures_two_real_steps(tiny_config, tmp_path, capsys):
     assert "s per step on the 8 longest rows" in out
     assert "Projected training time for 4 steps" in out
     assert not (tmp_path / "runs").exists()  # a dry run leaves no run folder behind
+
+
+def test_a_model_that_only_fits_with_layers_on_the_cpu_gets_4bit_proposed(tiny_config, monkeypatch):
+    """Layers spilled to the CPU cannot train; the check skips the rungs that cannot shrink the weights."""
+    from core.models import devices
+    from core.models.devices import Gpu, Inventory
+
+    monkeypatch.setattr(devices, "inventory", lambda: Inventory(gpus=[Gpu(0, "RTX 3060", 12.0, 11.0, True, (8, 6))],
+                                                                ram_available_gb=20))
+    tried = []
+
+    def fake_steps(config, rows, work):  # a GPU on which the weights only fit in 4-bit
+        tried.append(config.model.quantization)
+        attempt = preflight.Attempt(config=config, changes={})
+        if config.model.quantization != "4bit":
+            attempt.error, attempt.placement = "The model does not fit on the chosen GPUs: ... the CPU ...", True
+            return attempt
+        attempt.fits, attempt.peak_gb, attempt.step_seconds = True, 6.0, [1.0, 0.9]
+        return attempt
+
+    report = preflight.check(tiny_config, progress=lambda _: None, try_steps=fake_steps)
+    assert tried == ["none", "4bit"]  # no time spent on smaller batches: they cannot move layers off the CPU
+    assert report.proposal["model.quantization"] == "4bit"
+    assert report.verdict == "Does not fit as configured; the proposed settings do."
+
+
+def test_estimate_and_verdict_agree_with_the_measured_peak(tmp_path):
+    """'Fits as configured' once sat above 'Estimated peak: 30.89 GiB' on a 23.5 GiB machine (a worst case of
+    every row at max length, with logits trl never builds). The estimate is now for the rows the two steps train
+    on, and lands within 25% of the peak RSS they measure in their own process (the built-in model, on the CPU)."""
+    import json
+
+    words = "the model learns to answer questions about data training steps tokens memory speed".split()
+    data = tmp_path / "long.jsonl"
+    data.write_text("".join(json.dumps({"instruction": "Tell me a long story.",
+                                        "output": " ".join(words[(i + n) % len(words)] for i in range(400))}) + "\n"
+                            for n in range(4)))
+    config = Config.from_dict({"model": {"source": "default"}, "data": {"path": str(data), "replay": 0,
+                                                                        "eval_fraction": 0},
+                               "train": {"batch_size": 1, "max_length": 256, "max_steps": 2}})
+    report = preflight.check(config, progress=lambda _: None)
+    measured = report.attempts[0].peak_gb
+    assert report.fits_as_configured and report.longest_tokens == 256
+    assert 0.75 <= report.estimate_gb / measured <= 1.25, (report.estimate_gb, measured)
+    assert report.verdict == (f"Fits as configured: measured peak {measured:.2f} GiB of {report.available_gb:.1f} "
+                              f"GiB available (estimated {report.estimate_gb:.2f} GiB).")
+    assert report.estimate_gb < report.available_gb
+    assert "Assumes rows of up to 256 tokens (the longest in the data) at batch 1" in "\n".join(report.lines())

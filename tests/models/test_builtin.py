@@ -34,7 +34,7 @@ def test_fine_tune_the_default_model_then_chat(default_folder, tmp_path):
         "data": {"path": "assets/datasets/identity.jsonl", "replay": 4, "eval_fraction": 0.05},
         "train": {"max_steps": 3, "batch_size": 4, "max_length": 256},
     })
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(config)
     runner.wait(900)
     status = run.status()

@@ -46,3 +46,97 @@ def test_quantization_without_bitsandbytes_is_explained(monkeypatch):
 def test_sensible_choices_pass():
     assert devices.check_model_choices("4bit", "auto", NO_GPU) == []
     assert devices.check_model_choices("none", "cuda:0", ONE_GPU) == []
+
+
+# ---- GPUs as nvidia-smi lists them, and what a run's process sees -------------------------------------------------
+
+SMI = """0, GPU-aaaa1111, NVIDIA GeForce RTX 2080 Ti, 11264, 10900, 7.5
+1, GPU-bbbb2222, NVIDIA A100-SXM4-80GB, 81920, 80000, 8.0
+"""
+
+
+def test_nvidia_smi_rows_become_gpus_with_real_bf16_only_from_ampere():
+    turing, ampere = devices.parse_nvidia_smi(SMI)
+    assert (turing.index, turing.name, turing.total_gb, turing.free_gb) == (0, "NVIDIA GeForce RTX 2080 Ti", 11.0, 10.6)
+    assert (turing.capability, turing.bf16, turing.device_id) == ((7, 5), False, "GPU-aaaa1111")
+    assert (ampere.capability, ampere.bf16) == ((8, 0), True)
+
+
+def test_gpus_hidden_from_the_studio_are_left_out_and_renumbered():
+    gpus = devices.parse_nvidia_smi(SMI)
+    only_second = devices.visible_to_this_process(gpus, "1")
+    assert [(g.index, g.name, g.device_id) for g in only_second] == [(0, "NVIDIA A100-SXM4-80GB", "GPU-bbbb2222")]
+    assert [g.device_id for g in devices.visible_to_this_process(gpus, "GPU-bbbb,0")] == ["GPU-bbbb2222",
+                                                                                          "GPU-aaaa1111"]
+    assert devices.visible_to_this_process(gpus, "") == []
+
+
+def test_run_process_numbers_map_the_studios_gpu_numbers(monkeypatch):
+    from core.config import ModelConfig
+    from core.models import load as models
+
+    monkeypatch.setenv(devices.RUN_GPUS_ENV, "2,3")  # the run sees GPUs 2 and 3 of the machine as cuda:0 and 1
+    assert (devices.local_gpu(3), devices.gpu_number(0)) == (1, 2)
+    config = ModelConfig(device_map="cuda:3", max_memory={"cuda:2": "20GiB", 3: "22 GiB", 0: "9GiB", "cpu": "64GiB"})
+    assert models.placement_argument(config, has_gpu=True) == {"": 1}
+    assert models.max_memory_argument(config) == {0: "20GiB", 1: "22GiB", "cpu": "64GiB"}  # GPU 0: not this run's
+
+
+def test_placement_follows_the_strategy(monkeypatch):
+    from core.config import ModelConfig
+    from core.models import load as models
+
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert models.placement_argument(ModelConfig(), has_gpu=True, strategy="ddp") == {"": 1}  # a copy per process
+    assert models.placement_argument(ModelConfig(), has_gpu=True, strategy="fsdp") is None  # fsdp places it
+    assert models.placement_argument(ModelConfig(device_map="balanced"), True, "model_parallel") == "balanced"
+    assert models.placement_argument(ModelConfig(device_map="cpu"), has_gpu=True) == {"": "cpu"}
+
+
+def test_layers_on_the_cpu_beside_gpu_layers_are_refused_for_training_with_the_way_out():
+    from core.config import ModelConfig
+    from core.models import load as models
+
+    spilled = {"model.embed_tokens": 0, "model.layers.0": 0, "model.layers.1": "cpu", "model.layers.2": "cpu",
+               "lm_head": "cpu"}
+    with pytest.raises(models.PlacementError, match=r"3 of its parts would sit on the CPU \(model.layers.1-2, "
+                                                    r"lm_head\).*Load it in 4-bit \(model.quantization: 4bit\)"):
+        models.check_trainable_placement(spilled, ModelConfig())
+    models.check_trainable_placement({"": "cpu"}, ModelConfig())  # all on the CPU is a CPU run: fine
+    models.check_trainable_placement({"model": 0, "lm_head": 1}, ModelConfig())
+
+
+def fake_gpu(monkeypatch, capability):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index=None: capability)
+
+
+def test_precision_on_a_gpu_without_bfloat16_units_is_float16(monkeypatch):
+    import torch
+
+    from core.config import ModelConfig
+    from core.models import load as models
+
+    fake_gpu(monkeypatch, (7, 5))  # T4, RTX 20xx: torch.cuda.is_bf16_supported() would say yes (emulated)
+    assert models.pick_dtype(ModelConfig(), uses_gpu=True) == torch.float16
+    fake_gpu(monkeypatch, (8, 6))
+    assert models.pick_dtype(ModelConfig(), uses_gpu=True) == torch.bfloat16
+    assert models.pick_dtype(ModelConfig(), uses_gpu=False) == torch.float32
+
+
+def test_flash_attention_is_not_picked_before_ampere(monkeypatch):
+    from core.config import TrainConfig
+    from core.training import speed
+
+    monkeypatch.setattr(speed, "installed", lambda package: True)
+    fake_gpu(monkeypatch, (7, 5))
+    chosen = speed.resolve(TrainConfig(), uses_gpu=True)
+    assert chosen["attention"] == "sdpa"
+    assert "flash-attention 2 needs compute capability 8.0+, this GPU has 7.5" in chosen["reasons"][0]
+    with pytest.raises(speed.SpeedOptionError, match="needs an Ampere or newer GPU"):
+        speed.resolve(TrainConfig(attention="flash_attention_2"), uses_gpu=True)
+    fake_gpu(monkeypatch, (8, 0))
+    assert speed.resolve(TrainConfig(), uses_gpu=True)["attention"] == "flash_attention_2"

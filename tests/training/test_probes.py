@@ -21,7 +21,7 @@ def probed_run(tmp_path_factory, tiny_model):
                                "data": {"path": str(data), "replay": 0, "eval_fraction": 0.2},
                                "train": {"max_steps": 4, "batch_size": 4, "eval_every": 2, "learning_rate": 1e-2,
                                          "probes": ["Who are you?", "Question 1?"]}})
-    runner = JobRunner(folder / "runs")
+    runner = JobRunner(folder / "runs", in_process=True)
     run = runner.start(config)
     runner.wait(300)
     assert run.status()["state"] == "completed", run.log_tail()
@@ -109,3 +109,24 @@ def test_train_tab_shows_the_probe_table_and_the_banner(probed_run, tmp_path):
         run.append_metric({"step": step, "eval_loss": best["eval_loss"] + step})
     _, banner, button, _ = probe_panel(studio, {"run": "probed"}, shown)
     assert f"since step {best['step']}" in banner and button["visible"] is True
+
+
+def test_a_resumed_run_keeps_its_best_adapter_until_a_better_step(tiny_model, tmp_path):
+    """After a resume the best held-out loss so far is read back: a worse evaluation must not replace it."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerControl, TrainerState, TrainingArguments
+
+    from core.training.callbacks import ProbeCallback
+
+    run = Run.create(tmp_path, "resumed")
+    best = run.path / probes.BEST_DIR
+    best.mkdir()
+    (best / "best.json").write_text(json.dumps({"step": 4, "eval_loss": 0.5}))
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model), LoraConfig(task_type="CAUSAL_LM"))
+    callback = ProbeCallback(run, AutoTokenizer.from_pretrained(tiny_model), [])
+    args, control = TrainingArguments(output_dir=str(tmp_path / "out"), use_cpu=True), TrainerControl()
+    callback.on_evaluate(args, TrainerState(global_step=6), control, metrics={"eval_loss": 0.9}, model=model)
+    assert json.loads((best / "best.json").read_text()) == {"step": 4, "eval_loss": 0.5}
+    callback.on_evaluate(args, TrainerState(global_step=8), control, metrics={"eval_loss": 0.3}, model=model)
+    assert json.loads((best / "best.json").read_text()) == {"step": 8, "eval_loss": 0.3}
+    assert (best / "adapter_model.safetensors").exists()

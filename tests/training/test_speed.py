@@ -69,7 +69,7 @@ def test_run_log_says_what_was_chosen(tiny_config, tmp_path):
     from core.jobs import JobRunner
 
     tiny_config.train.max_steps = 1
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
     runner.wait(300)
     assert run.status()["state"] == "completed"

@@ -1,4 +1,7 @@
-"""Real training runs of the tiny model through the background job, read back from the run folder."""
+"""Real training runs of the tiny model through the background job, read back from the run folder.
+
+Runs train in their own process as in the studio, except where a test injects a fault into the trainer or only
+checks training itself (in_process=True: the same code without the process boundary, and faster)."""
 
 import json
 import time
@@ -6,7 +9,8 @@ import time
 import pytest
 
 from core.config import Config
-from core.jobs import BusyError, JobRunner, explain_failure
+from core.jobs import BusyError, JobRunner
+from core.training.failures import explain_failure
 
 
 def wait_for(condition, timeout=60.0):
@@ -48,7 +52,7 @@ def test_loss_falls(tiny_config, tmp_path):
     tiny_config.train.max_steps = 30
     tiny_config.train.learning_rate = 1e-2
     tiny_config.data.eval_fraction = 0.0
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
     runner.wait(300)
     losses = [m["loss"] for m in run.read_metrics()[0] if "loss" in m]
@@ -87,14 +91,14 @@ def test_exception_inside_a_step_fails_the_run_with_its_message(tiny_config, tmp
         raise RuntimeError("the step broke")
 
     monkeypatch.setattr(transformers.Trainer, "training_step", broken_step)
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
     runner.wait(300)
     status = run.status()
     assert status["state"] == "failed"
     assert status["message"] == "RuntimeError: the step broke (details in train.log)"
     assert "Traceback" in run.log_file.read_text()
-    runner2 = JobRunner(tmp_path / "runs")  # nothing is left locked: a new run starts
+    runner2 = JobRunner(tmp_path / "runs", in_process=True)  # nothing is left locked: a new run starts
     monkeypatch.undo()
     assert runner2.start(tiny_config).name == "tiny-run-2"
     runner2.wait(300)
@@ -125,7 +129,7 @@ def test_second_start_is_refused_and_the_first_run_continues(tiny_config, tmp_pa
 def test_qlora_four_bit_training_step(tiny_config, tmp_path):
     tiny_config.model.quantization = "4bit"
     tiny_config.train.max_steps = 2
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
     runner.wait(300)
     assert run.status()["state"] == "completed", run.status()
@@ -140,3 +144,46 @@ def test_out_of_memory_gets_advice():
     assert "ran out of memory" in message
     for advice in ("smaller batch size", "max length", "4-bit", "gradient checkpointing"):
         assert advice in message
+
+
+def test_trainer_arguments_follow_where_the_model_sits():
+    from core.training.train import device_args
+
+    cpu = device_args("float32", {"": "cpu"})
+    assert cpu["use_cpu"] is True and not cpu["bf16"]  # device_map cpu on a GPU machine: the trainer stays on it
+    gpu = device_args("bfloat16", {"model.layers.0": 0, "lm_head": 1})
+    assert gpu["use_cpu"] is False and gpu["bf16"] and not gpu["fp16"]
+    assert device_args("float16", {"": 0})["fp16"]
+
+
+def test_steps_per_epoch_are_counted_as_the_trainer_counts_them():
+    from core.training.train import steps_per_epoch
+
+    assert steps_per_epoch(19, 4, 1) == 5
+    assert steps_per_epoch(16, 4, 1, processes=2) == 2  # each process takes half the rows
+    assert steps_per_epoch(17, 4, 1, processes=2) == 3  # 9 rows each (the sampler pads the last share)
+    assert steps_per_epoch(10, 1, 3) == 4
+
+
+def test_float16_qlora_keeps_lora_weights_in_float32(tiny_config, tmp_path):
+    """GPUs without bfloat16 train in float16; trl casts a quantized model's LoRA weights to bfloat16, which the
+    float16 gradient scaler cannot unscale. The studio puts them back to float32 (checked here on the CPU)."""
+    import threading
+
+    from transformers import TrainerCallback
+
+    from core.runs import Run
+    from core.training import train as training
+
+    seen = set()
+
+    class Look(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            seen.update(str(p.dtype) for p in model.parameters() if p.requires_grad)
+
+    tiny_config.model.quantization, tiny_config.model.dtype = "4bit", "float16"
+    tiny_config.train.max_steps, tiny_config.data.eval_fraction = 1, 0.0
+    run = Run.create(tmp_path / "runs", "fp16")
+    assert training.train(tiny_config, run, threading.Event(), callbacks=[Look()]) == "completed"
+    assert seen == {"torch.float32"}
+    assert "LoRA weights kept in float32 (28 tensors)" in run.log_file.read_text()  # trl had cast all 28

@@ -11,7 +11,7 @@ def write_jsonl(path, records):
 
 
 def run_to_end(config, tmp_path):
-    runner = JobRunner(tmp_path / "runs")
+    runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(config)
     runner.wait(300)
     return run

@@ -136,3 +136,73 @@ def test_share_link_without_auth_is_refused(capsys):
 def test_long_upload_names_keep_their_extension():
     name = safe_file_name("x" * 300 + ".jsonl")
     assert name.endswith(".jsonl") and len(name) == 120
+
+
+# ---- GPUs: the picker, the plan line, per-GPU memory, the chat model making room -----------------------------------
+
+def two_gpus():
+    from core.models.devices import Gpu, Inventory
+
+    return Inventory(gpus=[Gpu(0, "NVIDIA RTX 4090", 24.0, 23.1, True, (8, 9), "GPU-a"),
+                           Gpu(1, "NVIDIA RTX 4090", 24.0, 22.5, True, (8, 9), "GPU-b")], cpu_cores=16,
+                     ram_total_gb=128, ram_available_gb=100)
+
+
+def test_gpu_picker_lists_each_gpu_and_the_plan_line_gives_the_reason(monkeypatch, tiny_model):
+    from core.models import devices
+    from webui import tab_model
+
+    labels = dict((value, label) for label, value in tab_model.gpu_choices(two_gpus()))
+    assert labels["1"] == "GPU 1: NVIDIA RTX 4090, 22.5 of 24.0 GiB free" and labels["none"].startswith("none")
+    monkeypatch.setattr(devices, "inventory", two_gpus)
+    config = Config.from_dict({"model": {"source": str(tiny_model)}})
+    text = tab_model.plan_text(config)
+    assert text.startswith("**Runs on: GPUs 0,1, ddp, 2 processes** (auto: 0.1M bf16 LoRA needs about ")
+    assert text.endswith("GPUs with 23, 22 GiB free: a full copy on each GPU; 2 processes, one per GPU).")
+    config.compute.gpus = "1"
+    assert tab_model.plan_text(config).startswith("**Runs on: GPU 1, single** (auto: one GPU chosen")
+    config.compute.strategy = "fsdp"
+    assert "shares the work between two or more GPUs" in tab_model.plan_text(config)
+
+
+def test_gpu_picker_value_becomes_compute_gpus(demo):
+    from webui.form import gpus_value
+
+    assert gpus_value(["auto", "1"]) == "1"  # picking a GPU after 'auto' means that GPU
+    assert gpus_value(["1", "0"]) == "0,1" and gpus_value(["0", "none"]) == "none" and gpus_value([]) == "auto"
+    form = demo.form
+    values = {widget: widget.value for widget in form.fields.values()}
+    values[form.fields["compute.gpus"]] = ["0", "1"]
+    values[form.fields["compute.processes"]] = "2"
+    config = form.config_from(values)
+    assert (config.compute.gpus, config.compute.processes) == ("0,1", 2)
+    updates = form.updates_from(config)
+    assert updates[form.fields["compute.gpus"]]["value"] == ["0", "1"]
+
+
+def test_train_tab_shows_each_gpus_memory_in_the_status_and_the_chart(studio):
+    run = Run.create(studio.runs_dir, "on-gpus")
+    run.update_status(state="training", step=2, total_steps=10, started_at=1.0)
+    for step, memory in ((1, {"0": 10.24, "1": 9.5}), (2, {"0": 10.5, "1": 9.75})):
+        run.append_metric({"step": step, "loss": 2.0 / step, "time": 10.0 + step, "gpu_memory_gb": sum(memory.values()),
+                           "gpu_memory_per_gpu": memory})
+    status, chart, log, view = tab_train.refresh(studio, {"run": "on-gpus"}, force=True)
+    assert "GPU 0 10.5 GiB, GPU 1 9.8 GiB allocated" in status
+    memory_traces = {trace.name: list(trace.y) for trace in chart.data if "memory" in trace.name}
+    assert memory_traces == {"GPU 0 memory (GiB)": [10.24, 10.5], "GPU 1 memory (GiB)": [9.5, 9.75]}
+
+
+def test_the_chat_model_is_let_go_before_a_run_starts(studio, tiny_config):
+    import weakref
+
+    from core.config import ModelConfig
+    from core.results.chat import ChatModel
+
+    chat = studio.chat_model("base", lambda: ChatModel.base(ModelConfig(source=tiny_config.model.source),
+                                                            progress=lambda _: None))
+    held = weakref.ref(chat.model)
+    del chat
+    tiny_config.train.max_steps = 1
+    studio.runner.start(tiny_config)
+    assert held() is None  # gone before the run's process asks for the memory
+    studio.runner.wait(120)

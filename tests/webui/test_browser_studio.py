@@ -74,6 +74,9 @@ def test_first_fine_tune_in_the_browser(page, tmp_path, tiny_model, identity_fil
         page.locator("#hardware-panel").get_by_text("RAM").wait_for()
         page.locator("#check-placement").click()
         page.locator("#placement-summary").get_by_text("cpu: the whole model").wait_for()
+        # The GPU picker offers the CPU here, and the plan line says where the run will train and why.
+        page.locator("#compute-plan").get_by_text("Runs on: CPU, single").wait_for()
+        assert "no GPU chosen" in page.locator("#compute-plan").inner_text()
         screenshot(page, "2-model")
 
         # 3. LoRA and training: enough steps to watch it live, a rate that learns the one answer.

@@ -7,10 +7,11 @@ import re
 
 import pytest
 
-from core.config import ChatSettings, DataConfig, LoraConfig, ModelConfig, TrainConfig
+from core.config import ChatSettings, ComputeConfig, DataConfig, LoraConfig, ModelConfig, TrainConfig
 from webui.option_text_zh import OPTION_TEXT_ZH
 
-SECTIONS = {"model": ModelConfig, "data": DataConfig, "lora": LoraConfig, "train": TrainConfig, "chat": ChatSettings}
+SECTIONS = {"model": ModelConfig, "data": DataConfig, "lora": LoraConfig, "train": TrainConfig,
+            "compute": ComputeConfig, "chat": ChatSettings}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

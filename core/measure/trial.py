@@ -1,0 +1,62 @@
+"""One pre-flight attempt in a clean process: `python -m core.measure.trial RUN_DIR [--strategy S]`.
+
+core.measure.preflight writes a short trial run (two steps on the longest rows) into RUN_DIR and starts this on
+the run's GPUs, as the real run would be started. Here it trains through core.training.train with a step timer,
+measures the peak memory of this process alone (CUDA max allocated on its GPUs, or its peak RSS on the CPU), and
+writes attempt.json: {"fits", "peak_gb", "step_seconds", "memory_kind"} or {"fits": false, "error", "fatal",
+"placement"}.
+Running out of memory, or a model that only fits with layers on the CPU, is a normal answer (it does not fit);
+any other error is fatal (the data or the model is at fault, not the settings). A fresh process per attempt
+means a failed attempt's memory is gone before the next one starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import sys
+import threading
+from pathlib import Path
+
+from core.config import Config
+from core.runs import Run, write_json_atomic
+
+RESULT_FILE = "attempt.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core.training import worker
+
+    parser = argparse.ArgumentParser(prog="python -m core.measure.trial")
+    parser.add_argument("run_dir")
+    parser.add_argument("--strategy", default="single", choices=("single", "model_parallel"))
+    args = parser.parse_args(argv)
+    worker.die_with_parent()
+    faulthandler.enable()
+    worker.quiet_libraries()
+    run = Run(Path(args.run_dir))
+    write_json_atomic(run.path / RESULT_FILE, measure(run, args.strategy))
+    return 0
+
+
+def measure(run: Run, strategy: str = "single") -> dict:
+    from core.measure import timers
+    from core.models.load import PlacementError
+    from core.training import train as training
+    from core.training.failures import explain_failure, is_out_of_memory
+
+    config = Config.from_yaml(run.config_file)
+    timer = timers.StepTimer()
+    try:
+        with timers.PeakMemory() as memory:
+            training.train(config, run, threading.Event(), callbacks=[timer], strategy=strategy)
+    except Exception as err:
+        placement = isinstance(err, PlacementError)
+        message = explain_failure(err)
+        return {"fits": False, "fatal": not (placement or is_out_of_memory(err)), "placement": placement,
+                "error": message.split(". ")[0] + "." if is_out_of_memory(err) else message}
+    return {"fits": True, "peak_gb": memory.peak_gb, "step_seconds": timer.step_times, "memory_kind": memory.kind}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
