@@ -101,3 +101,12 @@ def test_save_is_atomic_and_replayable(tmp_path):
     config.save(tmp_path / "config.yaml")
     assert Config.from_yaml(tmp_path / "config.yaml") == config
     assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]  # no temp file left behind
+
+
+def test_memory_caps_name_gpus_as_accelerate_understands_them():
+    config = Config.from_yaml_text("model:\n  max_memory: {0: 20GiB, 'cuda:1': 22 GiB, cpu: 64GiB}\n")
+    assert config.model.max_memory == {0: "20GiB", "cuda:1": "22 GiB", "cpu": "64GiB"}  # cuda:1 is read as GPU 1
+    with pytest.raises(ConfigError, match="line 2: 'model.max_memory' has the key 'gpu0'; use a GPU number such as 0"):
+        Config.from_yaml_text("model:\n  max_memory: {gpu0: 20GiB}\n")
+    with pytest.raises(ConfigError, match="gives 'cpu' the size 'lots'; write it like 20GiB"):
+        Config.from_yaml_text("model: {max_memory: {cpu: lots}}")

@@ -55,8 +55,10 @@ class Form:
         if key == "train.learning_rate":
             widget = gr.Dropdown(LEARNING_RATES, value=str(default), allow_custom_value=True, **common)
         elif key == "compute.gpus":  # several GPUs can be picked; the words auto/all/none stand alone
+            # Custom values stay allowed: settings remembered by the browser may name a GPU this machine lacks,
+            # which the plan line then explains instead of the widget failing.
             widget = gr.Dropdown(suggestions or list(GPU_WORDS), value=_to_widget(key, default), multiselect=True,
-                                 **common)
+                                 allow_custom_value=True, **common)
         elif key == "compute.processes":
             widget = gr.Dropdown(PROCESS_COUNTS, value=str(default), allow_custom_value=True, **common)
         elif suggestions is not None:  # a free-text option with suggestions, e.g. model folders found here

@@ -136,7 +136,7 @@ def plan_text(config) -> str:
     from core.models.compute import ComputeError
 
     try:
-        plan = memory_estimate.plan_for(config)
+        plan = memory_estimate.plan_for(config, fetch=False)
     except ComputeError as err:
         return f"**{err}**"
     return f"**Runs on: {plan.summary()}** ({plan.reason})."

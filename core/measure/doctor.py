@@ -55,7 +55,7 @@ def run_checks(progress=print, training: bool = True) -> list[Check]:
     for check in attention_checks(inv):
         add(check)
     if training:
-        for check in training_checks(inv, progress):
+        for check in training_checks(inv):
             add(check)
         add(chat_check())
     return checks
@@ -142,13 +142,13 @@ def attention_checks(inv: devices.Inventory) -> list[Check]:
     return checks
 
 
-def training_checks(inv: devices.Inventory, progress=print) -> list[Check]:
-    """Three LoRA and three QLoRA steps of a tiny model on each GPU (the CPU without one), in run processes."""
+def training_checks(inv: devices.Inventory):
+    """Three LoRA and three QLoRA steps of a tiny model on each GPU (the CPU without one), each in a run's own
+    process as the studio starts them; yields a Check as each finishes."""
     from core.config import Config
     from core.jobs import JobRunner
     from core.models import tiny
 
-    checks = []
     places = [(f"GPU {g.index}", str(g.index)) for g in inv.gpus] or [("the CPU", "none")]
     with tempfile.TemporaryDirectory(prefix="doctor-") as tmp:
         folder = tiny.build(Path(tmp) / "tiny-model")
@@ -159,8 +159,8 @@ def training_checks(inv: devices.Inventory, progress=print) -> list[Check]:
         for where, gpus in places:
             for quantization, label in (("none", "LoRA"), ("4bit", "QLoRA")):
                 if quantization != "none" and devices.bitsandbytes_problem(inv):
-                    checks.append(Check(f"{label} steps on {where}", "skipped", "bitsandbytes does not load",
-                                        "see the bitsandbytes line"))
+                    yield Check(f"{label} steps on {where}", "skipped", "bitsandbytes does not load",
+                                "see the bitsandbytes line")
                     continue
                 config = Config.from_dict({
                     "name": f"doctor-{label.lower()}", "model": {"source": str(folder), "quantization": quantization},
@@ -173,15 +173,13 @@ def training_checks(inv: devices.Inventory, progress=print) -> list[Check]:
                 status = run.status()
                 losses = [m["loss"] for m in run.read_metrics()[0] if "loss" in m]
                 if status.get("state") == "completed" and len(losses) == TRAINING_STEPS:
-                    checks.append(Check(f"{label} steps on {where}", "ok", f"{TRAINING_STEPS} steps in "
-                                        f"{time.time() - started:.0f} s (process start and model load included), "
-                                        f"loss {losses[0]:.2f} -> {losses[-1]:.2f}"))
+                    yield Check(f"{label} steps on {where}", "ok", f"{TRAINING_STEPS} steps in "
+                                f"{time.time() - started:.0f} s (process start and model load included), loss "
+                                f"{losses[0]:.2f} -> {losses[-1]:.2f}")
                 else:
                     tail = " | ".join(line[20:] for line in run.log_tail(3).splitlines())
-                    checks.append(Check(f"{label} steps on {where}", "failed", status.get("message", "no result"),
-                                        f"its log ended: {tail}" if tail else "the run wrote no log"))
-                progress(f"... {label} on {where} done")
-    return checks
+                    yield Check(f"{label} steps on {where}", "failed", status.get("message", "no result"),
+                                f"its log ended: {tail}" if tail else "the run wrote no log")
 
 
 def chat_check() -> Check:

@@ -211,14 +211,16 @@ def run_label(result: Estimate, quantization: str) -> str:
     return f"{size} {short} LoRA".replace("  ", " ")
 
 
-def plan_for(config, inventory=None, progress=lambda _: None):
-    """Where a run trains (core.models.compute.plan), given the memory one copy of it needs on this machine."""
-    from core.models import compute, devices
+def plan_for(config, inventory=None, progress=lambda _: None, fetch: bool = True):
+    """Where a run trains (core.models.compute.plan), given the memory one copy of it needs on this machine.
+    `fetch=False` (the Model tab's line, on every page load) never downloads the built-in model to size it."""
+    from core.models import builtin, compute, devices
 
     inv = inventory or devices.inventory()
     need = weights = None
     label = "this run"
-    if compute.chosen_gpus(config.compute, config.model, inv):
+    unfetched = config.model.source == "default" and not fetch and not builtin.is_ready()
+    if compute.chosen_gpus(config.compute, config.model, inv) and not unfetched:
         try:
             result, _ = for_config(config, progress=progress, inventory=inv)
             need, weights, label = result.total_gb, result.parts_gb["weights"], run_label(result, config.model.quantization)

@@ -129,8 +129,11 @@ def _auto_strategy(gpus, free, need_gb, label) -> tuple[str, str]:
                                   f"{len(gpus)} GPUs in one process, which fits the most")
     if need_gb <= FIT_SHARE * smallest:
         return "ddp", f"auto: {label} needs about {need_gb:.0f} GiB; {shape}: a full copy on each GPU"
-    return "model_parallel", (f"auto: {label} needs about {need_gb:.0f} GiB, more than one GPU has free; "
-                              f"{shape}: its layers spread over the GPUs in one process")
+    reason = (f"auto: {label} needs about {need_gb:.0f} GiB, more than one GPU has free; {shape}: its layers "
+              "spread over the GPUs in one process")
+    if need_gb > FIT_SHARE * sum(free[g] for g in gpus):
+        reason += "; that is more than all of them hold at this batch and length, so Check fit proposes a setting"
+    return "model_parallel", reason
 
 
 def _process_count(strategy: str, gpus: list[int], processes) -> int:

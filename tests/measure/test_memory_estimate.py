@@ -49,3 +49,18 @@ def test_tiny_model_estimate_from_a_run_config(tiny_config):
     per_block = 16 * ((64 + 64) + 2 * (64 + 32) + (64 + 64) + 2 * (64 + 128) + (128 + 64))
     assert estimate.lora_parameters == 2 * per_block
     assert estimate.total_gb < 1.0
+
+
+def test_llama_8b_qlora_counts_what_trl_and_peft_keep(llama_8b):
+    """It once said 20.6 GiB for 8B QLoRA: 9.8 GiB of logits trl 1.16 never builds (its LM head scores tiles),
+    and the float32-upcast embeddings and head at 2 bytes. Now: loss tiles, and 4 bytes only where they are kept."""
+    config, model = llama_8b
+    settings = dict(rank=16, target_modules="all-linear", max_length=2048, quantization="4bit",
+                    gradient_checkpointing=True, model=model)
+    one = memory_estimate.estimate(config, batch_size=1, dtype="bfloat16", **settings)
+    four = memory_estimate.estimate(config, batch_size=4, dtype="bfloat16", **settings)
+    assert 7.0 < one.total_gb < 8.0 and 10.5 < four.total_gb < 11.5
+    assert one.parts_gb["loss tiles"] < 0.3  # one 2,048 x 32,768 tile, not 2,048 x 128,256 float32 logits
+    older_gpu = memory_estimate.estimate(config, batch_size=1, dtype="float16", **settings)
+    # float16 (GPUs without bfloat16) upcasts the 1.05B embedding and head weights to float32: 2 bytes more each
+    assert older_gpu.parts_gb["weights"] - one.parts_gb["weights"] == pytest.approx(1.05e9 * 2 / 1024 ** 3, rel=0.01)

@@ -116,7 +116,7 @@ def test_unusable_data_fails_with_a_message_naming_the_file(tiny_config, tmp_pat
 
 
 def test_second_start_is_refused_and_the_first_run_continues(tiny_config, tmp_path):
-    tiny_config.train.max_steps = 40
+    tiny_config.train.max_steps = 8
     runner = JobRunner(tmp_path / "runs")
     first = runner.start(tiny_config)
     with pytest.raises(BusyError, match="A run is in progress \\(tiny-run\\)"):

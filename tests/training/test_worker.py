@@ -133,6 +133,7 @@ def test_ddp_with_two_cpu_processes_stops_resumes_and_halves_the_steps(tiny_mode
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["ddp-run"]  # no rank made a folder of its own
     log = run.log_file.read_text()
     assert "Compute: CPU, ddp, 2 processes" in log and "x 2 processes)" in log
+    assert log.count("Data: ") == 2  # once per start (and resume): only rank 0 writes the log
     settings = run.accelerate_file.read_text()
     assert "num_processes: 2" in settings and "--num_machines N" in settings
 

@@ -206,3 +206,14 @@ def test_the_chat_model_is_let_go_before_a_run_starts(studio, tiny_config):
     studio.runner.start(tiny_config)
     assert held() is None  # gone before the run's process asks for the memory
     studio.runner.wait(120)
+
+
+def test_model_tab_shows_the_machine_check_as_doctor_prints_it(monkeypatch):
+    from core.measure import doctor
+    from webui import tab_model
+
+    found = [doctor.Check("CUDA", "skipped", "no NVIDIA GPU or driver found", "training runs on the CPU"),
+             doctor.Check("LoRA steps on the CPU", "ok", "3 steps in 9 s")]
+    monkeypatch.setattr(doctor, "run_checks", lambda progress=print, training=True: found)  # the checks: test_doctor
+    assert tab_model.doctor_text() == ("- `[skip] CUDA: no NVIDIA GPU or driver found -> training runs on the CPU`\n"
+                                       "- `[ok]   LoRA steps on the CPU: 3 steps in 9 s`")

@@ -15,7 +15,8 @@ def _report(fits_first: bool) -> preflight.Report:
     if fits_first:
         fitting.changes = {}
     return preflight.Report(["Estimated peak: 8.00 GiB."], "cuda:0: the whole model", "CUDA max allocated",
-                            attempts, total_steps=100, length_ratio=0.5, measured_rows=16, longest_tokens=1024)
+                            attempts, total_steps=100, length_ratio=0.5, measured_rows=16, longest_tokens=1024,
+                            estimate_gb=8.0, available_gb=23.4)
 
 
 def test_fit_check_shows_the_proposal(monkeypatch):
@@ -30,6 +31,8 @@ def test_fit_check_shows_the_proposal(monkeypatch):
 def test_fit_check_when_it_fits_and_while_a_run_trains(monkeypatch):
     monkeypatch.setattr(preflight, "check", lambda config, progress: _report(fits_first=True))
     text, proposal = tab_settings.fit_text(Config(), busy=False)
-    assert text.startswith("**Fits as configured.**") and proposal == {}
+    # One verdict, with the figures it rests on: it cannot sit above an estimate that says otherwise.
+    assert text.startswith("**Fits as configured: measured peak 7.50 GiB of 23.4 GiB available (estimated 8.00 "
+                           "GiB).**") and proposal == {}
     text, proposal = tab_settings.fit_text(Config(), busy=True)
     assert "A run is in progress" in text and proposal == {}
