@@ -29,16 +29,16 @@ APP_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PORT = 29500  # accelerate's default rendezvous port, for the command on several machines
 
 
-def worker_arguments(run: Run, plan: ComputePlan, resume_from: str | None = None) -> list[str]:
-    args = ["-m", "core.training.worker", _project_path(run.path), "--strategy", plan.strategy]
-    return args + (["--resume", _project_path(resume_from)] if resume_from else [])
+def worker_arguments(run: Run, plan: ComputePlan, resume_from: str | None = None, shown=str) -> list[str]:
+    args = ["-m", "core.training.worker", shown(run.path), "--strategy", plan.strategy]
+    return args + (["--resume", shown(resume_from)] if resume_from else [])
 
 
-def _project_path(path) -> str:
-    """A path as the command shows it: relative to the project folder when inside it (runs/NAME), so the same
-    command works on another machine with the project in another place."""
+def _shown(path) -> str:
+    """A path as the command for other machines shows it: relative to the folder the studio runs in (runs/NAME),
+    so it works wherever that folder is on the other machine; relative data paths in config.yaml mean the same."""
     path = Path(path).resolve()
-    return str(path.relative_to(APP_ROOT)) if path.is_relative_to(APP_ROOT) else str(path)
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def command(run: Run, plan: ComputePlan, resume_from: str | None = None) -> list[str]:
@@ -73,9 +73,9 @@ def spawn(arguments: list[str], plan: ComputePlan, log_file: Path) -> subprocess
     terminal reaches the studio, which turns it into a Stop, and an abort can end all its processes at once)."""
     if arguments[0] == "-m":
         arguments = [sys.executable] + arguments
-    with open(log_file, "ab") as log:
-        return subprocess.Popen(arguments, cwd=APP_ROOT, env=environment(plan), stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log_file, "ab") as log:  # in this folder, so relative paths in the config mean what they mean here
+        return subprocess.Popen(arguments, env=environment(plan), stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def accelerate_config(plan: ComputePlan, config: Config, port: int) -> dict:
@@ -119,19 +119,21 @@ def accelerate_config(plan: ComputePlan, config: Config, port: int) -> dict:
 def machines_command(run: Run, plan: ComputePlan, machines: str = "N") -> str:
     """The command that runs this training on several machines, one line to run on each."""
     total = f"<{machines} x GPUs per machine>" if plan.uses_gpu else f"<{machines} x processes per machine>"
-    return (f"accelerate launch --config_file {_project_path(run.accelerate_file)} --num_machines {machines} "
+    project = f"PYTHONPATH={APP_ROOT} " if Path.cwd().resolve() != APP_ROOT else ""  # where `core` is found
+    return (f"{project}accelerate launch --config_file {_shown(run.accelerate_file)} --num_machines {machines} "
             f"--num_processes "
             f"{total} --machine_rank <0 on the first machine, 1, 2 ... on the others> --main_process_ip <address "
             f"of the first machine> --main_process_port {DEFAULT_PORT} "
-            + " ".join(worker_arguments(run, plan)))
+            + " ".join(worker_arguments(run, plan, shown=_shown)))
 
 
 def write_accelerate_file(run: Run, plan: ComputePlan, config: Config) -> Path:
     """accelerate.yaml for this machine (a free port picked now), headed by the command for N machines."""
     header = [
         f"# accelerate config for run {run.name}: {plan.summary()} ({plan.reason}).",
-        "# The studio ran this machine's processes with it. To train the same run on several machines, put this",
-        "# project and the run folder on each (or on a shared disk), then run in the project folder on every one:",
+        "# The studio ran this machine's processes with it. To train the same run on several machines, put the",
+        "# project, this run folder and its data on each (or on a shared disk), then on every one run, in the folder",
+        f"# the studio ran in ({Path.cwd()}):",
         f"#   {machines_command(run, plan)}",
         "# Each machine starts one process per GPU it has; only the first machine's rank 0 writes the run folder.",
         "# To continue a stopped run, add --resume runs/<name>/checkpoints/checkpoint-<step> on every machine.",

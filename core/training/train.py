@@ -54,7 +54,8 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
 
     # 2. Model and tokenizer, with the attention implementation the speed options call for.
     status(message="Loading the base model ...")
-    fast = speed.resolve(config.train, uses_gpu=models.will_use_gpu(config.model, config.compute.gpus))
+    gpus_here = models.will_use_gpu(config.model, config.compute.gpus)
+    fast = speed.resolve(config.train, uses_gpu=gpus_here)
     loaded = models.load(config.model, progress=say, attention=fast["attention"], strategy=strategy,
                          for_training=True)
     for note in loaded.notes:
@@ -78,8 +79,11 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
     if config.train.packing:
         train_set = pack(train_set, config.train.max_length, say)
 
-    # 5. Settings that depend on the model and the hardware.
-    choices = resolve_auto(config.train, loaded.parameters, uses_gpu=on_gpu(loaded.placement))
+    # 5. Settings that depend on the model and the hardware. fsdp and DeepSpeed load the model on the CPU and
+    # move their shards to the GPUs themselves.
+    uses_gpu = on_gpu(loaded.placement) or (strategy in models.SHARDED and gpus_here)
+    choices = resolve_auto(config.train, loaded.parameters, uses_gpu=uses_gpu)
+    choices["uses_gpu"] = uses_gpu
     choices.update({key: value for key, value in fast.items() if key != "reasons"})
     for reason in fast["reasons"] + choices["reasons"]:
         say(reason)
@@ -238,7 +242,7 @@ def build_trainer(config, run, model, loaded, train_set, eval_set, choices, stop
         max_length=t.max_length,
         activation_checkpointing=choices["gradient_checkpointing"],
         activation_checkpointing_kwargs={"use_reentrant": False},
-        **device_args(loaded.dtype, loaded.placement),
+        **device_args(loaded.dtype, choices["uses_gpu"]),
         logging_steps=t.logging_every,
         logging_first_step=True,
         eval_strategy="steps" if eval_set is not None else "no",
@@ -277,16 +281,16 @@ def steps_per_epoch(rows: int, batch_size: int, grad_accum: int, processes: int 
     return max(1, math.ceil(batches / grad_accum))
 
 
-def device_args(dtype: str, placement: dict) -> dict:
-    """Trainer arguments that follow where the model sits: mixed precision only on a GPU (trl turns bf16 on by
-    default, about 25x slower on a CPU without bfloat16 units), and use_cpu when nothing is on a GPU, or the
+def device_args(dtype: str, uses_gpu: bool) -> dict:
+    """Trainer arguments that follow where the model trains: mixed precision only on a GPU (trl turns bf16 on by
+    default, about 25x slower on a CPU without bfloat16 units), and use_cpu when it trains on the CPU, or the
     Trainer moves a CPU-placed model to cuda:0 of a GPU machine."""
-    gpu = on_gpu(placement)
-    return {"bf16": gpu and dtype == "bfloat16", "fp16": gpu and dtype == "float16", "use_cpu": not gpu,
-            "dataloader_pin_memory": gpu}
+    return {"bf16": uses_gpu and dtype == "bfloat16", "fp16": uses_gpu and dtype == "float16", "use_cpu": not uses_gpu,
+            "dataloader_pin_memory": uses_gpu}
 
 
 def on_gpu(placement: dict) -> bool:
+    """Whether any of the model's layers sit on a GPU."""
     return any(str(device) not in ("cpu", "disk") for device in placement.values())
 
 

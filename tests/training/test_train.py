@@ -149,11 +149,14 @@ def test_out_of_memory_gets_advice():
 def test_trainer_arguments_follow_where_the_model_sits():
     from core.training.train import device_args
 
-    cpu = device_args("float32", {"": "cpu"})
+    from core.training.train import on_gpu
+
+    assert not on_gpu({"": "cpu"}) and on_gpu({"model.layers.0": 0, "lm_head": 1})
+    cpu = device_args("float32", on_gpu({"": "cpu"}))
     assert cpu["use_cpu"] is True and not cpu["bf16"]  # device_map cpu on a GPU machine: the trainer stays on it
-    gpu = device_args("bfloat16", {"model.layers.0": 0, "lm_head": 1})
+    gpu = device_args("bfloat16", on_gpu({"model.layers.0": 0, "lm_head": 1}))
     assert gpu["use_cpu"] is False and gpu["bf16"] and not gpu["fp16"]
-    assert device_args("float16", {"": 0})["fp16"]
+    assert device_args("float16", True)["fp16"]
 
 
 def test_steps_per_epoch_are_counted_as_the_trainer_counts_them():
