@@ -29,7 +29,7 @@ def train_steps(run: Run) -> list[int]:
 
 
 def test_stop_after_a_checkpoint_then_resume_continues_the_curve(tiny_config, tmp_path):
-    tiny_config.train.max_steps = 120
+    tiny_config.train.max_steps = 40
     tiny_config.train.save_every = 5
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
@@ -45,7 +45,7 @@ def test_stop_after_a_checkpoint_then_resume_continues_the_curve(tiny_config, tm
     runner.wait(300)
     assert run.status()["state"] == "completed"
     steps = train_steps(run)
-    assert steps == list(range(1, 121))  # one curve: the resumed part continues where the first stopped
+    assert steps == list(range(1, 41))  # one curve: the resumed part continues where the first stopped
     assert f"resumed from checkpoint-{stopped_at}" in run.log_file.read_text()
 
 
@@ -149,7 +149,7 @@ def test_full_disk_while_saving_keeps_the_previous_checkpoint(tiny_config, tmp_p
 
 
 def test_killed_process_shows_interrupted_and_resumes_from_the_command_line(tiny_config, tmp_path):
-    tiny_config.train.max_steps = 400
+    tiny_config.train.max_steps = 100
     tiny_config.train.save_every = 10
     config_file = tmp_path / "run.yaml"
     tiny_config.save(config_file)
@@ -174,7 +174,7 @@ def test_killed_process_shows_interrupted_and_resumes_from_the_command_line(tiny
     assert resumed.returncode == 0, resumed.stderr
     assert run.status()["state"] == "completed"
     steps = train_steps(run)
-    assert steps[-1] == 400 and len(set(steps)) == 400  # every step on the curve; some redone after the kill
+    assert steps[-1] == 100 and len(set(steps)) == 100  # every step on the curve; some redone after the kill
 
 
 def test_adapter_for_a_different_base_model_is_explained(tiny_config, tmp_path):
