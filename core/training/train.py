@@ -52,6 +52,7 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
         say(note)
     say(f"Model: {loaded.source}, {loaded.parameters / 1e6:.1f}M parameters, {loaded.dtype}. "
         f"Placement: {models.describe_placement(loaded.placement)}.")
+    run.update_status(dtype=loaded.dtype)  # what `auto` chose; an export keeps this precision
     if stop.is_set():
         return "stopped"
 
