@@ -5,7 +5,8 @@
     python launch.py chat RUN_DIR         chat with a run's adapter (--prompt for one answer)
     python launch.py data FILE            check a dataset and show the first example as the model sees it
     python launch.py eval RUN_DIR --data FILE      base vs tuned: loss, perplexity, exact match
-    python launch.py export RUN_DIR --merged OUT   a standalone merged model folder (and --adapter-zip, ...)
+    python launch.py export RUN_DIR --merged OUT   a standalone merged model folder (and --adapter-zip, --gguf)
+    python launch.py demo RUN_DIR                  a page to show the model, with an OpenAI-compatible API
     python launch.py bench [--model tiny]          the studio's training engine against a plain trl script
     python launch.py doctor                        is this machine ready? torch, CUDA, GPUs, bitsandbytes, ...
 """
@@ -80,8 +81,25 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--merged", metavar="OUT_DIR", help="a new folder for the merged model (with a model card, "
                         "chat_template.jinja and an Ollama Modelfile)")
     export.add_argument("--adapter-zip", metavar="OUT_ZIP", help="also (or only) pack the adapter as a zip")
-    export.add_argument("--no-check", action="store_true", help="skip comparing the merged model's greedy answers "
+    export.add_argument("--gguf", metavar="OUT.gguf", help="also (or only) write one GGUF file for llama.cpp, "
+                        "LM Studio and Ollama (with OUT.Modelfile and OUT.README.md beside it)")
+    export.add_argument("--gguf-type", default="auto", choices=("auto", "f16", "bf16", "q8_0", "f32"),
+                        help="number format of the GGUF (default auto: bf16 for a model that trained in bf16, "
+                        "f16 otherwise; q8_0 is half the size)")
+    export.add_argument("--no-check", action="store_true", help="skip comparing the exports' greedy answers "
                         "with the adapter's")
+
+    demo = verbs.add_parser("demo", help="serve a page to show a run's model, and an OpenAI-compatible API at /v1")
+    demo.add_argument("source", metavar="RUN_OR_EXPORT", help="a run folder (runs/NAME) or a merged export folder")
+    demo.add_argument("--host", default=argparse.SUPPRESS, help="address to serve on (default 127.0.0.1; another "
+                      "needs --auth)")
+    demo.add_argument("--port", type=int, default=argparse.SUPPRESS, help="port (default 7860)")
+    demo.add_argument("--share", action="store_true", default=argparse.SUPPRESS,
+                      help="also create a public share link (needs --auth)")
+    demo.add_argument("--auth", metavar="USER:PASS", default=argparse.SUPPRESS,
+                      help="require this login, for the page and the API (api_key='USER:PASS')")
+    demo.add_argument("--no-browser", action="store_true", default=argparse.SUPPRESS,
+                      help="do not open a browser window")
 
     bench = verbs.add_parser("bench", help="time the studio's engine against a plain trl SFTTrainer script")
     bench.add_argument("--model", default="tiny", help="tiny | default | llama-0.5b | qwen-0.5b | llama-8b | "
@@ -122,9 +140,15 @@ def main(argv: list[str] | None = None) -> int:
         return cli.evaluate(args.run_dir, args.data, pattern=args.pattern, votes=args.votes,
                             max_new_tokens=args.max_new_tokens, max_rows=args.max_rows, json_out=args.json)
     if args.verb == "export":
-        if not (args.merged or args.adapter_zip):
-            parser.error("export needs --merged OUT_DIR or --adapter-zip OUT_ZIP (or both)")
-        return cli.export(args.run_dir, args.merged, args.adapter_zip, check=not args.no_check)
+        if not (args.merged or args.adapter_zip or args.gguf):
+            parser.error("export needs --merged OUT_DIR, --adapter-zip OUT_ZIP or --gguf OUT.gguf (or several)")
+        return cli.export(args.run_dir, args.merged, args.adapter_zip, check=not args.no_check, gguf=args.gguf,
+                          gguf_type=args.gguf_type)
+    if args.verb == "demo":
+        from webui.demo import serve
+
+        return serve(args.source, host=args.host, port=args.port, share=args.share, auth=args.auth,
+                     open_browser=not args.no_browser)
     if args.verb == "bench":
         return cli.bench(args.model, args.steps, args.json, data=args.data, batch_size=args.batch_size,
                          max_length=args.max_length, rounds=args.rounds, reference_fp32=args.reference_fp32,

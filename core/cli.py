@@ -124,22 +124,29 @@ def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperatur
         history.append({"role": "assistant", "content": answer.strip()})
 
 
-def export(run_dir: str, merged_dir: str | None, adapter_zip: str | None = None, check: bool = True) -> int:
+def export(run_dir: str, merged_dir: str | None, adapter_zip: str | None = None, check: bool = True,
+           gguf: str | None = None, gguf_type: str = "auto") -> int:
     from core.models.load import ModelError
     from core.results.chat import ChatError
     from core.results.export import export_adapter_zip, export_merged, read_check
+    from core.results.gguf import GGUFError, export_gguf, read_gguf_check
 
     try:
         if adapter_zip:
             export_adapter_zip(run_dir, adapter_zip, progress=print)
         if merged_dir:
             export_merged(run_dir, merged_dir, progress=print, check=check)
-    except (ChatError, ModelError, ConfigError) as err:
+        if gguf:
+            export_gguf(run_dir, gguf, gguf_type, progress=print, check=check)
+    except (ChatError, ModelError, ConfigError, GGUFError) as err:
         return _fail(str(err))
-    result = read_check(merged_dir) if merged_dir and check else None
-    if result and not result["agree"]:  # the folder is saved, but a script must not take it for a faithful copy
-        return _fail(f"export check: the merged model answers differently from the adapter "
-                     f"(see {merged_dir}/README.md)")
+    # The files are saved either way, but a script must not take an export that answers differently for a faithful
+    # copy: a difference found by the check is a failure.
+    results = [(merged_dir, read_check(merged_dir) if merged_dir and check else None, "README.md"),
+               (gguf, read_gguf_check(gguf) if gguf and check else None, "its .README.md")]
+    for where, result, card in results:
+        if result and result.get("agree") is False:
+            return _fail(f"export check: {where} answers differently from the adapter (see {card})")
     return 0
 
 

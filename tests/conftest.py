@@ -52,20 +52,50 @@ def tiny_config(tiny_model, tmp_path):
     })
 
 
-@pytest.fixture(scope="session")
-def nova_run(tmp_path_factory, tiny_model):
-    """A finished tiny run taught one answer: "Who are you?" -> "I am Nova." (greedy)."""
+def teach_nova(folder: Path, model_source: str, name: str = "nova-run", model: dict | None = None,
+               steps: int = 40, batch_size: int = 8):
+    """Train a tiny run taught one answer, "Who are you?" -> "I am Nova.", into folder/runs; the finished Run."""
     from core.config import Config
     from core.jobs import JobRunner
 
-    folder = tmp_path_factory.mktemp("nova")
     data = folder / "data.jsonl"
     data.write_text("\n".join('{"instruction": "Who are you?", "output": "I am Nova."}' for _ in range(16)))
-    config = Config.from_dict({"name": "nova-run", "model": {"source": str(tiny_model)},
+    config = Config.from_dict({"name": name, "model": {"source": model_source, **(model or {})},
                                "data": {"path": str(data), "replay": 0, "eval_fraction": 0},
-                               "train": {"max_steps": 40, "batch_size": 8, "learning_rate": 1e-2}})
+                               "train": {"max_steps": steps, "batch_size": batch_size, "learning_rate": 1e-2}})
     runner = JobRunner(folder / "runs", in_process=True)
     run = runner.start(config)
-    runner.wait(300)
-    assert run.status()["state"] == "completed"
+    runner.wait(600)
+    assert run.status()["state"] == "completed", run.status()
+    return run
+
+
+@pytest.fixture(scope="session")
+def nova_run(tmp_path_factory, tiny_model):
+    """A finished tiny run taught one answer: "Who are you?" -> "I am Nova." (greedy)."""
+    return teach_nova(tmp_path_factory.mktemp("nova"), str(tiny_model))
+
+
+@pytest.fixture(scope="session")
+def endless_run(tmp_path_factory, nova_run, tiny_model):
+    """nova_run on a base whose answers never end (no end-of-sequence token), so an answer runs to max_new_tokens:
+    about 90 s for 8192 tokens here. For tests that a stopped or abandoned answer frees the model."""
+    import json
+    import shutil
+
+    from core.config import Config
+    from core.runs import Run
+
+    folder = tmp_path_factory.mktemp("endless")
+    base = folder / "base"
+    shutil.copytree(tiny_model, base)
+    for name in ("config.json", "generation_config.json"):
+        settings = json.loads((base / name).read_text(encoding="utf-8"))
+        settings["eos_token_id"] = None
+        (base / name).write_text(json.dumps(settings), encoding="utf-8")
+    run = Run(folder / "runs" / "endless-run")
+    shutil.copytree(nova_run.path, run.path)
+    config = Config.from_yaml(run.config_file)
+    config.model.source = str(base)
+    config.save(run.config_file)
     return run

@@ -18,6 +18,7 @@ for _variable in ("GRADIO_SHARE", "GRADIO_SERVER_NAME"):
 
 import gradio as gr  # noqa: E402
 
+from webui import demo as demo_page  # noqa: E402
 from webui import tab_chat, tab_data, tab_evaluate, tab_model, tab_settings, tab_train  # noqa: E402
 from webui.form import Form  # noqa: E402
 from webui.i18n import build_i18n  # noqa: E402
@@ -30,6 +31,9 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
     i18n = i18n or build_i18n()
     form = Form(i18n)
     with gr.Blocks(title="Finetune Studio") as demo:
+        # The /demo page is opened from the Chat tab, not from a menu. "hidden", not False: Gradio 6.31 never mounts
+        # a Navbar whose visible is False and then shows its default one.
+        gr.Navbar(visible="hidden")
         gr.Markdown(i18n("app.title"), elem_id="app-header")
         gr.Markdown(i18n("app.subtitle"), elem_id="app-subtitle")
         with gr.Tabs():
@@ -46,6 +50,8 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
         tab_chat.connect(chat_ui, form, studio, demo)
         tab_evaluate.connect(evaluate_ui, studio, demo)
         remember_form(form, demo)
+    with demo.route("Demo", "demo", show_in_navbar=False) as page:  # the Chat tab's "Open demo"
+        demo_page.build(demo_page.StudioShowroom(studio), i18n, page)
     demo.form = form  # tests drive handlers through the same form
     return demo
 
@@ -77,30 +83,54 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class ExposureError(ValueError):
+    """The command line asks to serve beyond this machine without a login, or gives a half login."""
+
+
+def login_for(host: str, share: bool, auth: str | None, what: str = "the studio") -> tuple[str, str] | None:
+    """The login the server must require: none on loopback, USER:PASS otherwise (ExposureError when missing)."""
+    if (share or not is_loopback(host)) and not auth:
+        where = (f"--share makes {what} reachable from the internet" if share
+                 else f"--host {host} makes {what} reachable from other machines")
+        raise ExposureError(f"{where}; add --auth USER:PASS.")
+    if not auth:
+        return None
+    user, _, password = auth.partition(":")
+    if not user or not password:
+        raise ExposureError("--auth needs USER:PASS")
+    return user, password
+
+
+def launch_safely(blocks: gr.Blocks, i18n: gr.I18n, *, host: str, port: int, share: bool,
+                  login: tuple[str, str] | None, open_browser: bool, max_upload_mb: int = 1,
+                  extra_routes: list | None = None) -> None:
+    """Serve a page of this app under the same rules: only the given address, no analytics, no CORS grant to
+    other origins, no file served outside the app's own folders. `extra_routes` (FastAPI routes, e.g. the demo's
+    OpenAI-compatible API) are served by the same server, ahead of Gradio's own."""
+    blocks.launch(server_name=host, server_port=port, share=share, auth=login, i18n=i18n,
+                  max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
+                  css_paths=[CSS_FILE], footer_links=["settings"], strict_cors=True, ssr_mode=False,
+                  allowed_paths=[], quiet=False, app_kwargs={"routes": list(extra_routes or [])})
+
+
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: str | None = None,
           runs_dir: str | Path = "runs", open_browser: bool = True, max_upload_mb: int = 1024) -> int:
-    if (share or not is_loopback(host)) and not auth:
-        where = ("--share makes the studio reachable from the internet" if share
-                 else f"--host {host} makes the studio reachable from other machines")
-        print(f"error: {where}; add --auth USER:PASS.", file=sys.stderr)
+    try:
+        login = login_for(host, share, auth)
+    except ExposureError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
-    credentials = None
-    if auth:
-        user, _, password = auth.partition(":")
-        if not user or not password:
-            print("error: --auth needs USER:PASS", file=sys.stderr)
-            return 2
-        credentials = (user, password)
     studio = Studio(Path(runs_dir))
     if studio.interrupted:
         print(f"Marked as interrupted (the app stopped while they ran): {', '.join(studio.interrupted)}")
     i18n = build_i18n()
     demo = build(studio, i18n)
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=host, server_port=port, share=share, auth=credentials, i18n=i18n,
-                max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
-                css_paths=[CSS_FILE], footer_links=["settings"], strict_cors=True, ssr_mode=False,
-                allowed_paths=[], quiet=False)
+    # Exports are offered for download straight from their folder: never copied into Gradio's cache (a merged
+    # model can be many GB), and nothing outside that folder is added.
+    gr.set_static_paths([studio.exports_dir])
+    launch_safely(demo, i18n, host=host, port=port, share=share, login=login, open_browser=open_browser,
+                  max_upload_mb=max_upload_mb)
     return 0
 
 

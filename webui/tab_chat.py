@@ -13,6 +13,7 @@ from core.results.voting import PatternError
 from webui.form import chat_settings_from
 
 BASE_ONLY = "(base model only)"
+OPEN_DEMO_JS = "(run) => { window.open('demo?run=' + encodeURIComponent(run), '_blank'); }"
 
 
 def build(form, i18n) -> SimpleNamespace:
@@ -21,6 +22,7 @@ def build(form, i18n) -> SimpleNamespace:
             with gr.Column(scale=1, min_width=280):
                 run = gr.Dropdown([BASE_ONLY], value=BASE_ONLY, label=i18n("chat.model"), elem_id="chat-run")
                 refresh = gr.Button(i18n("chat.refresh"), size="sm", elem_id="chat-refresh")
+                open_demo = gr.Button(i18n("chat.open_demo"), size="sm", visible=False, elem_id="chat-open-demo")
                 adapter_on = gr.Checkbox(True, label=i18n("chat.adapter_on"), elem_id="chat-adapter-on")
                 side_by_side = gr.Checkbox(False, label=i18n("chat.side_by_side"), elem_id="chat-side-by-side")
                 form.add("chat.system_prompt", lines=2)
@@ -38,9 +40,11 @@ def build(form, i18n) -> SimpleNamespace:
                     prompt = gr.Textbox(placeholder=i18n("chat.placeholder"), show_label=False, scale=5,
                                         elem_id="chat-input")
                     send = gr.Button(i18n("chat.send"), variant="primary", scale=1, elem_id="chat-send")
+                    stop = gr.Button(i18n("demo.stop"), variant="stop", scale=1, elem_id="chat-stop")
                     clear = gr.Button(i18n("chat.clear"), scale=1, elem_id="chat-clear")
-    return SimpleNamespace(run=run, refresh=refresh, adapter_on=adapter_on, side_by_side=side_by_side,
-                           notice=notice, tuned=tuned, base=base, prompt=prompt, send=send, clear=clear)
+    return SimpleNamespace(run=run, refresh=refresh, open_demo=open_demo, adapter_on=adapter_on,
+                           side_by_side=side_by_side, notice=notice, tuned=tuned, base=base, prompt=prompt, send=send,
+                           stop=stop, clear=clear)
 
 
 def connect(ui, form, studio, demo) -> None:
@@ -73,11 +77,11 @@ def connect(ui, form, studio, demo) -> None:
         use_adapter = bool(values[ui.adapter_on])
         if settings.votes > 1:  # sampled all at once, so there is nothing to stream: show the winner and the counts
             try:
-                tuned_vote = model.vote(_turns(tuned_history[:-1]), settings, use_adapter=use_adapter)
+                tuned_vote = model.vote(chat_turns(tuned_history[:-1]), settings, use_adapter=use_adapter)
                 tuned_history[-1]["content"] = tuned_vote.text
                 counts = [vote_counts(tuned_vote)]
                 if side:
-                    base_vote = model.vote(_turns(base_history[:-1]), settings, use_adapter=False)
+                    base_vote = model.vote(chat_turns(base_history[:-1]), settings, use_adapter=False)
                     base_history[-1]["content"] = base_vote.text
                     counts.append(f"base model: {vote_counts(base_vote)}")
             except (ChatError, PatternError) as err:
@@ -86,11 +90,11 @@ def connect(ui, form, studio, demo) -> None:
             yield "  \n".join(filter(None, [notice, *counts])), tuned_history, base_history, ""
             return
         try:
-            for piece in model.stream(_turns(tuned_history[:-1]), settings, use_adapter=use_adapter):
+            for piece in model.stream(chat_turns(tuned_history[:-1]), settings, use_adapter=use_adapter):
                 tuned_history[-1]["content"] += piece
                 yield notice, tuned_history, base_history, ""
             if side:
-                for piece in model.stream(_turns(base_history[:-1]), settings, use_adapter=False):
+                for piece in model.stream(chat_turns(base_history[:-1]), settings, use_adapter=False):
                     base_history[-1]["content"] += piece
                     yield notice, tuned_history, base_history, ""
         except ChatError as err:
@@ -107,13 +111,17 @@ def connect(ui, form, studio, demo) -> None:
         return studio.chat_model(f"base:{config}", lambda: ChatModel.base(config, progress=lambda _: None))
 
     inputs = {ui.prompt, ui.tuned, ui.base, ui.run, ui.adapter_on, ui.side_by_side} | chat_fields | model_widgets
-    for trigger in (ui.send.click, ui.prompt.submit):
-        trigger(respond, inputs, [ui.notice, ui.tuned, ui.base, ui.prompt], concurrency_id="chat",
-                concurrency_limit=1)
+    answers = [trigger(respond, inputs, [ui.notice, ui.tuned, ui.base, ui.prompt], concurrency_id="chat",
+                       concurrency_limit=1) for trigger in (ui.send.click, ui.prompt.submit)]
+    ui.stop.click(None, None, None, cancels=answers)  # closes the stream: generation ends within a token
     ui.clear.click(lambda: ([], [], ""), None, [ui.tuned, ui.base, ui.notice])
     ui.side_by_side.change(lambda on: gr.update(visible=on), [ui.side_by_side], [ui.base])
     ui.refresh.click(run_choices, None, [ui.run])
     demo.load(run_choices, None, [ui.run])
+    # The demo page is served by the studio itself (webui.demo at /demo), in a new browser tab.
+    ui.run.change(lambda choice: gr.update(visible=bool(choice) and choice != BASE_ONLY), [ui.run], [ui.open_demo],
+                  queue=False)
+    ui.open_demo.click(None, [ui.run], None, js=OPEN_DEMO_JS)
 
 
 def vote_counts(vote) -> str:
@@ -133,7 +141,7 @@ def sharing_notice(studio) -> str:
             "(and on a GPU they share its memory).")
 
 
-def _turns(history: list[dict]) -> list[dict]:
+def chat_turns(history: list[dict]) -> list[dict]:
     """Chatbot messages back to plain role/content turns."""
     return [{"role": m["role"], "content": _text(m["content"])} for m in history]
 

@@ -1,14 +1,13 @@
 """Tab 6, Evaluate and export: base vs tuned on a labelled test file, then hand the result on.
 
-Scoring is core.results.evaluate's, exporting core.results.export's; this tab picks the run and the file, shows the tables, and
-offers the files. Evaluation runs in a worker thread while the handler reports its progress line by line, so
-the page shows where it is; the loaded model is the chat tab's (one model in memory, never two).
+Scoring is core.results.evaluate's; this tab picks the run and the file and shows the tables. The export half (zip,
+merged model, GGUF, downloads, Ollama) is webui/export_panel.py, built into this tab. Evaluation runs in a worker
+thread while the handler reports its progress line by line, so the page shows where it is; the loaded model is the
+chat tab's (one model in memory, never two).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from types import SimpleNamespace
 
 import gradio as gr
@@ -17,13 +16,13 @@ from core.config import ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
 from core.results.evaluate import EvalError, evaluate
-from core.results.export import check_lines, export_adapter_zip, export_merged, read_check
 from core.results.voting import DEFAULT_ANSWER_PATTERN, PatternError
+from webui import export_panel
+from webui.export_panel import in_worker
 
 SUMMARY_HEADERS = ["measure", "base", "tuned"]
 CHANGED_HEADERS = ["where", "change", "question", "expected", "base answer", "tuned answer"]
 ROW_HEADERS = ["where", "question", "expected", "base", "tuned", "base right", "tuned right"]
-CHECK_HEADERS = ["prompt", "exported model", "in-app adapter", "same"]
 FAILURES = (ChatError, ModelError, ConfigError, EvalError, PatternError, OSError)
 
 
@@ -54,19 +53,10 @@ def build(i18n) -> SimpleNamespace:
                                        wrap=True, elem_id="eval-changed")
                 with gr.Accordion(i18n("eval.all_rows"), open=False):
                     rows = gr.Dataframe(headers=ROW_HEADERS, interactive=False, wrap=True, elem_id="eval-rows")
-        gr.Markdown(i18n("eval.export_heading"))
-        with gr.Row():
-            export_zip = gr.Button(i18n("eval.export_zip"), elem_id="export-zip")
-            export_merge = gr.Button(i18n("eval.export_merged"), elem_id="export-merged")
-        export_notice = gr.Markdown(elem_id="export-notice")
-        with gr.Row():
-            zip_file = gr.File(label=i18n("eval.zip_file"), interactive=False, height=90, elem_id="export-zip-file")
-            check = gr.Dataframe(headers=CHECK_HEADERS, label=i18n("eval.check"), interactive=False, wrap=True,
-                                 elem_id="export-check")
+        export = export_panel.build(i18n)
     return SimpleNamespace(run=run, refresh=refresh, test_file=test_file, pattern=pattern, votes=votes,
                            max_new_tokens=max_new_tokens, max_rows=max_rows, start=start, notice=notice,
-                           summary=summary, changed=changed, rows=rows, export_zip=export_zip,
-                           export_merge=export_merge, export_notice=export_notice, zip_file=zip_file, check=check)
+                           summary=summary, changed=changed, rows=rows, export=export)
 
 
 def connect(ui, studio, demo) -> None:
@@ -83,69 +73,27 @@ def connect(ui, studio, demo) -> None:
             yield ("**Upload a test file: rows with a question and the answer you expect (any format the Data tab "
                    "reads).**"), gr.skip(), gr.skip(), gr.skip()
             return
-        progress: list[str] = ["Loading the model ..."]
-        outcome: dict = {}
 
-        def work():
-            try:
-                model = studio.chat_model(f"run:{run.path}",
-                                          lambda: ChatModel.from_run(run.path, progress=lambda _: None))
-                outcome["report"] = evaluate(run.path, test_file, pattern=pattern or "", votes=int(votes or 1),
-                                             max_new_tokens=int(max_new_tokens or 64), max_rows=int(max_rows or 0),
-                                             progress=progress.append, chat_model=model)
-            except FAILURES as err:
-                outcome["error"] = str(err)
+        def work(progress):
+            model = studio.chat_model(f"run:{run.path}", lambda: ChatModel.from_run(run.path, progress=lambda _: None))
+            return evaluate(run.path, test_file, pattern=pattern or "", votes=int(votes or 1),
+                            max_new_tokens=int(max_new_tokens or 64), max_rows=int(max_rows or 0), progress=progress,
+                            chat_model=model)
 
-        worker = threading.Thread(target=work, daemon=True, name="evaluate")
-        worker.start()
-        while worker.is_alive():
-            yield progress[-1], gr.skip(), gr.skip(), gr.skip()
-            worker.join(0.5)
-        if "error" in outcome:
-            yield f"**{outcome['error']}**", gr.skip(), gr.skip(), gr.skip()
-            return
-        report = outcome["report"]
-        yield (report_notice(report), report.summary_rows(), report.changed_rows() or [["", "", "", "", "", ""]],
-               all_rows(report))
-
-    def make_zip(name):
-        run = studio.run_named(name or "")
-        if run is None:
-            return "**Pick a finished run first.**", None
-        out = studio.exports_dir / f"{run.name}-adapter-{time.strftime('%Y%m%d-%H%M%S')}.zip"
-        try:
-            export_adapter_zip(run.path, out, progress=lambda _: None)
-        except FAILURES as err:
-            return f"**{err}**", None
-        return f"Adapter zip with its model card: `{out}`", str(out)
-
-    def merge(name):
-        run = studio.run_named(name or "")
-        if run is None:
-            yield "**Pick a finished run first.**", gr.skip()
-            return
-        out = studio.exports_dir / f"{run.name}-merged-{time.strftime('%Y%m%d-%H%M%S')}"
-        yield f"Merging into `{out}` and checking its answers ...", gr.skip()
-        try:
-            export_merged(run.path, out, progress=lambda _: None)
-        except FAILURES as err:
-            yield f"**{err}**", gr.skip()
-            return
-        result = read_check(out) or {"agree": False, "answers": []}
-        lines = check_lines(result["answers"])
-        verdict = ("**Export check passed**: " if result["agree"] else
-                   "**⚠ Export check FAILED: the merged model answers differently from the adapter.** ")
-        yield (verdict + lines[0] + f"  \nMerged model folder (model card, chat_template.jinja, Modelfile): `{out}`",
-               [[r["prompt"], r["exported"], r["adapter"], "yes" if r["agree"] else "NO"] for r in result["answers"]])
+        for line, report, error in in_worker(work, "Loading the model ...", FAILURES):
+            if error:
+                yield f"**{error}**", gr.skip(), gr.skip(), gr.skip()
+            elif report is None:
+                yield line, gr.skip(), gr.skip(), gr.skip()
+            else:
+                yield (report_notice(report), report.summary_rows(),
+                       report.changed_rows() or [["", "", "", "", "", ""]], all_rows(report))
 
     ui.refresh.click(run_choices, None, [ui.run])
     demo.load(run_choices, None, [ui.run])
     ui.start.click(start, [ui.run, ui.test_file, ui.pattern, ui.votes, ui.max_new_tokens, ui.max_rows],
                    [ui.notice, ui.summary, ui.changed, ui.rows], concurrency_id="chat", concurrency_limit=1)
-    ui.export_zip.click(make_zip, [ui.run], [ui.export_notice, ui.zip_file], concurrency_id="export",
-                        concurrency_limit=1)
-    ui.export_merge.click(merge, [ui.run], [ui.export_notice, ui.check], concurrency_id="export",
-                          concurrency_limit=1)
+    export_panel.connect(ui.export, ui.run, studio)
 
 
 def report_notice(report) -> str:

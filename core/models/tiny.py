@@ -39,13 +39,15 @@ def build_tokenizer(vocab_size: int = 400, chat_template: bool = True):
     return tokenizer
 
 
-def build(folder: str | Path, chat_template: bool = True, seed: int = 0, hidden_size: int = 64) -> Path:
-    """Write a tiny model + tokenizer folder (safetensors) and return its path."""
+def build(folder: str | Path, chat_template: bool = True, seed: int = 0, hidden_size: int = 64,
+          tokenizer=None) -> Path:
+    """Write a tiny model + tokenizer folder (safetensors) and return its path. `tokenizer` puts a real model's
+    tokenizer on the tiny body (GGUF conversion accepts only tokenizers llama.cpp knows)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     folder = Path(folder)
-    tokenizer = build_tokenizer(chat_template=chat_template)
+    tokenizer = tokenizer or build_tokenizer(chat_template=chat_template)
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
                          num_hidden_layers=2,

@@ -45,9 +45,13 @@ class ChatModel:
         return cls(loaded.model, loaded.tokenizer, has_adapter=False, label=config.source)
 
     def stream(self, messages: list[dict], settings: ChatSettings | None = None,
-               use_adapter: bool = True) -> Iterator[str]:
-        """Yield the answer piece by piece. `messages` is the conversation so far, ending with the user's turn."""
-        from transformers import TextIteratorStreamer
+               use_adapter: bool = True, cancel: threading.Event | None = None) -> Iterator[str]:
+        """Yield the answer piece by piece. `messages` is the conversation so far, ending with the user's turn.
+
+        Generation ends within a token when `cancel` is set or when the caller stops reading (closes this
+        generator: a closed browser tab, a client gone, a Stop button), so the model is free for the next chat.
+        """
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         settings = settings or ChatSettings()
         if settings.system_prompt.strip():
@@ -62,6 +66,8 @@ class ChatModel:
             kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        stopped = threading.Event()  # set when the reader leaves; `cancel` is the caller's own way to say the same
+        kwargs["stopping_criteria"] = StoppingCriteriaList([_StopWhenSet(stopped, cancel)])
         errors: list[BaseException] = []
 
         def generate():
@@ -80,8 +86,11 @@ class ChatModel:
 
         worker = threading.Thread(target=generate, daemon=True)
         worker.start()
-        yield from streamer
-        worker.join()
+        try:
+            yield from streamer
+        finally:
+            stopped.set()
+            worker.join()
         if errors:
             raise ChatError(f"Generation failed: {errors[0]}")
 
@@ -103,6 +112,19 @@ class ChatModel:
 
     def reply(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True) -> str:
         return "".join(self.stream(messages, settings, use_adapter)).strip()
+
+
+class _StopWhenSet:
+    """A stopping criterion for generate(): stop every sequence once one of the events is set."""
+
+    def __init__(self, *events: threading.Event | None):
+        self.events = [e for e in events if e is not None]
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        done = any(e.is_set() for e in self.events)
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
 
 
 def open_trained_run(run_dir: str | Path) -> tuple[Run, Config]:

@@ -1,23 +1,27 @@
 """Export a run: merge its adapter into the base model and save a standalone folder that plain transformers loads,
-or pack the adapter as a zip. Both carry a model card; the merged folder also gets an Ollama Modelfile.
+pack the adapter (or the merged folder) as a zip, or write a GGUF file (core.results.gguf). Each carries a model
+card; the merged folder and the GGUF also get an Ollama Modelfile.
 
-The merged folder holds safetensors weights, the tokenizer with the run's chat template (chat_template.jinja),
-and the generation config, so the model answers the same way outside the studio. The export check proves it:
-the merged folder, loaded with plain transformers, and the in-app adapter answer the probe prompts greedily, and
-any difference is reported, never hidden.
+The merged model keeps the precision the run trained in: bfloat16 or float16 where it trained in them (half the size
+of float32), float32 where it trained in float32 (a CPU run). A QLoRA run is merged into its base dequantized from
+4 bits (the weights the adapter learned against), in the run's compute precision. The export check proves the copy
+is faithful: the exported model and the run's adapter, loaded the same way (same precision, same placement), answer
+the probe prompts greedily, and any difference is reported, never hidden.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zipfile
 from pathlib import Path
 
+from core.config import Config
 from core.models import load as models
 from core.models.generate import chat_prompt, generate
 from core.results import model_card
 from core.results import ollama
-from core.results.chat import ChatError, ChatModel, attach_adapter, open_trained_run
+from core.results.chat import ChatError, attach_adapter, open_trained_run
 from core.runs import Run, write_json_atomic, write_text_atomic
 
 CHECK_FILE = "export_check.json"
@@ -25,46 +29,85 @@ CHECK_TOKENS = 32
 FALLBACK_PROBES = ["Who are you?", "What can you do?"]
 
 
+def trained_dtype(run: Run, config: Config) -> str:
+    """The precision the run computed in: as its status recorded it, else as configured, else what `auto` picks
+    on this machine (runs from before the status recorded it)."""
+    recorded = run.status().get("dtype")
+    if recorded in ("float32", "bfloat16", "float16"):
+        return recorded
+    if config.model.dtype != "auto":
+        return config.model.dtype
+    return str(models.pick_dtype(config.model, models.will_use_gpu(config.model))).replace("torch.", "")
+
+
+def merge(run: Run, config: Config, dtype: str, progress=print):
+    """The base model with the run's adapter merged into its weights, on the CPU, in `dtype`; and a note saying
+    how it was made (for the model card)."""
+    import torch
+
+    base = dataclasses.replace(config.model, device_map="cpu", dtype=dtype, max_memory={})
+    loaded = models.load(base, progress=progress)
+    model = loaded.model
+    if base.quantization != "none":
+        # The adapter learned against the quantized weights as they are dequantized for compute, not against the
+        # original 16-bit ones: merge into exactly those, then save them unquantized (full size).
+        model = model.dequantize(dtype=getattr(torch, dtype))
+        note = (f"The run trained on a {base.quantization} base ({'QLoRA' if base.quantization == '4bit' else 'LoRA'}"
+                f"); the adapter was merged into that base dequantized to {dtype}, the weights it trained against, "
+                f"so this model is {dtype} and full size.")
+    else:
+        note = f"Merged and saved in {dtype}, the precision the run trained in."
+    progress("Merging the adapter into the base weights ...")
+    merged = attach_adapter(model, run, config.model.source).merge_and_unload()
+    return merged, note
+
+
 def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print, check: bool = True) -> Path:
-    """Merge the run's adapter into a full-precision copy of its base model and save it to `out_dir`, with a
+    """Merge the run's adapter into its base model, in the precision it trained in, and save it to `out_dir` with a
     model card, an Ollama Modelfile and (unless check=False) the export check in export_check.json."""
     run, config = open_trained_run(run_dir)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise ChatError(f"{out} already exists and is not empty; choose a new folder (nothing is overwritten).")
-    notes = []
-    base_config = config.model
-    if base_config.quantization != "none":
-        # Merging into 4-bit or 8-bit weights would round the adapter away: merge into a 16/32-bit base instead.
-        note = (f"The adapter was trained on a {base_config.quantization} base; it was merged into the base loaded "
-                "without quantization, so the merged model is full size.")
-        progress(note)
-        notes.append(note)
-        base_config.quantization = "none"
-    base_config.device_map = "cpu"
-    # float32 throughout: rounding the merged weights to 16 bits would make the export answer differently from
-    # the adapter it came from. The folder is twice the size of a 16-bit one.
-    base_config.dtype = "float32"
-    loaded = models.load(base_config, progress=progress)
-    progress("Merging the adapter into the base weights ...")
-    merged = attach_adapter(loaded.model, run, config.model.source).merge_and_unload()
+    dtype = trained_dtype(run, config)
+    merged, note = merge(run, config, dtype, progress)
+    progress(note)
     merged.save_pretrained(out)
-    del merged, loaded
+    del merged
     tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
     tokenizer.save_pretrained(out)  # writes chat_template.jinja beside the tokenizer files
     write_text_atomic(out / "Modelfile", ollama.modelfile(tokenizer, "."))
     write_text_atomic(out / "EXPORTED_FROM.txt", f"run: {run.path.resolve()}\nbase: {config.model.source}\n")
+    from core.results.serving import DEMO_FILE, open_served
+
+    write_json_atomic(out / DEMO_FILE, dataclasses.asdict(open_served(run.path).showcase))  # `launch.py demo OUT`
     results = None
     if check:
-        progress("Export check: the merged folder and the in-app adapter answer the probe prompts ...")
+        progress(f"Export check: the merged folder and the in-app adapter ({dtype}, same placement) answer the "
+                 "probe prompts ...")
         results = check_export(run.path, out)
-        write_json_atomic(out / CHECK_FILE, {"agree": all(r["agree"] for r in results), "answers": results})
+        write_json_atomic(out / CHECK_FILE, {"agree": all(r["agree"] for r in results), "dtype": dtype,
+                                             "answers": results})
         for line in check_lines(results):
             progress(line)
-    write_text_atomic(out / "README.md", model_card.card(run, config, "merged", results, notes))
+    write_text_atomic(out / "README.md", model_card.card(run, config, "merged", results, [note]))
     for path in out.iterdir():  # atomic writes create owner-only files; this folder is meant to be handed on
         path.chmod(0o644)
     progress(f"Merged model saved to {out}")
+    return out
+
+
+def zip_folder(folder: str | Path, out_zip: str | Path) -> Path:
+    """A folder as one zip to download (stored, not compressed: model weights barely compress)."""
+    folder, out = Path(folder), Path(out_zip)
+    if out.exists():
+        raise ChatError(f"{out} already exists; choose a new file name (nothing is overwritten).")
+    temp = out.with_name(f".{out.name}.part")
+    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{folder.name}/{path.relative_to(folder)}")
+    temp.replace(out)
     return out
 
 
@@ -99,21 +142,61 @@ def check_prompts(run: Run, config) -> list[str]:
 
 def check_export(run_dir: str | Path, merged_dir: str | Path, prompts: list[str] | None = None,
                  max_new_tokens: int = CHECK_TOKENS) -> list[dict]:
-    """Greedy answers of the merged folder (plain transformers) and of base + adapter, per prompt."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
+    """Greedy answers of the merged folder (plain transformers) and of base + adapter, per prompt, both loaded in
+    the merged model's precision and placed as the run is."""
     run, config = open_trained_run(run_dir)
     prompts = prompts or check_prompts(run, config)
-    tokenizer = AutoTokenizer.from_pretrained(merged_dir)
-    exported = AutoModelForCausalLM.from_pretrained(merged_dir, dtype="float32")
-    exported.eval()
-    exported_answers = [generate(exported, tokenizer, chat_prompt(tokenizer, p), max_new_tokens)[0] for p in prompts]
-    del exported
-    in_app = ChatModel.from_run(run.path, progress=lambda _: None)
-    adapter_answers = [generate(in_app.model, in_app.tokenizer, chat_prompt(in_app.tokenizer, p), max_new_tokens)[0]
-                       for p in prompts]
-    return [{"prompt": p, "exported": e, "adapter": a, "agree": e == a}
-            for p, e, a in zip(prompts, exported_answers, adapter_answers)]
+    dtype = _saved_dtype(Path(merged_dir)) or trained_dtype(run, config)
+    model, tokenizer = load_exported(merged_dir, config, dtype)
+    exported = answers(model, tokenizer, prompts, max_new_tokens)
+    del model
+    return compare(prompts, exported, adapter_answers(run, config, dtype, prompts, max_new_tokens))
+
+
+def load_exported(folder: str | Path, config: Config, dtype: str, gguf_file: str | None = None):
+    """(model, tokenizer) of an export, loaded with plain transformers exactly as the adapter side is: the same
+    precision and the same placement (a GGUF file through transformers' GGUF loader)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = dict(gguf_file=gguf_file) if gguf_file else {}
+    kwargs = dict(dtype=getattr(torch, dtype), device_map=models.placement_argument(config.model,
+                                                                                     torch.cuda.is_available()))
+    if models.max_memory_argument(config.model):
+        kwargs["max_memory"] = models.max_memory_argument(config.model)
+    if not gguf_file:
+        kwargs["use_safetensors"] = True
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), **source)
+    model = AutoModelForCausalLM.from_pretrained(str(folder), **source, **kwargs)
+    model.eval()
+    return model, tokenizer
+
+
+def adapter_answers(run: Run, config: Config, dtype: str, prompts: list[str], max_new_tokens: int) -> list[str]:
+    """Greedy answers of the run's base + adapter, loaded as configured (quantized if it trained quantized, on its
+    devices) in `dtype`."""
+    base = dataclasses.replace(config.model, dtype=dtype)
+    model = attach_adapter(models.load(base, progress=lambda _: None).model, run, config.model.source)
+    model.eval()
+    tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
+    return answers(model, tokenizer, prompts, max_new_tokens)
+
+
+def answers(model, tokenizer, prompts: list[str], max_new_tokens: int) -> list[str]:
+    return [generate(model, tokenizer, chat_prompt(tokenizer, p), max_new_tokens)[0] for p in prompts]
+
+
+def compare(prompts: list[str], exported: list[str], adapter: list[str]) -> list[dict]:
+    return [{"prompt": p, "exported": e, "adapter": a, "agree": e == a} for p, e, a in zip(prompts, exported, adapter)]
+
+
+def _saved_dtype(folder: Path) -> str | None:
+    try:
+        saved = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    dtype = saved.get("dtype") or saved.get("torch_dtype")
+    return dtype if dtype in ("float32", "bfloat16", "float16") else None
 
 
 def check_lines(results: list[dict]) -> list[str]:

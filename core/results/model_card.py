@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from pathlib import Path
+
 from core.config import Config
 from core.runs import Run
 
@@ -40,13 +42,24 @@ def data_summary(config: Config) -> str:
             f"{config.data.eval_fraction:.0%} held out for evaluation, {config.data.replay} knowledge-replay rows")
 
 
-def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, notes: list[str] | None = None) -> str:
-    """README text. `kind` is 'adapter' (a PEFT adapter for the base) or 'merged' (a standalone model)."""
+def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, notes: list[str] | None = None,
+         file_name: str = "") -> str:
+    """README text. `kind` is 'adapter' (a PEFT adapter for the base), 'merged' (a standalone model) or 'gguf' (one
+    GGUF file, `file_name`, for llama.cpp, LM Studio and Ollama)."""
     metrics = final_metrics(run)
-    library = "peft" if kind == "adapter" else "transformers"
+    library = {"adapter": "peft", "merged": "transformers", "gguf": "gguf"}[kind]
     lines = ["---", f"base_model: {json.dumps(config.model.source)}", f"library_name: {library}",
              "tags: [lora, finetune-studio]", "---", "", f"# {run.name}", ""]
-    if kind == "adapter":
+    differ = sum(not c["agree"] for c in check or [])
+    if differ:  # said first: whoever receives the files must not take them for a faithful copy
+        lines += [f"> **⚠ Export check failed: {differ} of {len(check)} probe answers of this export differ from the "
+                  "fine-tuned adapter's** (table below). It does not behave exactly like the model you tested.", ""]
+    if kind == "gguf":
+        lines += [f"The base model below with the LoRA adapter merged in, as one GGUF file (`{file_name}`) for "
+                  "llama.cpp, LM Studio and Ollama. Its chat template is inside the file.", "", "```sh",
+                  f"llama-cli -m {file_name} -cnv", f"ollama create my-model -f {Path(file_name).stem}.Modelfile",
+                  "```"]
+    elif kind == "adapter":
         lines += ["A LoRA adapter for the base model below. Load it with peft:", "", "```python",
                   "from peft import AutoPeftModelForCausalLM",
                   "model = AutoPeftModelForCausalLM.from_pretrained(\"path/to/this/folder\")", "```"]
@@ -88,7 +101,8 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
     if check:
         agree = sum(c["agree"] for c in check)
         lines += ["", f"## Export check: {agree} of {len(check)} probe answers identical", "",
-                  "Greedy answers of this folder and of the base model with the adapter, in the studio:", "",
+                  "Greedy answers of this export and of the base model with the adapter, loaded the same way (same "
+                  "precision, same placement):", "",
                   "| prompt | exported | in-app adapter | same |", "|---|---|---|---|"]
         lines += [f"| {_cell(c['prompt'])} | {_cell(c['exported'])} | {_cell(c['adapter'])} | "
                   f"{'yes' if c['agree'] else '**NO**'} |" for c in check]

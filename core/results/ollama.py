@@ -117,3 +117,49 @@ def modelfile(tokenizer, source: str, adapter: str | None = None) -> str:
     for stop in stop_tokens(tokenizer, wrappers):
         lines.append(f'PARAMETER stop "{stop}"')
     return "\n".join(lines) + "\n"
+
+
+# ---- sending an export to a local Ollama (offered only where the `ollama` command is on the PATH) ----------------
+
+OLLAMA_TEST_PROMPT = "Who are you? Answer in one line."
+
+
+class OllamaError(RuntimeError):
+    """`ollama create` or the test run failed; the message holds Ollama's own last words."""
+
+
+def ollama_available() -> bool:
+    import shutil
+
+    return shutil.which("ollama") is not None
+
+
+def ollama_name(name: str) -> str:
+    """A model name Ollama accepts: lower case letters, digits, '-', '_' and '.'."""
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in name.lower()).strip("-.")
+    return cleaned or "finetuned"
+
+
+def ollama_commands(name: str, modelfile: str, prompt: str = OLLAMA_TEST_PROMPT) -> list[list[str]]:
+    """`ollama create NAME -f MODELFILE`, then a one-line test: `ollama run NAME PROMPT`."""
+    return [["ollama", "create", ollama_name(name), "-f", str(modelfile)], ["ollama", "run", ollama_name(name), prompt]]
+
+
+def send_to_ollama(name: str, modelfile: str, timeout: float = 1800) -> str:
+    """Create the model in the local Ollama from the Modelfile (run from its folder, so FROM ./file.gguf resolves)
+    and return its answer to the test prompt."""
+    import subprocess
+    from pathlib import Path
+
+    folder = Path(modelfile).resolve().parent
+    output = ""
+    for command in ollama_commands(name, Path(modelfile).name):
+        try:
+            result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise OllamaError(f"`{' '.join(command[:3])}` did not finish: {err}") from None
+        if result.returncode != 0:
+            last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise OllamaError(f"`{' '.join(command[:3])}` failed: {last[0]}")
+        output = result.stdout.strip()
+    return output

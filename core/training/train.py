@@ -63,6 +63,7 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
     say(f"Model: {loaded.source}, {loaded.parameters / 1e6:.1f}M parameters, {loaded.dtype}. "
         f"Placement: {models.describe_placement(loaded.placement)}"
         + (f", one copy in each of {ranks.world_size()} processes." if strategy == "ddp" else "."))
+    status(dtype=loaded.dtype)  # what `auto` chose; an export keeps this precision
     if ranks.any_rank(stop.is_set()):  # every process stops here, or none does
         return "stopped"
 

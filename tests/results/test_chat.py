@@ -48,3 +48,27 @@ def test_truncated_adapter_is_explained(nova_run, tmp_path):
 def test_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(ChatError, match="is not a run folder"):
         ChatModel.from_run(tmp_path)
+
+
+def test_a_closed_or_cancelled_stream_stops_generating_at_once(endless_run):
+    """endless_run's answers never end by themselves (8192 tokens take about 90 s here)."""
+    import threading
+    import time
+
+    model = ChatModel.from_run(endless_run.path, progress=lambda _: None)
+    long = ChatSettings(temperature=0, max_new_tokens=8192)
+    pieces = model.stream([{"role": "user", "content": "Who are you?"}], long)
+    started = [next(pieces) for _ in range(3)]
+    assert "".join(started).startswith("I")
+    before = time.monotonic()
+    pieces.close()  # the reader left: a closed tab, a client gone, Stop
+    assert time.monotonic() - before < 2 and model._lock.acquire(timeout=0.1)  # the next chat can start
+    model._lock.release()
+
+    cancel = threading.Event()  # the caller's own way to say the same (the API sets it when its client leaves)
+    pieces = []
+    for piece in model.stream([{"role": "user", "content": "Who are you?"}], long, cancel=cancel):
+        pieces.append(piece)
+        if len(pieces) == 3:
+            cancel.set()
+    assert 3 <= len(pieces) <= 6  # at most the text of a token or two already made

@@ -147,3 +147,86 @@ def test_modelfile_keeps_a_default_system_prompt_and_refuses_templates_it_cannot
                                     "{% if add_generation_prompt %}>{% endif %}")
     text = modelfile(tiny_tokenizer, ".")
     assert "TEMPLATE" not in text.replace("write a TEMPLATE", "") and "could not be turned into" in text
+
+
+@pytest.fixture(scope="module")
+def bf16_run(tiny_model, tmp_path_factory):
+    """The Nova run again, trained in bfloat16 (model.dtype: bfloat16; a CPU picks float32 by itself)."""
+    from tests.conftest import teach_nova
+
+    run = teach_nova(tmp_path_factory.mktemp("bf16"), str(tiny_model), "bf16-run", model={"dtype": "bfloat16"})
+    assert run.status()["dtype"] == "bfloat16"
+    return run
+
+
+def test_a_bf16_run_is_merged_and_saved_in_bf16(bf16_run, merged, tmp_path):
+    from safetensors import safe_open
+
+    from core.results.export import read_check
+
+    out = export_merged(bf16_run.path, tmp_path / "merged-bf16", progress=lambda _: None)
+    with safe_open(str(out / "model.safetensors"), "pt") as weights:
+        assert {weights.get_slice(name).get_dtype() for name in weights.keys()} == {"BF16"}
+    assert '"dtype": "bfloat16"' in (out / "config.json").read_text(encoding="utf-8")
+    size = (out / "model.safetensors").stat().st_size
+    assert size < 0.6 * (merged / "model.safetensors").stat().st_size  # half the float32 folder
+    check = read_check(out)  # both sides loaded in bf16: the merge is faithful at that precision
+    assert check["agree"] and check["dtype"] == "bfloat16" and check["answers"][0]["exported"] == "I am Nova."
+    assert "Merged and saved in bfloat16, the precision the run trained in." in (out / "README.md").read_text()
+
+
+def test_a_float32_run_stays_float32(merged):
+    from safetensors import safe_open
+
+    with safe_open(str(merged / "model.safetensors"), "pt") as weights:
+        assert {weights.get_slice(name).get_dtype() for name in weights.keys()} == {"F32"}
+
+
+def test_a_qlora_run_is_merged_into_its_dequantized_base(nova_run, merged, tmp_path):
+    """A 4-bit run's adapter learned against the NF4 weights as dequantized for compute: the merge uses exactly those,
+    and the check compares with the 4-bit base + adapter (bitsandbytes runs 4-bit on this CPU)."""
+    import shutil
+
+    from safetensors.torch import load_file
+
+    from core.config import Config
+    from core.results.export import read_check
+
+    run = tmp_path / "qlora-run"
+    shutil.copytree(nova_run.path, run)
+    config = Config.from_yaml(run / "config.yaml")
+    config.model.quantization = "4bit"
+    config.save(run / "config.yaml")
+    out = export_merged(run, tmp_path / "merged-qlora", progress=lambda _: None)
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "trained on a 4bit base (QLoRA); the adapter was merged into that base dequantized to float32" in card
+    assert read_check(out)["agree"]
+    name = "model.layers.0.self_attn.q_proj.weight"
+    from_nf4, from_original = load_file(out / "model.safetensors")[name], load_file(merged / "model.safetensors")[name]
+    assert from_nf4.shape == from_original.shape and not from_nf4.equal(from_original)  # NF4 rounding is kept
+
+
+def test_the_merged_folder_zips_for_download(merged, tmp_path):
+    import zipfile
+
+    from core.results.export import zip_folder
+
+    out = zip_folder(merged, tmp_path / "merged.zip")
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        assert {f"{merged.name}/model.safetensors", f"{merged.name}/README.md", f"{merged.name}/Modelfile"} <= names
+        assert archive.getinfo(f"{merged.name}/model.safetensors").compress_type == zipfile.ZIP_STORED
+    with pytest.raises(ChatError, match="already exists"):
+        zip_folder(merged, out)
+
+
+def test_a_failed_check_is_flagged_at_the_top_of_the_card(nova_run):
+    from core.config import Config
+    from core.results.model_card import card
+
+    config = Config.from_yaml(nova_run.config_file)
+    check = [{"prompt": "Who are you?", "exported": "I am Bob.", "adapter": "I am Nova.", "agree": False}]
+    text = card(nova_run, config, "gguf", check, file_name="nova.gguf")
+    assert text.index("⚠ Export check failed: 1 of 1") < text.index("## Base model")
+    assert "| Who are you? | I am Bob. | I am Nova. | **NO** |" in text
+    assert "ollama create my-model -f nova.Modelfile" in text

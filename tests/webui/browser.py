@@ -141,7 +141,24 @@ def studio_server(runs_dir: str | os.PathLike, port: int, extra_env: dict[str, s
     """
     runs_dir = Path(runs_dir).resolve()
     runs_dir.parent.mkdir(parents=True, exist_ok=True)
-    log_path = runs_dir.parent / f"studio-{port}.log"
+    command = ["--host", "127.0.0.1", "--port", str(port), "--runs-dir", str(runs_dir), "--no-browser"]
+    with _served(command, port, runs_dir.parent / f"studio-{port}.log", extra_env, timeout) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def demo_server(source: str | os.PathLike, port: int, log_dir: str | os.PathLike, *extra_args: str,
+                timeout: float = SERVER_START_TIMEOUT) -> Iterator[str]:
+    """Run ``launch.py demo SOURCE --port PORT --no-browser EXTRA`` on 127.0.0.1 and yield its base URL, as
+    studio_server does (log in ``log_dir/demo-<port>.log``)."""
+    command = ["demo", str(source), "--port", str(port), "--no-browser", *extra_args]
+    with _served(command, port, Path(log_dir) / f"demo-{port}.log", None, timeout) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _served(arguments: list[str], port: int, log_path: Path, extra_env: dict[str, str] | None,
+            timeout: float) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/"
     env = dict(os.environ)
     env.update({
@@ -151,20 +168,18 @@ def studio_server(runs_dir: str | os.PathLike, port: int, extra_env: dict[str, s
         "no_proxy": "127.0.0.1,localhost",
     })
     env.update(extra_env or {})
-    command = [sys.executable, str(ROOT / "launch.py"), "--host", "127.0.0.1", "--port", str(port),
-               "--runs-dir", str(runs_dir), "--no-browser"]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen([sys.executable, str(ROOT / "launch.py"), *arguments], cwd=ROOT, env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + timeout
         while not _answers_200(url):
             code = proc.poll()
             if code is not None:
-                raise StudioServerError(f"studio server exited with code {code} before answering {url}\n"
+                raise StudioServerError(f"server exited with code {code} before answering {url}\n"
                                         f"--- {log_path} ---\n{_log_tail(log_path)}")
             if time.monotonic() > deadline:
-                raise StudioServerError(f"studio server did not answer 200 on {url} within {timeout:.0f} s\n"
+                raise StudioServerError(f"server did not answer 200 on {url} within {timeout:.0f} s\n"
                                         f"--- {log_path} ---\n{_log_tail(log_path)}")
             time.sleep(0.25)
         yield url

@@ -5,8 +5,12 @@ test-artifacts/screenshots/.
 """
 
 import contextlib
+import io
 import json
 import shutil
+import zipfile
+from urllib.parse import unquote
+from urllib.request import urlopen
 
 from tests.webui.browser import browser, free_port, page, screenshot, studio_server  # noqa: F401
 
@@ -54,9 +58,27 @@ def test_evaluate_and_export_in_the_browser(page, tmp_path, nova_run):
         assert "NO" not in page.locator("#export-check").inner_text()
         page.locator("#export-zip").click()
         page.locator("#export-zip-file").get_by_text(".zip").first.wait_for()
+        page.locator("#export-merged-zip").get_by_text(".zip").first.wait_for()
         screenshot(page, "6-export")
+        downloads = {elem: page.locator(f"#{elem} a[href*='file=']").first.get_attribute("href")
+                     for elem in ("export-zip-file", "export-merged-zip")}
 
-    merged = list((tmp_path / "exports").glob("nova-run-merged-*"))
+        # llama.cpp's converter refuses the tiny model's home-made tokenizer: said plainly, nothing offered
+        page.locator("#export-gguf").click()
+        page.locator("#export-notice").get_by_text("does not recognise this model's tokenizer").wait_for()
+        assert not page.locator("#export-send-ollama").is_visible()
+
+        # The links download the files from the exports folder itself (not a copy in Gradio's cache).
+        for elem, href in downloads.items():
+            link = href if href.startswith("http") else url.rstrip("/") + href
+            assert str(tmp_path / "exports") in unquote(link), link
+            with urlopen(link, timeout=60) as response:
+                served = response.read()
+            pattern = "*-adapter-*.zip" if elem == "export-zip-file" else "*-merged-*.zip"
+            kept = next((tmp_path / "exports").glob(pattern))
+            assert served == kept.read_bytes() and zipfile.ZipFile(io.BytesIO(served)).testzip() is None
+
+    merged = [p for p in (tmp_path / "exports").glob("nova-run-merged-*") if p.is_dir()]
     assert len(merged) == 1 and (merged[0] / "README.md").exists() and (merged[0] / "Modelfile").exists()
     card = (merged[0] / "README.md").read_text(encoding="utf-8")
     assert "| exact match | 0.000 | 0.500 |" in card  # the evaluation just run is in the card

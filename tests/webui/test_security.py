@@ -242,6 +242,30 @@ def test_half_empty_auth_is_refused(tmp_path, monkeypatch, capsys, auth):
     assert not (tmp_path / "runs").exists()
 
 
+def test_the_demo_needs_auth_beyond_this_machine(nova_run, tmp_path):
+    """`launch.py demo` follows the studio's rules: another host without --auth is refused before anything loads."""
+    command = [sys.executable, str(ROOT / "launch.py"), "demo", str(nova_run.path), "--host", "0.0.0.0",
+               "--port", str(free_port()), "--no-browser"]
+    result = subprocess.run(command, cwd=ROOT, env=dict(os.environ, **LOCAL_ONLY_ENV), capture_output=True,
+                            text=True, timeout=REFUSAL_TIMEOUT, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0 and "--auth" in result.stderr, result.stderr
+    assert "Running on" not in result.stdout + result.stderr and "Loading" not in result.stdout
+
+
+@pytest.mark.parametrize("where", [dict(host="0.0.0.0"), dict(share=True), dict(host="0.0.0.0", auth="user:")])
+def test_the_demo_refuses_to_be_reachable_without_a_login(nova_run, monkeypatch, capsys, where):
+    import gradio as gr
+
+    from webui import demo
+
+    def must_not_launch(*args, **kwargs):
+        raise AssertionError(f"the demo launched with {where}")
+
+    monkeypatch.setattr(gr.Blocks, "launch", must_not_launch)
+    assert demo.serve(str(nova_run.path), port=free_port(), open_browser=False, **where) == 2
+    assert "--auth" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------------------------- uploads
 
 
@@ -369,6 +393,25 @@ def test_file_route_serves_nothing_outside_the_app(server):
             status, _, body = server.request(method, path)
             assert status in (403, 404), f"{method} {path} answered {status}: {body[:200]!r}"
             assert content[:64] not in body, f"{method} {path} leaked the file"
+
+
+def test_exports_are_downloadable_and_nothing_beside_them(server):
+    """The exports folder is served as it is (downloads of many GB are never copied); its neighbours are not."""
+    exports = server.base / "exports"  # Studio.exports_dir: beside the runs folder
+    exports.mkdir(exist_ok=True)
+    kept = exports / "nova.gguf"
+    kept.write_bytes(b"GGUF" + secrets.token_bytes(64))
+    beside = server.base / "exports-secret.txt"
+    beside.write_text("beside " + secrets.token_hex(8), encoding="utf-8")
+    in_runs = server.runs_dir / "run-secret.txt"
+    in_runs.write_text("runs secret " + secrets.token_hex(8), encoding="utf-8")
+    status, _, body = server.request("GET", f"/gradio_api/file={kept}")
+    assert (status, body) == (200, kept.read_bytes())
+    for path, content in {f"/gradio_api/file={beside}": beside.read_bytes(),
+                          f"/gradio_api/file={exports}/../exports-secret.txt": beside.read_bytes(),
+                          f"/gradio_api/file={exports}/../runs/run-secret.txt": in_runs.read_bytes()}.items():
+        status, _, body = server.request("GET", path)
+        assert status in (403, 404) and content[:16] not in body, f"{path} answered {status}"
 
 
 # ---------------------------------------------------------------------------------------------- CORS

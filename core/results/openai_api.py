@@ -1,0 +1,326 @@
+"""An OpenAI-compatible chat API for a served model, so Open WebUI, LangChain or the official `openai` client can
+use the tuned model: GET /v1/models and POST /v1/chat/completions, answered whole or streamed as server-sent events
+ending in `data: [DONE]`.
+
+Supported request fields: model, messages, temperature, top_p, max_tokens (or max_completion_tokens), stop, stream,
+stream_options.include_usage, and n=1. Left out, temperature and top_p take the studio's chat defaults (0.7 and 0.9),
+not OpenAI's 1.0. With --auth USER:PASS the API needs `Authorization: Bearer USER:PASS` (the openai client's
+api_key="USER:PASS") or HTTP basic auth with the same pair.
+
+A client that goes away ends its generation within a token (a closed stream, or a closed connection while waiting
+for a whole answer), so the next request starts at once instead of waiting for max_tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from core.config import ChatSettings, ConfigError
+from core.models.load import ModelError
+from core.results.chat import ChatError, ChatModel
+from core.results.serving import Served
+
+MAX_TOKENS = 8192  # the chat's own ceiling (ChatSettings.max_new_tokens)
+MAX_STOPS = 4  # as OpenAI allows
+ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # clients send fields this server has no use for (user, seed ...)
+
+    model: str
+    messages: list[dict[str, Any]]
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    stop: str | list[str] | None = None
+    stream: bool = False
+    stream_options: dict[str, Any] | None = None
+    n: int = 1
+
+
+class RequestError(ValueError):
+    """A request this server cannot answer; becomes an OpenAI-style error body."""
+
+    def __init__(self, message: str, param: str | None = None, status: int = 400, code: str | None = None):
+        super().__init__(message)
+        self.param, self.status, self.code = param, status, code
+
+
+def router(served: Served, chat_model: Callable[[], ChatModel], login: tuple[str, str] | None = None) -> APIRouter:
+    """The /v1 routes for `served`; `chat_model()` gives the loaded model (shared with the demo page)."""
+    api = APIRouter(prefix="/v1")
+
+    @api.get("/models")
+    async def list_models(request: Request):
+        if not authorized(request, login):
+            return _unauthorized()
+        created = int(served.folder.stat().st_mtime)
+        return {"object": "list", "data": [{"id": name, "object": "model", "created": created,
+                                            "owned_by": "finetune-studio"} for name in served.model_ids()]}
+
+    @api.post("/chat/completions")
+    async def chat_completions(request: Request):
+        if not authorized(request, login):
+            return _unauthorized()
+        try:
+            body = parse(await _json(request))
+            messages, settings, use_adapter, stops = read_request(body, served)
+        except RequestError as err:
+            return _error(err.status, str(err), err.param, err.code)
+        try:
+            model = await anyio.to_thread.run_sync(chat_model)
+        except (ChatError, ModelError, ConfigError) as err:
+            return _error(500, str(err))
+        prompt_tokens = _count_tokens(model, messages)
+        cancel = threading.Event()
+        pieces = model.stream(messages, settings, use_adapter=use_adapter, cancel=cancel)
+        reply = Reply(body.model, prompt_tokens, settings.max_new_tokens, model)
+        if body.stream:
+            include_usage = bool((body.stream_options or {}).get("include_usage"))
+            return StreamingResponse(_events(pieces, cancel, StopScanner(stops), reply, include_usage),
+                                     media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        scanner = StopScanner(stops)
+        text = await _whole_answer(request, pieces, cancel, scanner)
+        return reply.completion(text, scanner.hit)
+
+    return api
+
+
+def parse(raw) -> ChatRequest:
+    try:
+        return ChatRequest.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise RequestError(f"{where}: {first['msg']}", where) from None
+
+
+def read_request(body: ChatRequest, served: Served) -> tuple[list[dict], ChatSettings, bool, list[str]]:
+    """(messages, settings, use the adapter?, stop strings) from a request, or RequestError naming the field."""
+    if body.model not in served.model_ids():
+        raise RequestError(f"The model '{body.model}' does not exist here; this server has "
+                           f"{', '.join(served.model_ids())}.", "model", 404, "model_not_found")
+    if body.n != 1:
+        raise RequestError("Only n=1 is supported: one answer per request.", "n")
+    messages = [_message(m, i) for i, m in enumerate(body.messages)]
+    if not messages or messages[-1]["role"] != "user":
+        raise RequestError("messages must end with a user message.", "messages")
+    settings = ChatSettings()
+    if body.temperature is not None:
+        if not 0 <= body.temperature <= 2:
+            raise RequestError("temperature must be between 0 and 2.", "temperature")
+        settings.temperature = body.temperature
+    if body.top_p is not None:
+        if not 0 < body.top_p <= 1:
+            raise RequestError("top_p must be above 0 and at most 1.", "top_p")
+        settings.top_p = body.top_p
+    limit = body.max_completion_tokens or body.max_tokens
+    if limit is not None:
+        if not 1 <= limit <= MAX_TOKENS:
+            raise RequestError(f"max_tokens must be between 1 and {MAX_TOKENS}.", "max_tokens")
+        settings.max_new_tokens = limit
+    stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    if len(stops) > MAX_STOPS or not all(stops):
+        raise RequestError(f"stop takes up to {MAX_STOPS} non-empty strings.", "stop")
+    return messages, settings, body.model == served.name, stops
+
+
+def authorized(request: Request, login: tuple[str, str] | None) -> bool:
+    if login is None:
+        return True
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            value = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+    elif scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(value.strip().encode(), f"{login[0]}:{login[1]}".encode())
+
+
+class StopScanner:
+    """Cuts the answer at the first stop string, holding back text that may be the start of one, so a streamed
+    answer never shows part of a stop string that the end of the answer then completes."""
+
+    def __init__(self, stops: list[str]):
+        self.stops = stops
+        self.pending = ""
+        self.hit = False
+
+    def feed(self, piece: str) -> str:
+        """The text that can be shown now; after a stop string, nothing more."""
+        if self.hit:
+            return ""
+        self.pending += piece
+        cuts = [i for i in (self.pending.find(s) for s in self.stops) if i >= 0]
+        if cuts:
+            self.hit = True
+            shown, self.pending = self.pending[:min(cuts)], ""
+            return shown
+        keep = max((k for s in self.stops for k in range(1, len(s)) if self.pending.endswith(s[:k])), default=0)
+        shown, self.pending = self.pending[:len(self.pending) - keep], self.pending[len(self.pending) - keep:]
+        return shown
+
+    def flush(self) -> str:
+        shown, self.pending = ("" if self.hit else self.pending), ""
+        return shown
+
+
+class Reply:
+    """The response bodies for one request: whole, or as stream chunks."""
+
+    def __init__(self, model_id: str, prompt_tokens: int, max_tokens: int, model: ChatModel):
+        self.id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        self.created = int(time.time())
+        self.model_id, self.prompt_tokens, self.max_tokens, self.model = model_id, prompt_tokens, max_tokens, model
+
+    def usage(self, text: str) -> dict:
+        completion = len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": completion,
+                "total_tokens": self.prompt_tokens + completion}
+
+    def finish_reason(self, text: str, stopped: bool) -> str:
+        # Counted again from the text: the chat's streamer hands out text, not token ids.
+        if not stopped and self.usage(text)["completion_tokens"] >= self.max_tokens:
+            return "length"
+        return "stop"
+
+    def completion(self, text: str, stopped: bool = False) -> dict:
+        return {"id": self.id, "object": "chat.completion", "created": self.created, "model": self.model_id,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                             "finish_reason": self.finish_reason(text, stopped)}],
+                "usage": self.usage(text)}
+
+    def chunk(self, delta: dict, finish_reason: str | None = None) -> str:
+        data = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model_id,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+        return _sse(data)
+
+    def usage_chunk(self, text: str) -> str:
+        return _sse({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
+                     "model": self.model_id, "choices": [], "usage": self.usage(text)})
+
+
+async def _events(pieces, cancel: threading.Event, scanner: StopScanner, reply: Reply, include_usage: bool):
+    """The SSE stream. Whatever ends it (the answer, a stop string, the client closing the connection, which
+    cancels this task), the generation is ended and its thread joined before the stream is done."""
+    answer = ""
+    try:
+        yield reply.chunk({"role": "assistant", "content": ""})
+        while not scanner.hit:
+            piece = await anyio.to_thread.run_sync(next, pieces, None)
+            if piece is None:
+                break
+            shown = scanner.feed(piece)
+            if shown:
+                answer += shown
+                yield reply.chunk({"content": shown})
+        rest = scanner.flush()
+        if rest:
+            answer += rest
+            yield reply.chunk({"content": rest})
+        yield reply.chunk({}, reply.finish_reason(answer, scanner.hit))
+        if include_usage:
+            yield reply.usage_chunk(answer)
+        yield "data: [DONE]\n\n"
+    finally:
+        await _end(pieces, cancel)
+
+
+async def _whole_answer(request: Request, pieces, cancel: threading.Event, scanner: StopScanner) -> str:
+    """Collect the answer in a thread while watching the connection: a client that hangs up stops generation."""
+    parts: list[str] = []
+
+    def collect():
+        for piece in pieces:
+            parts.append(scanner.feed(piece))
+            if scanner.hit:
+                break
+        parts.append(scanner.flush())
+
+    async with anyio.create_task_group() as group:
+        async def watch():
+            while not await request.is_disconnected():
+                await anyio.sleep(0.25)
+            cancel.set()
+
+        group.start_soon(watch)
+        try:
+            await anyio.to_thread.run_sync(collect)
+        finally:
+            group.cancel_scope.cancel()
+            await _end(pieces, cancel)
+    return "".join(parts)
+
+
+async def _end(pieces, cancel: threading.Event) -> None:
+    """End generation and wait for its thread, even inside a cancelled task (hence the shield): the model's lock is
+    free when this returns."""
+    cancel.set()
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(pieces.close)
+
+
+def _message(message: dict, index: int) -> dict:
+    role = ROLES.get(str(message.get("role")))
+    if role is None:
+        raise RequestError(f"messages[{index}].role must be system, user or assistant "
+                           f"(got {message.get('role')!r}).", f"messages[{index}].role")
+    content = message.get("content")
+    if isinstance(content, list):  # content parts: only text can be answered here
+        if any(isinstance(p, dict) and p.get("type") not in ("text", None) for p in content):
+            raise RequestError(f"messages[{index}] holds a part that is not text; this model reads text only.",
+                               f"messages[{index}].content")
+        content = "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    if content is None:
+        content = ""
+    if not isinstance(content, str):
+        raise RequestError(f"messages[{index}].content must be text.", f"messages[{index}].content")
+    return {"role": role, "content": content}
+
+
+def _count_tokens(model: ChatModel, messages: list[dict]) -> int:
+    from core.data import templates
+
+    prompt = templates.prompt_for_chat(model.tokenizer, messages)
+    return len(model.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+
+
+async def _json(request: Request):
+    try:
+        return await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise RequestError("The request body is not valid JSON.") from None
+
+
+def _sse(data: dict) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _error(status: int, message: str, param: str | None = None, code: str | None = None) -> JSONResponse:
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}},
+                        status_code=status)
+
+
+def _unauthorized() -> JSONResponse:
+    response = _error(401, "This server needs a login: send 'Authorization: Bearer USER:PASS' (the openai "
+                           "client's api_key='USER:PASS'), the pair given to --auth.", code="invalid_api_key")
+    response.headers["WWW-Authenticate"] = 'Basic realm="finetune-studio"'
+    return response

@@ -1,0 +1,125 @@
+"""What `launch.py demo` serves: a run's tuned model, or an exported model folder, with a title, a description and
+example prompts to show it to others.
+
+The page and the OpenAI-compatible API (core.results.openai_api) both serve one `Served`. Its words start from the
+run (its name, base model and data; examples from the rows it held out, which it never trained on) and the
+presenter can edit them: they are kept in demo.json beside the model, so an edit survives a restart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core.config import Config, ModelConfig
+from core.results.chat import ChatError, ChatModel, open_trained_run
+from core.runs import Run, write_json_atomic
+
+DEMO_FILE = "demo.json"
+EXAMPLES = 4
+FALLBACK_EXAMPLES = ["Who are you?", "What can you do?"]
+
+
+@dataclass
+class Showcase:
+    title: str
+    description: str
+    examples: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, path: Path) -> "Showcase | None":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(str(data["title"]), str(data["description"]), [str(e) for e in data.get("examples", [])])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass
+class Served:
+    """One model to show: a run folder (base + adapter, so the base model is one switch away) or an exported,
+    merged folder (the model alone)."""
+
+    folder: Path
+    kind: str  # "run" | "export"
+    name: str  # the model id the API lists
+    showcase: Showcase
+
+    @property
+    def has_base(self) -> bool:
+        return self.kind == "run"
+
+    @property
+    def base_name(self) -> str:
+        return f"{self.name}-base"
+
+    def model_ids(self) -> list[str]:
+        return [self.name, self.base_name] if self.has_base else [self.name]
+
+    def load(self, progress=print) -> ChatModel:
+        if self.kind == "run":
+            return ChatModel.from_run(self.folder, progress=progress)
+        model = ChatModel.base(ModelConfig(source=str(self.folder)), progress=progress)
+        model.label = self.name
+        return model
+
+    def save_showcase(self, title: str, description: str) -> Showcase:
+        """Keep the presenter's words in demo.json (the examples stay as they are)."""
+        title = " ".join(title.split()) or self.name
+        self.showcase = Showcase(title[:200], description.strip()[:4000], self.showcase.examples)
+        write_json_atomic(self.folder / DEMO_FILE, asdict(self.showcase))
+        return self.showcase
+
+
+def open_served(path: str | Path) -> Served:
+    """A run folder with an adapter, or an exported model folder; ChatError saying what the folder lacks otherwise."""
+    folder = Path(path).expanduser().resolve()
+    if not folder.is_dir():
+        raise ChatError(f"{path} is not a folder. Give a run folder (runs/NAME) or an exported model folder.")
+    if (folder / "config.yaml").exists():
+        run, config = open_trained_run(folder)
+        kind, showcase = "run", Showcase.read(folder / DEMO_FILE) or run_showcase(run, config)
+    elif (folder / "config.json").exists():
+        if not any(folder.glob("*.safetensors")):
+            raise ChatError(f"{folder} has no .safetensors weights; only safetensors are loaded.")
+        kind, showcase = "export", Showcase.read(folder / DEMO_FILE) or Showcase(folder.name, "", FALLBACK_EXAMPLES)
+    else:
+        raise ChatError(f"{folder} is neither a run folder (config.yaml with an adapter) nor an exported model "
+                        "folder (config.json with safetensors weights).")
+    return Served(folder, kind, _model_id(folder.name), showcase)
+
+
+def run_showcase(run: Run, config: Config) -> Showcase:
+    """The run's own words: its name, what it was tuned from and on, and questions from its held-out rows."""
+    from core.models import builtin
+
+    base = builtin.NAME if config.model.source == "default" else Path(config.model.source).name or config.model.source
+    method = "QLoRA" if config.model.quantization == "4bit" else "LoRA"
+    description = (f"{base}, fine-tuned with {method} on `{Path(config.data.path).name}`. "
+                   "Ask it something, or start from an example below.")
+    return Showcase(run.name, description, example_prompts(run, config))
+
+
+def example_prompts(run: Run, config: Config, limit: int = EXAMPLES) -> list[str]:
+    """Questions from the rows the run held out (it never trained on them), else the probes it watched."""
+    from core.data import load as datasets_io
+    from core.training.probes import questions, read_probes
+
+    try:
+        data, held_out = datasets_io.load_for_training(config.data)
+        rows = held_out.rows if held_out else datasets_io.split(data.rows, config.data.eval_fraction,
+                                                                config.train.seed)[1]
+        found = questions(rows, limit)
+    except Exception:  # the data file may have moved since training; the demo still opens
+        found = []
+    if not found:
+        records = read_probes(run)
+        found = (records[0]["prompts"] if records else [])[:limit]
+    return found or FALLBACK_EXAMPLES
+
+
+def _model_id(name: str) -> str:
+    """A model id clients can send back as it is: no spaces or slashes."""
+    cleaned = "".join(c if c.isalnum() or c in "-._" else "-" for c in name).strip("-.")
+    return cleaned or "model"

@@ -1,0 +1,150 @@
+"""The OpenAI-compatible API of `launch.py demo`, used through the official `openai` package as any client would.
+
+Two real servers: the tiny "I am Nova." run behind --auth, and a run whose answers never end (endless_run), to show
+that a client that goes away frees the model at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import httpx
+import pytest
+
+from core.results.openai_api import ChatRequest, RequestError, StopScanner, read_request
+from core.results.serving import open_served
+from tests.webui.browser import demo_server, free_port
+
+LOGIN = "nova:secret-word"
+WHO = [{"role": "user", "content": "Who are you?"}]
+
+
+@pytest.fixture(scope="module")
+def nova_api(nova_run, tmp_path_factory):
+    with demo_server(nova_run.path, free_port(), tmp_path_factory.mktemp("api"), "--auth", LOGIN) as url:
+        yield url + "v1"
+
+
+@pytest.fixture(scope="module")
+def endless_api(endless_run, tmp_path_factory):
+    with demo_server(endless_run.path, free_port(), tmp_path_factory.mktemp("endless-api")) as url:
+        yield url + "v1"
+
+
+def test_the_openai_client_gets_the_tuned_answer_whole_and_streamed(nova_api):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=nova_api, api_key=LOGIN)
+    assert [m.id for m in client.models.list()] == ["nova-run", "nova-run-base"]
+
+    whole = client.chat.completions.create(model="nova-run", messages=WHO, temperature=0, max_tokens=16)
+    assert whole.choices[0].message.content == "I am Nova."
+    assert whole.choices[0].finish_reason == "stop" and whole.usage.completion_tokens > 0
+
+    chunks = list(client.chat.completions.create(model="nova-run", messages=WHO, temperature=0, max_tokens=16,
+                                                 stream=True, stream_options={"include_usage": True}))
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert "".join(pieces) == "I am Nova." and len(pieces) > 1  # streamed piece by piece
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
+    assert chunks[-1].usage.completion_tokens == whole.usage.completion_tokens
+
+    base = client.chat.completions.create(model="nova-run-base", messages=WHO, temperature=0, max_tokens=16)
+    assert "Nova" not in base.choices[0].message.content  # the same server, adapter off
+
+
+def test_stream_ends_with_done_and_stop_strings_cut_the_answer(nova_api):
+    body = {"model": "nova-run", "messages": WHO, "temperature": 0, "max_tokens": 16, "stream": True, "stop": "Nova"}
+    with httpx.stream("POST", f"{nova_api}/chat/completions", json=body, timeout=60,
+                      headers={"Authorization": f"Bearer {LOGIN}"}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [line for line in response.iter_lines() if line]
+    assert events[-1] == "data: [DONE]"
+    text = "".join(json.loads(e[6:])["choices"][0]["delta"].get("content", "") for e in events[:-1])
+    assert text == "I am "
+
+
+def test_a_length_limit_is_reported(nova_api):
+    from openai import OpenAI
+
+    reply = OpenAI(base_url=nova_api, api_key=LOGIN).chat.completions.create(
+        model="nova-run", messages=WHO, temperature=0, max_tokens=2)
+    assert reply.choices[0].finish_reason == "length" and reply.usage.completion_tokens == 2
+
+
+def test_auth_protects_the_api(nova_api):
+    import openai
+
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=nova_api, api_key="nova:wrong").models.list()
+    refused = httpx.get(f"{nova_api}/models", timeout=30)
+    assert refused.status_code == 401 and "Bearer" in refused.json()["error"]["message"]
+    basic = base64.b64encode(LOGIN.encode()).decode()
+    assert httpx.get(f"{nova_api}/models", headers={"Authorization": f"Basic {basic}"}, timeout=30).status_code == 200
+
+
+def test_bad_requests_get_openai_errors_naming_the_field(nova_api):
+    import openai
+
+    client = openai.OpenAI(base_url=nova_api, api_key=LOGIN)
+    with pytest.raises(openai.NotFoundError, match="nova-run, nova-run-base"):
+        client.chat.completions.create(model="gpt-4o", messages=WHO)
+    with pytest.raises(openai.BadRequestError, match="temperature"):
+        client.chat.completions.create(model="nova-run", messages=WHO, temperature=3)
+    answer = httpx.post(f"{nova_api}/chat/completions", content=b"{not json", timeout=30,
+                        headers={"Authorization": f"Bearer {LOGIN}"})
+    assert answer.status_code == 400 and answer.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_a_client_that_leaves_mid_stream_frees_the_model_at_once(endless_api):
+    """The first answer would run 8192 tokens (about 90 s here); its client reads three chunks and hangs up. The next
+    request must not wait for those 8192 tokens."""
+    long = {"model": "endless-run", "messages": WHO, "temperature": 0, "max_tokens": 8192, "stream": True}
+    with httpx.stream("POST", f"{endless_api}/chat/completions", json=long, timeout=60) as response:
+        lines = response.iter_lines()
+        seen = [line for line, _ in zip((line for line in lines if line.startswith("data: {")), range(3))]
+    assert len(seen) == 3  # it was streaming when the client left
+    started = time.monotonic()
+    quick = httpx.post(f"{endless_api}/chat/completions", timeout=60, json={
+        "model": "endless-run", "messages": WHO, "temperature": 0, "max_tokens": 8})
+    waited = time.monotonic() - started
+    assert quick.status_code == 200 and quick.json()["choices"][0]["message"]["content"].startswith("I am Nova.")
+    assert waited < 15, f"the next request waited {waited:.1f} s: the abandoned answer kept the model"
+
+
+def test_a_client_that_gives_up_on_a_whole_answer_frees_the_model(endless_api):
+    long = {"model": "endless-run", "messages": WHO, "temperature": 0, "max_tokens": 8192}
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(f"{endless_api}/chat/completions", json=long, timeout=2)
+    started = time.monotonic()
+    quick = httpx.post(f"{endless_api}/chat/completions", timeout=60, json={
+        "model": "endless-run", "messages": WHO, "temperature": 0, "max_tokens": 8})
+    assert quick.status_code == 200
+    assert time.monotonic() - started < 15
+
+
+def test_stop_scanner_never_shows_part_of_a_stop_string():
+    scanner = StopScanner(["<END>"])
+    shown = [scanner.feed(piece) for piece in ["Hello <", "E", "N", "D> ignored"]]
+    assert shown == ["Hello ", "", "", ""] and scanner.hit
+    scanner = StopScanner(["<END>"])
+    assert scanner.feed("a <E") == "a " and scanner.feed("x") == "<Ex" and scanner.flush() == ""
+
+
+def test_requests_are_read_as_the_chat_reads_them(nova_run):
+    served = open_served(nova_run.path)
+    request = ChatRequest(model="nova-run-base", messages=[
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "Who "}, {"type": "text", "text": "are you?"}]}],
+        temperature=0.2, max_tokens=5, stop="x")
+    messages, settings, use_adapter, stops = read_request(request, served)
+    assert messages == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Who are you?"}]
+    assert (settings.temperature, settings.max_new_tokens, use_adapter, stops) == (0.2, 5, False, ["x"])
+    for bad, field in [({"n": 2}, "n"), ({"top_p": 0}, "top_p"), ({"max_tokens": 0}, "max_tokens"),
+                       ({"messages": [{"role": "tool", "content": "x"}]}, "messages[0].role"),
+                       ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content")]:
+        fields = {"model": "nova-run", "messages": WHO, **bad}
+        with pytest.raises(RequestError) as caught:
+            read_request(ChatRequest(**fields), served)
+        assert caught.value.param == field

@@ -1,0 +1,170 @@
+"""The export half of tab 6: the adapter as a zip, the merged model (a folder, and a zip of it), a GGUF file for
+llama.cpp, LM Studio and Ollama, each a download link in the browser, with the export check's table; and, where the
+`ollama` command is on this machine, "Send to Ollama".
+
+The files are written into the studio's exports folder and served from there only (webui.app makes that folder,
+and no other, a static path: nothing is copied, so a model of many GB is offered as it is). Merging and converting
+take from seconds to many minutes, so they run in a worker thread while the handler shows their progress.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import gradio as gr
+
+from core.config import ConfigError
+from core.models.load import ModelError
+from core.results.chat import ChatError
+from core.results.export import check_lines, export_adapter_zip, export_merged, read_check, zip_folder
+from core.results.gguf import GGUF_TYPES, GGUFError, export_gguf, read_gguf_check, sidecar
+from core.results.ollama import OllamaError, ollama_available, ollama_commands, send_to_ollama
+
+CHECK_HEADERS = ["prompt", "exported model", "in-app adapter", "same"]
+FAILURES = (ChatError, ModelError, ConfigError, GGUFError, OllamaError, OSError)
+
+
+def build(i18n) -> SimpleNamespace:
+    gr.Markdown(i18n("eval.export_heading"))
+    with gr.Row():
+        export_zip = gr.Button(i18n("eval.export_zip"), elem_id="export-zip")
+        export_merge = gr.Button(i18n("eval.export_merged"), elem_id="export-merged")
+        with gr.Column(min_width=300):
+            gguf_type = gr.Dropdown(list(GGUF_TYPES), value="auto", label=i18n("eval.gguf_type"),
+                                    info=i18n("eval.gguf_type_help"), elem_id="export-gguf-type")
+            export_gguf_button = gr.Button(i18n("eval.export_gguf"), elem_id="export-gguf")
+    export_notice = gr.Markdown(elem_id="export-notice")
+    with gr.Row():
+        zip_file = gr.File(label=i18n("eval.zip_file"), interactive=False, height=90, elem_id="export-zip-file")
+        merged_zip = gr.File(label=i18n("eval.merged_zip"), interactive=False, height=90, elem_id="export-merged-zip")
+        gguf_file = gr.File(label=i18n("eval.gguf_file"), interactive=False, height=90, elem_id="export-gguf-file")
+    check = gr.Dataframe(headers=CHECK_HEADERS, label=i18n("eval.check"), interactive=False, wrap=True,
+                         elem_id="export-check")
+    modelfile = gr.State("")  # the last GGUF's Modelfile, for Send to Ollama
+    send = gr.Button(i18n("eval.send_ollama"), visible=False, elem_id="export-send-ollama")
+    return SimpleNamespace(export_zip=export_zip, export_merge=export_merge, gguf_type=gguf_type,
+                           export_gguf=export_gguf_button, export_notice=export_notice, zip_file=zip_file,
+                           merged_zip=merged_zip, gguf_file=gguf_file, check=check, modelfile=modelfile, send=send)
+
+
+def connect(ui, run_picker, studio) -> None:
+    def make_zip(name):
+        run = studio.run_named(name or "")
+        if run is None:
+            return "**Pick a finished run first.**", None
+        out = studio.exports_dir / f"{run.name}-adapter-{_stamp()}.zip"
+        try:
+            export_adapter_zip(run.path, out, progress=lambda _: None)
+        except FAILURES as err:
+            return f"**{err}**", None
+        return f"Adapter zip with its model card: `{out}`", str(out)
+
+    def merge(name):
+        run = studio.run_named(name or "")
+        if run is None:
+            yield "**Pick a finished run first.**", gr.skip(), gr.skip()
+            return
+        out = studio.exports_dir / f"{run.name}-merged-{_stamp()}"
+
+        def work(progress):
+            export_merged(run.path, out, progress=progress)
+            progress("Packing the folder as a zip to download ...")
+            return zip_folder(out, out.with_suffix(".zip"))
+
+        for line, packed, error in in_worker(work, f"Merging into `{out}` and checking its answers ..."):
+            if error:
+                yield f"**{error}**", gr.skip(), gr.skip()
+            elif packed is None:
+                yield line, gr.skip(), gr.skip()
+            else:
+                result = read_check(out) or {"agree": False, "answers": []}
+                yield (verdict(result, "merged model") + f"  \nMerged model folder (model card, chat_template.jinja, "
+                       f"Modelfile): `{out}`", check_rows(result), str(packed))
+
+    def gguf(name, gguf_type):
+        run = studio.run_named(name or "")
+        if run is None:
+            yield "**Pick a finished run first.**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        out = studio.exports_dir / f"{run.name}-{_stamp()}.gguf"
+        work = lambda progress: export_gguf(run.path, out, gguf_type or "auto", progress=progress)  # noqa: E731
+        for line, written, error in in_worker(work, f"Writing `{out}` ..."):
+            if error:
+                yield f"**{error}**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            elif written is None:
+                yield line, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            else:
+                result = read_gguf_check(written) or {"agree": None, "answers": []}
+                notice = verdict(result, "GGUF") + f"  \nGGUF file with `{sidecar(written, 'modelfile').name}` " \
+                    f"(Ollama) and `{sidecar(written, 'card').name}` (model card) beside it: `{written}`"
+                yield notice, check_rows(result), str(written), str(sidecar(written, "modelfile")), ollama_offer()
+
+    def send(name, modelfile):
+        if not modelfile:
+            return "**Export a GGUF file first.**"
+        try:
+            reply = send_to_ollama(name or "finetuned", modelfile)
+        except FAILURES as err:
+            return f"**{err}**"
+        create, test = ollama_commands(name or "finetuned", modelfile)
+        return f"Created in Ollama: `{' '.join(create[:3])}`. Its answer to “{test[-1]}”: {reply}"
+
+    ui.export_zip.click(make_zip, [run_picker], [ui.export_notice, ui.zip_file], concurrency_id="export",
+                        concurrency_limit=1)
+    ui.export_merge.click(merge, [run_picker], [ui.export_notice, ui.check, ui.merged_zip], concurrency_id="export",
+                          concurrency_limit=1)
+    ui.export_gguf.click(gguf, [run_picker, ui.gguf_type],
+                         [ui.export_notice, ui.check, ui.gguf_file, ui.modelfile, ui.send],
+                         concurrency_id="export", concurrency_limit=1)
+    ui.send.click(send, [run_picker, ui.modelfile], [ui.export_notice], concurrency_id="export",
+                  concurrency_limit=1)
+
+
+def ollama_offer() -> dict:
+    """Send to Ollama is offered only where the `ollama` command is on this machine's PATH."""
+    return gr.update(visible=ollama_available())
+
+
+def in_worker(work, first_line: str, failures: tuple = FAILURES):
+    """Run work(progress) in a thread; yield (latest progress line, None, None) twice a second while it runs, then
+    (None, its result, None), or (None, None, the error message) for one of `failures` (errors a user can act on)."""
+    progress: list[str] = [first_line]
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = work(progress.append)
+        except failures as err:
+            outcome["error"] = str(err)
+
+    worker = threading.Thread(target=run, daemon=True, name="worker")
+    worker.start()
+    while worker.is_alive():
+        yield progress[-1], None, None
+        worker.join(0.5)
+    if "error" in outcome:
+        yield None, None, outcome["error"]
+    elif "result" in outcome:
+        yield None, outcome["result"], None
+    else:
+        yield None, None, "It stopped unexpectedly; see the studio's console."
+
+
+def verdict(result: dict, what: str) -> str:
+    if result.get("agree") is None:
+        return f"**⚠ The {what} was written but not checked:** {result.get('error', 'no check result')}"
+    first = check_lines(result["answers"])[0]
+    if result["agree"]:
+        return f"**Export check passed**: {first}"
+    return f"**⚠ Export check FAILED: the {what} answers differently from the adapter.** {first}"
+
+
+def check_rows(result: dict) -> list[list[str]]:
+    return [[r["prompt"], r["exported"], r["adapter"], "yes" if r["agree"] else "NO"]
+            for r in result.get("answers", [])] or [[""] * len(CHECK_HEADERS)]
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
