@@ -192,7 +192,7 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
     progress("Estimating memory from the model's config ...")
     estimate, placement = memory_estimate.for_config(config, progress=progress)
     source = models.resolve_source(config.model.source, progress)
-    tokenizer, _ = models.load_tokenizer(source, config.model.trust_remote_code)
+    tokenizer, _ = models.load_tokenizer(source, config.model.trust_remote_code, config.model.system_prompt)
     per_step = config.train.batch_size * config.train.grad_accum
     rows, ratio, longest = longest_rows(config, tokenizer, per_step * MEASURED_STEPS)
     total_steps = _total_steps(config)

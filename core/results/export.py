@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 from core.models import load as models
-from core.models.generate import chat_prompt, generate
+from core.models.generate import chat_prompt, generate, stop_ids
 from core.results import model_card
 from core.results import ollama
 from core.results.chat import ChatError, ChatModel, attach_adapter, open_trained_run
@@ -48,10 +48,13 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print, chec
     loaded = models.load(base_config, progress=progress)
     progress("Merging the adapter into the base weights ...")
     merged = attach_adapter(loaded.model, run, config.model.source).merge_and_unload()
+    tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
+    # Plain transformers stops on generation_config.eos_token_id only: give it every stop id the studio uses
+    # (a base Gemma's config lists <eos> but not the <end_of_turn> its answers end with).
+    merged.generation_config.eos_token_id = stop_ids(merged, tokenizer)
     merged.save_pretrained(out)
     del merged, loaded
-    tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
-    tokenizer.save_pretrained(out)  # writes chat_template.jinja beside the tokenizer files
+    tokenizer.save_pretrained(out)  # writes chat_template.jinja (with the run's system prompt) beside it
     write_text_atomic(out / "Modelfile", ollama.modelfile(tokenizer, "."))
     write_text_atomic(out / "EXPORTED_FROM.txt", f"run: {run.path.resolve()}\nbase: {config.model.source}\n")
     results = None
