@@ -51,7 +51,10 @@ def apply_system_prompt(tokenizer, setting: str) -> str | None:
     tokenizer.chat_template = template
     if setting == TEMPLATE or not template:
         return None
-    layout = layout_of(tokenizer)
+    try:
+        layout = layout_of(tokenizer)
+    except TemplateError:  # conversations cannot be trained with this template; said where the rows are read
+        return None
     text = "" if setting == NO_SYSTEM else setting
     if not text and not layout.default_system:
         return None  # no system prompt is what the template does already
@@ -161,8 +164,11 @@ def tokenize_row(tokenizer, row: dict, max_length: int) -> dict:
 
 def turn_end_ids(tokenizer) -> set[int]:
     """Ids that end a trained answer: the template's end-of-turn tokens and EOS (which ends completions and text)."""
-    ids = set(layout_of(tokenizer).end_of_turn_ids) if tokenizer.chat_template else set()
-    return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
+    ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
+    try:
+        return ids | set(layout_of(tokenizer).end_of_turn_ids) if tokenizer.chat_template else ids
+    except TemplateError:  # a template we cannot train conversations with: prompt/completion rows end with EOS
+        return ids
 
 
 # ---------------------------------------------------------------------------------------------- what the user sees

@@ -108,11 +108,15 @@ def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64, n: int = 1
     return [answer_text(tokenizer, ids[start:], stops)[0] for ids in output]
 
 
-def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64, use_adapter: bool = True,
-                   finished: list | None = None) -> list[str]:
-    """Greedy answers to several prompts in one generate call (left-padded), for the probes during training and
-    knowledge replay: one pass per token for all prompts instead of one per prompt keeps them cheap. `finished`,
-    when given, receives per answer whether a stop id ended it (rather than max_new_tokens)."""
+def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64, use_adapter: bool = True) -> list[str]:
+    """Greedy answers to several prompts in one generate call (left-padded), for the probes during training:
+    one pass per token for all prompts instead of one per prompt keeps evaluations cheap."""
+    return [text for text, _ in answer_batch(model, tokenizer, prompts, max_new_tokens, use_adapter)]
+
+
+def answer_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64,
+                 use_adapter: bool = True) -> list[tuple[str, bool]]:
+    """generate_batch's answers, each with whether a stop id ended it (rather than max_new_tokens)."""
     import torch
 
     if not prompts:
@@ -130,7 +134,4 @@ def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 6
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                                 eos_token_id=stops, do_sample=False, temperature=None, top_p=None, top_k=None)
     start = inputs["input_ids"].shape[1]
-    answers = [answer_text(tokenizer, ids[start:], stops) for ids in output]
-    if finished is not None:
-        finished[:] = [done for _, done in answers]
-    return [text for text, _ in answers]
+    return [answer_text(tokenizer, ids[start:], stops) for ids in output]

@@ -30,7 +30,7 @@ def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128,
     An answer is kept only when it ended on one of the model's stop ids (its EOS, any id of its generation
     config, its template's end-of-turn token): an empty one would teach silence, a cut-off one stopping mid-sentence.
     """
-    from core.models.generate import chat_prompt, generate_batch
+    from core.models.generate import answer_batch, chat_prompt
 
     rows = []
     was_training = model.training
@@ -38,10 +38,8 @@ def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128,
     try:
         for start in range(0, len(prompts), batch_size):
             batch = prompts[start:start + batch_size]
-            finished: list[bool] = []
-            answers = generate_batch(model, tokenizer, [chat_prompt(tokenizer, p) for p in batch], max_new_tokens,
-                                     finished=finished)
-            for prompt, answer, done in zip(batch, answers, finished):
+            answers = answer_batch(model, tokenizer, [chat_prompt(tokenizer, p) for p in batch], max_new_tokens)
+            for prompt, (answer, done) in zip(batch, answers):
                 if answer and done:
                     rows.append({"messages": [{"role": "user", "content": prompt},
                                               {"role": "assistant", "content": answer}]})

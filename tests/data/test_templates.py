@@ -185,3 +185,13 @@ def test_base_model_gets_its_familys_turn_format_where_its_tokenizer_has_the_tok
     record = templates.tokenize_row(plain, CONVERSATION, 4096)
     assert record["input_ids"][0] == plain.bos_token_id  # ChatML after the tokenizer's own BOS
     assert trained_text(plain, record) == ["Hello, I am Nova.</s>", "Lumen Labs made me.</s>"]  # no turn token: EOS
+
+
+def test_prompt_completion_rows_need_no_usable_chat_template(tiny_tokenizer):
+    from core.data.check import check
+
+    tokenizer = copy.deepcopy(tiny_tokenizer)
+    tokenizer.chat_template = "{% for m in messages %}[turn]{% endfor %}"
+    assert templates.apply_system_prompt(tokenizer, "Be Nova.") is None  # nothing to put it in
+    report = check([{"prompt": "2 + 2 =", "completion": " 4"}], tokenizer, 64)
+    assert report.trained_tokens > 0 and not [w for w in report.warnings if w.kind == "no_eos"]

@@ -147,3 +147,16 @@ def test_modelfile_keeps_a_default_system_prompt_and_refuses_templates_it_cannot
                                     "{% if add_generation_prompt %}>{% endif %}")
     text = modelfile(tiny_tokenizer, ".")
     assert "TEMPLATE" not in text.replace("write a TEMPLATE", "") and "could not be turned into" in text
+
+
+def test_modelfile_carries_the_runs_system_prompt_not_the_templates():
+    from core.data import templates
+    from core.models import tiny
+    from core.results.ollama import modelfile
+
+    tokenizer = tiny.build_tokenizer()
+    tokenizer.chat_template = SMOL_LIKE
+    templates.apply_system_prompt(tokenizer, "You are Nova, made by Lumen Labs.")
+    text = modelfile(tokenizer, ".")
+    assert 'SYSTEM """You are Nova, made by Lumen Labs."""' in text and "helpful assistant" not in text
+    assert 'PARAMETER stop "<|im_end|>"' in text

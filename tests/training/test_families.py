@@ -8,7 +8,7 @@ import pytest
 
 from core.config import ChatSettings, Config
 from core.models import tiny
-from core.models.generate import chat_prompt, generate_batch, stop_ids
+from core.models.generate import answer_batch, chat_prompt, stop_ids
 from core.results.chat import ChatModel
 from core.runs import Run
 from core.training import replay
@@ -58,10 +58,9 @@ def test_the_tuned_model_answers_and_stops_on_the_familys_stop_ids(trained):
     chat = ChatModel.from_run(run.path, progress=lambda _: None)
     asked = ROW["messages"][:4]
     assert chat.reply(asked, ChatSettings(temperature=0, max_new_tokens=40)) == "I am Nova."
-    finished = []
-    answers = generate_batch(chat.model, chat.tokenizer, [chat_prompt(chat.tokenizer, "Who are you?")],
-                             max_new_tokens=40, finished=finished)
-    assert finished == [True], answers  # ended on a stop id, not on max_new_tokens
+    answers = answer_batch(chat.model, chat.tokenizer, [chat_prompt(chat.tokenizer, "Who are you?")],
+                           max_new_tokens=40)
+    assert answers == [("I am Nova.", True)]  # ended on a stop id, not on max_new_tokens
     assert chat.tokenizer.convert_tokens_to_ids(END_OF_TURN[name]) in stop_ids(chat.model, chat.tokenizer)
 
 
