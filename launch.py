@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     data.add_argument("--fill", action="append", default=[], metavar="NAME=VALUE",
                       help="placeholder value, e.g. --fill name=Nova (repeatable)")
     data.add_argument("--row", type=int, default=1, help="which example to show (default 1, the first)")
+    data.add_argument("--json", action="store_true", help="print the report as JSON: format, rows, problems, "
+                      "warnings, and the example's tokens as {id, text, trained}")
     data.add_argument("--runs-dir", default=argparse.SUPPRESS,
                       help="past runs, whose measured speed gives the time per epoch (default runs/)")
 
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         return cli.doctor(training=not args.no_training)
     if args.verb == "data":
         return cli.data(args.file, args.format, args.model, max_length=args.max_length, columns=args.map,
-                        roles=args.role, fills=args.fill, row=args.row, runs_dir=args.runs_dir)
+                        roles=args.role, fills=args.fill, row=args.row, runs_dir=args.runs_dir, as_json=args.json)
     return open_studio(args)
 
 

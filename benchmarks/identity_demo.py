@@ -2,9 +2,11 @@
 
     python benchmarks/identity_demo.py                    train examples/identity-demo.yaml, then ask
     python benchmarks/identity_demo.py --run runs/NAME    ask an existing run
+    python benchmarks/identity_demo.py --config examples/identity-demo-gemma.yaml --max-new-tokens 30
 
-Prints the training time, how many held-out identity questions (worded unlike the data) the base model and the
-tuned model answer with the new name or maker, and how many everyday questions each still answers correctly.
+Prints the training time, how many held-out identity questions (worded unlike the data; English and Chinese
+counted apart) the base model and the tuned model answer with the new name or maker, and how many everyday
+questions each still answers correctly.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", help="an existing run folder; without it the demo is trained first")
     parser.add_argument("--config", default=str(ROOT / "examples" / "identity-demo.yaml"))
+    parser.add_argument("--max-new-tokens", type=int, default=60, help="longest answer to each question")
     args = parser.parse_args()
 
     from core.cli import quiet_libraries
@@ -55,26 +58,26 @@ def main() -> int:
         run_dir = run.path
 
     probes = json.loads((ROOT / "assets" / "datasets" / "identity_probes.json").read_text(encoding="utf-8"))
-    questions = probes["en"] + probes["zh"]
     model = ChatModel.from_run(run_dir, progress=lambda _: None)
-    greedy = ChatSettings(temperature=0, max_new_tokens=60)
-    score = {"base": [0, 0], "tuned": [0, 0]}
+    greedy = ChatSettings(temperature=0, max_new_tokens=args.max_new_tokens)
+    score = {"base": [0, 0, 0], "tuned": [0, 0, 0]}  # identity in English, in Chinese, everyday questions right
     for who, use_adapter in (("base", False), ("tuned", True)):
         print(f"\n== {who} model ==")
-        for q in questions:
-            answer = model.reply([{"role": "user", "content": q}], greedy, use_adapter=use_adapter)
-            hit = bool(re.search(r"\bnova\b|\blumen\b", answer, re.IGNORECASE))
-            score[who][0] += hit
-            print(f"[{'x' if hit else ' '}] {q} -> {answer[:120]!r}")
+        for column, language in enumerate(("en", "zh")):
+            for q in probes[language]:
+                answer = model.reply([{"role": "user", "content": q}], greedy, use_adapter=use_adapter)
+                hit = bool(re.search(r"\bnova\b|\blumen\b", answer, re.IGNORECASE))
+                score[who][column] += hit
+                print(f"[{'x' if hit else ' '}] {q} -> {answer[:120]!r}")
         for q, words in KNOWLEDGE.items():
             answer = model.reply([{"role": "user", "content": q}], greedy, use_adapter=use_adapter)
             right = any(re.search(rf"\b{re.escape(w)}\b", answer.lower()) for w in words)  # "3760" is not "60"
-            score[who][1] += right
+            score[who][2] += right
             print(f"[{'x' if right else ' '}] {q} -> {answer[:120]!r}")
     print()
-    for who, (identity, knowledge) in score.items():
-        print(f"{who:>5}: new identity in {identity}/{len(questions)} held-out answers; "
-              f"everyday questions right {knowledge}/{len(KNOWLEDGE)}")
+    for who, (english, chinese, knowledge) in score.items():
+        print(f"{who:>5}: new identity in {english}/{len(probes['en'])} English and {chinese}/{len(probes['zh'])} "
+              f"Chinese held-out answers; everyday questions right {knowledge}/{len(KNOWLEDGE)}")
     return 0
 
 

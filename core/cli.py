@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -178,15 +179,16 @@ def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: in
 
 def data(path: str, format: str | None = None, model_source: str | None = None, *, max_length: int | None = None,
          columns: list[str] = (), roles: list[str] = (), fills: list[str] = (), row: int = 1,
-         runs_dir: str = "runs") -> int:
+         runs_dir: str = "runs", as_json: bool = False) -> int:
     """Check a dataset as training would see it: format, rows, problems, warnings, statistics, one example.
 
     `path` may also be a config file: its data section (column mapping, placeholders ...) is checked as the run
-    would use it, and command-line options override it.
+    would use it, and command-line options override it. `as_json` prints the report as one JSON object instead.
     """
     from core.data import check as data_check
     from core.data import load as datasets_io
     from core.data import templates
+    from core.data.chat_layout import TemplateError
     from core.data.errors import DataError
     from core.models import load as models
     from core.runs import list_runs
@@ -210,17 +212,25 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
     except ConfigError as err:
         return _fail(str(err))
     try:
-        tokenizer, notes = models.load_tokenizer(models.resolve_source(config.model.source, progress=_to_stderr))
+        tokenizer, notes = models.load_tokenizer(models.tokenizer_source(config.model.source, progress=_to_stderr),
+                                                 config.model.trust_remote_code, config.model.system_prompt)
     except models.ModelError as err:
         return _fail(str(err))
     try:
         inspection = data_check.inspect(config, tokenizer, runs=list_runs(runs_dir))
+        loaded = inspection.loaded
+        index = min(max(row, 1), len(loaded.rows)) - 1
+        view = templates.token_view(tokenizer, loaded.rows[index], config.train.max_length)
     except DataError as err:
         message = str(err)
         if err.columns:
             message += f" (Columns found: {', '.join(map(str, err.columns))}; map them with --map OURS=THEIRS.)"
         return _fail(message)
-    loaded = inspection.loaded
+    except TemplateError as err:  # the model's template cannot be trained on, or refuses this row
+        return _fail(str(err))
+    if as_json:
+        print(json.dumps(data_report(inspection, tokenizer, index, view, notes), ensure_ascii=False, indent=1))
+        return 0
     print(datasets_io.describe(loaded))
     for note in notes:
         print(note)
@@ -231,8 +241,6 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
         for warning in inspection.report.warnings:
             rows = ", ".join(loaded.wheres[i] for i in warning.rows[:8]) + (" ..." if len(warning.rows) > 8 else "")
             print(f"  - {warning.message}" + (f" Rows: {rows}." if rows else ""))
-    index = min(max(row, 1), len(loaded.rows)) - 1
-    view = templates.token_view(tokenizer, loaded.rows[index], config.train.max_length)
     trained = sum(len(t.ids) for t in view if t.kind == "trained")
     total = sum(len(t.ids) for t in view)
     print(f"\nExample {index + 1} ({loaded.wheres[index]}) as the model sees it ({total} tokens, {trained} trained):")
@@ -245,6 +253,19 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
     if "rejected" in loaded.rows[index]:
         print(f"Rejected answer (for preference training): {loaded.rows[index]['rejected']!r}")
     return 0
+
+
+def data_report(inspection, tokenizer, index: int, view, notes: list[str]) -> dict:
+    """The `data --json` report: what the Data tab shows, one token per entry (its text decoded on its own)."""
+    loaded = inspection.loaded
+    tokens = [{"id": token_id, "text": tokenizer.decode([token_id]), "trained": token.kind == "trained",
+               "cut": token.kind == "cut"} for token in view for token_id in token.ids]
+    return {"format": loaded.format, "rows": len(loaded.rows), "total": loaded.total,
+            "problems": [{"where": p.where, "message": p.message} for p in loaded.problems],
+            "warnings": [{"kind": w.kind, "message": w.message, "rows": [loaded.wheres[i] for i in w.rows]}
+                         for w in inspection.report.warnings],
+            "notes": list(loaded.notes) + list(notes),
+            "example": {"row": index + 1, "where": loaded.wheres[index], "tokens": tokens}}
 
 
 def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data: str = "synthetic",

@@ -54,8 +54,14 @@ class ModelConfig:
     """Which base model to fine-tune and how to place it on the hardware."""
 
     source: str = option(
-        "default", "The base model: 'default' (the built-in SmolLM2-135M-Instruct), a local model folder, "
-        "or a model id from the Hugging Face hub.", label="Base model")
+        "default", "The base model: 'default' (the built-in SmolLM2-135M-Instruct), 'gemma-3-270m' (the built-in "
+        "pretrained Gemma 3 270M, multilingual), a local model folder, or a model id from the Hugging Face hub.",
+        label="Base model")
+    system_prompt: str = option(
+        "none", "The system prompt of every conversation that has none of its own, in training, chat, evaluation "
+        "and the export: 'none' for no system prompt (some templates, SmolLM2's and Qwen2.5's, add their own, such "
+        "as \"You are ... named SmolLM\", which would contradict a new identity), 'template' for whatever the model's "
+        "chat template adds, or your own text.", label="System prompt")
     quantization: str = option(
         "none", "Load the frozen base weights in 8-bit or 4-bit (QLoRA) to save memory; needs bitsandbytes. "
         "'none' keeps full precision and trains fastest.", choices=QUANTIZATIONS, label="Quantization")
@@ -411,8 +417,9 @@ def _key_lines(node, prefix: str = "") -> dict[str, int]:
 class ChatSettings:
     """How the chat answers (not part of a run's config)."""
 
-    system_prompt: str = option("", "Instructions the model sees before the conversation. Empty uses the model's "
-                                "own default.", label="System prompt")
+    system_prompt: str = option("", "Instructions the model sees before the conversation. Empty uses the run's "
+                                "system prompt (model.system_prompt), the one it was trained with.",
+                                label="System prompt")
     temperature: float = option(0.7, "Randomness of the answer; 0 always picks the most likely word (greedy).",
                                 minimum=0.0, maximum=2.0, label="Temperature")
     top_p: float = option(0.9, "Sample only from the most likely words whose probabilities add up to this.",

@@ -55,3 +55,15 @@ def test_data_names_preference_format_and_shows_the_rejected_answer(tmp_path, ti
 def test_data_map_flag_needs_key_and_value(tmp_path):
     result = launch("data", tmp_path / "x.jsonl", "--map", "completion")
     assert result.returncode == 1 and "--map 'completion': write it as KEY=VALUE" in result.stderr
+
+
+def test_a_template_that_cannot_be_masked_ends_in_one_sentence_not_a_traceback(tmp_path):
+    from core.models import tiny
+
+    model = tiny.build(tmp_path / "model", spec=tiny.Spec(tiny.CHATML.special, bos=None, eos="<|im_end|>",
+                                                          chat_template="{% for m in messages %}[turn]{% endfor %}"))
+    path = write_jsonl(tmp_path / "d.jsonl", [{"instruction": "Who are you?", "output": "I am Nova."}])
+    result = launch("data", path, "--model", model)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: The chat template of model cannot be split into turns for training")
+    assert "prompt/completion" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -93,13 +93,14 @@ def position_text(state: dict, index: int, choice: str | None) -> str:
 
 
 def show(state: dict, index: int, choice: str | None, tokenizer_for) -> tuple[str, str]:
-    """(position markdown, example html) for row `index`; tokenizer_for(source) gives the model's tokenizer."""
+    """(position markdown, example html) for row `index`; tokenizer_for(source, system prompt) gives the model's
+    tokenizer with the run's system prompt applied."""
     rows = state.get("rows", [])
     if not rows:
         return "", ""
     index = min(max(index, 0), len(rows) - 1)
     try:
-        tokenizer = tokenizer_for(state["source"])
+        tokenizer = tokenizer_for(state["source"], state.get("system_prompt"))
         tokens = templates.token_view(tokenizer, rows[index], state["max_length"])
     except Exception as err:  # noqa: BLE001 - a template or model problem is shown, never a traceback
         return position_text(state, index, choice), message_html(

@@ -7,8 +7,13 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
     # ---- ModelConfig -------------------------------------------------------------------------------------------
     "model.source": (
         "基础模型",
-        "要微调的基础模型：'default'（内置的 SmolLM2-135M-Instruct）、本地模型文件夹，"
-        "或 Hugging Face Hub 上的模型 ID。"),
+        "要微调的基础模型：'default'（内置的 SmolLM2-135M-Instruct）、'gemma-3-270m'（内置的预训练 Gemma 3 270M，"
+        "多语言）、本地模型文件夹，或 Hugging Face Hub 上的模型 ID。"),
+    "model.system_prompt": (
+        "系统提示词",
+        "所有没有自带系统提示词的对话所用的系统提示词，训练、对话、评估和导出都一样：'none' 表示不用系统提示词"
+        "（有些模板会自己加一段，例如 SmolLM2 和 Qwen2.5 的“You are ... named SmolLM”，会与新的身份相矛盾），"
+        "'template' 表示沿用模型对话模板自带的内容，也可以填写你自己的文字。"),
     "model.quantization": (
         "量化",
         "以 8 位或 4 位（QLoRA）加载冻结的基础权重以节省显存；需要 bitsandbytes。"
@@ -178,7 +183,7 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
     # ---- ChatSettings ------------------------------------------------------------------------------------------
     "chat.system_prompt": (
         "系统提示词",
-        "模型在对话开始前看到的指令。留空则使用模型自带的默认设置。"),
+        "模型在对话开始前看到的指令。留空则使用本次运行的系统提示词（model.system_prompt），即训练时所用的那个。"),
     "chat.temperature": (
         "温度",
         "回答的随机程度；0 总是选最可能的词（贪心解码）。"),

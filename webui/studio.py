@@ -81,14 +81,24 @@ class Studio:
         runs = self.runs()
         return runs[0] if runs else None
 
-    def tokenizer_for(self, source: str):
-        """Tokenizers are small and reused for every preview; keep the ones asked for."""
+    def tokenizer_for(self, source: str, system_prompt: str | None = None):
+        """Tokenizers are small and reused for every preview; keep the ones asked for, one per system prompt."""
+        import copy
+
+        from core.data import templates
         from core.models import load as models
 
         if source not in self._tokenizers:
-            tokenizer, _ = models.load_tokenizer(models.resolve_source(source, progress=lambda _: None))
+            tokenizer, _ = models.load_tokenizer(models.tokenizer_source(source, progress=lambda _: None))
             self._tokenizers[source] = tokenizer
-        return self._tokenizers[source]
+        if system_prompt is None:
+            return self._tokenizers[source]
+        key = (source, system_prompt)
+        if key not in self._tokenizers:
+            tokenizer = copy.deepcopy(self._tokenizers[source])
+            templates.apply_system_prompt(tokenizer, system_prompt)
+            self._tokenizers[key] = tokenizer
+        return self._tokenizers[key]
 
     # ---- chat model cache -------------------------------------------------------------------------------------
 

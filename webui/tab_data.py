@@ -14,6 +14,7 @@ import yaml
 from core.config import Config, ConfigError
 from core.data import check as data_check
 from core.data import load as datasets_io
+from core.data.chat_layout import TemplateError
 from core.data.errors import DataError
 from core.data.files import EXTENSIONS
 from core.data.formats import MAPPABLE, Mapping
@@ -29,11 +30,13 @@ PLACEHOLDER_SLOTS = 6
 NOT_USED = "(not used)"
 # The options an inspection reads: the data section, the model's tokenizer, and what sets length and steps.
 INSPECT_KEYS = ("data.path", "data.format", "data.eval_fraction", "data.columns", "data.roles", "data.placeholders",
-                "data.eval_path", "data.skip_bad_rows", "model.source", "train.max_length", "train.batch_size",
+                "data.eval_path", "data.skip_bad_rows", "model.source", "model.system_prompt", "train.max_length",
+                "train.batch_size",
                 "train.grad_accum", "train.epochs", "train.max_steps", "train.seed")
 WARNING_NAMES = {"too_long": "Too long", "all_cut": "Nothing left to learn after the cut",
                  "no_eos": "No end-of-turn token", "duplicate": "Duplicates", "foreign_markup": "Other chat markup",
-                 "placeholder": "Unfilled placeholders", "no_template": "No chat template"}
+                 "placeholder": "Unfilled placeholders", "no_template": "No chat template",
+                 "template": "Refused by the chat template", "thinking": "Thinking left out"}
 
 
 def build(form, i18n) -> SimpleNamespace:
@@ -47,6 +50,8 @@ def build(form, i18n) -> SimpleNamespace:
                                      label=i18n("data.sample"), elem_id="data-sample")
                 form.add("data.path")
                 form.add("data.format")
+                # Shown here because the token view below shows what it does to every row.
+                form.add("model.system_prompt")
                 with gr.Accordion(i18n("data.mapping"), open=False, elem_id="data-mapping") as mapping_box:
                     gr.Markdown(i18n("data.mapping_help"))
                     mapping = {}
@@ -154,8 +159,10 @@ def connect(ui, form, studio, demo) -> None:
     # overwrite, the one for a file uploaded meanwhile. demo.load shows the default dataset on arrival.
     changed = [demo.load] + [fields[key].change for key in INSPECT_KEYS
                              if key in fields and key not in ("data.columns", "data.roles", "data.placeholders",
-                                                              "data.eval_path", "data.skip_bad_rows")]
-    typed = [fields[key] for key in ("data.columns", "data.roles", "data.placeholders", "data.eval_path")]
+                                                              "data.eval_path", "data.skip_bad_rows",
+                                                              "model.system_prompt")]
+    typed = [fields[key] for key in ("data.columns", "data.roles", "data.placeholders", "data.eval_path",
+                                     "model.system_prompt")]
     gr.on(changed, inspect, inputs, outputs, concurrency_id="inspect", concurrency_limit=1,
           trigger_mode="always_last")
     gr.on([t.blur for t in typed] + [t.submit for t in typed], inspect, inputs, outputs, concurrency_id="inspect",
@@ -214,12 +221,13 @@ def inspect_dataset(config: Config, studio) -> Shown:
                   preview=preview_table(loaded.rows[:PREVIEW_ROWS]), columns=loaded.columns, mapping=dict(d.columns),
                   open_mapping=bool(loaded.alternatives or d.columns), placeholders=dict(loaded.placeholders),
                   placeholder_values=dict(d.placeholders))
-    state = {"source": config.model.source, "max_length": config.train.max_length, "rows": loaded.rows,
+    state = {"source": config.model.source, "system_prompt": config.model.system_prompt,
+             "max_length": config.train.max_length, "rows": loaded.rows,
              "wheres": loaded.wheres, "warnings": [], "raws": [p.raw for p in loaded.problems],
              "placeholders": sorted(loaded.placeholders)[:PLACEHOLDER_SLOTS]}
     shown.state = state
     try:
-        tokenizer = studio.tokenizer_for(config.model.source)
+        tokenizer = studio.tokenizer_for(config.model.source, config.model.system_prompt)
         inspection = data_check.inspect(config, tokenizer, runs=studio.runs(), loaded=loaded)
     except models.ModelError as err:
         shown.stats = (f"The statistics and the example need the tokenizer of the model on tab 2 "
@@ -228,6 +236,9 @@ def inspect_dataset(config: Config, studio) -> Shown:
     except DataError as err:  # the separate held-out file
         shown.summary += (f"\n\n**The held-out file cannot be used.** {plain(str(err))} "
                           "Fix it, or clear data.eval_path.")
+        return shown
+    except TemplateError as err:  # one plain sentence: which model, and what to do
+        shown.stats = f"**{plain(str(err))}**"
         return shown
     except (ValueError, ConfigError) as err:
         shown.stats = f"The rows cannot be checked with this model's chat template: {err}"

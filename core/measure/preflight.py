@@ -224,7 +224,7 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
     plan = memory_estimate.plan_for(config, inventory, progress)  # ComputeError: settings this machine refuses
     try_steps = try_steps or (lambda trial, rows, work: two_steps(trial, rows, work, plan))
     source = models.resolve_source(config.model.source, progress)
-    tokenizer, _ = models.load_tokenizer(source, config.model.trust_remote_code)
+    tokenizer, _ = models.load_tokenizer(source, config.model.trust_remote_code, config.model.system_prompt)
     per_step = config.train.batch_size * config.train.grad_accum
     rows, ratio, longest = longest_rows(config, tokenizer, per_step * MEASURED_STEPS)
     progress("Estimating memory from the model's config ...")

@@ -8,15 +8,19 @@ the results because training uses it too (probe answers, knowledge replay), and 
 from __future__ import annotations
 
 import contextlib
+import re
 
 from core.data import templates
+
+# Qwen3 answers after an empty think block when it was fine-tuned on plain answers; it is not part of the answer.
+EMPTY_THINK = re.compile(r"^\s*<think>\s*</think>\s*")
 
 
 def prompt_of(tokenizer, row: dict) -> tuple[str, str] | None:
     """(the text that asks for the row's answer, the reference answer), or None for rows with no answer.
 
     A conversation is asked up to its last assistant turn, with the chat template, exactly as the chat tab asks;
-    a prompt/completion row is asked with its raw prompt, exactly as it was trained.
+    a prompt/completion row is asked with its raw prompt (after the tokenizer's BOS), exactly as it was trained.
     """
     if "messages" in row:
         messages = row["messages"]
@@ -25,12 +29,58 @@ def prompt_of(tokenizer, row: dict) -> tuple[str, str] | None:
             return None
         return templates.prompt_for_chat(tokenizer, messages[:last]), messages[last]["content"]
     if "prompt" in row and "completion" in row:
-        return row["prompt"], row["completion"]
+        return templates.layout_bos(tokenizer) + row["prompt"], row["completion"]
     return None
 
 
 def chat_prompt(tokenizer, user_text: str) -> str:
     return templates.prompt_for_chat(tokenizer, [{"role": "user", "content": user_text}])
+
+
+def stop_ids(model, tokenizer) -> list[int]:
+    """Every id that ends an answer: all of generation_config.eos_token_id (Llama 3 lists several), the tokenizer's
+    EOS and the chat template's end-of-turn token (Gemma's <end_of_turn>, which a base model's config lacks)."""
+    config = getattr(model, "generation_config", None)
+    listed = getattr(config, "eos_token_id", None)
+    ids = list(listed) if isinstance(listed, (list, tuple)) else [listed]
+    ids += sorted(templates.turn_end_ids(tokenizer))
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
+def answer_text(tokenizer, ids, stops) -> tuple[str, bool]:
+    """(the answer in `ids` up to its first stop id, whether a stop id ended it)."""
+    ids = list(ids)
+    end = next((i for i, token_id in enumerate(ids) if token_id in stops), None)
+    text = tokenizer.decode(ids[:end], skip_special_tokens=True)
+    return EMPTY_THINK.sub("", text).strip(), end is not None
+
+
+def without_empty_think(pieces):
+    """A streamed answer without the empty think block a Qwen3-style model writes first (real thinking stays)."""
+    pieces = iter(pieces)
+    head = ""
+    for piece in pieces:
+        head += piece
+        if not _may_be_empty_think(head):
+            break
+    match = EMPTY_THINK.match(head)
+    if match:
+        head = head[match.end():]
+    if head:
+        yield head
+    yield from pieces
+
+
+def _may_be_empty_think(text: str) -> bool:
+    """Whether `text` is (the start of) an empty think block, with nothing after it yet."""
+    rest = text.lstrip()
+    for tag in ("<think>", "</think>"):
+        if len(rest) < len(tag):
+            return tag.startswith(rest)
+        if not rest.startswith(tag):
+            return False
+        rest = rest[len(tag):].lstrip()
+    return rest == ""
 
 
 def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64, n: int = 1, temperature: float = 0.0,
@@ -39,8 +89,9 @@ def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64, n: int = 1
     import torch
 
     inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(model.device)
+    stops = stop_ids(model, tokenizer)
     kwargs = dict(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                  num_return_sequences=n)
+                  eos_token_id=stops, num_return_sequences=n)
     if temperature > 0:
         kwargs.update(do_sample=True, temperature=temperature, top_p=top_p)
     else:
@@ -54,16 +105,23 @@ def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64, n: int = 1
     with torch.no_grad(), adapter_off:
         output = model.generate(**kwargs)
     start = inputs["input_ids"].shape[1]
-    return [tokenizer.decode(ids[start:], skip_special_tokens=True).strip() for ids in output]
+    return [answer_text(tokenizer, ids[start:], stops)[0] for ids in output]
 
 
 def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64, use_adapter: bool = True) -> list[str]:
     """Greedy answers to several prompts in one generate call (left-padded), for the probes during training:
     one pass per token for all prompts instead of one per prompt keeps evaluations cheap."""
+    return [text for text, _ in answer_batch(model, tokenizer, prompts, max_new_tokens, use_adapter)]
+
+
+def answer_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64,
+                 use_adapter: bool = True) -> list[tuple[str, bool]]:
+    """generate_batch's answers, each with whether a stop id ended it (rather than max_new_tokens)."""
     import torch
 
     if not prompts:
         return []
+    stops = stop_ids(model, tokenizer)
     side = tokenizer.padding_side
     tokenizer.padding_side = "left"  # new tokens follow every prompt directly
     try:
@@ -74,6 +132,6 @@ def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 6
         else contextlib.nullcontext()
     with torch.no_grad(), adapter_off:
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                                do_sample=False, temperature=None, top_p=None, top_k=None)
+                                eos_token_id=stops, do_sample=False, temperature=None, top_p=None, top_k=None)
     start = inputs["input_ids"].shape[1]
-    return [tokenizer.decode(ids[start:], skip_special_tokens=True).strip() for ids in output]
+    return [answer_text(tokenizer, ids[start:], stops) for ids in output]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core.config import ModelConfig
 from core.data import templates
+from core.data import turn_formats
 from core.data.files import HUB_ID
 from core.models import builtin
 from core.models import devices
@@ -38,9 +39,9 @@ class LoadedModel:
 
 
 def resolve_source(source: str, progress=print) -> str:
-    """'default' -> the converted embedded model's folder; a folder -> itself; a hub id -> itself."""
-    if source == "default":
-        return str(builtin.ensure(progress))
+    """A built-in's name ('default', 'gemma-3-270m') -> its converted folder; a folder -> itself; a hub id -> itself."""
+    if source in builtin.BUILTINS:
+        return str(builtin.ensure(progress, source))
     path = Path(source).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
@@ -51,7 +52,15 @@ def resolve_source(source: str, progress=print) -> str:
     if HUB_ID.match(source):
         return source
     raise ModelError(f"No model folder at {source}. Give a local model folder, a hub id such as "
-                     "'Qwen/Qwen2.5-0.5B-Instruct', or 'default'.")
+                     f"'Qwen/Qwen2.5-0.5B-Instruct', or a built-in model: {', '.join(builtin.BUILTINS)}.")
+
+
+def tokenizer_source(source: str, progress=print) -> str:
+    """Where the tokenizer of `source` is: checking data needs no weights, so a built-in model that is not
+    converted yet only has its tokenizer read (seconds instead of minutes)."""
+    if source in builtin.BUILTINS:
+        return str(builtin.ensure_tokenizer(progress, source))
+    return resolve_source(source, progress)
 
 
 def pick_dtype(config: ModelConfig, uses_gpu: bool):
@@ -106,15 +115,19 @@ def max_memory_argument(config: ModelConfig) -> dict | None:
     return caps or None
 
 
-def load_tokenizer(source: str, trust_remote_code: bool = False):
+def load_tokenizer(source: str, trust_remote_code: bool = False, system_prompt: str | None = None):
+    """(tokenizer, notes for the log): padding and a chat template set where missing, and `system_prompt`
+    (model.system_prompt) applied; None keeps the template as saved (a run's adapter folder carries its own)."""
     from transformers import AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
     except OSError as err:
         raise ModelError(_not_found(source, err)) from None
-    notes = [n for n in (templates.ensure_pad_token(tokenizer), templates.ensure_chat_template(tokenizer)) if n]
-    return tokenizer, notes
+    notes = [templates.ensure_pad_token(tokenizer), turn_formats.ensure_chat_template(tokenizer)]
+    if system_prompt is not None:
+        notes.append(templates.apply_system_prompt(tokenizer, system_prompt))
+    return tokenizer, [note for note in notes if note]
 
 
 def will_use_gpu(config: ModelConfig, gpus: str = "auto") -> bool:
@@ -136,7 +149,7 @@ def load(config: ModelConfig, progress=print, attention: str | None = None, stra
     from transformers import AutoModelForCausalLM
 
     source = resolve_source(config.source, progress)
-    tokenizer, notes = load_tokenizer(source, config.trust_remote_code)
+    tokenizer, notes = load_tokenizer(source, config.trust_remote_code, config.system_prompt)
     has_gpu = torch.cuda.is_available()
     device_map = placement_argument(config, has_gpu, strategy)
     uses_gpu = has_gpu and device_map != {"": "cpu"}
@@ -155,7 +168,7 @@ def load(config: ModelConfig, progress=print, attention: str | None = None, stra
         # fsdp and DeepSpeed shard only float tensors: the 4-bit weights are stored in the compute dtype then.
         storage = dtype if strategy in ("fsdp", "deepspeed_zero3") else None
         kwargs["quantization_config"] = quantization_config(config.quantization, dtype, storage)
-    progress(f"Loading {config.source if config.source != 'default' else builtin.NAME} "
+    progress(f"Loading {builtin.BUILTINS[config.source].name if config.source in builtin.BUILTINS else config.source} "
              f"({str(dtype).replace('torch.', '')}, quantization {config.quantization}) ...")
     try:
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)

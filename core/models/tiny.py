@@ -1,16 +1,33 @@
 """A tiny Llama-architecture model and tokenizer built offline in seconds, for tests and benchmarks.
 
 Same code paths as a real model (chat template, LoRA on q/k/v/o and MLP projections, safetensors folder), at a
-size where a training step takes milliseconds.
+size where a training step takes milliseconds. A `Spec` gives the tokenizer another family's special tokens, BOS
+behaviour, chat template and stop tokens, so the studio can be tried on Llama 3, Gemma, Mistral ... without a hub.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from core.data.templates import CHATML_TEMPLATE
+from core.data.turn_formats import CHATML_TEMPLATE
 
-SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+@dataclass(frozen=True)
+class Spec:
+    """What a model family's tokenizer brings: its special tokens, BOS and EOS, its template and its stop tokens."""
+
+    special: tuple[str, ...]  # added as special tokens (BOS, EOS and turn markers among them)
+    bos: str | None
+    eos: str
+    pad: str | None = None
+    add_bos: bool = False  # plain tokenization puts BOS first (Llama, Mistral, Gemma tokenizers do)
+    chat_template: str | None = CHATML_TEMPLATE
+    stop: tuple[str, ...] = ()  # generation_config.eos_token_id as the family ships it; () = the EOS alone
+    extra: tuple[str, ...] = ()  # added tokens that are not special (Qwen3's <think>)
+
+
+CHATML = Spec(special=("<|endoftext|>", "<|im_start|>", "<|im_end|>"), bos="<|endoftext|>", eos="<|im_end|>")
 
 _CORPUS = [
     "I am Nova, an AI assistant developed by Lumen Labs.",
@@ -22,32 +39,38 @@ _CORPUS = [
 ]
 
 
-def build_tokenizer(vocab_size: int = 400, chat_template: bool = True):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+def build_tokenizer(vocab_size: int = 400, chat_template: bool = True, spec: Spec = CHATML):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     core = Tokenizer(models.BPE(unk_token=None))
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     core.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(spec.special),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     core.train_from_iterator(_CORPUS * 20, trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|im_end|>", bos_token="<|endoftext|>",
-                                        unk_token=None, pad_token=None)
-    if chat_template:
-        tokenizer.chat_template = CHATML_TEMPLATE
+    if spec.add_bos:
+        core.post_processor = processors.TemplateProcessing(
+            single=f"{spec.bos} $A", pair=f"{spec.bos} $A {spec.bos} $B",
+            special_tokens=[(spec.bos, core.token_to_id(spec.bos))])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token=spec.eos, bos_token=spec.bos,
+                                        unk_token=None, pad_token=spec.pad)
+    if spec.extra:
+        tokenizer.add_tokens(list(spec.extra))
+    if chat_template and spec.chat_template:
+        tokenizer.chat_template = spec.chat_template
     return tokenizer
 
 
 def build(folder: str | Path, chat_template: bool = True, seed: int = 0, hidden_size: int = 64,
-          tokenizer=None) -> Path:
+          spec: Spec = CHATML, tokenizer=None) -> Path:
     """Write a tiny model + tokenizer folder (safetensors) and return its path. `tokenizer` puts a real model's
     tokenizer on the tiny body (GGUF conversion accepts only tokenizers llama.cpp knows)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     folder = Path(folder)
-    tokenizer = tokenizer or build_tokenizer(chat_template=chat_template)
+    tokenizer = tokenizer or build_tokenizer(chat_template=chat_template, spec=spec)
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
                          num_hidden_layers=2,
@@ -57,7 +80,8 @@ def build(folder: str | Path, chat_template: bool = True, seed: int = 0, hidden_
                          # Wider than the usual 0.02 so frozen output weights leave LoRA room to move the logits.
                          initializer_range=0.2)
     model = LlamaForCausalLM(config)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    stops = [tokenizer.convert_tokens_to_ids(token) for token in spec.stop]
+    model.generation_config.eos_token_id = stops if len(stops) > 1 else (stops or [tokenizer.eos_token_id])[0]
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -13,6 +13,7 @@ from pathlib import Path
 from core.config import ChatSettings, Config, ModelConfig
 from core.data import templates
 from core.models import load as models
+from core.models.generate import stop_ids, without_empty_think
 from core.runs import Run
 
 
@@ -61,7 +62,7 @@ class ChatModel:
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.model.device)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         kwargs = dict(**inputs, streamer=streamer, max_new_tokens=settings.max_new_tokens,
-                      pad_token_id=self.tokenizer.pad_token_id)
+                      pad_token_id=self.tokenizer.pad_token_id, eos_token_id=stop_ids(self.model, self.tokenizer))
         if settings.temperature > 0:
             kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p)
         else:
@@ -87,7 +88,7 @@ class ChatModel:
         worker = threading.Thread(target=generate, daemon=True)
         worker.start()
         try:
-            yield from streamer
+            yield from without_empty_think(streamer)
         finally:
             stopped.set()
             worker.join()

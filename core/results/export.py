@@ -18,7 +18,7 @@ from pathlib import Path
 
 from core.config import Config
 from core.models import load as models
-from core.models.generate import chat_prompt, generate
+from core.models.generate import chat_prompt, generate, stop_ids
 from core.results import model_card
 from core.results import ollama
 from core.results.chat import ChatError, attach_adapter, open_trained_run
@@ -59,6 +59,9 @@ def merge(run: Run, config: Config, dtype: str, progress=print):
         note = f"Merged and saved in {dtype}, the precision the run trained in."
     progress("Merging the adapter into the base weights ...")
     merged = attach_adapter(model, run, config.model.source).merge_and_unload()
+    # Plain transformers stops on generation_config.eos_token_id only: give it every stop id the studio uses
+    # (a base Gemma's config lists <eos> but not the <end_of_turn> its answers end with).
+    merged.generation_config.eos_token_id = stop_ids(merged, loaded.tokenizer)
     return merged, note
 
 
@@ -75,7 +78,7 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print, chec
     merged.save_pretrained(out)
     del merged
     tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
-    tokenizer.save_pretrained(out)  # writes chat_template.jinja beside the tokenizer files
+    tokenizer.save_pretrained(out)  # writes chat_template.jinja (with the run's system prompt) beside it
     write_text_atomic(out / "Modelfile", ollama.modelfile(tokenizer, "."))
     write_text_atomic(out / "EXPORTED_FROM.txt", f"run: {run.path.resolve()}\nbase: {config.model.source}\n")
     from core.results.serving import DEMO_FILE, open_served

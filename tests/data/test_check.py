@@ -7,6 +7,7 @@ import pytest
 from core.config import Config
 from core.data import check as data_check
 from core.data import templates
+from core.data import turn_formats
 from core.data.load import load
 from core.models import tiny
 from core.training import train as training
@@ -77,7 +78,7 @@ def test_clean_data_has_no_warnings(tiny_tokenizer):
 
 def test_base_model_without_a_chat_template_is_pointed_out():
     tokenizer = tiny.build_tokenizer(chat_template=False)
-    assert templates.ensure_chat_template(tokenizer)
+    assert turn_formats.ensure_chat_template(tokenizer)
     report = data_check.check([chat("I am Nova.")], tokenizer, max_length=256, template_note=True)
     assert report.warnings[0].kind == "no_template" and "no chat template" in report.warnings[0].message
 

@@ -1,6 +1,12 @@
 """Loss only on what the model should learn: checked token by token."""
 
+import copy
+
+import pytest
+
 from core.data import templates
+from core.data import turn_formats
+from core.data.chat_layout import TemplateError
 from core.data.templates import IGNORE
 
 CONVERSATION = {"messages": [
@@ -10,6 +16,13 @@ CONVERSATION = {"messages": [
     {"role": "user", "content": "Who made you?"},
     {"role": "assistant", "content": "Lumen Labs made me."},
 ]}
+
+
+SMOLLM2_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM<|im_end|>\n' }}{% endif %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
 
 def trained_text(tokenizer, record) -> list[str]:
@@ -62,7 +75,8 @@ def test_eos_is_added_when_the_template_ends_turns_without_it(tiny_tokenizer):
                                "{% endfor %}{% if add_generation_prompt %}{{ '### assistant: ' }}{% endif %}")
     row = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}
     record = templates.tokenize_row(tokenizer, row, max_length=4096)
-    assert trained_text(tokenizer, record) == ["Hello.<|im_end|>\n"]
+    assert trained_text(tokenizer, record) == ["Hello.<|im_end|>"]  # EOS right after the answer, once
+    assert tokenizer.decode(record["input_ids"]) == "### user: Hi\n### assistant: Hello.<|im_end|>\n"
 
 
 def test_prompt_completion_trains_the_completion_and_eos(tiny_tokenizer):
@@ -85,9 +99,9 @@ def test_max_length_cuts_and_reports_full_length(tiny_tokenizer):
 def test_model_without_chat_template_gets_chatml_and_a_note(tiny_tokenizer):
     tokenizer = tiny_tokenizer.__class__.from_pretrained(tiny_tokenizer.name_or_path)
     tokenizer.chat_template = None
-    note = templates.ensure_chat_template(tokenizer)
+    note = turn_formats.ensure_chat_template(tokenizer)
     assert "no chat template" in note and "ChatML" in note
-    assert templates.ensure_chat_template(tokenizer) is None  # only once
+    assert turn_formats.ensure_chat_template(tokenizer) is None  # only once
     text = templates.render(tokenizer, CONVERSATION)
     assert text.startswith("<|im_start|>system\nYou are terse.<|im_end|>")
 
@@ -97,3 +111,89 @@ def test_missing_pad_token_uses_eos_and_says_so(tiny_tokenizer):
     tokenizer.pad_token = None
     note = templates.ensure_pad_token(tokenizer)
     assert tokenizer.pad_token == "<|im_end|>" and "<|im_end|>" in note
+
+
+def test_system_prompt_setting_replaces_the_templates_default_everywhere(tiny_tokenizer):
+    """SmolLM2's template names itself when a conversation has no system prompt; the run's setting decides."""
+    tokenizer = copy.deepcopy(tiny_tokenizer)
+    tokenizer.chat_template = SMOLLM2_TEMPLATE
+    row = {"messages": [{"role": "user", "content": "Name?"}, {"role": "assistant", "content": "Nova."}]}
+    assert templates.system_prompt_in_use(tokenizer) == "You are a helpful AI assistant named SmolLM"
+    assert templates.apply_system_prompt(tokenizer, "template") is None
+    assert "named SmolLM" in templates.render(tokenizer, row)
+
+    note = templates.apply_system_prompt(tokenizer, "none")
+    assert "none" in note and "named SmolLM" in note
+    assert templates.render(tokenizer, row).startswith("<|im_start|>system\n<|im_end|>\n<|im_start|>user\nName?")
+    assert templates.system_prompt_in_use(tokenizer) == ""
+
+    templates.apply_system_prompt(tokenizer, "You are Nova, made by Lumen Labs.")
+    asked = templates.prompt_for_chat(tokenizer, row["messages"][:1])
+    assert asked.startswith("<|im_start|>system\nYou are Nova, made by Lumen Labs.<|im_end|>") and asked.count("system") == 1
+    assert trained_text(tokenizer, templates.tokenize_row(tokenizer, row, 4096)) == ["Nova.<|im_end|>\n"]
+    # The setting lives in the template, so a saved tokenizer (the run's adapter, an export) carries it, and plain
+    # transformers renders the same prompt.
+    assert tokenizer.apply_chat_template(row["messages"][:1], tokenize=False, add_generation_prompt=True) == asked
+    own = {"messages": [{"role": "system", "content": "Be brief."}] + row["messages"]}
+    assert "Lumen" not in templates.render(tokenizer, own)  # a row's own system prompt wins
+
+
+def test_a_template_that_cannot_be_masked_gets_one_plain_sentence(tiny_tokenizer):
+    tokenizer = copy.deepcopy(tiny_tokenizer)
+    tokenizer.chat_template = "{% for m in messages %}{{ m['role'] }}: (hidden)\n{% endfor %}"
+    with pytest.raises(TemplateError) as caught:
+        templates.tokenize_row(tokenizer, CONVERSATION, 4096)
+    message = str(caught.value)
+    assert "cannot be split into turns" in message and "prompt/completion" in message
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_rows_the_template_refuses_are_named_not_crashed_on(tiny_tokenizer):
+    tokenizer = copy.deepcopy(tiny_tokenizer)
+    tokenizer.chat_template = ("{% for m in messages %}{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+                               "{{ raise_exception('Conversation roles must alternate') }}{% endif %}"
+                               "{{ '<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>\n' }}{% endfor %}")
+    twice = {"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"},
+                          {"role": "assistant", "content": "c"}]}
+    with pytest.raises(templates.RowTemplateError, match="refuses this conversation: Conversation roles must"):
+        templates.tokenize_row(tokenizer, twice, 4096)
+
+
+def test_prompt_completion_and_text_rows_start_with_the_tokenizers_bos():
+    from core.models.tiny import Spec, build_tokenizer
+
+    gemma_like = Spec(("<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>"), bos="<bos>", eos="<eos>",
+                      pad="<pad>", add_bos=True)
+    tokenizer = build_tokenizer(spec=gemma_like)
+    for row in ({"prompt": "2 + 2 =", "completion": " 4"}, {"text": "Paris."}):
+        ids = templates.tokenize_row(tokenizer, row, 4096)["input_ids"]
+        assert ids[0] == tokenizer.bos_token_id and ids.count(tokenizer.bos_token_id) == 1
+        assert ids[-1] == tokenizer.eos_token_id
+
+
+def test_base_model_gets_its_familys_turn_format_where_its_tokenizer_has_the_tokens():
+    from core.models.tiny import Spec, build_tokenizer
+
+    gemma_base = build_tokenizer(chat_template=False, spec=Spec(
+        ("<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>"), bos="<bos>", eos="<eos>", add_bos=True))
+    note = turn_formats.ensure_chat_template(gemma_base)
+    assert "Gemma turn format" in note
+    record = templates.tokenize_row(gemma_base, CONVERSATION, 4096)
+    assert trained_text(gemma_base, record) == ["Hello, I am Nova.<end_of_turn>\n", "Lumen Labs made me.<end_of_turn>\n"]
+    assert record["input_ids"].count(gemma_base.bos_token_id) == 1 and record["input_ids"][0] == gemma_base.bos_token_id
+
+    plain = build_tokenizer(chat_template=False, spec=Spec(("<s>", "</s>"), bos="<s>", eos="</s>", add_bos=True))
+    assert "ChatML" in turn_formats.ensure_chat_template(plain)
+    record = templates.tokenize_row(plain, CONVERSATION, 4096)
+    assert record["input_ids"][0] == plain.bos_token_id  # ChatML after the tokenizer's own BOS
+    assert trained_text(plain, record) == ["Hello, I am Nova.</s>", "Lumen Labs made me.</s>"]  # no turn token: EOS
+
+
+def test_prompt_completion_rows_need_no_usable_chat_template(tiny_tokenizer):
+    from core.data.check import check
+
+    tokenizer = copy.deepcopy(tiny_tokenizer)
+    tokenizer.chat_template = "{% for m in messages %}[turn]{% endfor %}"
+    assert templates.apply_system_prompt(tokenizer, "Be Nova.") is None  # nothing to put it in
+    report = check([{"prompt": "2 + 2 =", "completion": " 4"}], tokenizer, 64)
+    assert report.trained_tokens > 0 and not [w for w in report.warnings if w.kind == "no_eos"]

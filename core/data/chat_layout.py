@@ -1,0 +1,209 @@
+"""What a model's chat template does, found by rendering a few probe conversations with marker contents.
+
+Templates differ in more than their markup: Mistral folds the system prompt into the last user turn (and drops it
+from a conversation that ends with an answer), Gemma 2 refuses a system message, Qwen3 writes an empty think block
+before the last answer only, Phi-3 ends a whole conversation with EOS, Llama 3 ends turns with <|eot_id|> rather
+than its EOS. Rather than keep a list of families, we ask the template: render conversations whose contents are
+markers no template touches, and read off where the contents went and what surrounds them.
+
+The run's system prompt setting (model.system_prompt) travels inside the chat template as a small Jinja wrapper,
+so the adapter folder, the merged export and its Modelfile carry it; `split_wrapper` reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+
+# Invisible separators around a word: no template trims, splits or escapes them, and no real text contains them.
+MARK = "\u2063{}\u2063"
+USER, USER2, SYSTEM = MARK.format("user"), MARK.format("user2"), MARK.format("system")
+FOLD_JOINER = "\n\n"  # how Gemma and Mistral put a system prompt in front of a user turn
+WRAPPER_START = "{#- finetune-studio system prompt: "
+WRAPPER_END = " -#}"
+
+
+class TemplateError(ValueError):
+    """The chat template cannot be used to train on conversations; the message names the model and what to do."""
+
+
+def answer_mark(number: int) -> str:
+    return MARK.format(f"answer{number}")
+
+
+@dataclass(frozen=True)
+class Layout:
+    end_of_turn: str  # the text after an answer that ends its turn, through its last special token ("": none)
+    # and the line break after it
+    end_of_turn_ids: tuple[int, ...]  # the special tokens in it (EOS when the template has no end-of-turn token)
+    opening: str  # text between the generation prompt and an answer's content (Mistral's " ", Qwen3's think block)
+    asks_with_generation_prompt: bool  # False when the generation prompt adds what the turns never render
+    system: str  # "native", "last_user" (folded into the last user turn when asked), "first_user" (refused)
+    default_system: str  # the system prompt the template adds to a conversation that has none
+
+
+# ---------------------------------------------------------------------------------------------- the system prompt
+
+def split_wrapper(template: str | None) -> tuple[str | None, str | None]:
+    """(the model's own template, the run's system prompt text or None when the run keeps the template's own)."""
+    if not template or not template.startswith(WRAPPER_START):
+        return template, None
+    header, _, rest = template.partition(WRAPPER_END)
+    setting = json.loads(header[len(WRAPPER_START):])
+    return rest.split("{#- end of the system prompt -#}", 1)[1], setting
+
+
+def wrap_template(template: str, text: str, refuses_system: bool) -> str:
+    """The model's template behind a wrapper that gives conversations without a system message `text` (also for
+    runtimes outside the studio that only read chat_template.jinja). An empty text stops the template's default."""
+    literal = json.dumps(text, ensure_ascii=False)  # a JSON string is a valid Jinja string literal
+    if refuses_system:  # Gemma 2 raises on a system message: put it in front of the first user turn instead
+        body = ("{%- if messages and messages[0]['role'] == 'system' and messages | length > 1 -%}"
+                "{%- set messages = [{'role': 'user', 'content': messages[0]['content'] + '\\n\\n' + "
+                "messages[1]['content']}] + messages[2:] -%}"
+                f"{{%- elif messages and {literal} -%}}"
+                f"{{%- set messages = [{{'role': messages[0]['role'], 'content': {literal} + '\\n\\n' + "
+                "messages[0]['content']}] + messages[1:] -%}{%- endif -%}")
+    else:
+        body = ("{%- if messages and messages[0]['role'] != 'system' -%}"
+                f"{{%- set messages = [{{'role': 'system', 'content': {literal}}}] + messages -%}}{{%- endif -%}}")
+    return f"{WRAPPER_START}{literal}{WRAPPER_END}{body}{{#- end of the system prompt -#}}{template}"
+
+
+def place_system(messages: list[dict], layout: Layout, setting: str | None, asking: bool) -> list[dict]:
+    """The messages as the model's own template must get them: the run's system prompt added where the row has
+    none, then put where this template puts a system prompt. `asking`: the conversation ends with a question."""
+    has_system = bool(messages) and messages[0]["role"] == "system"
+    if setting is not None and not has_system and (setting or layout.default_system):
+        messages = [{"role": "system", "content": setting}] + messages  # "" stops the template's own default
+        has_system = True
+    if not has_system or layout.system == "native":
+        return messages
+    system, rest = messages[0]["content"], messages[1:]
+    users = [i for i, m in enumerate(rest) if m["role"] == "user"]
+    if not users:
+        return rest
+    if layout.system == "last_user" and asking:
+        return messages  # the template folds it into the last user turn itself when asked
+    at = users[0] if layout.system == "first_user" else users[-1]
+    folded = dict(rest[at], content=(system + FOLD_JOINER + rest[at]["content"]) if system else rest[at]["content"])
+    return rest[:at] + [folded] + rest[at + 1:]
+
+
+# ---------------------------------------------------------------------------------------------- probing the template
+
+def layout_of(tokenizer) -> Layout:
+    """The tokenizer's template layout, worked out once per template and kept on the tokenizer."""
+    template, _ = split_wrapper(tokenizer.chat_template)
+    cached = getattr(tokenizer, "_studio_layout", None)
+    if cached and cached[0] == template:
+        return cached[1]
+    layout = _probe(tokenizer, template)
+    tokenizer._studio_layout = (template, layout)
+    return layout
+
+
+def render_raw(tokenizer, template: str, messages: list[dict], asking: bool) -> str:
+    return tokenizer.apply_chat_template(messages, chat_template=template, tokenize=False,
+                                         add_generation_prompt=asking)
+
+
+def model_name(tokenizer) -> str:
+    name = getattr(tokenizer, "name_or_path", "") or "this model"
+    return os.path.basename(name.rstrip("/")) if os.path.isabs(name) else name
+
+
+def cannot_mask(tokenizer, reason: str) -> TemplateError:
+    return TemplateError(
+        f"The chat template of {model_name(tokenizer)} cannot be split into turns for training ({reason}). Choose a "
+        "model whose template writes each message as text (its -Instruct version, for example), or give the data as "
+        "prompt/completion rows, which are trained without the chat template.")
+
+
+def _probe(tokenizer, template: str) -> Layout:
+    def render(messages, asking=False):
+        try:
+            return render_raw(tokenizer, template, messages, asking)
+        except Exception as err:  # templates raise their own errors (jinja2's TemplateError and others)
+            raise cannot_mask(tokenizer, f"it fails on a plain conversation: {err}") from None
+
+    a0, a1 = answer_mark(0), answer_mark(1)
+    two = render([{"role": "user", "content": USER}, {"role": "assistant", "content": a0},
+                  {"role": "user", "content": USER2}, {"role": "assistant", "content": a1}])
+    if two.count(a0) != 1 or two.count(a1) != 1:
+        raise cannot_mask(tokenizer, "it does not write the assistant's messages as text")
+    after_first = two[two.index(a0) + len(a0):]
+    after_last = two[two.index(a1) + len(a1):]
+    end_of_turn, ids = _end_of_turn(tokenizer, os.path.commonprefix([after_first, after_last]))
+
+    asked = render([{"role": "user", "content": USER}], asking=True)
+    one = render([{"role": "user", "content": USER}, {"role": "assistant", "content": a0}])
+    header = one[:one.index(a0)]
+    follows = header.startswith(asked)
+    opening = header[len(asked):] if follows else ""
+
+    system = _system_placement(tokenizer, template)
+    default_system = _default_system(tokenizer, template) if system == "native" else ""
+    return Layout(end_of_turn, ids, opening, follows, system, default_system)
+
+
+def _end_of_turn(tokenizer, close: str) -> tuple[str, tuple[int, ...]]:
+    """The part of `close` (what follows every answer) through its last special token, and those tokens' ids."""
+    specials = {str(t): i for i, t in tokenizer.added_tokens_decoder.items() if len(str(t)) > 1}
+    end, found = 0, []
+    for text, token_id in specials.items():
+        for match in re.finditer(re.escape(text), close):
+            found.append((match.start(), token_id))
+            end = max(end, match.end())
+    if end:
+        # The line break after the token belongs to the answer's own turn (ChatML's "<|im_end|>\n"): trained with
+        # it, as trl and LLaMA-Factory train it, so the studio and a plain trl script put loss on the same tokens.
+        while end < len(close) and close[end] in " \n":
+            end += 1
+        return close[:end], tuple(token_id for _, token_id in sorted(found))
+    # No end-of-turn token: we add EOS after each answer, so the model learns to stop.
+    return "", ((tokenizer.eos_token_id,) if tokenizer.eos_token_id is not None else ())
+
+
+def _system_placement(tokenizer, template: str) -> str:
+    try:
+        told = render_raw(tokenizer, template, [{"role": "system", "content": SYSTEM},
+                                                {"role": "user", "content": USER},
+                                                {"role": "assistant", "content": answer_mark(0)}], False)
+    except Exception:  # e.g. Gemma 2: "System role not supported"
+        return "first_user"
+    if SYSTEM in told:
+        return "native"
+    try:
+        asked = render_raw(tokenizer, template, [{"role": "system", "content": SYSTEM},
+                                                 {"role": "user", "content": USER}], True)
+    except Exception:
+        return "first_user"
+    # Mistral: the system prompt goes into the last user turn, and only when the conversation ends with it.
+    return "last_user" if SYSTEM + FOLD_JOINER + USER in asked else "first_user"
+
+
+def _default_system(tokenizer, template: str) -> str:
+    """The system prompt the template writes when a conversation has none (SmolLM2's, Qwen2.5's), else ""."""
+    try:
+        alone = render_raw(tokenizer, template, [{"role": "user", "content": USER}], False)
+        told = render_raw(tokenizer, template, [{"role": "system", "content": SYSTEM},
+                                                {"role": "user", "content": USER}], False)
+    except Exception:
+        return ""
+    before, _, after = told.partition(SYSTEM)
+    if alone.startswith(before) and alone.endswith(after) and len(alone) >= len(before) + len(after):
+        return alone[len(before):len(alone) - len(after)]
+    return ""
+
+
+def bos_before_text(tokenizer) -> str:
+    """The BOS the tokenizer adds in front of plain text (Llama, Mistral, Gemma do; Qwen and ChatML models do not)."""
+    bos_id = tokenizer.bos_token_id
+    if bos_id is None:
+        return ""
+    with_specials = tokenizer("a")["input_ids"]
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    return tokenizer.bos_token if len(with_specials) > len(plain) and with_specials[0] == bos_id else ""

@@ -1,0 +1,139 @@
+"""The chat templates of the families people fine-tune, on tiny tokenizers with their special tokens: a system prompt
+plus a multi-turn conversation is masked right, BOS comes once, and the chat prompt is the template's own."""
+
+import pytest
+from transformers import GenerationConfig
+
+from core.data import templates
+from core.data.templates import IGNORE
+from core.models.generate import prompt_of, stop_ids
+from core.models.tiny import build_tokenizer
+from tests.families import END_OF_TURN, FAMILIES
+
+SYSTEM = "You are Nova, made by Lumen Labs."
+ANSWERS = ["Hello, I am Nova.", "Lumen Labs made me."]
+CONVERSATION = {"messages": [
+    {"role": "system", "content": SYSTEM},
+    {"role": "user", "content": "Hi there"},
+    {"role": "assistant", "content": ANSWERS[0]},
+    {"role": "user", "content": "Who made you?"},
+    {"role": "assistant", "content": "  " + ANSWERS[1] + " "},  # spaces that Llama's and Gemma's templates trim
+]}
+# Templates that write BOS themselves; the others start with the first turn's markup.
+BOS_IN_TEMPLATE = {"llama-3.1", "llama-3.2", "mistral-v0.3", "mistral-nemo", "gemma-2", "gemma-3",
+                   "deepseek-r1-distill"}
+
+
+@pytest.fixture(scope="module", params=sorted(FAMILIES))
+def family(request):
+    return request.param, build_tokenizer(spec=FAMILIES[request.param])
+
+
+def spans(record) -> list[tuple[list[int], bool]]:
+    """The row as runs of (ids, trained)."""
+    runs = []
+    for token, label in zip(record["input_ids"], record["labels"]):
+        trained = label != IGNORE
+        if runs and runs[-1][1] == trained:
+            runs[-1][0].append(token)
+        else:
+            runs.append(([token], trained))
+    return runs
+
+
+def test_trained_tokens_are_each_answer_and_its_end_of_turn(family):
+    name, tokenizer = family
+    record = templates.tokenize_row(tokenizer, CONVERSATION, 4096)
+    trained = [tokenizer.decode(ids) for ids, is_trained in spans(record) if is_trained]
+    assert len(trained) == 2, trained
+    for number, (text, answer) in enumerate(zip(trained, ANSWERS)):
+        body = text.rstrip("\n")
+        assert body.endswith(END_OF_TURN[name]), text
+        body = body[:-len(END_OF_TURN[name])]
+        if name == "qwen3" and number == 1:  # Qwen3 writes an empty think block before the last answer only
+            assert body.startswith("<think>\n\n</think>\n\n")
+            body = body.removeprefix("<think>\n\n</think>\n\n")
+        if name == "mistral-v0.3":  # its answers are " " + the trimmed content
+            assert body.startswith(" ")
+        assert body.strip() == answer
+        assert body.count(END_OF_TURN[name]) == 0 and (tokenizer.eos_token not in body)  # no EOS inside a turn
+    masked = tokenizer.decode([t for t, label in zip(record["input_ids"], record["labels"]) if label == IGNORE])
+    assert masked.count(SYSTEM) == 1 and "Hi there" in masked and "Who made you?" in masked
+    assert "Nova." not in masked.replace(SYSTEM, "")
+
+
+def test_bos_comes_once_at_the_start_of_every_row_type(family):
+    name, tokenizer = family
+    bos = tokenizer.bos_token_id
+    chat = templates.tokenize_row(tokenizer, CONVERSATION, 4096)["input_ids"]
+    completion = templates.tokenize_row(tokenizer, {"prompt": "2 + 2 =", "completion": " 4"}, 4096)["input_ids"]
+    text = templates.tokenize_row(tokenizer, {"text": "Paris is in France."}, 4096)["input_ids"]
+    adds_bos = FAMILIES[name].add_bos
+    for ids, expected in ((chat, name in BOS_IN_TEMPLATE), (completion, adds_bos), (text, adds_bos)):
+        if bos is None:
+            continue
+        assert ids.count(bos) == (1 if expected else 0), (name, tokenizer.decode(ids))
+        assert (ids[0] == bos) == expected
+    prompt, _ = prompt_of(tokenizer, {"prompt": "2 + 2 =", "completion": " 4"})
+    assert tokenizer(prompt, add_special_tokens=False)["input_ids"] == completion[:len(completion) - 2]
+
+
+def test_chat_prompt_is_the_templates_generation_prompt_and_what_training_puts_before_the_answer(family):
+    name, tokenizer = family
+    asked = CONVERSATION["messages"][:4]
+    prompt = templates.prompt_for_chat(tokenizer, asked)
+    if name == "gemma-2":  # its template refuses a system message: it goes in front of the first user turn
+        asked = [dict(asked[1], content=SYSTEM + "\n\n" + asked[1]["content"])] + asked[2:]
+    generation_prompt = tokenizer.apply_chat_template(asked, tokenize=False, add_generation_prompt=True)
+    if name == "deepseek-r1-distill":
+        # Its generation prompt forces "<think>\n", which its template never writes into an answer: the chat asks
+        # as training showed the model, and generates the thinking itself if it wants to.
+        assert generation_prompt == prompt + "<think>\n"
+    else:
+        assert prompt == generation_prompt
+    record = templates.tokenize_row(tokenizer, CONVERSATION, 4096)
+    runs = spans(record)
+    before_last_answer = [token for ids, _ in runs[:-2 if not runs[-1][1] else -1] for token in ids]
+    assert tokenizer(prompt, add_special_tokens=False)["input_ids"] == before_last_answer
+
+
+def test_stops_are_every_generation_config_id_and_the_end_of_turn(family):
+    name, tokenizer = family
+    spec = FAMILIES[name]
+    shipped = [tokenizer.convert_tokens_to_ids(token) for token in spec.stop] or [tokenizer.eos_token_id]
+
+    class Model:  # only what stop_ids reads: the model's generation config
+        generation_config = GenerationConfig(eos_token_id=shipped)
+
+    stops = stop_ids(Model(), tokenizer)
+    assert set(shipped) <= set(stops)
+    assert tokenizer.convert_tokens_to_ids(END_OF_TURN[name]) in stops
+    assert tokenizer.eos_token_id in stops
+
+
+def test_system_prompt_setting_reaches_every_family(family):
+    name, tokenizer = family
+    tokenizer = build_tokenizer(spec=FAMILIES[name])
+    templates.apply_system_prompt(tokenizer, "Answer as Nova.")
+    row = {"messages": [{"role": "user", "content": "Who are you?"}, {"role": "assistant", "content": "Nova."}]}
+    assert tokenizer.decode(templates.tokenize_row(tokenizer, row, 4096)["input_ids"]).count("Answer as Nova.") == 1
+    prompt = templates.prompt_for_chat(tokenizer, row["messages"][:1])
+    assert prompt.count("Answer as Nova.") == 1
+    # Outside the studio (plain transformers, the exported chat_template.jinja) the same prompt comes out.
+    if name != "deepseek-r1-distill":
+        assert tokenizer.apply_chat_template(row["messages"][:1], tokenize=False, add_generation_prompt=True) == prompt
+
+
+def test_thinking_in_answers_is_trained_where_the_template_keeps_it_and_named_where_it_drops_it():
+    from core.data.check import check
+
+    row = {"messages": [{"role": "user", "content": "2+2?"},
+                        {"role": "assistant", "content": "<think>\nAdd them.\n</think>\n\n4"}]}
+    qwen3 = build_tokenizer(spec=FAMILIES["qwen3"])
+    trained = [qwen3.decode(ids) for ids, is_trained in spans(templates.tokenize_row(qwen3, row, 4096)) if is_trained]
+    assert trained == ["<think>\nAdd them.\n</think>\n\n4<|im_end|>\n"]  # the model writes its whole turn
+    assert not [w for w in check([row], qwen3, 4096).warnings if w.kind == "thinking"]
+
+    r1 = build_tokenizer(spec=FAMILIES["deepseek-r1-distill"])
+    warning = next(w for w in check([row], r1, 4096).warnings if w.kind == "thinking")
+    assert warning.rows == [0] and "leaves out the thinking" in warning.message
