@@ -96,7 +96,7 @@ def estimate(hf_config, *, rank: int, target_modules, batch_size: int, max_lengt
         linear = sum(m.weight.numel() for n, m in model.named_modules()
                      if isinstance(m, torch.nn.Linear) and not n.endswith("lm_head"))
         # The rest (embeddings, output head, norms) stays in the model's dtype; with float16, peft's recipe
-        # upcasts it to float32 (core.training.train.add_lora), at 4 bytes each.
+        # upcasts it to float32 (core.training.tuning), at 4 bytes each.
         weights = linear * QUANTIZED_BYTES[quantization] + (parameters - linear) * (4 if dtype == "float16" else width)
     else:
         weights = parameters * width
@@ -168,8 +168,8 @@ def for_config(config, gradient_checkpointing: bool | None = None, progress=prin
     capabilities = [g.capability for g in gpus if g.capability]
     attention = speed.resolve(config.train, uses_gpu, capabilities=capabilities)["attention"]
     model = skeleton(hf_config, config.model.trust_remote_code)
-    if gradient_checkpointing is None:  # the rule core.training.train.resolve_auto applies
-        from core.training.train import SMALL_MODEL
+    if gradient_checkpointing is None:  # the rule core.training.steps.resolve_auto applies
+        from core.training.steps import SMALL_MODEL
 
         setting = config.train.gradient_checkpointing
         large = sum(p.numel() for p in model.parameters()) >= SMALL_MODEL
