@@ -27,12 +27,6 @@ def available() -> list[str]:
     return [tracker for tracker in ("none", *PACKAGES) if installed(tracker)]
 
 
-def missing_text() -> str:
-    """How to get the trackers that are not installed, for the Settings tab's help line."""
-    missing = [PACKAGES[t][1] for t in PACKAGES if not installed(t)]
-    return f"Not installed here: {', '.join(missing)} (pip install {missing[0]}, for example)." if missing else ""
-
-
 def arguments(tracker: str, run, say=None) -> dict:
     """Trainer arguments (report_to, run_name, project) for `tracker`, with its environment set to write under the
     run folder and stay offline. Raises ValueError when the tracker's package is not installed."""
