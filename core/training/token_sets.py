@@ -63,6 +63,18 @@ def block_set(tokenizer, rows: list[dict], max_length: int, label: str, say):
     return _dataset(Dataset, records, label, max_length)
 
 
+def row_tokens(tokenizer, row: dict) -> int:
+    """How many tokens a row puts through the model at once, uncut: a pair's prompt with its longer answer, a
+    labelled answer with its prompt, any other row as supervised fine-tuning tokenizes it (cpt's text included)."""
+    if "rejected" in row:
+        pair = pairs.tokenize_pair(tokenizer, row)
+        return len(pair["prompt_ids"]) + max(len(pair["chosen_ids"]), len(pair["rejected_ids"]))
+    if "label" in row:
+        answer = pairs.tokenize_unpaired(tokenizer, row)
+        return len(answer["prompt_ids"]) + len(answer["completion_ids"])
+    return templates.tokenize_row(tokenizer, row, 10 ** 9)["full_length"]
+
+
 def _answer_set(tokenizer, rows, max_length, label, say, tokenize, answers: tuple[str, ...]):
     from datasets import Dataset
 
