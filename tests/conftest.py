@@ -83,15 +83,22 @@ def endless_run(tmp_path_factory, nova_run, tiny_model):
     import json
     import shutil
 
+    from transformers import AutoTokenizer
+
     from core.config import Config
+    from core.data.templates import turn_end_ids
     from core.runs import Run
 
     folder = tmp_path_factory.mktemp("endless")
     base = folder / "base"
     shutil.copytree(tiny_model, base)
+    # No end-of-sequence id, and the chat template's end-of-turn (which the studio also stops on) is never chosen.
+    ends = sorted(turn_end_ids(AutoTokenizer.from_pretrained(base)))
     for name in ("config.json", "generation_config.json"):
         settings = json.loads((base / name).read_text(encoding="utf-8"))
         settings["eos_token_id"] = None
+        if name == "generation_config.json":
+            settings["suppress_tokens"] = ends
         (base / name).write_text(json.dumps(settings), encoding="utf-8")
     run = Run(folder / "runs" / "endless-run")
     shutil.copytree(nova_run.path, run.path)

@@ -160,8 +160,9 @@ def test_launch_demo_serves_the_page_and_says_how_to_use_the_api(page, nova_run,
     with demo_server(nova_run.path, free_port(), tmp_path) as url, screenshot_on_failure(page, "demo-alone"):
         page.goto(url)
         page.locator("#demo-title").get_by_text("nova-run").wait_for()
-        assert f'base_url="http://127.0.0.1:{url.split(":")[-1].rstrip("/")}/v1"' in page.locator(
-            "#demo-api").inner_text()
+        # The hint is filled by the same page-load event as the title, but may render a moment later.
+        page.locator("#demo-api").get_by_text(f'base_url="http://127.0.0.1:{url.split(":")[-1].rstrip("/")}/v1"',
+                                              exact=False).wait_for()
         page.locator("#demo-input textarea").fill("Who are you?")
         page.locator("#demo-input textarea").press("Enter")
         page.locator("#demo-chat").get_by_text("I am Nova.").wait_for()
