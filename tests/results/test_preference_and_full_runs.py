@@ -69,5 +69,7 @@ def test_a_full_run_chats_beside_its_base_and_exports(full_dpo, tmp_path):
     assert chat.reply(asked, short, use_adapter=False) == base_alone.reply(asked, short) != chat.reply(asked, short)
     out = export_merged(run.path, tmp_path / "merged", progress=lambda _: None)
     assert json.loads((out / "export_check.json").read_text())["agree"]
+    card = (out / "README.md").read_text()
+    assert "weights trained directly (full tuning)" in card and "| method / tuning | dpo / full |" in card
     with pytest.raises(ChatError, match="no adapter to zip"):
         export_adapter_zip(run.path, tmp_path / "adapter.zip", progress=lambda _: None)
