@@ -24,8 +24,8 @@ SMALL_MODEL = 1_000_000_000  # parameters; below this, small-model defaults appl
 
 # The learning rate 'auto' picks with LoRA, per method: (models under 1B parameters, larger ones). Measured on the
 # default model (SmolLM2-135M) on this project's CPU, generations watched as well as the loss (README, "Beyond
-# supervised fine-tuning"): dpo broke the answers above 1e-4 while preference accuracy still rose, and kto, which
-# also pulls against the base model, takes its rate; orpo carries a supervised loss and takes sft's rate; cpt
+# supervised fine-tuning"): dpo broke the answers above 1e-4 while preference accuracy still rose, and kto learned
+# at dpo's rate with the answers intact; orpo carries a supervised loss and takes sft's rate; cpt
 # lowered held-out perplexity more at 1e-3 than at 2e-4.
 LORA_RATES = {"sft": (1e-3, 2e-4), "cpt": (1e-3, 2e-4), "orpo": (1e-3, 2e-4), "dpo": (1e-4, 5e-6),
               "kto": (1e-4, 5e-6)}
@@ -35,8 +35,8 @@ WHY_RATE = {
     "orpo": "orpo carries the supervised loss on the chosen answers, so it takes sft's rate (not measured on its own)",
     "dpo": "measured on the default model: above 1e-4 the preference accuracy still rose while the answers turned "
            "to nonsense",
-    "kto": "kto, like dpo, moves the model against the base model, so it takes dpo's measured rate (not measured on "
-           "its own)",
+    "kto": "measured on the default model: at dpo's rate held-out preference accuracy rose from 0/12 to 9/12 in one "
+           "epoch with the answers intact",
 }
 FULL_RATE_FACTOR = 0.1  # full and freeze tuning move the weights themselves: a tenth of the LoRA rate
 
