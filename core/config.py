@@ -37,13 +37,31 @@ ALIASES = {"rank": "r", "lora_r": "r", "lora_alpha": "alpha", "lora_dropout": "d
 
 QUANTIZATIONS = ("none", "8bit", "4bit")
 DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential", "cpu")  # plus "cuda:N"
-DATA_FORMATS = ("auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference")
+DATA_FORMATS = ("auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference",
+                "unpaired_preference")
 # Kept in step with core.data.formats (MAPPABLE, CANONICAL_ROLES); a test checks they agree.
 MAPPABLE_COLUMNS = ("instruction", "input", "output", "system", "history", "prompt", "completion", "messages",
-                    "conversations", "text", "chosen", "rejected", "role", "content")
+                    "conversations", "text", "chosen", "rejected", "label", "role", "content")
 CHAT_ROLES = ("user", "assistant", "system", "tool")
 SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup")
 STRATEGIES = ("auto", "single", "model_parallel", "ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3")
+METHODS = ("sft", "dpo", "orpo", "kto", "cpt")
+PREFERENCE_METHODS = ("dpo", "orpo", "kto")
+TUNINGS = ("lora", "full", "freeze")
+DPO_LOSSES = ("sigmoid", "ipo", "hinge", "robust", "sigmoid_norm", "apo_zero")
+TRACKERS = ("none", "tensorboard", "wandb", "swanlab", "trackio")
+# What each method does, in one line (the Settings tab shows it beside the choice; Chinese in webui/option_text_zh.py).
+METHOD_TEXT = {
+    "sft": "Supervised fine-tuning: the model learns to write the answers in your data, word for word.",
+    "dpo": "Direct preference optimization: for each question the model learns to prefer the chosen answer over the "
+           "rejected one, measured against the base model, which keeps it close to what it was.",
+    "orpo": "ORPO: supervised fine-tuning on the chosen answers plus a push away from the rejected ones, in one step "
+            "and without a reference model.",
+    "kto": "KTO: answers marked good (desirable) or bad (undesirable) one by one, no pairs needed; the model moves "
+           "towards the good ones and away from the bad ones.",
+    "cpt": "Continued pretraining: the model reads your raw text (split into blocks of max length) and learns its "
+           "words and facts; no questions and answers needed.",
+}
 # max_memory keys accelerate understands: a GPU number (cuda:N is accepted and read as N), cpu, or disk.
 MEMORY_KEY = re.compile(r"^(\d+|cuda:\d+|cpu|disk)$")
 MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(GiB|GB|MiB|MB|KiB|KB)$")
@@ -94,8 +112,8 @@ class DataConfig:
     replay: int = option(
         20, "Keep general knowledge: before training, the base model answers this many bundled everyday "
         "questions itself and those answers are mixed into the training data. Without it a small model drilled on "
-        "a narrow dataset forgets ordinary facts. 0 turns it off.", minimum=0, maximum=200,
-        label="Knowledge replay rows")
+        "a narrow dataset forgets ordinary facts. 0 turns it off. (Supervised fine-tuning only.)", minimum=0,
+        maximum=200, label="Knowledge replay rows")
     columns: dict = option(
         {}, "Which of the file's columns holds what, when its names differ from the usual ones, e.g. "
         "{prompt: question, completion: answer} or, inside conversations, {role: speaker, content: text}.",
@@ -138,18 +156,51 @@ class LoraConfig:
 class TrainConfig:
     """How long and how hard to train."""
 
+    method: str = option(
+        "sft", "How the model learns from the data: sft (imitate the answers), dpo (prefer the chosen answer over the "
+        "rejected one, against the base model), orpo (imitate the chosen answer and push away from the rejected one, "
+        "no reference model), kto (answers marked desirable or undesirable, unpaired), cpt (continued pretraining on "
+        "raw text).", choices=METHODS, label="Training method")
+    tuning: str = option(
+        "lora", "Which weights change: 'lora' trains a small adapter beside the frozen model (least memory, the run "
+        "saves an adapter); 'full' trains every weight (about 16 bytes of memory per parameter for weights, "
+        "gradients and optimizer states; the run saves a whole model); 'freeze' trains only the last layers.",
+        choices=TUNINGS, label="What to train")
+    freeze_trainable_layers: int = option(
+        2, "With tuning 'freeze': how many of the model's last layers are trained; the others stay as they are.",
+        minimum=1, maximum=1000, tunings=("freeze",), label="Trainable last layers")
+    beta: float = option(
+        0.1, "Preference strength. dpo and kto: how far the model may move from the base model (higher stays "
+        "closer); orpo: the weight of the preference term beside the supervised loss.", minimum=0.0, maximum=10.0,
+        methods=PREFERENCE_METHODS, label="Beta")
+    dpo_loss: str = option(
+        "sigmoid", "The DPO loss: sigmoid (the original DPO), ipo, hinge, robust (noisy preference labels), "
+        "sigmoid_norm (length-normalized), apo_zero.", choices=DPO_LOSSES, methods=("dpo",), label="DPO loss")
+    sft_weight: float = option(
+        0.0, "Add the supervised loss on the chosen answers with this weight (RPO; trl's loss type 'sft' beside the "
+        "DPO loss); it helps keep the answers' content. 0 turns it off.", minimum=0.0, maximum=10.0,
+        methods=("dpo",), label="Supervised loss weight")
+    desirable_weight: float = option(
+        1.0, "KTO: weight of the desirable answers' loss; raise it when they are fewer than the undesirable ones.",
+        minimum=0.0, maximum=100.0, methods=("kto",), label="Desirable weight")
+    undesirable_weight: float = option(
+        1.0, "KTO: weight of the undesirable answers' loss; raise it when they are fewer than the desirable ones.",
+        minimum=0.0, maximum=100.0, methods=("kto",), label="Undesirable weight")
     epochs: float = option(3.0, "Passes over the training data.", minimum=0.01, maximum=1000, label="Epochs")
     max_steps: int = option(-1, "If above 0, stop after this many optimizer steps instead of counting epochs.",
                             minimum=-1, label="Max steps")
     learning_rate: typing.Union[float, str] = option(
-        "auto", "Step size. 'auto' picks 1e-3 for models under 1B parameters (small models need it to learn within "
-        "minutes) and 2e-4 for larger ones, the usual LoRA range.", minimum=1e-7, maximum=1.0, auto_or_number=True,
-        label="Learning rate")
+        "auto", "Step size. 'auto' picks a rate measured for the method and the model's size, and the log says which "
+        "and why: for LoRA on models under 1B parameters 1e-3 for sft and cpt (small models need it to learn within "
+        "minutes), lower for the preference methods, whose generations break at high rates; 2e-4 for larger models "
+        "(sft, cpt), the usual LoRA range. Full and freeze tuning take a tenth of the LoRA rate.",
+        minimum=1e-7, maximum=1.0, auto_or_number=True, label="Learning rate")
     batch_size: int = option(8, "Examples per step on each device. Lower it if memory runs out.", minimum=1,
                              maximum=4096, label="Batch size")
     grad_accum: int = option(1, "Steps whose gradients are summed before an update: effective batch = batch size "
                              "x this.", minimum=1, maximum=1024, label="Gradient accumulation")
-    max_length: int = option(1024, "Longest example in tokens; longer ones are cut (and counted in the log).",
+    max_length: int = option(1024, "Longest example in tokens; longer ones are cut (and counted in the log). With cpt, "
+                             "the length of the blocks the text is split into (nothing is cut off).",
                              minimum=16, maximum=131072, label="Max length")
     seed: int = option(42, "Random seed for the data split, shuffling and adapter initialisation.", label="Seed")
     scheduler: str = option("cosine", "How the learning rate changes over the run.", choices=SCHEDULERS,
@@ -182,10 +233,11 @@ class TrainConfig:
         "is spent on padding; attention still keeps each example to itself. 'auto' turns it on with "
         "flash_attention_2, whose kernel skips the other examples; with sdpa or eager a packed row is attended as "
         "a whole and is slower for long rows.", choices=("auto", "on", "off"),
-        label="Padding-free batches")
+        methods=("sft",), label="Padding-free batches")
     packing: bool = option(
         False, "Fill each row up to max length with several short examples (best-fit, never splitting one). Fewer, "
-        "fuller steps; the number of steps per epoch drops.", label="Packing")
+        "fuller steps; the number of steps per epoch drops. (cpt always packs its text blocks.)", methods=("sft",),
+        label="Packing")
     attention: str = option(
         "auto", "Attention implementation: 'auto' picks flash_attention_2 on a GPU when installed, else sdpa; "
         "'eager' is the plain reference code.", choices=("auto", "sdpa", "eager", "flash_attention_2"),
@@ -194,11 +246,17 @@ class TrainConfig:
         "auto", "Liger's fused GPU kernels (less memory for the loss and MLP). 'auto' uses them on a GPU when the "
         "liger-kernel package is installed.", choices=("auto", "on", "off"), label="Liger kernels")
     group_by_length: bool = option(
-        False, "Batch examples of similar length together to waste less on padding; the order is then less random.",
+        False, "Batch examples of similar length together to waste less on padding; the order is then less random. "
+        "(Not with kto, whose batches must keep their order.)", methods=("sft", "dpo", "orpo", "cpt"),
         label="Group by length")
     torch_compile: bool = option(
         False, "Compile the model with torch.compile: faster steps on a GPU after a slow first step; rarely pays "
         "off for short runs or on the CPU.", label="torch.compile")
+    report_to: str = option(
+        "none", "Also log the run to an experiment tracker, locally or offline (the run folder's metrics.jsonl stays "
+        "what the studio draws): tensorboard (writes runs/<name>/tracking; pip install tensorboard), wandb (offline "
+        "mode; pip install wandb), swanlab (local mode; pip install swanlab), trackio (local; pip install trackio). "
+        "Only installed ones are offered.", choices=TRACKERS, label="Experiment tracking")
 
 
 @dataclass
@@ -262,7 +320,9 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "config", lines: dict | None = None) -> "Config":
-        return _build(cls, values, prefix="", source=source, lines=lines or {})
+        config = _build(cls, values, prefix="", source=source, lines=lines or {})
+        _check_together(config, source, lines or {})
+        return config
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -373,6 +433,21 @@ def _check_value(f: dataclasses.Field, value, dotted: str, where: str):
 
 
 _PATTERN_EXTRA = {"compute.gpus": "GPU numbers such as '0,1'"}
+
+
+def _check_together(config: "Config", source: str, lines: dict) -> None:
+    """Values that are fine alone but not together."""
+    t = config.train
+    if t.tuning != "lora" and config.model.quantization != "none":
+        raise ConfigError(f"{_where(source, lines, 'train.tuning')}'train.tuning' is {t.tuning!r}, which trains the "
+                          f"model's own weights; they cannot be trained in {config.model.quantization} "
+                          "(model.quantization). Use tuning 'lora' (QLoRA), or quantization 'none'.")
+
+
+def used_by(meta, method: str, tuning: str) -> bool:
+    """Whether an option with this metadata matters for a run of `method` with `tuning` (the Settings tab hides the
+    others)."""
+    return method in (meta.get("methods") or (method,)) and tuning in (meta.get("tunings") or (tuning,))
 
 
 def _check_memory_cap(key, size, problem: str) -> None:

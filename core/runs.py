@@ -1,7 +1,7 @@
 """Run folders: the contract the UI, the command line and the tests all read.
 
-runs/<name>/config.yaml, status.json, metrics.jsonl, adapter/, checkpoints/, train.log, and accelerate.yaml for
-runs of several processes. Status and config are written atomically (temp file, then rename), so a crash never
+runs/<name>/config.yaml, status.json, metrics.jsonl, adapter/ (or model/ for full and freeze tuning), checkpoints/,
+train.log, and accelerate.yaml for runs of several processes. Status and config are written atomically (temp file, then rename), so a crash never
 leaves half a file. The studio (or `launch.py train`) creates the folder; the run's own process writes into it,
 and asks to stop through a file there (.stop), which every process of the run can see.
 """
@@ -84,6 +84,16 @@ class Run:
     @property
     def adapter_dir(self) -> Path:
         return self.path / "adapter"
+
+    @property
+    def model_dir(self) -> Path:
+        """The whole trained model, for full and freeze tuning (instead of adapter/)."""
+        return self.path / "model"
+
+    @property
+    def weights_dir(self) -> Path:
+        """Where the run's trained weights and its tokenizer are: adapter/ or model/."""
+        return self.model_dir if self.has_model() and not self.has_adapter() else self.adapter_dir
 
     @property
     def checkpoints_dir(self) -> Path:
@@ -179,6 +189,14 @@ class Run:
     def has_adapter(self) -> bool:
         return (self.adapter_dir / "adapter_config.json").exists()
 
+    def has_model(self) -> bool:
+        """A whole model saved by a full or freeze run."""
+        return (self.model_dir / "config.json").exists()
+
+    def has_weights(self) -> bool:
+        """Something to chat with, evaluate, export or show: an adapter or a whole model."""
+        return self.has_adapter() or self.has_model()
+
     def last_checkpoint(self) -> Path | None:
         """The newest complete checkpoint. The trainer writes trainer_state.json last, so a checkpoint cut short
         by a crash or a full disk has none (or an unreadable one) and is never offered for resuming."""
@@ -191,7 +209,8 @@ class Run:
                 json.loads((candidate / "trainer_state.json").read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError):
                 continue
-            if (candidate / "adapter_model.safetensors").exists():
+            if any((candidate / name).exists() for name in ("adapter_model.safetensors", "model.safetensors",
+                                                            "model.safetensors.index.json")):
                 return candidate
         return None
 

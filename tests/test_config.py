@@ -110,3 +110,14 @@ def test_memory_caps_name_gpus_as_accelerate_understands_them():
         Config.from_yaml_text("model:\n  max_memory: {gpu0: 20GiB}\n")
     with pytest.raises(ConfigError, match="gives 'cpu' the size 'lots'; write it like 20GiB"):
         Config.from_yaml_text("model: {max_memory: {cpu: lots}}")
+
+
+def test_training_methods_and_tunings_are_checked_together(tmp_path):
+    config = Config.from_dict({"train": {"method": "dpo", "tuning": "full", "beta": 0.2, "dpo_loss": "ipo"}})
+    assert (config.train.method, config.train.tuning, config.train.beta) == ("dpo", "full", 0.2)
+    path = tmp_path / "run.yaml"
+    path.write_text("model:\n  quantization: 4bit\ntrain:\n  tuning: full\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'train.tuning' is 'full'.*cannot be trained in 4bit"):
+        Config.from_yaml(path)
+    with pytest.raises(ConfigError, match="train.method"):
+        Config.from_dict({"train": {"method": "ppo"}})

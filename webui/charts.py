@@ -1,18 +1,27 @@
-"""The live loss chart: train and held-out loss per step, learning rate on a second axis."""
+"""The live loss chart: train and held-out loss per step, learning rate on a second axis; below it, for preference
+runs, trl's reward metrics (under trl's names in metrics.jsonl), and for GPU runs each GPU's memory."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+# trl's reward metrics of dpo, orpo and kto, as metrics.jsonl keeps them: (legend, line style).
+REWARDS = {"rewards/chosen": ("reward, chosen", "solid"), "rewards/rejected": ("reward, rejected", "solid"),
+           "rewards/margins": ("reward margin", "dot"), "rewards/accuracies": ("reward accuracy", "dash"),
+           "eval_rewards/accuracies": ("held-out reward accuracy", "dashdot")}
+
 
 def loss_figure(records: list[dict], title: str = "") -> go.Figure:
-    """Loss per step (learning rate on a second axis) and, for runs on GPUs, each GPU's memory below it."""
+    """Loss per step (learning rate on a second axis); below it, a preference run's rewards and a GPU run's memory
+    per GPU."""
     train = [r for r in records if "loss" in r]
     held_out = [r for r in records if "eval_loss" in r]
     memory = [r for r in records if r.get("gpu_memory_per_gpu")]
-    rows = 2 if memory else 1
-    figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32] if memory else None,
+    rewarded = [r for r in records if any(key in r for key in REWARDS)]
+    rows = 1 + bool(rewarded) + bool(memory)
+    figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=[0.6] + [0.4 / (rows - 1)] * (rows - 1)
+                           if rows > 1 else None,
                            vertical_spacing=0.08, specs=[[{"secondary_y": True}]] + [[{}]] * (rows - 1))
     figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r["loss"] for r in train], name="train loss",
                                 mode="lines+markers", line={"color": "#2563eb"}, marker={"size": 4}))
@@ -24,20 +33,28 @@ def loss_figure(records: list[dict], title: str = "") -> go.Figure:
         figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r.get("learning_rate") for r in train],
                                     name="learning rate", mode="lines", line={"color": "#94a3b8", "width": 1}),
                          secondary_y=True)
+    for key, (name, dash) in REWARDS.items():
+        points = [r for r in rewarded if key in r]
+        if points:
+            figure.add_trace(go.Scatter(x=[r["step"] for r in points], y=[r[key] for r in points], name=name,
+                                        mode="lines+markers", marker={"size": 3}, line={"width": 1.5, "dash": dash}),
+                             row=2, col=1)
     for gpu in sorted({g for r in memory for g in r["gpu_memory_per_gpu"]}, key=int):
         points = [r for r in memory if gpu in r["gpu_memory_per_gpu"]]
         figure.add_trace(go.Scatter(x=[r["step"] for r in points], y=[r["gpu_memory_per_gpu"][gpu] for r in points],
                                     name=f"GPU {gpu} memory (GiB)", mode="lines+markers", marker={"size": 3},
-                                    line={"width": 1.5}), row=2, col=1)
-    figure.update_layout(title=title or None, height=480 if memory else 360,
+                                    line={"width": 1.5}), row=rows, col=1)
+    figure.update_layout(title=title or None, height=360 + 120 * (rows - 1),
                          margin={"l": 50, "r": 50, "t": 40 if title else 20, "b": 40},
                          legend={"orientation": "h", "y": -0.2}, hovermode="x unified", template="plotly_white")
     figure.update_xaxes(title_text="step", rangemode="tozero", row=rows, col=1)
     figure.update_yaxes(title_text="loss", secondary_y=False, row=1, col=1)
     figure.update_yaxes(title_text="learning rate", secondary_y=True, showgrid=False, exponentformat="e", row=1,
                         col=1)
+    if rewarded:
+        figure.update_yaxes(title_text="reward", row=2, col=1)
     if memory:
-        figure.update_yaxes(title_text="GiB allocated", rangemode="tozero", row=2, col=1)
+        figure.update_yaxes(title_text="GiB allocated", rangemode="tozero", row=rows, col=1)
     return figure
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import html
 import random
 
+from core.data import blocks
+from core.data import method_rows
+from core.data import pairs
 from core.data import templates
 
 ALL = "all"  # the filter value that shows every row
@@ -27,21 +30,42 @@ def token_counts(tokens: list[templates.Token], max_length: int) -> str:
 
 def example_html(tokens: list[templates.Token], row: dict, max_length: int) -> str:
     """The row as the model sees it: trained tokens green, masked grey, cut struck out; user text escaped."""
+    return f'<div class="token-view">{_counted(tokens, max_length)}{LEGEND}{_tokens_pre(tokens)}</div>'
+
+
+def pair_html(chosen: list[templates.Token], rejected: list[templates.Token], max_length: int) -> str:
+    """A preference pair as dpo, orpo and kto train it: the chosen and the rejected sequence side by side."""
+    columns = "".join(f'<div class="token-side"><div class="token-side-title">{title}</div>'
+                      f"{_counted(tokens, max_length)}{_tokens_pre(tokens)}</div>"
+                      for title, tokens in (("Chosen (preferred)", chosen), ("Rejected", rejected)))
+    return (f'<div class="token-view">{LEGEND}'
+            f'<div class="token-pair" style="display:flex;gap:1em">{columns}</div></div>')
+
+
+def blocks_html(parts: list[tuple[int, list[templates.Token]]], blocks_in_all: int) -> str:
+    """A document as continued pretraining reads it: the blocks of max length it lands in, every token trained."""
+    shown = "".join(f'<div class="token-side-title">Block {number} of {blocks_in_all}</div>{_tokens_pre(tokens)}'
+                    for number, tokens in parts)
+    return f'<div class="token-view">{LEGEND}{shown}</div>'
+
+
+LEGEND = ('<div class="token-legend"><span class="tok tok-trained">trained (carries loss)</span> '
+          '<span class="tok tok-masked">seen, not trained</span> '
+          '<span class="tok tok-cut">cut at max length</span></div>')
+
+
+def _counted(tokens: list[templates.Token], max_length: int) -> str:
+    return f'<div class="token-counts">{html.escape(token_counts(tokens, max_length))}</div>'
+
+
+def _tokens_pre(tokens: list[templates.Token]) -> str:
     spans = []
     for number, token in enumerate(tokens):
         alternate = " tok-alt" if number % 2 else ""
         ids = " ".join(str(i) for i in token.ids)
         spans.append(f'<span class="tok tok-{token.kind}{alternate}" title="{token.kind}: id {ids}">'
                      f"{html.escape(token.text)}</span>")
-    parts = [f'<div class="token-counts">{html.escape(token_counts(tokens, max_length))}</div>',
-             '<div class="token-legend"><span class="tok tok-trained">trained (carries loss)</span> '
-             '<span class="tok tok-masked">seen, not trained</span> '
-             '<span class="tok tok-cut">cut at max length</span></div>',
-             f'<pre class="token-text">{"".join(spans)}</pre>']
-    if "rejected" in row:
-        parts.append('<div class="token-rejected-title">Rejected answer (what the model should prefer less):</div>'
-                     f'<pre class="token-text token-rejected">{html.escape(str(row["rejected"]))}</pre>')
-    return f'<div class="token-view">{"".join(parts)}</div>'
+    return f'<pre class="token-text">{"".join(spans)}</pre>'
 
 
 def message_html(text: str) -> str:
@@ -101,9 +125,21 @@ def show(state: dict, index: int, choice: str | None, tokenizer_for) -> tuple[st
     index = min(max(index, 0), len(rows) - 1)
     try:
         tokenizer = tokenizer_for(state["source"], state.get("system_prompt"))
-        tokens = templates.token_view(tokenizer, rows[index], state["max_length"])
+        example = example_for(tokenizer, rows, index, state["max_length"], state.get("method", "sft"))
     except Exception as err:  # noqa: BLE001 - a template or model problem is shown, never a traceback
         return position_text(state, index, choice), message_html(
             f"This row cannot be shown with the chat template of the model on tab 2 ({state['source']}): {err}. "
             "Pick another model there, or check the row.")
-    return position_text(state, index, choice), example_html(tokens, rows[index], state["max_length"])
+    return position_text(state, index, choice), example
+
+
+def example_for(tokenizer, rows: list[dict], index: int, max_length: int, method: str) -> str:
+    """Row `index` as train.method trains it: cpt in its blocks, a preference pair side by side, else one row."""
+    if method == "cpt":
+        texts = [{"text": method_rows.as_text(row)} for row in rows]
+        parts = blocks.block_view(tokenizer, texts, index, max_length)
+        return blocks_html(parts, len(blocks.blocks(tokenizer, texts, max_length))) if parts else message_html(
+            "This row holds no text to train on.")
+    if "rejected" in rows[index]:
+        return pair_html(*pairs.pair_views(tokenizer, rows[index], max_length), max_length)
+    return example_html(templates.token_view(tokenizer, rows[index], max_length), rows[index], max_length)

@@ -45,7 +45,7 @@ class StudioShowroom:
 
     def served(self, key: str) -> Served:
         run = self.studio.run_named(key)
-        if run is None or not run.has_adapter():
+        if run is None or not run.has_weights():
             raise ChatError(f"There is no finished run named {key!r} to show. Pick one in the Chat tab and "
                             "click Open demo.")
         return open_served(run.path)

@@ -10,8 +10,9 @@ import dataclasses
 
 import gradio as gr
 
+from core.config import METHOD_TEXT
 from webui.form import SECTIONS, field_of
-from webui.option_text_zh import OPTION_TEXT_ZH
+from webui.option_text_zh import METHOD_TEXT_ZH, OPTION_TEXT_ZH
 
 UI_TEXT = {
     "app.title": ("# Finetune Studio", "# Finetune Studio 微调工作室"),
@@ -146,4 +147,6 @@ def build_i18n() -> gr.I18n:
     en, zh = option_texts()
     en.update({key: texts[0] for key, texts in UI_TEXT.items()})
     zh.update({key: texts[1] for key, texts in UI_TEXT.items()})
+    en.update({f"method.{name}": text for name, text in METHOD_TEXT.items()})  # the Settings tab's line per method
+    zh.update({f"method.{name}": text for name, text in METHOD_TEXT_ZH.items()})
     return gr.I18n(en=en, **{"zh-CN": zh, "zh": zh})

@@ -97,8 +97,10 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
         "若大于 0，则在这么多个优化器步数后停止，而不按训练轮数计算。"),
     "train.learning_rate": (
         "学习率",
-        "每一步更新的幅度。'auto' 对 1B 参数以下的模型选 1e-3（小模型需要它才能在几分钟内学会），"
-        "对更大的模型选 2e-4，这是 LoRA 的常用范围。"),
+        "每一步更新的幅度。'auto' 按训练方法和模型大小选用实测过的值，并在日志中说明选了什么、为什么："
+        "1B 参数以下的模型用 LoRA 时，sft 和 cpt 选 1e-3（小模型需要它才能在几分钟内学会），偏好训练方法更低"
+        "（学习率高时生成的回答会崩坏）；更大的模型（sft、cpt）选 2e-4，这是 LoRA 的常用范围。"
+        "全量和冻结微调取 LoRA 学习率的十分之一。"),
     "train.batch_size": (
         "批大小",
         "每个设备每步处理的样本数。显存不足时请调低。"),
@@ -107,7 +109,8 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
         "累加多少步的梯度后再更新一次：有效批大小 = 批大小 x 此值。"),
     "train.max_length": (
         "最大长度",
-        "单个样本的最大词元（token）数；更长的会被截断（并记入日志）。"),
+        "单个样本的最大词元（token）数；更长的会被截断（并记入日志）。使用 cpt 时，是文本切分成的块的长度"
+        "（不会截掉任何内容）。"),
     "train.seed": (
         "随机种子",
         "用于数据划分、打乱顺序和适配器初始化的随机种子。"),
@@ -164,6 +167,40 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
     "train.torch_compile": (
         "torch.compile 编译",
         "用 torch.compile 编译模型：在 GPU 上第一步较慢、之后更快；短时间运行或在 CPU 上很少划算。"),
+    "train.method": (
+        "训练方法",
+        "模型如何从数据中学习：sft（模仿回答）、dpo（相对基础模型，更偏好 chosen 回答而不是 rejected 回答）、"
+        "orpo（模仿 chosen 回答并远离 rejected 回答，无需参考模型）、kto（逐条标注为好/坏的回答，无需成对）、"
+        "cpt（在原始文本上继续预训练）。"),
+    "train.tuning": (
+        "训练哪些权重",
+        "'lora' 在冻结的模型旁训练一个小适配器（显存最少，运行保存适配器）；'full' 训练全部权重（权重、梯度和优化器"
+        "状态每个参数约需 16 字节显存；运行保存完整模型）；'freeze' 只训练最后几层。"),
+    "train.freeze_trainable_layers": (
+        "可训练的最后层数",
+        "使用 'freeze' 时：训练模型最后多少层；其余层保持不变。"),
+    "train.beta": (
+        "Beta",
+        "偏好强度。dpo 和 kto：模型可以偏离基础模型多远（越大越接近基础模型）；orpo：偏好项相对监督损失的权重。"),
+    "train.dpo_loss": (
+        "DPO 损失",
+        "DPO 的损失函数：sigmoid（原始 DPO）、ipo、hinge、robust（偏好标注有噪声时）、sigmoid_norm（按长度归一化）、"
+        "apo_zero。"),
+    "train.sft_weight": (
+        "监督损失权重",
+        "以此权重在 DPO 损失之外加上 chosen 回答的监督损失（RPO；trl 的 'sft' 损失类型），有助于保住回答的内容。"
+        "0 表示关闭。"),
+    "train.desirable_weight": (
+        "好回答权重",
+        "KTO：好回答（desirable）损失的权重；好回答比坏回答少时调高。"),
+    "train.undesirable_weight": (
+        "坏回答权重",
+        "KTO：坏回答（undesirable）损失的权重；坏回答比好回答少时调高。"),
+    "train.report_to": (
+        "实验跟踪",
+        "同时把本次运行记录到实验跟踪工具，本地或离线（运行文件夹中的 metrics.jsonl 仍是工作室绘图所用）："
+        "tensorboard（写入 runs/<name>/tracking；pip install tensorboard）、wandb（离线模式；pip install wandb）、"
+        "swanlab（本地模式；pip install swanlab）、trackio（本地；pip install trackio）。只提供已安装的。"),
 
     # ---- ComputeConfig -----------------------------------------------------------------------------------------
     "compute.gpus": (
@@ -201,4 +238,14 @@ OPTION_TEXT_ZH: dict[str, tuple[str, str]] = {
         "答案提取模式",
         "用于在回答中找出最终答案的正则表达式（取第一个分组）；投票和精确匹配评估都比较它找到的内容。"
         "找不到时比较整个回答。留空则比较整个回答。"),
+}
+
+# One line per training method (train.method), shown beside the choice; English in core.config.METHOD_TEXT.
+METHOD_TEXT_ZH: dict[str, str] = {
+    "sft": "监督微调：模型学习逐字写出数据中的回答。",
+    "dpo": "直接偏好优化：对每个问题，模型学会更偏好 chosen 回答而不是 rejected 回答，并以基础模型为参照，"
+           "从而保持接近原来的样子。",
+    "orpo": "ORPO：在 chosen 回答上做监督微调，同时远离 rejected 回答，一步完成，无需参考模型。",
+    "kto": "KTO：逐条标注为好（desirable）或坏（undesirable）的回答，无需成对；模型靠近好的、远离坏的。",
+    "cpt": "继续预训练：模型阅读你的原始文本（按最大长度切成块），学习其中的词语和知识；不需要问答。",
 }

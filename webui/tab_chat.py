@@ -53,7 +53,7 @@ def connect(ui, form, studio, demo) -> None:
     model_widgets = set(model_fields.values())
 
     def run_choices():
-        names = [r.name for r in studio.runs() if r.has_adapter()]
+        names = [r.name for r in studio.runs() if r.has_weights()]
         return gr.update(choices=[BASE_ONLY] + names)
 
     def respond(values):

@@ -222,7 +222,7 @@ def inspect_dataset(config: Config, studio) -> Shown:
                   open_mapping=bool(loaded.alternatives or d.columns), placeholders=dict(loaded.placeholders),
                   placeholder_values=dict(d.placeholders))
     state = {"source": config.model.source, "system_prompt": config.model.system_prompt,
-             "max_length": config.train.max_length, "rows": loaded.rows,
+             "max_length": config.train.max_length, "rows": loaded.rows, "method": config.train.method,
              "wheres": loaded.wheres, "warnings": [], "raws": [p.raw for p in loaded.problems],
              "placeholders": sorted(loaded.placeholders)[:PLACEHOLDER_SLOTS]}
     shown.state = state

@@ -61,12 +61,12 @@ def build(i18n) -> SimpleNamespace:
 
 def connect(ui, studio, demo) -> None:
     def run_choices():
-        names = [r.name for r in studio.runs() if r.has_adapter()]
+        names = [r.name for r in studio.runs() if r.has_weights()]
         return gr.update(choices=names, value=names[0] if names else None)
 
     def start(name, test_file, pattern, votes, max_new_tokens, max_rows):
         run = studio.run_named(name or "")
-        if run is None or not run.has_adapter():
+        if run is None or not run.has_weights():
             yield "**Pick a finished run (one with an adapter) first.**", gr.skip(), gr.skip(), gr.skip()
             return
         if not test_file:

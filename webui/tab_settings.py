@@ -6,8 +6,10 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core.config import Config, ConfigError
+from core.config import METHODS, Config, ConfigError, used_by
 from core.models import load as models
+from core.training import trackers
+from webui.form import field_of
 
 # Each preset changes only these options; everything else keeps what the user set.
 PRESETS = {
@@ -21,7 +23,18 @@ TRAIN_KEYS = ["train.epochs", "train.max_steps", "train.learning_rate", "train.b
               "train.max_length", "train.scheduler", "train.warmup_fraction", "train.gradient_checkpointing",
               "train.eval_every", "train.save_every", "train.seed", "train.weight_decay", "train.max_grad_norm",
               "train.logging_every", "train.retry_on_oom", "train.probes", "train.padding_free", "train.packing",
-              "train.attention", "train.liger_kernel", "train.group_by_length", "train.torch_compile"]
+              "train.attention", "train.liger_kernel", "train.group_by_length", "train.torch_compile",
+              "train.report_to"]
+# The training method and which weights train, with the options only some methods or tunings use.
+METHOD_KEYS = ["train.method", "train.tuning", "train.freeze_trainable_layers", "train.beta", "train.dpo_loss",
+               "train.sft_weight", "train.desirable_weight", "train.undesirable_weight"]
+
+
+def shown(method: str, tuning: str) -> dict[str, bool]:
+    """Which LoRA and training options the Settings tab shows for this method and tuning: those they use (the
+    config's methods/tunings metadata); LoRA's own only with LoRA."""
+    return {key: used_by(field_of(key).metadata, method, tuning) and (tuning == "lora" or not key.startswith("lora."))
+            for key in LORA_KEYS + TRAIN_KEYS + METHOD_KEYS}
 
 
 def build(form, i18n) -> SimpleNamespace:
@@ -31,7 +44,7 @@ def build(form, i18n) -> SimpleNamespace:
                               label=i18n("settings.preset"), info=i18n("settings.preset_help"), elem_id="preset")
             form.add("name")
         with gr.Row():
-            with gr.Column():
+            with gr.Column(visible=True) as lora_column:
                 gr.Markdown(i18n("settings.lora"))
                 form.fields["lora.target_modules"] = gr.CheckboxGroup(
                     ["all-linear"], value=["all-linear"], label=i18n("lora.target_modules.label"),
@@ -42,11 +55,24 @@ def build(form, i18n) -> SimpleNamespace:
             with gr.Column():
                 gr.Markdown(i18n("settings.training"))
                 with gr.Row():
+                    for key in METHOD_KEYS[:2]:
+                        form.add(key)
+                # One plain line on what the chosen method does (all five exist; the chosen one is shown).
+                method_text = {name: gr.Markdown(i18n(f"method.{name}"), visible=name == "sft",
+                                                 elem_id=f"method-text-{name}") for name in METHODS}
+                with gr.Row():
+                    for key in METHOD_KEYS[2:]:
+                        form.add(key, visible=shown("sft", "lora")[key])
+                with gr.Row():
                     for key in TRAIN_KEYS[:6]:
                         form.add(key)
                 with gr.Accordion(i18n("settings.more"), open=False):
-                    for key in TRAIN_KEYS[6:]:
+                    for key in TRAIN_KEYS[6:-1]:
                         form.add(key)
+                    # Only the trackers installed here are offered; the help says how to install the others.
+                    form.fields["train.report_to"] = gr.Dropdown(
+                        trackers.available(), value="none", label=i18n("train.report_to.label"),
+                        info=i18n("train.report_to.help"), elem_id="opt-train-report-to")
         with gr.Row():
             save = gr.Button(i18n("settings.save"), elem_id="save-settings")
             load = gr.UploadButton(i18n("settings.load"), file_types=[".yaml", ".yml"], elem_id="load-settings")
@@ -63,7 +89,8 @@ def build(form, i18n) -> SimpleNamespace:
                                  elem_id="saved-config")
     return SimpleNamespace(preset=preset, find_layers=find_layers, save=save, load=load, message=message,
                            command=command, saved_file=saved_file, check_fit=check_fit, apply_fit=apply_fit,
-                           fit_report=fit_report, proposal=proposal)
+                           fit_report=fit_report, proposal=proposal, lora_column=lora_column,
+                           method_text=method_text)
 
 
 def fit_text(config: Config, busy: bool) -> tuple[str, dict]:
@@ -132,6 +159,17 @@ def connect(ui, form, studio) -> None:
         applied = ", ".join(f"{key} = {value}" for key, value in proposal.items())
         return {**updates, ui.message: f"Applied: {applied}.", ui.apply_fit: gr.update(visible=False)}
 
+    def show_method(method, tuning):
+        visible = shown(method, tuning)
+        return ({form.fields[key]: gr.update(visible=on) for key, on in visible.items() if key in form.fields}
+                | {text: gr.update(visible=name == method) for name, text in ui.method_text.items()}
+                | {ui.lora_column: gr.update(visible=tuning == "lora")})
+
+    method_outputs = ([form.fields[key] for key in shown("sft", "lora") if key in form.fields]
+                      + list(ui.method_text.values()) + [ui.lora_column])
+    for key in ("train.method", "train.tuning"):
+        form.fields[key].change(show_method, [form.fields["train.method"], form.fields["train.tuning"]],
+                                method_outputs)
     ui.check_fit.click(check_fit, form.inputs(), [ui.fit_report, ui.proposal, ui.apply_fit],
                        concurrency_id="model-load", concurrency_limit=1)
     ui.apply_fit.click(apply_fit, {ui.proposal} | form.inputs(), outputs + [ui.message, ui.apply_fit])

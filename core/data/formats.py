@@ -5,7 +5,9 @@ Normalized rows:
   whose prompt and completion are lists of messages); roles are system, user, assistant and tool;
 - {"prompt", "completion"} for plain prompt_completion;
 - {"text"} for text;
-- {"messages": [... ending with the user], "chosen", "rejected"} for preference data.
+- {"messages": [... ending with the user], "chosen", "rejected"} for preference data;
+- a messages or prompt/completion row with "label": true (a desirable answer) or false (an undesirable one) for
+  unpaired preference data (what KTO trains on; LLaMA-Factory's kto demo and trl's unpaired shape).
 
 A file whose columns have other names is read through a column map ({"completion": "answer"}), and role tags
 other than the usual ones through a role map ({"customer": "user"}); both live in the run's config.
@@ -18,12 +20,13 @@ from dataclasses import dataclass, field
 
 from core.data.errors import DataError, RowError, kind_of
 
-FORMATS = ("alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference")
+FORMATS = ("alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference", "unpaired_preference")
 
 # What each format needs, short (in row problems) and long (when no format fits at all).
 NEEDS = {"alpaca": "instruction and output", "sharegpt": "conversations", "messages": "messages",
          "prompt_completion": "prompt and completion", "text": "text",
-         "preference": "chosen and rejected (and a prompt, instruction or conversation)"}
+         "preference": "chosen and rejected (and a prompt, instruction or conversation)",
+         "unpaired_preference": "a conversation or prompt and completion, and a true/false label"}
 NEEDS_IN_FULL = {
     "alpaca": "instruction and output (input, system and history are optional)",
     "sharegpt": 'conversations, a list of {"from": ..., "value": ...}',
@@ -31,6 +34,8 @@ NEEDS_IN_FULL = {
     "prompt_completion": "prompt and completion (or question and answer, query and response, input and output)",
     "text": "text (or content)",
     "preference": "chosen and rejected answers, with a prompt, an instruction or a conversation before them",
+    "unpaired_preference": "a conversation (messages) or a prompt and completion, with label true (a desirable "
+                           "answer) or false (an undesirable one)",
 }
 ROLES = {"system": "system", "user": "user", "human": "user",
          "assistant": "assistant", "gpt": "assistant", "model": "assistant", "bot": "assistant",
@@ -40,7 +45,7 @@ CANONICAL_ROLES = ("user", "assistant", "system", "tool")
 
 # Fields a column map can point elsewhere: the key is ours, the value the file's column name.
 MAPPABLE = ("instruction", "input", "output", "system", "history", "prompt", "completion", "messages",
-            "conversations", "text", "chosen", "rejected", "role", "content")
+            "conversations", "text", "chosen", "rejected", "label", "role", "content")
 # Pairs of column names that mean prompt and completion, in the order they are tried.
 PAIRS = (("prompt", "completion"), ("question", "answer"), ("query", "response"), ("prompt", "response"),
          ("question", "response"), ("query", "answer"), ("input", "output"))
@@ -87,6 +92,9 @@ def formats_matching(record: dict) -> list[str]:
     found = []
     if {"chosen", "rejected"} <= keys:
         found.append("preference")
+    answered = keys & {"messages", "conversations", "conversation", "instruction", "completion", "answer", "response"}
+    if "label" in keys and answered and label_value(record["label"]) is not None:
+        found.append("unpaired_preference")
     if "messages" in keys:
         found.append("messages")
     if keys & {"conversations", "conversation"}:
@@ -123,7 +131,8 @@ def normalize(record: dict, format: str, mapping: Mapping | None = None) -> dict
         raise RowError(f"should be a record with fields, found {kind_of(record)}")
     mapping = mapping or Mapping()
     normalizers = {"alpaca": _alpaca, "sharegpt": _sharegpt, "messages": _messages,
-                   "prompt_completion": _prompt_completion, "text": _text_row, "preference": _preference}
+                   "prompt_completion": _prompt_completion, "text": _text_row, "preference": _preference,
+                   "unpaired_preference": _unpaired}
     if format not in normalizers:
         raise DataError(f'Unknown data format "{format}". Choose one of: {", ".join(FORMATS)}.')
     return normalizers[format](mapping.apply(record), mapping)
@@ -235,6 +244,35 @@ def _answer(record: dict, name: str, mapping: Mapping, role_key: str, content_ke
             raise RowError(f'field "{name}" is empty')
         return value
     return _text(record, name, "preference")
+
+
+def _unpaired(record: dict, mapping: Mapping) -> dict:
+    """One answer with a verdict: a conversation (or prompt and completion) and label true/false."""
+    if "messages" in record:
+        row = _messages(record, mapping)
+    elif "conversations" in record or "conversation" in record:
+        row = _sharegpt(record, mapping)
+    elif "instruction" in record:
+        row = _alpaca(record, mapping)
+    else:
+        row = _prompt_completion(record, mapping)
+    if record.get("label") is None:
+        raise RowError('has no "label"; unpaired preference rows need label true (a desirable answer) or false (an '
+                       "undesirable one)")
+    label = label_value(record["label"])
+    if label is None:
+        raise RowError(f'field "label" should be true (a desirable answer) or false (an undesirable one), found '
+                       f"{record['label']!r}")
+    return {**row, "label": label}
+
+
+def label_value(value) -> bool | None:
+    """A desirable/undesirable label: true/false (JSON) or the words true/false (CSV); None for anything else."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
 
 
 _HH_TURN = re.compile(r"\n\n(Human|Assistant): ")

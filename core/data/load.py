@@ -14,6 +14,7 @@ import os
 import random
 from dataclasses import dataclass, field
 
+from core.data import method_rows
 from core.data.errors import DataError, RowError
 from core.data.files import open_source
 from core.data.formats import (FORMATS, Mapping, detect_format, field_list, fill_placeholders,
@@ -154,8 +155,9 @@ def _raw(record) -> str:
     return ""
 
 
-def load_for_training(data_config) -> tuple[LoadedData, LoadedData | None]:
-    """The training data (and a separate held-out file, if given) as a run's config says, refusing bad data.
+def load_for_training(data_config, method: str = "sft") -> tuple[LoadedData, LoadedData | None]:
+    """The rows `method` (train.method) trains on (and a separate held-out file's, if given) as a run's config says,
+    refusing bad data.
 
     Rows that cannot be used stop the run unless the user chose to skip them (data.skip_bad_rows): training on
     part of a file by surprise is how "fine-tuning had no effect" happens.
@@ -167,11 +169,6 @@ def load_for_training(data_config) -> tuple[LoadedData, LoadedData | None]:
         held_out = load(data_config.eval_path, data_config.format, mapping=mapping,
                         placeholders=dict(data_config.placeholders))
     for data in filter(None, (loaded, held_out)):
-        if data.format == "preference":
-            raise DataError(f"{data.path} holds preference data (a prompt with a chosen and a rejected answer). "
-                            "This version trains by supervised fine-tuning only; preference training is coming. "
-                            "To fine-tune on the chosen answers, map them as the completion "
-                            "(data.columns: {completion: chosen}, format prompt_completion).")
         if data.skipped and not data_config.skip_bad_rows:
             listed = "; ".join(str(p) for p in data.problems[:3])
             raise DataError(f"{data.skipped} of {data.total} rows in {data.path} cannot be used ({listed}"
@@ -183,7 +180,7 @@ def load_for_training(data_config) -> tuple[LoadedData, LoadedData | None]:
                             + ", ".join("{{" + name + "}}" for name in unfilled)
                             + " without a value; the model would learn the braces literally. Fill them in "
                             "(data.placeholders, e.g. {" + f"{unfilled[0]}: ..." + "}; in the studio: Data tab).")
-    return loaded, held_out
+    return method_rows.for_method(method, loaded), held_out and method_rows.for_method(method, held_out)
 
 
 # ---------------------------------------------------------------------------------------------- using the rows

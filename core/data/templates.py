@@ -185,11 +185,17 @@ def token_view(tokenizer, row: dict, max_length: int) -> list[Token]:
     """The row token by token, as the trainer gets it: tokenize_row's own ids and labels, so the view cannot drift
     from what is trained."""
     full = tokenize_row(tokenizer, row, max_length=10 ** 9)
-    kinds = ["cut" if i >= max_length else "trained" if label != IGNORE else "masked"
-             for i, label in enumerate(full["labels"])]
+    return view_of(tokenizer, full["input_ids"], full["labels"], max_length)
+
+
+def view_of(tokenizer, input_ids: list[int], labels: list[int], max_length: int | None) -> list[Token]:
+    """Tokens with their kind (trained where the label is not IGNORE, cut from max_length on), a character split
+    over several byte-level tokens shown once."""
+    kinds = ["cut" if max_length is not None and i >= max_length else "trained" if label != IGNORE else "masked"
+             for i, label in enumerate(labels)]
     view: list[Token] = []
     pending: list[int] = []
-    for i, token_id in enumerate(full["input_ids"]):
+    for i, token_id in enumerate(input_ids):
         pending.append(token_id)
         text = tokenizer.decode(pending)
         # A character split over several byte-level tokens decodes to U+FFFD until its last byte arrives.

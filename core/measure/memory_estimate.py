@@ -33,6 +33,8 @@ class Estimate:
     parts_gb: dict[str, float]          # weights, LoRA + gradients + optimizer, activations, loss tiles, overhead
     assumptions: list[str] = field(default_factory=list)
     dtype: str = ""
+    tuning: str = "lora"  # train.tuning
+    trained_parameters: int = 0  # full and freeze tuning: the weights the optimizer moves
 
     @property
     def total_gb(self) -> float:
@@ -40,9 +42,10 @@ class Estimate:
 
     def lines(self) -> list[str]:
         parts = ", ".join(f"{name} {value:.2f}" for name, value in self.parts_gb.items())
+        trained = (f"{self.lora_parameters / 1e6:.2f}M of them LoRA's." if self.tuning == "lora" else
+                   f"{self.trained_parameters / 1e6:.1f}M of them trained ({self.tuning} tuning).")
         return [f"Estimated peak: {self.total_gb:.2f} GiB ({parts}).",
-                f"{self.parameters / 1e6:.1f}M parameters, {self.lora_parameters / 1e6:.2f}M of them LoRA's."
-                ] + self.assumptions
+                f"{self.parameters / 1e6:.1f}M parameters, {trained}"] + self.assumptions
 
 
 def skeleton(hf_config, trust_remote_code: bool = False):
@@ -76,9 +79,12 @@ def lora_targets(model, target_modules) -> list[tuple[int, int]]:
 
 def estimate(hf_config, *, rank: int, target_modules, batch_size: int, max_length: int, dtype: str = "float32",
              quantization: str = "none", gradient_checkpointing: bool = False, attention: str = "sdpa",
-             uses_gpu: bool = True, model=None, row_tokens: int | None = None) -> Estimate:
-    """Peak memory of a LoRA run at `batch_size` rows of `row_tokens` (the longest row the data has, when known;
-    else the worst case: every row `max_length` tokens)."""
+             uses_gpu: bool = True, model=None, row_tokens: int | None = None, tuning: str = "lora",
+             trainable_layers: int = 2, method: str = "sft") -> Estimate:
+    """Peak memory of a run at `batch_size` rows of `row_tokens` (the longest row the data has, when known; else the
+    worst case: every row `max_length` tokens). `tuning` is train.tuning: LoRA, or full or freeze tuning, whose
+    trained weights carry a float32 copy, a gradient and the optimizer's two moments (16 bytes each).
+    `method` is train.method: the preference methods run two sequences per row (chosen and rejected)."""
     import torch
 
     model = model or skeleton(hf_config)
@@ -96,21 +102,28 @@ def estimate(hf_config, *, rank: int, target_modules, batch_size: int, max_lengt
         linear = sum(m.weight.numel() for n, m in model.named_modules()
                      if isinstance(m, torch.nn.Linear) and not n.endswith("lm_head"))
         # The rest (embeddings, output head, norms) stays in the model's dtype; with float16, peft's recipe
-        # upcasts it to float32 (core.training.train.add_lora), at 4 bytes each.
+        # upcasts it to float32 (core.training.tuning), at 4 bytes each.
         weights = linear * QUANTIZED_BYTES[quantization] + (parameters - linear) * (4 if dtype == "float16" else width)
     else:
         weights = parameters * width
     # peft keeps adapters in float32: the weight, its gradient and AdamW's two moments, 4 bytes each. For a 4/8-bit
     # model trl casts them to bfloat16 (2 bytes each), except with float16, where the studio keeps them float32.
     adapter = lora_parameters * (8 if quantization in QUANTIZED_BYTES and dtype != "float16" else 16)
+    trained = 0
+    if tuning != "lora":  # no adapter: the model's own weights train (core.training.tuning keeps them in float32)
+        trained = parameters if tuning == "full" else last_layers_parameters(model, trainable_layers)
+        weights += trained * (4 - width)
+        adapter, lora_parameters = trained * 12, 0  # gradient and AdamW's two moments, float32
 
     length = min(row_tokens or max_length, max_length)
-    tokens = batch_size * length
+    pairs = 2 if method in ("dpo", "orpo", "kto") else 1  # chosen and rejected (kto: the answer and its KL partner)
+    tokens = batch_size * length * pairs
     # Per layer: norms, q/k/v/o inputs and outputs, residuals (~10h), the MLP's gate/up/act/product (~5I), and
     # LoRA's dropout copies of each wrapped layer's input (~6h + I), which trl's cast of a quantized model's
     # adapters to bfloat16 keeps at 2 bytes.
     lora_width = 2 if quantization in QUANTIZED_BYTES and dtype != "float16" else width
-    layer_bytes = (10 * hidden + 5 * intermediate) * width + (6 * hidden + intermediate) * lora_width
+    layer_bytes = (10 * hidden + 5 * intermediate) * width + (6 * hidden + intermediate) * lora_width * (
+        tuning == "lora")
     if gradient_checkpointing:
         # Only each layer's input is kept; one layer's activations exist at a time while it is recomputed.
         per_token = layers * hidden * width + layer_bytes
@@ -124,15 +137,27 @@ def estimate(hf_config, *, rank: int, target_modules, batch_size: int, max_lengt
         activations += tokens * length * heads * width * (1 if gradient_checkpointing else layers)
     logits = 2 * min(tokens, LOSS_TILE_TOKENS) * min(vocab, LOSS_TILE_VOCAB) * width
 
-    parts = {"weights": weights / GB, "LoRA + optimizer": adapter / GB, "activations": activations / GB,
+    trainer_part = "LoRA + optimizer" if tuning == "lora" else "gradients + optimizer"
+    parts = {"weights": weights / GB, trainer_part: adapter / GB, "activations": activations / GB,
              "loss tiles": logits / GB, "overhead": FRAMEWORK_OVERHEAD_GB}
     rows = (f"rows of up to {length} tokens (the longest in the data)" if row_tokens else
             f"every row {max_length} tokens long")
-    assumptions = [f"Assumes {rows} at batch {batch_size} ({dtype}, quantization {quantization}, gradient "
+    assumptions = [f"Assumes {rows} at batch {batch_size}" + (" (two sequences per row: chosen and rejected)"
+                                                              if pairs == 2 else "")
+                   + f" ({dtype}, quantization {quantization}, gradient "
                    f"checkpointing {'on' if gradient_checkpointing else 'off'})"
                    + ("; shorter rows need less. The pre-flight check measures the real figure." if not row_tokens
                       else ".")]
-    return Estimate(parameters, lora_parameters, parts, assumptions)
+    return Estimate(parameters, lora_parameters, parts, assumptions, tuning=tuning, trained_parameters=trained)
+
+
+def last_layers_parameters(model, count: int) -> int:
+    """Parameters of the model's last `count` decoder layers (what freeze tuning trains)."""
+    from core.training.tuning import LAYER, decoder_layers
+
+    last = set(decoder_layers(model)[-count:])
+    return sum(p.numel() for name, p in model.named_parameters()
+               if (match := LAYER.search(name)) and int(match.group(1)) in last)
 
 
 def placement_preview(hf_config, max_memory: dict | None = None, dtype: str = "float32",
@@ -168,8 +193,8 @@ def for_config(config, gradient_checkpointing: bool | None = None, progress=prin
     capabilities = [g.capability for g in gpus if g.capability]
     attention = speed.resolve(config.train, uses_gpu, capabilities=capabilities)["attention"]
     model = skeleton(hf_config, config.model.trust_remote_code)
-    if gradient_checkpointing is None:  # the rule core.training.train.resolve_auto applies
-        from core.training.train import SMALL_MODEL
+    if gradient_checkpointing is None:  # the rule core.training.steps.resolve_auto applies
+        from core.training.steps import SMALL_MODEL
 
         setting = config.train.gradient_checkpointing
         large = sum(p.numel() for p in model.parameters()) >= SMALL_MODEL
@@ -177,7 +202,9 @@ def for_config(config, gradient_checkpointing: bool | None = None, progress=prin
     result = estimate(hf_config, rank=config.lora.r, target_modules=config.lora.target_modules,
                       batch_size=config.train.batch_size, max_length=config.train.max_length, dtype=dtype,
                       quantization=config.model.quantization, gradient_checkpointing=gradient_checkpointing,
-                      attention=attention, uses_gpu=uses_gpu, model=model, row_tokens=row_tokens)
+                      attention=attention, uses_gpu=uses_gpu, model=model, row_tokens=row_tokens,
+                      tuning=config.train.tuning, trainable_layers=config.train.freeze_trainable_layers,
+                      method=config.train.method)
     result.dtype = dtype
     if uses_gpu:
         max_memory = models.max_memory_argument(config.model) or {g.index: f"{g.free_gb:.1f}GiB" for g in gpus}
@@ -208,7 +235,8 @@ def run_label(result: Estimate, quantization: str) -> str:
     if quantization != "none":
         return f"{size} {quantization.replace('bit', '-bit')} QLoRA"
     short = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}.get(result.dtype, "")
-    return f"{size} {short} LoRA".replace("  ", " ")
+    kind = {"lora": "LoRA", "full": "full fine-tuning", "freeze": "freeze tuning"}[result.tuning]
+    return f"{size} {short} {kind}".replace("  ", " ")
 
 
 def plan_for(config, inventory=None, progress=lambda _: None, fetch: bool = True):

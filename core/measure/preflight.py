@@ -158,11 +158,11 @@ def longest_rows(config: Config, tokenizer, count: int) -> tuple[list[dict], flo
     """The `count` longest training rows (repeated if there are fewer), the ratio of the average row's length to
     theirs, and the longest length."""
     from core.data import load as datasets_io
-    from core.data import templates
+    from core.training.token_sets import row_tokens
 
-    data, _ = datasets_io.load_for_training(config.data)
-    sized = sorted(((len(templates.tokenize_row(tokenizer, row, config.train.max_length)["input_ids"]), i)
-                    for i, row in enumerate(data.rows)), reverse=True)
+    data, _ = datasets_io.load_for_training(config.data, config.train.method)
+    sized = sorted(((min(row_tokens(tokenizer, row), config.train.max_length), i) for i, row in enumerate(data.rows)),
+                   reverse=True)
     chosen = [sized[i % len(sized)] for i in range(count)]
     mean_all = statistics.mean(length for length, _ in sized)
     mean_chosen = statistics.mean(length for length, _ in chosen)
@@ -273,8 +273,8 @@ def _total_steps(config: Config) -> int:
     t = config.train
     if t.max_steps > 0:
         return t.max_steps
-    data, held_out = datasets_io.load_for_training(config.data)
+    data, held_out = datasets_io.load_for_training(config.data, t.method)
     rows = len(data.rows) if held_out else len(datasets_io.split(data.rows, config.data.eval_fraction, t.seed)[0])
-    rows += config.data.replay
+    rows += config.data.replay if t.method == "sft" else 0  # cpt counts documents here, not its blocks
     return math.ceil(math.ceil(rows / (t.batch_size * t.grad_accum)) * t.epochs)
 

@@ -1,7 +1,9 @@
-"""Talk to a fine-tuned run (base model + its adapter) or to the base model alone, streaming the answer.
+"""Talk to a fine-tuned run (base model + its adapter, or the whole model a full or freeze run saved) or to the base
+model alone, streaming the answer.
 
-One loaded model serves both: the adapter is switched off for base answers, so a side-by-side demo needs no
-second copy in memory.
+With an adapter one loaded model serves both: the adapter is switched off for base answers, so a side-by-side demo
+needs no second copy in memory. A full or freeze run's model is held beside its base (core.results.whole_model),
+switched the same way.
 """
 
 from __future__ import annotations
@@ -32,11 +34,10 @@ class ChatModel:
     @classmethod
     def from_run(cls, run_dir: str | Path, progress=print) -> "ChatModel":
         run, config = open_trained_run(run_dir)
-        loaded = models.load(config.model, progress=progress)
-        model = attach_adapter(loaded.model, run, config.model.source)
+        model = tuned_model(run, config.model, progress)
         model.eval()
-        # The adapter folder holds the tokenizer the run trained with, chat template included.
-        tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
+        # The adapter (or model) folder holds the tokenizer the run trained with, chat template included.
+        tokenizer, _ = models.load_tokenizer(str(run.weights_dir))
         return cls(model, tokenizer, has_adapter=True, label=run.name)
 
     @classmethod
@@ -129,12 +130,30 @@ class _StopWhenSet:
 
 
 def open_trained_run(run_dir: str | Path) -> tuple[Run, Config]:
-    """A run folder with a usable adapter, and its config; ChatError saying what is missing otherwise."""
+    """A run folder with a usable adapter (or whole model), and its config; ChatError saying what is missing
+    otherwise."""
     run = Run(Path(run_dir))
     if not run.config_file.exists():
         raise ChatError(f"{run.path} is not a run folder (it has no config.yaml).")
-    check_adapter(run.adapter_dir)
+    if run.has_model() and not run.has_adapter():
+        check_weights(run.model_dir, "model")
+    else:
+        check_adapter(run.adapter_dir)
     return run, Config.from_yaml(run.config_file)
+
+
+def tuned_model(run: Run, base: ModelConfig, progress=print, beside_base: bool = True):
+    """The run's tuned model loaded as `base` says (precision, placement, quantization): the base with the adapter
+    on it, or the whole model a full or freeze run saved, held beside the base itself when `beside_base` (so that
+    answers with the adapter "off" come from the base, as for LoRA)."""
+    if not (run.has_model() and not run.has_adapter()):
+        return attach_adapter(models.load(base, progress=progress).model, run, base.source)
+    import dataclasses
+
+    from core.results.whole_model import BesideBase
+
+    tuned = models.load(dataclasses.replace(base, source=str(run.model_dir)), progress=progress).model
+    return BesideBase(tuned, models.load(base, progress=progress).model) if beside_base else tuned
 
 
 def attach_adapter(base_model, run: Run, base_source: str):
@@ -153,12 +172,20 @@ def check_adapter(adapter_dir: Path) -> None:
     if not (adapter_dir / "adapter_config.json").exists():
         raise ChatError(f"{adapter_dir} has no adapter_config.json: this run saved no adapter "
                         "(it may have been stopped before its first step, or failed).")
-    weights = adapter_dir / "adapter_model.safetensors"
+    check_weights(adapter_dir, "adapter_model")
+
+
+def check_weights(folder: Path, stem: str) -> None:
+    """Refuse a folder whose weights (`stem`.safetensors, or its sharded index) are missing, only pickled (a .bin
+    can run code when loaded) or damaged."""
+    weights = folder / f"{stem}.safetensors"
     if not weights.exists():
-        if (adapter_dir / "adapter_model.bin").exists():
-            raise ChatError(f"{adapter_dir} holds only a pickle file (adapter_model.bin), which can run code when "
-                            "loaded; it is refused. Convert it to adapter_model.safetensors.")
-        raise ChatError(f"{adapter_dir} has no adapter_model.safetensors.")
+        if (folder / f"{stem}.safetensors.index.json").exists():
+            return  # sharded: transformers checks each shard as it loads it
+        if (folder / f"{stem}.bin").exists():
+            raise ChatError(f"{folder} holds only a pickle file ({stem}.bin), which can run code when loaded; it is "
+                            f"refused. Convert it to {stem}.safetensors.")
+        raise ChatError(f"{folder} has no {stem}.safetensors.")
     from safetensors import safe_open
 
     try:

@@ -4,7 +4,8 @@ Loss is the mean token cross-entropy over the tokens training puts loss on (core
 the same masking as training), averaged over all such tokens in the file; perplexity is exp(loss). Where rows
 have a reference answer (the last assistant turn, or the completion), each model answers greedily (or by a
 majority vote of sampled answers) and the final answer extracted by the answer pattern is compared with the
-reference's, after collapsing whitespace and dropping a trailing full stop.
+reference's, after collapsing whitespace and dropping a trailing full stop. For preference pairs,
+preference accuracy (core.results.preference) is the share of pairs whose chosen answer each model scores higher.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.data import templates
+from core.data.pairs import answered
 from core.models.generate import generate, prompt_of
+from core.results.preference import prefers_chosen
 from core.results.voting import DEFAULT_ANSWER_PATTERN, compile_pattern, extract_answer, vote
 
 
@@ -30,10 +33,16 @@ class Score:
     tokens: int  # trained tokens the loss is averaged over
     correct: int = 0
     answered: int = 0  # rows with a reference answer
+    preferred: int = 0  # preference pairs whose chosen answer the model scores higher (core.results.preference)
+    pairs: int = 0
 
     @property
     def accuracy(self) -> float | None:
         return self.correct / self.answered if self.answered else None
+
+    @property
+    def preference_accuracy(self) -> float | None:
+        return self.preferred / self.pairs if self.pairs else None
 
 
 @dataclass
@@ -88,9 +97,15 @@ class EvalReport:
         def percent(score: Score):
             return "" if score.accuracy is None else f"{100 * score.accuracy:.1f}% ({score.correct}/{score.answered})"
 
-        return [["loss", number(self.base.loss), number(self.tuned.loss)],
-                ["perplexity", number(self.base.perplexity, 3), number(self.tuned.perplexity, 3)],
-                ["exact match", percent(self.base), percent(self.tuned)]]
+        def preferred(score: Score):
+            return f"{100 * score.preference_accuracy:.1f}% ({score.preferred}/{score.pairs})"
+
+        lines = [["loss", number(self.base.loss), number(self.tuned.loss)],
+                 ["perplexity", number(self.base.perplexity, 3), number(self.tuned.perplexity, 3)],
+                 ["exact match", percent(self.base), percent(self.tuned)]]
+        if self.tuned.pairs:
+            lines.append(["preference accuracy", preferred(self.base), preferred(self.tuned)])
+        return lines
 
     def changed_rows(self) -> list[list[str]]:
         return [[r.where, r.change, _short(r.prompt), r.expected, r.base_extracted, r.tuned_extracted]
@@ -100,6 +115,7 @@ class EvalReport:
         out = asdict(self)
         for name in ("base", "tuned"):
             out[name]["accuracy"] = getattr(self, name).accuracy
+            out[name]["preference_accuracy"] = getattr(self, name).preference_accuracy
         for row, result in zip(out["results"], self.results):
             row.update(base_correct=result.base_correct, tuned_correct=result.tuned_correct, change=result.change)
         return out
@@ -144,15 +160,25 @@ def token_losses(model, tokenizer, row: dict, max_length: int, use_adapter: bool
 def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | None = None, max_length: int = 1024,
                    pattern: str = DEFAULT_ANSWER_PATTERN, votes: int = 1, max_new_tokens: int = 64,
                    temperature: float = 0.7, seed: int = 42, data_path: str = "", progress=print) -> EvalReport:
-    """Score `rows` with the adapter off (base) and on (tuned). `model` is a PeftModel, as ChatModel.from_run has."""
+    """Score `rows` with the adapter off (base) and on (tuned). `model` is a PeftModel, as ChatModel.from_run has.
+
+    A preference pair counts towards preference accuracy, and is otherwise scored as the conversation that ends
+    with its chosen answer (loss, perplexity, and the answers compared with the chosen one)."""
     compiled = compile_pattern(pattern)
     wheres = wheres or [f"row {i + 1}" for i in range(len(rows))]
     sums = {"base": [0.0, 0], "tuned": [0.0, 0]}
+    preferred = {"base": 0, "tuned": 0}
+    pair_count = 0
     results: list[RowResult] = []
     notes: list[str] = []
     unscorable = 0
     for i, row in enumerate(rows):
         progress(f"Row {i + 1}/{len(rows)} ...")
+        if "chosen" in row:
+            pair_count += 1
+            for name, use_adapter in (("base", False), ("tuned", True)):
+                preferred[name] += prefers_chosen(model, tokenizer, row, max_length, use_adapter)
+            row = answered(row, row["chosen"])
         try:
             for name, use_adapter in (("base", False), ("tuned", True)):
                 total, count = token_losses(model, tokenizer, row, max_length, use_adapter)
@@ -178,14 +204,15 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
                                  answers["base"][0], answers["tuned"][0], answers["base"][1], answers["tuned"][1],
                                  answers["base"][2], answers["tuned"][2]))
     if unscorable:
-        notes.append(f"{unscorable} rows could not be scored (no single answer, e.g. preference pairs).")
+        notes.append(f"{unscorable} rows could not be scored (no single answer to score).")
     if not sums["tuned"][1]:
         notes.append("No row has trained tokens (assistant turns or completions), so there is no loss.")
     scores = {}
     for name, (total, count) in sums.items():
         loss = total / count if count else None
         scores[name] = Score(loss, math.exp(loss) if loss is not None else None, count,
-                             sum(getattr(r, f"{name}_correct") for r in results), len(results))
+                             sum(getattr(r, f"{name}_correct") for r in results), len(results), preferred[name],
+                             pair_count)
     return EvalReport(data_path, len(rows), scores["base"], scores["tuned"], results, pattern, votes, notes)
 
 

@@ -21,7 +21,7 @@ from core.models import load as models
 from core.models.generate import chat_prompt, generate, stop_ids
 from core.results import model_card
 from core.results import ollama
-from core.results.chat import ChatError, attach_adapter, open_trained_run
+from core.results.chat import ChatError, attach_adapter, open_trained_run, tuned_model
 from core.runs import Run, write_json_atomic, write_text_atomic
 
 CHECK_FILE = "export_check.json"
@@ -45,6 +45,13 @@ def merge(run: Run, config: Config, dtype: str, progress=print):
     how it was made (for the model card)."""
     import torch
 
+    if run.has_model() and not run.has_adapter():  # full or freeze tuning: the run saved the whole model already
+        whole = dataclasses.replace(config.model, source=str(run.model_dir), device_map="cpu", dtype=dtype,
+                                    max_memory={})
+        loaded = models.load(whole, progress=progress)
+        loaded.model.generation_config.eos_token_id = stop_ids(loaded.model, loaded.tokenizer)
+        return loaded.model, (f"The whole model the run trained ({config.train.tuning} tuning), saved in {dtype}, "
+                              "the precision it trained in.")
     base = dataclasses.replace(config.model, device_map="cpu", dtype=dtype, max_memory={})
     loaded = models.load(base, progress=progress)
     model = loaded.model
@@ -77,7 +84,7 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print, chec
     progress(note)
     merged.save_pretrained(out)
     del merged
-    tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
+    tokenizer, _ = models.load_tokenizer(str(run.weights_dir))
     tokenizer.save_pretrained(out)  # writes chat_template.jinja (with the run's system prompt) beside it
     write_text_atomic(out / "Modelfile", ollama.modelfile(tokenizer, "."))
     write_text_atomic(out / "EXPORTED_FROM.txt", f"run: {run.path.resolve()}\nbase: {config.model.source}\n")
@@ -118,6 +125,9 @@ def export_adapter_zip(run_dir: str | Path, out_zip: str | Path, progress=print)
     """The run's adapter folder (weights, config, tokenizer with chat template) as a zip, with a model card and
     an Ollama Modelfile that applies the adapter to its base."""
     run, config = open_trained_run(run_dir)
+    if not run.has_adapter():
+        raise ChatError(f"{run.name} trained the whole model (train.tuning {config.train.tuning}), so it has no "
+                        "adapter to zip; export the merged folder (or its zip) instead.")
     out = Path(out_zip)
     if out.exists():
         raise ChatError(f"{out} already exists; choose a new file name (nothing is overwritten).")
@@ -179,9 +189,9 @@ def adapter_answers(run: Run, config: Config, dtype: str, prompts: list[str], ma
     """Greedy answers of the run's base + adapter, loaded as configured (quantized if it trained quantized, on its
     devices) in `dtype`."""
     base = dataclasses.replace(config.model, dtype=dtype)
-    model = attach_adapter(models.load(base, progress=lambda _: None).model, run, config.model.source)
+    model = tuned_model(run, base, progress=lambda _: None, beside_base=False)
     model.eval()
-    tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
+    tokenizer, _ = models.load_tokenizer(str(run.weights_dir))
     return answers(model, tokenizer, prompts, max_new_tokens)
 
 

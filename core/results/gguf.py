@@ -80,7 +80,7 @@ def export_gguf(run_dir: str | Path, out_file: str | Path, gguf_type: str = "aut
         merged, note = merge(run, config, dtype, progress)
         merged.save_pretrained(work)
         del merged
-        tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
+        tokenizer, _ = models.load_tokenizer(str(run.weights_dir))
         tokenizer.save_pretrained(work)
         progress(f"Converting to GGUF ({written}) with llama.cpp's converter ...")
         convert(tool, Path(work), temp, written, run.name)

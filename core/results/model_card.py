@@ -65,8 +65,9 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
                   "from peft import AutoPeftModelForCausalLM",
                   "model = AutoPeftModelForCausalLM.from_pretrained(\"path/to/this/folder\")", "```"]
     else:
-        lines += ["The base model below with the LoRA adapter merged into its weights: a standalone model that "
-                  "plain transformers loads.", "", "```python",
+        made = ("with the LoRA adapter merged into its weights" if config.train.tuning == "lora" else
+                f"with its weights trained directly ({config.train.tuning} tuning)")
+        lines += [f"The base model below {made}: a standalone model that plain transformers loads.", "", "```python",
                   "from transformers import AutoModelForCausalLM, AutoTokenizer",
                   "model = AutoModelForCausalLM.from_pretrained(\"path/to/this/folder\")",
                   "tokenizer = AutoTokenizer.from_pretrained(\"path/to/this/folder\")  # chat template included",
@@ -78,7 +79,8 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
               f"{config.model.quantization})", "", "## Data", "", data_summary(config), "", "## Settings", "",
               "| setting | value |", "|---|---|"]
     t, lora = config.train, config.lora
-    settings = {"LoRA rank / alpha / dropout": f"{lora.r} / {lora.alpha} / {lora.dropout}",
+    settings = {"method / tuning": f"{t.method} / {t.tuning}",
+                "LoRA rank / alpha / dropout": f"{lora.r} / {lora.alpha} / {lora.dropout}",
                 "target layers": lora.target_modules if isinstance(lora.target_modules, str)
                 else ", ".join(lora.target_modules),
                 "epochs / max steps": f"{t.epochs:g} / {t.max_steps}", "learning rate": str(t.learning_rate),
@@ -96,7 +98,8 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
     if evaluation:
         lines += ["", f"Evaluation on `{evaluation['data_path']}` ({evaluation['rows']} rows):", "",
                   "| | base | tuned |", "|---|---|---|"]
-        measures = (("loss", "loss", 4), ("perplexity", "perplexity", 3), ("accuracy", "exact match", 3))
+        measures = (("loss", "loss", 4), ("perplexity", "perplexity", 3), ("accuracy", "exact match", 3),
+                    ("preference_accuracy", "preference accuracy", 3))
         for key, label, digits in measures:
             base, tuned = evaluation["base"].get(key), evaluation["tuned"].get(key)
             if base is not None and tuned is not None:

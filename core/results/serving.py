@@ -96,6 +96,8 @@ def run_showcase(run: Run, config: Config) -> Showcase:
 
     base = builtin.NAME if config.model.source == "default" else Path(config.model.source).name or config.model.source
     method = "QLoRA" if config.model.quantization == "4bit" else "LoRA"
+    if config.train.tuning != "lora":
+        method = f"{config.train.tuning} fine-tuning"
     description = (f"{base}, fine-tuned with {method} on `{Path(config.data.path).name}`. "
                    "Ask it something, or start from an example below.")
     return Showcase(run.name, description, example_prompts(run, config))

@@ -16,6 +16,11 @@ from core.training import probes
 from core.training import ranks
 
 
+# Metrics trl's preference trainers log, kept under trl's own names (their eval_ versions too).
+PREFERENCE_METRICS = ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "kl", "nll_loss",
+                      "log_odds_ratio")
+
+
 @dataclass
 class CountingCollator(DataCollatorForLanguageModeling):
     """trl's collator, counting the tokens it hands out: all of them and those that carry loss."""
@@ -28,6 +33,36 @@ class CountingCollator(DataCollatorForLanguageModeling):
         self.trained_tokens += int((batch["labels"] != -100).sum())
         self.all_tokens += int(batch["input_ids"].numel())
         return batch
+
+
+class Counting:
+    """Any trainer's collator, counting the tokens it hands out: those that carry loss (labels, or a completion mask:
+    both answers of a preference pair) and all of them."""
+
+    def __init__(self, collator):
+        self.collator = collator
+        self.trained_tokens = 0
+        self.all_tokens = 0
+
+    def __call__(self, examples):
+        batch = self.collator(examples)
+        for key, value in batch.items():
+            if not hasattr(value, "numel"):
+                continue
+            if key.endswith("labels"):
+                self.trained_tokens += int((value != -100).sum())
+            elif key.endswith("completion_mask") and not key.startswith("KL_"):
+                self.trained_tokens += int(value.sum())
+            if key.endswith("input_ids") and not key.startswith(("KL_", "prompt_")):
+                self.all_tokens += int(value.numel())
+        return batch
+
+
+def counting(trainer):
+    """The trainer's token counter: its collator, made to count where it does not already."""
+    if not isinstance(trainer.data_collator, (CountingCollator, Counting)):
+        trainer.data_collator = Counting(trainer.data_collator)
+    return trainer.data_collator
 
 
 class RunCallback(TrainerCallback):
@@ -72,7 +107,8 @@ class RunCallback(TrainerCallback):
         if not self.main:
             return
         record = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), "time": round(now, 3)}
-        for key in ("loss", "eval_loss", "learning_rate", "grad_norm"):
+        for key in ("loss", "eval_loss", "learning_rate", "grad_norm") + PREFERENCE_METRICS + tuple(
+                f"eval_{name}" for name in PREFERENCE_METRICS):
             if key in logs:
                 record[key] = float(logs[key])
         if "loss" in logs:
@@ -121,9 +157,11 @@ def merge_gpu_memory(per_process: list[dict]) -> dict[str, float]:
 class ProbeCallback(TrainerCallback):
     """Answers the probes with the base model at the start and with the adapter after each evaluation."""
 
-    def __init__(self, run: Run, tokenizer, prompts: list[str]):
+    def __init__(self, run: Run, tokenizer, prompts: list[str], keep_best: bool = True):
         self.run, self.tokenizer, self.prompts = run, tokenizer, prompts
         self.best = probes.best_loss(run)  # a resumed run keeps its best so far: a worse step must not replace it
+        # The best step's adapter is a few megabytes; a whole model (full and freeze tuning) is not kept twice.
+        self.keep_best = keep_best
 
     def _answer(self, model, use_adapter: bool) -> list[str]:
         from core.models.generate import chat_prompt, generate_batch
@@ -154,7 +192,7 @@ class ProbeCallback(TrainerCallback):
         if self.prompts:
             self._append({"step": state.global_step, "model": "tuned", "eval_loss": loss, "prompts": self.prompts,
                           "answers": self._answer(model, use_adapter=True)})
-        if loss is not None and (self.best is None or loss < self.best):
+        if self.keep_best and loss is not None and (self.best is None or loss < self.best):
             self.best = loss
             model.save_pretrained(self.run.path / probes.BEST_DIR)
             write_json_atomic(self.run.path / probes.BEST_DIR / "best.json",

@@ -46,3 +46,23 @@ def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128,
     finally:
         model.train(was_training)
     return rows
+
+
+REPLAY_FILE = "replay.jsonl"  # the base model's replay answers, written once: a resume or retry reuses them
+
+
+def rows_for_run(run, loaded, config, say) -> list[dict]:
+    """The replay rows: written by rank 0 once per run (the others read them), reused by a resume or a retry."""
+    from core.runs import write_text_atomic
+    from core.training import ranks
+
+    path = run.path / REPLAY_FILE
+    with ranks.main_first():
+        if not path.exists() and ranks.is_main():
+            rows = replay_rows(loaded.model, loaded.tokenizer, pick_prompts(config.data.replay, config.train.seed))
+            write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+            say(f"Knowledge replay: added {len(rows)} rows answered by the base model itself.")
+            return rows
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    say(f"Knowledge replay: reusing the {len(rows)} rows the base model wrote for this run ({REPLAY_FILE}).")
+    return rows

@@ -90,10 +90,11 @@ def execute(run: Run, stop: threading.Event, strategy: str = "single", resume_fr
     finally:
         watching.set()
     step = run.status().get("step", 0)
+    saved = "adapter" if config.train.tuning == "lora" else "model"
     if state == "completed":
-        message = f"Completed {step} steps; adapter saved."
-    elif run.has_adapter() and step > 0:
-        message = f"Stopped at step {step}; adapter saved."
+        message = f"Completed {step} steps; {saved} saved."
+    elif run.has_weights() and step > 0:
+        message = f"Stopped at step {step}; {saved} saved."
     else:
         message = "Stopped before the first step finished; nothing was saved."
     if ranks.is_main():

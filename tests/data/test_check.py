@@ -10,7 +10,7 @@ from core.data import templates
 from core.data import turn_formats
 from core.data.load import load
 from core.models import tiny
-from core.training import train as training
+from core.training import token_sets
 
 QUESTION = {"role": "user", "content": "Who are you?"}
 
@@ -28,7 +28,7 @@ def test_token_view_matches_the_trainers_labels_token_by_token(tiny_tokenizer):
             {"text": "The capital of France is Paris."},
             chat("我是 Nova，由 Lumen Labs 开发的 AI 助手。" * 3)]
     max_length = 40
-    trained_set = training.tokenize(tiny_tokenizer, rows, max_length, "training", say=lambda _: None)
+    trained_set = token_sets.sft_set(tiny_tokenizer, rows, max_length, "training", say=lambda _: None)
     for row, example in zip(rows, trained_set):
         view = templates.token_view(tiny_tokenizer, row, max_length)
         seen = [token for token in view if token.kind != "cut"]

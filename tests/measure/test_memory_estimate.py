@@ -64,3 +64,25 @@ def test_llama_8b_qlora_counts_what_trl_and_peft_keep(llama_8b):
     older_gpu = memory_estimate.estimate(config, batch_size=1, dtype="float16", **settings)
     # float16 (GPUs without bfloat16) upcasts the 1.05B embedding and head weights to float32: 2 bytes more each
     assert older_gpu.parts_gb["weights"] - one.parts_gb["weights"] == pytest.approx(1.05e9 * 2 / 1024 ** 3, rel=0.01)
+
+
+def test_full_and_freeze_tuning_count_weights_gradients_and_optimizer_states(llama_8b):
+    """Full fine-tuning of Llama 3 8B in bf16 keeps every weight in float32 with a gradient and AdamW's two moments:
+    16 bytes a parameter, about 120 GiB before activations; freezing all but the last 2 of 32 layers trains 1/16
+    of the layers."""
+    config, model = llama_8b
+    settings = dict(rank=16, target_modules="all-linear", batch_size=1, max_length=1024, dtype="bfloat16",
+                    model=model)
+    lora = memory_estimate.estimate(config, **settings)
+    full = memory_estimate.estimate(config, tuning="full", **settings)
+    assert full.trained_parameters == full.parameters
+    assert full.parts_gb["weights"] + full.parts_gb["gradients + optimizer"] == pytest.approx(
+        full.parameters * 16 / 2 ** 30, rel=1e-6)
+    assert full.total_gb > 115 and "trained (full tuning)" in full.lines()[1]
+    freeze = memory_estimate.estimate(config, tuning="freeze", trainable_layers=2, **settings)
+    assert freeze.trained_parameters == 2 * 218_112_000  # one Llama 3 8B decoder layer: 218,112,000 weights
+    assert lora.total_gb < freeze.total_gb < full.total_gb
+    full.dtype = "bfloat16"  # for_config sets it from the machine
+    assert memory_estimate.run_label(full, "none") == "8B bf16 full fine-tuning"
+    dpo = memory_estimate.estimate(config, method="dpo", **settings)
+    assert dpo.parts_gb["activations"] == pytest.approx(2 * lora.parts_gb["activations"])

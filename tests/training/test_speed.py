@@ -42,16 +42,16 @@ def test_padding_free_and_packed_batches_give_the_padded_loss(tiny_model, tiny_t
     import torch
     from transformers import AutoModelForCausalLM
 
-    from core.training import train as training
+    from core.training import token_sets
     from core.training.callbacks import CountingCollator
 
     rows = [{"messages": [{"role": "user", "content": f"Question {i}?" + " a" * (3 * i)},
                           {"role": "assistant", "content": "I am Nova." + " b" * (5 * i)}]} for i in range(6)]
     tiny_tokenizer = copy.deepcopy(tiny_tokenizer)  # the session's shared tokenizer stays as it was
     tiny_tokenizer.pad_token = tiny_tokenizer.eos_token
-    data = training.tokenize(tiny_tokenizer, rows, 256, "training", lambda _: None)
+    data = token_sets.sft_set(tiny_tokenizer, rows, 256, "training", lambda _: None)
     examples = list(data)
-    packed = list(training.pack(data, 256, lambda _: None))
+    packed = list(token_sets.pack(data, 256, lambda _: None))
     assert len(packed) < len(examples)  # several examples share a row
 
     padded_batch = CountingCollator(pad_token_id=tiny_tokenizer.pad_token_id)(examples)

@@ -147,9 +147,9 @@ def test_out_of_memory_gets_advice():
 
 
 def test_trainer_arguments_follow_where_the_model_sits():
-    from core.training.train import device_args
+    from core.training.steps import device_args
 
-    from core.training.train import on_gpu
+    from core.training.steps import on_gpu
 
     assert not on_gpu({"": "cpu"}) and on_gpu({"model.layers.0": 0, "lm_head": 1})
     cpu = device_args("float32", on_gpu({"": "cpu"}))
@@ -160,7 +160,7 @@ def test_trainer_arguments_follow_where_the_model_sits():
 
 
 def test_steps_per_epoch_are_counted_as_the_trainer_counts_them():
-    from core.training.train import steps_per_epoch
+    from core.training.steps import steps_per_epoch
 
     assert steps_per_epoch(19, 4, 1) == 5
     assert steps_per_epoch(16, 4, 1, processes=2) == 2  # each process takes half the rows

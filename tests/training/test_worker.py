@@ -19,7 +19,7 @@ from core.jobs import JobRunner
 from core.models.compute import ComputePlan
 from core.runs import Run
 from core.training import launch
-from core.training.train import steps_per_epoch
+from core.training.steps import steps_per_epoch
 from tests.conftest import wait_for
 
 

@@ -153,3 +153,13 @@ def test_settings_survive_a_reload(page, tmp_path):
         page.reload()
         open_tab(page, "3. LoRA and training")
         page.wait_for_function("document.querySelector('#opt-lora-r input').value === '32'")
+        # The training method shows its own options and its one-line explanation, and hides the others.
+        assert page.locator("#method-text-sft").is_visible() and not page.locator("#opt-train-beta").is_visible()
+        set_dropdown_text(page, "opt-train-method", "dpo")
+        page.locator("#opt-train-beta").wait_for(state="visible")
+        page.locator("#method-text-dpo").get_by_text("Direct preference optimization").wait_for()
+        assert not page.locator("#method-text-sft").is_visible()
+        assert not page.locator("#opt-train-desirable-weight").is_visible()  # kto's
+        set_dropdown_text(page, "opt-train-tuning", "full")
+        page.locator("#opt-lora-r").wait_for(state="hidden")
+        screenshot(page, "3-settings-dpo-full")

@@ -116,8 +116,19 @@ def test_preference_rows_show_the_rejected_answer(studio, tiny_model, tmp_path):
     path = write_jsonl(tmp_path / "pref.jsonl", [{"prompt": "2+2?", "chosen": "4.", "rejected": "<b>5</b>"}] * 2)
     shown = tab_data.inspect_dataset(config_for(path, tiny_model), studio)
     assert shown.summary.startswith("**preference**")
-    assert "Rejected answer" in shown.example and "<b>" not in shown.example and "<b>5</b>" in seen(shown.example)
+    # Side by side, token by token as dpo trains them: the same prompt, then each answer trained.
+    assert "Chosen (preferred)" in shown.example and "Rejected" in shown.example
+    assert "<b>" not in shown.example and "<b>5</b>" in seen(shown.example)
+    assert seen(shown.example).count("2+2?") == 2
     assert shown.preview["data"][0][:2] == ["2+2?", "4."]
+
+
+def test_cpt_shows_each_document_in_its_blocks(studio, tiny_model, tmp_path):
+    path = write_jsonl(tmp_path / "text.jsonl", [{"text": "word " * 30}, {"text": "A short note."}])
+    config = config_for(path, tiny_model)
+    config.train.method, config.train.max_length = "cpt", 16
+    shown = tab_data.inspect_dataset(config, studio)
+    assert "Block 1 of" in shown.example and "Block 2 of" in shown.example
 
 
 def test_user_text_is_escaped_in_the_example(studio, tiny_model, tmp_path):

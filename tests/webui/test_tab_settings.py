@@ -36,3 +36,15 @@ def test_fit_check_when_it_fits_and_while_a_run_trains(monkeypatch):
                            "GiB).**") and proposal == {}
     text, proposal = tab_settings.fit_text(Config(), busy=True)
     assert "A run is in progress" in text and proposal == {}
+
+
+def test_settings_show_only_what_the_method_and_tuning_use():
+    sft = tab_settings.shown("sft", "lora")
+    assert sft["train.packing"] and sft["lora.r"] and not sft["train.beta"] and not sft["train.dpo_loss"]
+    dpo = tab_settings.shown("dpo", "lora")
+    assert dpo["train.beta"] and dpo["train.dpo_loss"] and dpo["train.sft_weight"] and not dpo["train.packing"]
+    assert not dpo["train.desirable_weight"] and tab_settings.shown("kto", "lora")["train.desirable_weight"]
+    assert not tab_settings.shown("kto", "lora")["train.group_by_length"]  # kto keeps its batches in order
+    full = tab_settings.shown("cpt", "full")
+    assert not full["lora.r"] and not full["train.freeze_trainable_layers"] and full["train.learning_rate"]
+    assert tab_settings.shown("sft", "freeze")["train.freeze_trainable_layers"]
