@@ -5,8 +5,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from webui.lang import say
 
-def loss_figure(records: list[dict], title: str = "") -> go.Figure:
+
+def loss_figure(records: list[dict], title: str = "", lang: str = "en") -> go.Figure:
     """Loss per step (learning rate on a second axis) and, for runs on GPUs, each GPU's memory below it."""
     train = [r for r in records if "loss" in r]
     held_out = [r for r in records if "eval_loss" in r]
@@ -14,44 +16,44 @@ def loss_figure(records: list[dict], title: str = "") -> go.Figure:
     rows = 2 if memory else 1
     figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32] if memory else None,
                            vertical_spacing=0.08, specs=[[{"secondary_y": True}]] + [[{}]] * (rows - 1))
-    figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r["loss"] for r in train], name="train loss",
+    figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r["loss"] for r in train], name=say(lang, "chart.train_loss"),
                                 mode="lines+markers", line={"color": "#2563eb"}, marker={"size": 4}))
     if held_out:
         figure.add_trace(go.Scatter(x=[r["step"] for r in held_out], y=[r["eval_loss"] for r in held_out],
-                                    name="held-out loss", mode="lines+markers",
+                                    name=say(lang, "chart.held_out_loss"), mode="lines+markers",
                                     line={"color": "#ea580c", "dash": "dot"}, marker={"size": 7}))
     if any("learning_rate" in r for r in train):
         figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r.get("learning_rate") for r in train],
-                                    name="learning rate", mode="lines", line={"color": "#94a3b8", "width": 1}),
+                                    name=say(lang, "chart.learning_rate"), mode="lines", line={"color": "#94a3b8", "width": 1}),
                          secondary_y=True)
     for gpu in sorted({g for r in memory for g in r["gpu_memory_per_gpu"]}, key=int):
         points = [r for r in memory if gpu in r["gpu_memory_per_gpu"]]
         figure.add_trace(go.Scatter(x=[r["step"] for r in points], y=[r["gpu_memory_per_gpu"][gpu] for r in points],
-                                    name=f"GPU {gpu} memory (GiB)", mode="lines+markers", marker={"size": 3},
+                                    name=say(lang, "chart.gpu_memory", gpu=gpu), mode="lines+markers", marker={"size": 3},
                                     line={"width": 1.5}), row=2, col=1)
     figure.update_layout(title=title or None, height=480 if memory else 360,
                          margin={"l": 50, "r": 50, "t": 40 if title else 20, "b": 40},
                          legend={"orientation": "h", "y": -0.2}, hovermode="x unified", template="plotly_white")
-    figure.update_xaxes(title_text="step", rangemode="tozero", row=rows, col=1)
-    figure.update_yaxes(title_text="loss", secondary_y=False, row=1, col=1)
-    figure.update_yaxes(title_text="learning rate", secondary_y=True, showgrid=False, exponentformat="e", row=1,
+    figure.update_xaxes(title_text=say(lang, "chart.step"), rangemode="tozero", row=rows, col=1)
+    figure.update_yaxes(title_text=say(lang, "chart.loss"), secondary_y=False, row=1, col=1)
+    figure.update_yaxes(title_text=say(lang, "chart.learning_rate"), secondary_y=True, showgrid=False, exponentformat="e", row=1,
                         col=1)
     if memory:
-        figure.update_yaxes(title_text="GiB allocated", rangemode="tozero", row=2, col=1)
+        figure.update_yaxes(title_text=say(lang, "chart.gib_allocated"), rangemode="tozero", row=2, col=1)
     return figure
 
 
-def length_figure(bins: list[tuple[int, int, int]], max_length: int) -> go.Figure:
+def length_figure(bins: list[tuple[int, int, int]], max_length: int, lang: str = "en") -> go.Figure:
     """Rows per token length (bins from core.data.check.histogram_bins), with the max-length cut marked."""
     figure = go.Figure(go.Bar(
         x=[(low + high) / 2 for low, high, _ in bins], y=[count for _, _, count in bins],
         width=[high - low for low, high, _ in bins], customdata=[[low, high] for low, high, _ in bins],
         marker={"color": ["#dc2626" if low >= max_length else "#2563eb" for low, _, _ in bins]},
-        hovertemplate="%{customdata[0]}-%{customdata[1]} tokens: %{y} rows<extra></extra>"))
+        hovertemplate=say(lang, "chart.bin_hover") + "<extra></extra>"))
     figure.add_vline(x=max_length, line={"color": "#dc2626", "dash": "dash", "width": 2},
-                     annotation_text=f"max length {max_length}", annotation_position="top right")
+                     annotation_text=say(lang, "chart.max_length", max_length=max_length), annotation_position="top right")
     figure.update_layout(height=280, margin={"l": 50, "r": 20, "t": 50, "b": 40}, template="plotly_white",
                          bargap=0.05, showlegend=False)
-    figure.update_xaxes(title_text="tokens per row", rangemode="tozero")
-    figure.update_yaxes(title_text="rows")
+    figure.update_xaxes(title_text=say(lang, "chart.tokens_per_row"), rangemode="tozero")
+    figure.update_yaxes(title_text=say(lang, "chart.rows"))
     return figure

@@ -10,22 +10,23 @@ import html
 import random
 
 from core.data import templates
+from webui.lang import say, where_text
 
 ALL = "all"  # the filter value that shows every row
 
 
-def token_counts(tokens: list[templates.Token], max_length: int) -> str:
+def token_counts(tokens: list[templates.Token], max_length: int, lang: str = "en") -> str:
     """'312 tokens, 57 trained' (+ how many the cut at max length removes)."""
     total = sum(len(t.ids) for t in tokens)
     trained = sum(len(t.ids) for t in tokens if t.kind == "trained")
     cut = sum(len(t.ids) for t in tokens if t.kind == "cut")
-    text = f"{total:,} tokens, {trained:,} trained"
+    text = say(lang, "viewer.counts", total=total, trained=trained)
     if cut:
-        text += f", {cut:,} cut (beyond max length {max_length:,}; the model never sees them)"
+        text += say(lang, "viewer.cut", cut=cut, max_length=max_length)
     return text
 
 
-def example_html(tokens: list[templates.Token], row: dict, max_length: int) -> str:
+def example_html(tokens: list[templates.Token], row: dict, max_length: int, lang: str = "en") -> str:
     """The row as the model sees it: trained tokens green, masked grey, cut struck out; user text escaped."""
     spans = []
     for number, token in enumerate(tokens):
@@ -33,13 +34,13 @@ def example_html(tokens: list[templates.Token], row: dict, max_length: int) -> s
         ids = " ".join(str(i) for i in token.ids)
         spans.append(f'<span class="tok tok-{token.kind}{alternate}" title="{token.kind}: id {ids}">'
                      f"{html.escape(token.text)}</span>")
-    parts = [f'<div class="token-counts">{html.escape(token_counts(tokens, max_length))}</div>',
-             '<div class="token-legend"><span class="tok tok-trained">trained (carries loss)</span> '
-             '<span class="tok tok-masked">seen, not trained</span> '
-             '<span class="tok tok-cut">cut at max length</span></div>',
+    parts = [f'<div class="token-counts">{html.escape(token_counts(tokens, max_length, lang))}</div>',
+             f'<div class="token-legend"><span class="tok tok-trained">{say(lang, "viewer.trained")}</span> '
+             f'<span class="tok tok-masked">{say(lang, "viewer.masked")}</span> '
+             f'<span class="tok tok-cut">{say(lang, "viewer.cut_legend")}</span></div>',
              f'<pre class="token-text">{"".join(spans)}</pre>']
     if "rejected" in row:
-        parts.append('<div class="token-rejected-title">Rejected answer (what the model should prefer less):</div>'
+        parts.append(f'<div class="token-rejected-title">{say(lang, "viewer.rejected")}</div>'
                      f'<pre class="token-text token-rejected">{html.escape(str(row["rejected"]))}</pre>')
     return f'<div class="token-view">{"".join(parts)}</div>'
 
@@ -73,26 +74,27 @@ def step(indices: list[int], current: int, direction: str) -> int:
     return current
 
 
-def go(state: dict, choice: str | None, number, direction: str, tokenizer_for) -> tuple[int, str, str]:
+def go(state: dict, choice: str | None, number, direction: str, tokenizer_for,
+       lang: str = "en") -> tuple[int, str, str]:
     """(row number, position, example) after a click: `number` is the 1-based row shown now."""
     last = max(len(state.get("rows", [])) - 1, 0)
     index = step(pool(state, choice), int(number or 1) - 1, direction)
     index = min(max(index, 0), last)
-    return (index + 1, *show(state, index, choice, tokenizer_for))
+    return (index + 1, *show(state, index, choice, tokenizer_for, lang))
 
 
-def position_text(state: dict, index: int, choice: str | None) -> str:
+def position_text(state: dict, index: int, choice: str | None, lang: str = "en") -> str:
     rows, wheres = state.get("rows", []), state.get("wheres", [])
     if not rows:
         return ""
-    text = f"Row **{index + 1}** of {len(rows):,} ({wheres[index] if index < len(wheres) else ''})"
+    text = say(lang, "viewer.position", row=index + 1, rows=len(rows), where=where_text(lang, wheres[index]) if index < len(wheres) else "")
     indices = pool(state, choice)
     if choice and choice != ALL and index in indices:
-        text += f" · {indices.index(index) + 1} of {len(indices)} rows with this warning"
+        text += say(lang, "viewer.in_warning", k=indices.index(index) + 1, n=len(indices))
     return text
 
 
-def show(state: dict, index: int, choice: str | None, tokenizer_for) -> tuple[str, str]:
+def show(state: dict, index: int, choice: str | None, tokenizer_for, lang: str = "en") -> tuple[str, str]:
     """(position markdown, example html) for row `index`; tokenizer_for(source, system prompt) gives the model's
     tokenizer with the run's system prompt applied."""
     rows = state.get("rows", [])
@@ -103,7 +105,6 @@ def show(state: dict, index: int, choice: str | None, tokenizer_for) -> tuple[st
         tokenizer = tokenizer_for(state["source"], state.get("system_prompt"))
         tokens = templates.token_view(tokenizer, rows[index], state["max_length"])
     except Exception as err:  # noqa: BLE001 - a template or model problem is shown, never a traceback
-        return position_text(state, index, choice), message_html(
-            f"This row cannot be shown with the chat template of the model on tab 2 ({state['source']}): {err}. "
-            "Pick another model there, or check the row.")
-    return position_text(state, index, choice), example_html(tokens, rows[index], state["max_length"])
+        return position_text(state, index, choice, lang), message_html(
+            say(lang, "viewer.cannot_show", source=state["source"], error=err))
+    return position_text(state, index, choice, lang), example_html(tokens, rows[index], state["max_length"], lang)

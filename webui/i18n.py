@@ -71,6 +71,8 @@ UI_TEXT = {
     "train.resume": ("Resume the run shown", "继续当前显示的运行"),
     "train.chart": ("Loss", "损失"),
     "train.log": ("Log", "日志"),
+    "train.log_english": ("Log (in English, for diagnosis)", "日志（英文，供排查问题）"),
+    "app.language": ("Language", "语言"),
     "train.history": ("Past runs", "历史运行"),
     "train.pick_run": ("Show a past run", "查看历史运行"),
     "train.probes": ("Probe answers: the base model, then the adapter at each evaluation",

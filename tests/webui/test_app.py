@@ -105,8 +105,10 @@ def test_run_history_lists_state_and_final_loss(studio):
     run = Run.create(studio.runs_dir, "old")
     run.update_status(state="completed", step=4, total_steps=4, started_at=100.0, ended_at=165.0)
     run.append_metric({"step": 4, "loss": 0.75})
-    rows, choices = tab_train.history(studio)
-    assert rows == [["old", "completed", "4/4", "0.750", "1:05"]]
+    table, choices = tab_train.history(studio)
+    assert table["data"] == [["old", "completed", "4/4", "0.750", "1:05"]]
+    table, _ = tab_train.history(studio, "zh")
+    assert table["headers"][:2] == ["运行", "状态"] and table["data"][0][1] == "已完成"
 
 
 def test_status_without_runs_invites_a_start():
