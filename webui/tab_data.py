@@ -301,7 +301,8 @@ def statistics_lines(inspection, lang: str) -> list[str]:
     sample = ("" if report.checked == len(inspection.loaded.rows)
               else say(lang, "data.tokens_sample", rows=report.checked))
     lines = [say(lang, "data.split", train=p.train_rows, held_out=p.eval_rows,
-                 separate=say(lang, "data.split_separate") if inspection.held_out else ""),
+                 separate=say(lang, "data.split_separate") if inspection.held_out else "",
+                 replay=say(lang, "data.split_replay", rows=p.replay_rows) if p.replay_rows else ""),
              say(lang, "data.tokens", sample=sample, median=statistics.median(report.lengths),
                  longest=max(report.lengths), max_length=report.max_length, share=100 * report.trained_share),
              say(lang, "data.steps", per_epoch=p.steps_per_epoch, total=p.total_steps,

@@ -43,9 +43,10 @@ TEXTS = {
                           "\n\n**留出数据文件无法使用。** {error} 请修正它，或清空 data.eval_path。"),
     "data.template_bad": ("The rows cannot be checked with this model's chat template: {error}",
                           "无法用该模型的对话模板检查这些行：{error}"),
-    "data.split": ("Split: {train:,} training rows, {held_out:,} held-out{separate}.",
-                   "划分：{train:,} 行用于训练，{held_out:,} 行留出{separate}。"),
+    "data.split": ("Split: {train:,} training rows, {held_out:,} held-out{separate}{replay}.",
+                   "划分：{train:,} 行用于训练，{held_out:,} 行留出{separate}{replay}。"),
     "data.split_separate": (" (from the separate held-out file)", "（来自单独的留出文件）"),
+    "data.split_replay": ("; plus up to {rows:,} knowledge-replay rows", "；另加至多 {rows:,} 行知识回放数据"),
     "data.tokens": ("Tokens per row{sample}: median {median:,.0f}, longest {longest:,} (max length {max_length:,}); "
                     "{share:.0f}% of the tokens the model sees carry loss.",
                     "每行词元数{sample}：中位数 {median:,.0f}，最长 {longest:,}（最大长度 {max_length:,}）；"

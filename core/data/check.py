@@ -207,17 +207,20 @@ class Plan:
     trained_tokens_per_epoch: int
     seconds_per_epoch: float | None  # None until a run of this model on this machine has measured its speed
     speed_source: str = ""  # which run the speed comes from
+    replay_rows: int = 0  # knowledge-replay rows asked for, counted in the steps (the run drops unfinished answers)
 
 
 def plan(report: Report, train_rows: int, eval_rows: int, batch_size: int, grad_accum: int, epochs: float,
-         max_steps: int, speed: tuple[float, str] | None = None) -> Plan:
-    """Steps and time for the training split; `speed` is (trained tokens per second, where that was measured)."""
-    steps_per_epoch = max(1, math.ceil(train_rows / (batch_size * grad_accum)))
+         max_steps: int, speed: tuple[float, str] | None = None, replay_rows: int = 0) -> Plan:
+    """Steps and time for the training split plus the knowledge-replay rows (the same count `launch.py train` and
+    the fit check plan with); `speed` is (trained tokens per second, where that was measured)."""
+    steps_per_epoch = max(1, math.ceil((train_rows + replay_rows) / (batch_size * grad_accum)))
     total = max_steps if max_steps > 0 else math.ceil(steps_per_epoch * epochs)
     per_row = report.trained_tokens / report.checked if report.checked else 0
-    tokens = round(per_row * train_rows)
+    tokens = round(per_row * (train_rows + replay_rows))
     seconds = tokens / speed[0] if speed and speed[0] > 0 else None
-    return Plan(train_rows, eval_rows, steps_per_epoch, total, tokens, seconds, speed[1] if speed else "")
+    return Plan(train_rows, eval_rows, steps_per_epoch, total, tokens, seconds, speed[1] if speed else "",
+                replay_rows)
 
 
 def measured_speed(runs: list, model_source: str) -> tuple[float, str] | None:
@@ -284,8 +287,10 @@ def inspect(config, tokenizer, runs: list = (), loaded=None) -> Inspection:
                    template_note=getattr(tokenizer, "studio_added_template", False), unfilled=unfilled)
     t = config.train
     speed = measured_speed(list(runs), config.model.source)
+    # A model without a chat template of its own has no answers to replay (the run skips replay then).
+    replay_rows = 0 if getattr(tokenizer, "studio_added_template", False) else config.data.replay
     return Inspection(loaded, report, plan(report, train_count, eval_count, t.batch_size, t.grad_accum, t.epochs,
-                                           t.max_steps, speed), held_out)
+                                           t.max_steps, speed, replay_rows), held_out)
 
 
 def summary_lines(inspection: Inspection) -> list[str]:
@@ -294,7 +299,8 @@ def summary_lines(inspection: Inspection) -> list[str]:
     lengths = report.lengths
     sample = "" if report.checked == len(inspection.loaded.rows) else f" (from the first {report.checked:,} rows)"
     lines = [f"Split: {p.train_rows:,} training rows, {p.eval_rows:,} held-out"
-             + (" (from the separate held-out file)" if inspection.held_out else "") + ".",
+             + (" (from the separate held-out file)" if inspection.held_out else "")
+             + (f"; plus up to {p.replay_rows:,} knowledge-replay rows" if p.replay_rows else "") + ".",
              f"Tokens per row{sample}: median {statistics.median(lengths):,.0f}, longest {max(lengths):,} "
              f"(max length {report.max_length:,}); {100 * report.trained_share:.0f}% of the tokens the model sees "
              "carry loss.",

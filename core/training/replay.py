@@ -24,11 +24,13 @@ def pick_prompts(count: int, seed: int) -> list[str]:
     return random.Random(seed).sample(prompts, min(count, len(prompts)))
 
 
-def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8) -> list[dict]:
+def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
+                progress=None) -> list[dict]:
     """Answer each prompt greedily with the base model; return conversation rows for training.
 
     An answer is kept only when it ended on one of the model's stop ids (its EOS, any id of its generation
     config, its template's end-of-turn token): an empty one would teach silence, a cut-off one stopping mid-sentence.
+    `progress(answered, asked, kept)` is called after each batch: on a CPU a batch takes minutes.
     """
     from core.models.generate import answer_batch, chat_prompt
 
@@ -43,6 +45,18 @@ def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128,
                 if answer and done:
                     rows.append({"messages": [{"role": "user", "content": prompt},
                                               {"role": "assistant", "content": answer}]})
+            if progress:
+                progress(min(start + batch_size, len(prompts)), len(prompts), len(rows))
     finally:
         model.train(was_training)
     return rows
+
+
+def kept_text(asked: int, kept: int, max_new_tokens: int = 128) -> str:
+    """'20 asked, 13 kept: 7 unfinished answers dropped (...)': the one sentence the log, status and card share."""
+    dropped = asked - kept
+    text = f"{asked} asked, {kept} kept"
+    if dropped:
+        text += (f": {dropped} unfinished answer{'s' if dropped != 1 else ''} dropped (empty, or not ended within "
+                 f"{max_new_tokens} tokens)")
+    return text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 
 from core.config import Config, TrainConfig
 from core.data import load as datasets_io
@@ -73,8 +74,9 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
         say("Knowledge replay skipped: this is a pretrained model without a chat template of its own, so it has no "
             "chat answers of its own to keep.")
     elif config.data.replay:
-        status(message=f"Writing {config.data.replay} knowledge-replay answers with the base model ...")
-        train_rows = train_rows + replay_for_run(run, loaded, config, say)
+        status(message=f"Writing {config.data.replay} knowledge-replay answers with the base model ...",
+               replay_done=0, replay_asked=config.data.replay)
+        train_rows = train_rows + replay_for_run(run, loaded, config, say, status)
         if ranks.any_rank(stop.is_set()):
             return "stopped"
 
@@ -136,17 +138,28 @@ def train(config: Config, run: Run, stop: threading.Event | None = None, resume_
     return "stopped" if stopped else "completed"
 
 
-def replay_for_run(run: Run, loaded, config: Config, say) -> list[dict]:
+def replay_for_run(run: Run, loaded, config: Config, say, status=None) -> list[dict]:
     """The replay rows: written by rank 0 once per run (the others read them), reused by a resume or a retry."""
     path = run.path / REPLAY_FILE
     with ranks.main_first():
         if not path.exists() and ranks.is_main():
-            rows = replay.replay_rows(loaded.model, loaded.tokenizer,
-                                      replay.pick_prompts(config.data.replay, config.train.seed))
+            started = time.time()
+
+            def progress(done, asked, kept):  # the Train tab shows "k of N" and the time left from these
+                if status:
+                    left = (time.time() - started) / done * (asked - done) if done else None
+                    status(message=f"Writing knowledge-replay answers with the base model: {done} of {asked} ...",
+                           replay_done=done, replay_asked=asked, replay_kept=kept, replay_seconds_left=left)
+
+            prompts = replay.pick_prompts(config.data.replay, config.train.seed)
+            rows = replay.replay_rows(loaded.model, loaded.tokenizer, prompts, progress=progress)
             from core.runs import write_text_atomic
 
             write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-            say(f"Knowledge replay: added {len(rows)} rows answered by the base model itself.")
+            say(f"Knowledge replay: {replay.kept_text(len(prompts), len(rows))}; the base model's own answers "
+                "are trained with your rows.")
+            if status:
+                status(replay_asked=len(prompts), replay_kept=len(rows))
             return rows
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     say(f"Knowledge replay: reusing the {len(rows)} rows the base model wrote for this run ({REPLAY_FILE}).")
