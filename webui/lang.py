@@ -100,6 +100,17 @@ def where_text(lang: str, where: str) -> str:
     return found["label"] + unit.format(n=found["number"])
 
 
+def duration_words(seconds: float, lang: str) -> str:
+    """core.runs.duration_text ('45 s', '12 min', '2.5 h') in `lang`."""
+    from core.runs import duration_text
+
+    text = duration_text(seconds)
+    if lang != "zh":
+        return text
+    number, unit = text.split(" ")
+    return f"{number} " + {"s": "秒", "min": "分钟", "h": "小时"}[unit]
+
+
 def sayer(lang: str):
     """say() with the language fixed: t = sayer(lang); t("data.rows", shown=3)."""
     return lambda key, /, **values: say(lang, key, **values)

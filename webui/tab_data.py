@@ -21,7 +21,7 @@ from core.data.formats import MAPPABLE, Mapping
 from core.models import load as models
 from webui import charts, data_viewer
 from webui.form import mapping_text
-from webui.lang import from_core, lang_of, note_text, say, where_text
+from webui.lang import duration_words, from_core, lang_of, note_text, say, where_text
 from webui.studio import SAMPLES, SAMPLES_DIR
 
 log = logging.getLogger(__name__)
@@ -314,19 +314,6 @@ def statistics_lines(inspection, lang: str) -> list[str]:
     else:
         lines.append(say(lang, "data.time_unknown"))
     return lines
-
-
-def duration_words(seconds: float, lang: str) -> str:
-    """'3 min', '2 h 5 min' in either language."""
-    minutes = max(1, round(seconds / 60))
-    if lang == "zh":
-        return f"{minutes // 60} 小时 {minutes % 60} 分钟" if minutes >= 60 else f"{minutes} 分钟"
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-
-
-def plain(text: str) -> str:
-    """Text from the file or the engine, shown in Markdown: markup such as <s> or <|im_start|> stays visible."""
-    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 def outputs_for(ui, shown: Shown, lang: str = "en") -> dict:

@@ -8,6 +8,8 @@ import gradio as gr
 
 from core.config import Config, ConfigError
 from core.models import load as models
+from webui import fit_panel
+from webui.lang import lang_of
 
 # Each preset changes only these options; everything else keeps what the user set.
 PRESETS = {
@@ -66,19 +68,6 @@ def build(form, i18n) -> SimpleNamespace:
                            fit_report=fit_report, proposal=proposal)
 
 
-def fit_text(config: Config, busy: bool) -> tuple[str, dict]:
-    """The pre-flight report as markdown, and the option changes it proposes (empty when none are needed)."""
-    if busy:
-        return "**A run is in progress; check the fit after it ends (both would compete for memory).**", {}
-    try:
-        from core.measure import preflight# imported on click: it brings in transformers, which the page does not need
-
-        report = preflight.check(config, progress=lambda _: None)
-    except (ValueError, RuntimeError, OSError) as err:  # DataError, ModelError, ConfigError and the like
-        return f"**{err}**", {}
-    return f"**{report.verdict}**\n\n" + "\n".join(f"- {line}" for line in report.lines()), report.proposal
-
-
 def connect(ui, form, studio) -> None:
     outputs = list(form.fields.values())
 
@@ -110,14 +99,13 @@ def connect(ui, form, studio) -> None:
             return {ui.message: f"**{err}**"}
         return {**form.updates_from(config), ui.message: "Settings loaded."}
 
-    def check_fit(values):
+    def check_fit(values, request: gr.Request):
         try:
             config = form.config_from(values)
         except ConfigError as err:
-            return f"**{err}**", {}, gr.update(visible=False)
-        studio.release_chat()  # the trial runs on the GPU the chat's model would otherwise occupy
-        text, proposal = fit_text(config, studio.runner.busy)
-        return text, proposal, gr.update(visible=bool(proposal))
+            yield f"**{err}**", {}, gr.update(visible=False)
+            return
+        yield from fit_panel.check_fit_stream(config, studio, lang_of(request))
 
     def apply_fit(values):  # a set of inputs: gradio hands over one {component: value} dict
         proposal = values[ui.proposal] or {}

@@ -17,7 +17,7 @@ from core.jobs import BusyError
 from core.runs import ACTIVE_STATES
 from core.training import probes
 from webui.charts import loss_figure
-from webui.lang import lang_of, say
+from webui.lang import lang_of, note_text, say
 
 POLL_SECONDS = 1.0
 HISTORY_SECONDS = 10.0  # the past-runs table reads every run folder: not once a second per open page
@@ -241,10 +241,26 @@ def status_html(status: dict | None, points: list[dict] | None = None, name: str
     rates = [p["tokens_per_second"] for p in train_points if p.get("tokens_per_second")]
     if rates:  # the last point of a finished run can read 0 (the final step's partial window): show the last real one
         parts.append(say(lang, "train.throughput", rate=rates[-1]))
+    parts += replay_parts(status, lang)
     parts.append(gpu_memory_text(points or [], lang))
     bar = (f"<div class='progress'><div class='progress-fill' style='width:{percent}%'></div></div>")
     return (f"<div class='run-status'>{' · '.join(parts)}{bar}"
-            f"<div class='run-message'>{_escape(status.get('message', ''))}</div></div>")
+            f"<div class='run-message'>{_escape(note_text(lang, status.get('message', '')))}</div></div>")
+
+
+def replay_parts(status: dict, lang: str) -> list[str]:
+    """Knowledge replay's progress while the base model writes its answers (minutes on a CPU), then what it kept."""
+    asked, done, kept = status.get("replay_asked"), status.get("replay_done"), status.get("replay_kept")
+    if not asked:
+        return []
+    if status.get("state") == "loading" and done is not None and done < asked:
+        parts = [say(lang, "train.replay_progress", done=done, asked=asked)]
+        if status.get("replay_seconds_left"):
+            parts.append(say(lang, "train.replay_left", clock=_clock(status["replay_seconds_left"])))
+        return parts
+    if kept is not None and done == asked and kept < asked:
+        return [say(lang, "train.replay_kept", asked=asked, kept=kept, dropped=asked - kept)]
+    return []
 
 
 def gpu_memory_text(points: list[dict], lang: str = "en") -> str:
