@@ -316,6 +316,11 @@ def statistics_lines(inspection, lang: str) -> list[str]:
     return lines
 
 
+def plain(text: str) -> str:
+    """Text from the file or the engine, shown in Markdown: markup such as <s> or <|im_start|> stays visible."""
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
 def outputs_for(ui, shown: Shown, lang: str = "en") -> dict:
     """Component updates for one inspection."""
     headers = [say(lang, "data.where"), say(lang, "data.problem")]
