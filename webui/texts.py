@@ -146,6 +146,18 @@ TEXTS = {
                   "8 位和 4 位量化在这里可用，但在 CPU 上很慢；在 GPU 上可以节省显存。"),
     "quant.gpu": ("4-bit (QLoRA) cuts the base model's memory about 4x; 'none' trains fastest.",
                   "4 位（QLoRA）可把基础模型的显存占用降到约 1/4；'none' 训练最快。"),
+    # ---- Chat tab
+    "chat.base_only": ("(base model only)", "（仅基础模型）"),
+    "chat.tuned_label": ("Fine-tuned: {run} (adapter on)", "微调后：{run}（已启用适配器）"),
+    "chat.base_label": ("Base model, before fine-tuning{adapter_off}", "基础模型，微调前{adapter_off}"),
+    "chat.adapter_off": (" (adapter of {run} off)", "（{run} 的适配器已关闭）"),
+    "chat.votes": ("Votes ({total}): {listed}", "投票（{total}）：{listed}"),
+    "chat.base_votes": ("base model: {counts}", "基础模型：{counts}"),
+    "chat.sharing_gpu": ("A run is training on the GPU right now; this chat shares it, so both are slower (and on a GPU "
+                         "they share its memory).", "有运行正在 GPU 上训练；对话与它共用 GPU，两者都会变慢（并共用显存）。"),
+    "chat.sharing_cpu": ("A run is training on the CPU right now; this chat shares it, so both are slower.",
+                         "有运行正在 CPU 上训练；对话与它共用 CPU，两者都会变慢。"),
+    "chat.no_run": ("There is no run named {name}.", "没有名为 {name} 的运行。"),
     # ---- Train tab
     "train.no_run": ("No run yet. Start one with the defaults, or adjust the tabs before.",
                      "还没有运行。可以直接用默认设置开始，或先调整前面几页。"),
