@@ -107,6 +107,8 @@ UI_TEXT = {
                    "以及对有参考答案的行计算精确匹配率。然后导出结果。"),
     "eval.run": ("Fine-tuned run", "微调运行"),
     "eval.file": ("Test file (rows with the expected answer)", "测试文件（含期望答案的行）"),
+    "eval.use_bundled": ("Use the bundled test file for the identity demo (9 new questions)",
+                         "使用内置的身份演示测试文件（9 个新问题）"),
     "eval.max_rows": ("Rows to score (0 = all)", "评估行数（0 = 全部）"),
     "eval.start": ("Evaluate base vs tuned", "评估：基础模型 vs 微调后"),
     "eval.summary": ("Base vs tuned", "基础模型 vs 微调后"),

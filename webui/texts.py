@@ -158,6 +158,46 @@ TEXTS = {
     "chat.sharing_cpu": ("A run is training on the CPU right now; this chat shares it, so both are slower.",
                          "有运行正在 CPU 上训练；对话与它共用 CPU，两者都会变慢。"),
     "chat.no_run": ("There is no run named {name}.", "没有名为 {name} 的运行。"),
+    # ---- Evaluate tab
+    "eval.pick_run": ("**Pick a finished run (one with an adapter) first.**", "**请先选择一个已完成（带适配器）的运行。**"),
+    "eval.need_file": ("**Upload a test file: rows with a question and the answer you expect (any format the Data tab "
+                       "reads).**", "**请上传测试文件：每行包含问题和期望的回答（数据页能读取的任何格式）。**"),
+    "eval.loading": ("Loading the model ...", "正在加载模型……"),
+    "eval.waiting": ("⏳ {line} ({clock} so far)", "⏳ {line}（已用 {clock}）"),
+    "eval.headline_words": ("**The fine-tuned model's answers contain {tuned:.0f}% of the expected key words; the base "
+                            "model's, {base:.0f}%.**", "**微调后模型的回答包含了 {tuned:.0f}% 的期望关键词；基础模型为 {base:.0f}%。**"),
+    "eval.better": ("It learned: {better} of {rows} answers are closer to the expected ones than before, {worse} further "
+                    "away.", "学到了：{rows} 个回答中有 {better} 个比微调前更接近期望答案，{worse} 个更远。"),
+    "eval.not_better": ("No clear change: {better} of {rows} answers are closer to the expected ones than before, "
+                        "{worse} further away.",
+                        "没有明显变化：{rows} 个回答中有 {better} 个比微调前更接近期望答案，{worse} 个更远。"),
+    "eval.loss_fell": ("Loss on these rows: {base:.3f} before, {tuned:.3f} after (lower is better).",
+                       "这些行上的损失：微调前 {base:.3f}，微调后 {tuned:.3f}（越低越好）。"),
+    "eval.exact": ("Word for word the same as expected: base {base}/{n}, tuned {tuned}/{n} ({fixed} fixed, {broken} "
+                   "broken). Different wording with the same meaning counts as wrong here; the key words above count it.",
+                   "与期望答案逐字相同：基础模型 {base}/{n}，微调后 {tuned}/{n}（{fixed} 个变对，{broken} 个变错）。"
+                   "这里措辞不同但意思相同也算错；上面的关键词比例会计入。"),
+    "eval.evaluated": ("Evaluated {rows} rows{votes}.", "共评估 {rows} 行{votes}。"),
+    "eval.votes": (", majority of {votes} sampled answers per row", "，每行取 {votes} 次采样回答的多数"),
+    "eval.measure": ("measure", "指标"),
+    "eval.base": ("base", "基础模型"),
+    "eval.tuned": ("tuned", "微调后"),
+    "eval.loss": ("loss", "损失"),
+    "eval.perplexity": ("perplexity", "困惑度"),
+    "eval.exact_match": ("exact match", "精确匹配"),
+    "eval.key_words": ("key words found", "命中的关键词"),
+    "eval.where": ("where", "位置"),
+    "eval.change": ("change", "变化"),
+    "eval.question": ("question", "问题"),
+    "eval.expected": ("expected", "期望答案"),
+    "eval.base_answer": ("base answer", "基础模型的回答"),
+    "eval.tuned_answer": ("tuned answer", "微调后的回答"),
+    "eval.base_right": ("base right", "基础模型正确"),
+    "eval.tuned_right": ("tuned right", "微调后正确"),
+    "eval.yes": ("yes", "是"),
+    "eval.no": ("no", "否"),
+    "eval.fixed": ("fixed", "变对"),
+    "eval.broken": ("broken", "变错"),
     # ---- Train tab
     "train.no_run": ("No run yet. Start one with the defaults, or adjust the tabs before.",
                      "还没有运行。可以直接用默认设置开始，或先调整前面几页。"),

@@ -11,12 +11,31 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.data import templates
 from core.models.generate import generate, prompt_of
 from core.results.voting import DEFAULT_ANSWER_PATTERN, compile_pattern, extract_answer, vote
+
+
+# Words that carry no meaning of their own: a free-text answer is not judged on them.
+STOP_WORDS = frozenset("a an the is am are was were be been i i'm im me my you your it its of to in on at by for "
+                       "and or but with as this that do does did can will would from".split())
+KEY_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")  # English words, or single Chinese characters
+
+
+def key_words(text: str) -> set[str]:
+    """The words of `text` that carry its meaning: lower-cased, without STOP_WORDS; each Chinese character counts."""
+    return {w for w in KEY_WORD.findall((text or "").lower()) if w not in STOP_WORDS and (len(w) > 1 or not w.isascii())}
+
+
+def key_word_share(answer: str, reference: str) -> float | None:
+    """The share of the reference's key words that the answer contains: a fair score for free text, where
+    "I'm Nova, an AI assistant developed by Lumen Labs." and "I am Nova, ..." say the same (exact match says no)."""
+    wanted = key_words(reference)
+    return len(wanted & key_words(answer)) / len(wanted) if wanted else None
 
 
 class EvalError(ValueError):
@@ -30,6 +49,7 @@ class Score:
     tokens: int  # trained tokens the loss is averaged over
     correct: int = 0
     answered: int = 0  # rows with a reference answer
+    key_words: float | None = None  # mean share of the reference's key words found in the answers
 
     @property
     def accuracy(self) -> float | None:
@@ -57,6 +77,14 @@ class RowResult:
     @property
     def tuned_correct(self) -> bool:
         return self.tuned_extracted == self.expected
+
+    @property
+    def base_key_words(self) -> float | None:
+        return key_word_share(self.base_answer, self.reference)
+
+    @property
+    def tuned_key_words(self) -> float | None:
+        return key_word_share(self.tuned_answer, self.reference)
 
     @property
     def change(self) -> str:
@@ -88,9 +116,13 @@ class EvalReport:
         def percent(score: Score):
             return "" if score.accuracy is None else f"{100 * score.accuracy:.1f}% ({score.correct}/{score.answered})"
 
+        def share(score: Score):
+            return "" if score.key_words is None else f"{100 * score.key_words:.0f}%"
+
         return [["loss", number(self.base.loss), number(self.tuned.loss)],
                 ["perplexity", number(self.base.perplexity, 3), number(self.tuned.perplexity, 3)],
-                ["exact match", percent(self.base), percent(self.tuned)]]
+                ["exact match", percent(self.base), percent(self.tuned)],
+                ["key words found", share(self.base), share(self.tuned)]]
 
     def changed_rows(self) -> list[list[str]]:
         return [[r.where, r.change, _short(r.prompt), r.expected, r.base_extracted, r.tuned_extracted]
@@ -184,8 +216,10 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
     scores = {}
     for name, (total, count) in sums.items():
         loss = total / count if count else None
+        shares = [v for v in (getattr(r, f"{name}_key_words") for r in results) if v is not None]
         scores[name] = Score(loss, math.exp(loss) if loss is not None else None, count,
-                             sum(getattr(r, f"{name}_correct") for r in results), len(results))
+                             sum(getattr(r, f"{name}_correct") for r in results), len(results),
+                             sum(shares) / len(shares) if shares else None)
     return EvalReport(data_path, len(rows), scores["base"], scores["tuned"], results, pattern, votes, notes)
 
 

@@ -145,3 +145,16 @@ def test_eval_from_the_command_line(nova_run, test_file, tmp_path):
     assert "line 1: fixed" in result.stdout
     saved = json.loads(out.read_text(encoding="utf-8"))
     assert saved["tuned"]["tokens"] > 0 and saved["results"][0]["change"] == "fixed"
+
+
+def test_key_words_score_free_text_fairly():
+    """Exact match calls "I'm Nova, ..." wrong against "I am Nova, ..."; the key-word share sees the same answer."""
+    from core.results.evaluate import key_word_share, key_words
+
+    reference = "I am Nova, an AI assistant developed by Lumen Labs."
+    assert key_words(reference) == {"nova", "ai", "assistant", "developed", "lumen", "labs"}
+    assert key_word_share("I'm Nova, an AI assistant developed by Lumen Labs.", reference) == 1.0
+    assert key_word_share("I am a large language model.", reference) == 0.0
+    assert key_word_share("Nova, from Lumen Labs", reference) == 0.5
+    assert key_word_share("我是 Nova，由 Lumen Labs 开发的 AI 助手。", "我是 Nova，由 Lumen Labs 开发的 AI 助手。") == 1.0
+    assert key_word_share("anything", "") is None
