@@ -224,7 +224,7 @@ def inspect_dataset(config: Config, studio, lang: str = "en") -> Shown:
         return Shown(say(lang, "data.cannot_use", error=plain(str(err)) + plain(hint)), columns=columns,
                      mapping=dict(d.columns), open_mapping=columns is not None)
     shown = Shown(summary_markdown(loaded, d.placeholders, lang), problems=[[p.where, p.message] for p in loaded.problems],
-                  preview=preview_table(loaded.rows[:PREVIEW_ROWS]), columns=loaded.columns, mapping=dict(d.columns),
+                  preview=preview_table(loaded.rows[:PREVIEW_ROWS], lang), columns=loaded.columns, mapping=dict(d.columns),
                   open_mapping=bool(loaded.alternatives or d.columns), placeholders=dict(loaded.placeholders),
                   placeholder_values=dict(d.placeholders))
     state = {"source": config.model.source, "system_prompt": config.model.system_prompt,
@@ -379,7 +379,7 @@ def parse_mapping(text) -> dict:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def preview_table(rows: list[dict]) -> dict | None:
+def preview_table(rows: list[dict], lang: str = "en") -> dict | None:
     if not rows:
         return None
     if "messages" in rows[0]:
@@ -390,10 +390,11 @@ def preview_table(rows: list[dict]) -> dict | None:
             answer = row.get("chosen", first.get("assistant", ""))
             turns = sum(1 for m in messages if m["role"] == "assistant") + (1 if "chosen" in row else 0)
             table.append([first.get("user", ""), answer, turns, first.get("system", "")])
-        headers = ["user", "assistant", "assistant turns", "system"]
+        headers = [say(lang, key) for key in ("preview.user", "preview.assistant", "preview.turns", "preview.system")]
         if not any(row[3] for row in table):  # no system prompts: do not spend a column on nothing
             headers, table = headers[:3], [row[:3] for row in table]
         return {"headers": headers, "data": table}
     if "prompt" in rows[0]:
-        return {"headers": ["prompt", "completion"], "data": [[r["prompt"], r["completion"]] for r in rows]}
-    return {"headers": ["text"], "data": [[r["text"][:500]] for r in rows]}
+        return {"headers": [say(lang, "preview.prompt"), say(lang, "preview.completion")],
+                "data": [[r["prompt"], r["completion"]] for r in rows]}
+    return {"headers": [say(lang, "preview.text")], "data": [[r["text"][:500]] for r in rows]}

@@ -42,7 +42,7 @@ FAILURES = (ChatError, ModelError, ConfigError, EvalError, PatternError, OSError
 
 
 def build(i18n) -> SimpleNamespace:
-    with gr.Tab(i18n("tab.evaluate"), id="evaluate"):
+    with gr.Tab(i18n("tab.evaluate"), id="evaluate") as tab:
         gr.Markdown(i18n("eval.intro"))
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
@@ -70,15 +70,21 @@ def build(i18n) -> SimpleNamespace:
                 with gr.Accordion(i18n("eval.all_rows"), open=False):
                     rows = gr.Dataframe(headers=ROW_HEADERS, interactive=False, wrap=True, elem_id="eval-rows")
         export = export_panel.build(i18n)
-    return SimpleNamespace(run=run, refresh=refresh, test_file=test_file, use_bundled=use_bundled, pattern=pattern, votes=votes,
+    return SimpleNamespace(tab=tab, run=run, refresh=refresh, test_file=test_file, use_bundled=use_bundled, pattern=pattern, votes=votes,
                            max_new_tokens=max_new_tokens, max_rows=max_rows, start=start, notice=notice,
                            summary=summary, changed=changed, rows=rows, export=export)
 
 
 def connect(ui, studio, demo) -> None:
-    def run_choices():
+    def run_choices(current=None):
         names = [r.name for r in studio.runs() if r.has_adapter()]
-        return gr.update(choices=names, value=names[0] if names else None)
+        return gr.update(choices=names, value=current if current in names else (names[0] if names else None))
+
+    def empty_tables(request: gr.Request):
+        """The tables' headers in the page's language before anything is evaluated or exported."""
+        lang = lang_of(request)
+        return (*(table_of([], keys, lang) for keys in (SUMMARY_KEYS, CHANGED_KEYS, ROW_KEYS)),
+                table_of([], export_panel.CHECK_KEYS, lang))
 
     def start(name, test_file, pattern, votes, max_new_tokens, max_rows, request: gr.Request):
         lang = lang_of(request)
@@ -110,6 +116,8 @@ def connect(ui, studio, demo) -> None:
     ui.refresh.click(run_choices, None, [ui.run])
     ui.use_bundled.click(lambda: str(BUNDLED_TEST), None, [ui.test_file])
     demo.load(run_choices, None, [ui.run])
+    demo.load(empty_tables, None, [ui.summary, ui.changed, ui.rows, ui.export.check], show_progress="hidden")
+    ui.tab.select(run_choices, [ui.run], [ui.run], show_progress="hidden")  # a run finished meanwhile: offer it
     ui.start.click(start, [ui.run, ui.test_file, ui.pattern, ui.votes, ui.max_new_tokens, ui.max_rows],
                    [ui.notice, ui.summary, ui.changed, ui.rows], concurrency_id="chat", concurrency_limit=1)
     export_panel.connect(ui.export, ui.run, studio)
@@ -135,6 +143,11 @@ def report_notice(report, lang: str = "en") -> str:
     votes = say(lang, "eval.votes", votes=report.votes) if report.votes > 1 else ""
     lines.append(say(lang, "eval.evaluated", rows=report.rows, votes=votes))
     return "  \n".join(lines + report.notes)
+
+
+def table_of(rows: list[list], keys: list[str], lang: str) -> dict:
+    """A table update with headers in `lang`; an empty table keeps one blank row (Gradio drops headers without)."""
+    return {"headers": [say(lang, key) for key in keys], "data": rows or [[""] * len(keys)]}
 
 
 def summary_table(report, lang: str = "en") -> dict:

@@ -31,7 +31,7 @@ def build(form, i18n) -> SimpleNamespace:
     inventory = devices.inventory()
     choices = devices.device_map_choices(inventory)
     usable_maps = [name for name, reason in choices if reason is None]
-    unusable = [f"{name} ({reason})" for name, reason in choices if reason]
+    unusable = [(name, reason) for name, reason in choices if reason]
     with gr.Tab(i18n("tab.model"), id="model"):
         with gr.Row():
             with gr.Column(scale=3):
@@ -91,7 +91,9 @@ def connect(ui, form, studio, demo) -> None:
         lang, inventory = lang_of(request), devices.inventory()
         return (source_note_text(source, lang), quantization_note_text(inventory, lang),
                 hardware_text(inventory, lang),
-                say(lang, "model.not_offered", choices=", ".join(ui.unusable)) if ui.unusable else "",
+                say(lang, "model.not_offered", choices=", ".join(
+                    say(lang, "model.not_offered_one", name=name, reason=note_text(lang, reason))
+                    for name, reason in ui.unusable)) if ui.unusable else "",
                 gr.update(choices=gpu_choices(inventory, lang)))
 
     def hardware_now(request: gr.Request):

@@ -9,7 +9,7 @@ import gradio as gr
 from core.config import Config, ConfigError
 from core.models import load as models
 from webui import fit_panel
-from webui.lang import lang_of
+from webui.lang import lang_of, say
 
 # Each preset changes only these options; everything else keeps what the user set.
 PRESETS = {
@@ -75,29 +75,29 @@ def connect(ui, form, studio) -> None:
         changes = PRESETS.get(name, {})
         return {form.fields[key]: gr.update(value=value) for key, value in changes.items()}
 
-    def find_layers(source, trust):
+    def find_layers(source, trust, request: gr.Request):
         try:
             names = models.target_layer_choices(source or "default", bool(trust), progress=lambda _: None)
         except models.ModelError as err:
             return gr.update(), f"**{err}**"
         return (gr.update(choices=["all-linear"] + names, value=["all-linear"]),
-                f"Linear layers in this model: {', '.join(names)}. 'all-linear' covers them all.")
+                say(lang_of(request), "settings.layers", names=", ".join(names)))
 
-    def save(values):
+    def save(values, request: gr.Request):
         try:
             config = form.config_from(values)
         except ConfigError as err:
             return f"**{err}**", gr.update(), gr.update()
         path = studio.configs_dir / f"{config.name}.yaml"
         config.save(path)
-        return (f"Saved {path}.", f"python launch.py train {path}", str(path))
+        return (say(lang_of(request), "settings.saved", path=path), f"python launch.py train {path}", str(path))
 
-    def load(file):
+    def load(file, request: gr.Request):
         try:
             config = Config.from_yaml(file)
         except ConfigError as err:
             return {ui.message: f"**{err}**"}
-        return {**form.updates_from(config), ui.message: "Settings loaded."}
+        return {**form.updates_from(config), ui.message: say(lang_of(request), "settings.loaded")}
 
     def check_fit(values, request: gr.Request):
         try:
@@ -107,7 +107,7 @@ def connect(ui, form, studio) -> None:
             return
         yield from fit_panel.check_fit_stream(config, studio, lang_of(request))
 
-    def apply_fit(values):  # a set of inputs: gradio hands over one {component: value} dict
+    def apply_fit(values, request: gr.Request):  # a set of inputs: gradio hands over one {component: value} dict
         proposal = values[ui.proposal] or {}
         try:
             from core.measure import preflight
@@ -118,7 +118,8 @@ def connect(ui, form, studio) -> None:
         changed = {form.fields[key] for key in proposal if key in form.fields}
         updates = {widget: update for widget, update in form.updates_from(config).items() if widget in changed}
         applied = ", ".join(f"{key} = {value}" for key, value in proposal.items())
-        return {**updates, ui.message: f"Applied: {applied}.", ui.apply_fit: gr.update(visible=False)}
+        return {**updates, ui.message: say(lang_of(request), "settings.applied", changes=applied),
+                ui.apply_fit: gr.update(visible=False)}
 
     ui.check_fit.click(check_fit, form.inputs(), [ui.fit_report, ui.proposal, ui.apply_fit],
                        concurrency_id="model-load", concurrency_limit=1)

@@ -143,7 +143,7 @@ def probe_panel(studio, view: dict, seen: str | None, lang: str = "en"):
     """(probe table, best-step banner, use-best button, what is shown): gr.skip() where nothing changed."""
     run = studio.run_named(view.get("run", ""))
     if run is None:
-        return gr.skip(), "", gr.update(visible=False), ""
+        return {"headers": [say(lang, "probes.prompt")], "data": [[""]]}, "", gr.update(visible=False), ""
     headers, rows = probes.probe_table(run)
     best = probes.best_step(run)
     shown = f"{run.name}:{len(headers)}:{best}"

@@ -60,6 +60,19 @@ TEXTS = {
                   "时间：按运行“{run}”测得的速度，在本机每轮约 {per_epoch}。"),
     "data.time_unknown": ("Time: known after a first run of this model on this machine (its speed is measured then).",
                           "时间：本机第一次用该模型训练后即可得知（届时会测量速度）。"),
+    "preview.user": ("user", "用户"),
+    "preview.assistant": ("assistant", "助手"),
+    "preview.turns": ("assistant turns", "助手轮数"),
+    "preview.system": ("system", "系统"),
+    "preview.prompt": ("prompt", "提示"),
+    "preview.completion": ("completion", "补全"),
+    "preview.text": ("text", "文本"),
+    # ---- Settings tab
+    "settings.layers": ("Linear layers in this model: {names}. 'all-linear' covers them all.",
+                        "该模型中的线性层：{names}。'all-linear' 会覆盖全部。"),
+    "settings.saved": ("Saved {path}.", "已保存 {path}。"),
+    "settings.loaded": ("Settings loaded.", "设置已加载。"),
+    "settings.applied": ("Applied: {changes}.", "已采用：{changes}。"),
     # ---- the Data tab's example viewer
     "viewer.position": ("Row **{row:,}** of {rows:,} ({where})", "第 **{row:,}** 行，共 {rows:,} 行（{where}）"),
     "viewer.in_warning": (" · {k} of {n} rows with this warning", " · 该警告涉及的 {n} 行中的第 {k} 行"),
@@ -129,6 +142,7 @@ TEXTS = {
     "model.layer": ("layer", "层"),
     "model.device": ("device", "设备"),
     "model.not_offered": ("Not offered on this machine: {choices}.", "本机不提供：{choices}。"),
+    "model.not_offered_one": ("{name} ({reason})", "{name}（{reason}）"),
     "model.gpus_auto": ("auto: every GPU with room", "auto：所有有空闲显存的 GPU"),
     "model.gpus_all": ("all GPUs", "所有 GPU"),
     "model.gpus_none": ("none: train on the CPU", "none：在 CPU 上训练"),
@@ -308,7 +322,7 @@ CORE_ZH = {
 # Notes core/data writes about a file, matched by their English wording (group names are the figures).
 NOTE_PATTERNS_ZH = [
     (r'^Detected format "(?P<format>[^"]+)" from the fields (?P<fields>.+)\.$',
-     "根据字段 {fields} 识别出格式“{format}”。"),
+     "根据字段 `{fields}` 识别出格式“{format}”。"),
     (r"^(?P<name>.+) is (?P<size>[\d.]+) GB; it is read item by item\.$", "{name} 大小为 {size} GB；将逐条读取。"),
     (r"^The file holds a single row \(one JSON object\), not a list of rows\.$",
      "该文件只有一行（一个 JSON 对象），而不是由多行组成的列表。"),
@@ -346,6 +360,9 @@ NOTE_PATTERNS_ZH = [
     (r"^Reading the (?P<name>.+) tokenizer \.\.\.$", "正在读取 {name} 的分词器……"),
     (r"^Loading the model \.\.\.$", "正在加载模型……"),
     (r"^Row (?P<k>\d+)/(?P<n>\d+) \.\.\.$", "第 {k}/{n} 行……"),
+    # why a device map is not offered (core/models/devices.py)
+    (r"^needs two or more GPUs$", "需要两个或更多 GPU"),
+    (r"^needs a GPU$", "需要 GPU"),
     # compute plan reasons (core/models/compute.py)
     (r"^auto: no GPU chosen, so one process on the CPU$", "auto：没有选择 GPU，因此在 CPU 上用一个进程"),
     (r"^auto: one GPU chosen, GPU (?P<n>\d+) with (?P<gb>\d+) GiB free$", "auto：选择了一个 GPU，GPU {n} 空闲 {gb} GiB"),
