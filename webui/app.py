@@ -134,12 +134,14 @@ def launch_safely(blocks: gr.Blocks, i18n: gr.I18n, *, host: str, port: int, sha
                   extra_routes: list | None = None) -> None:
     """Serve a page of this app under the same rules: only the given address, no analytics, no CORS grant to
     other origins, no file served outside the app's own folders. `extra_routes` (FastAPI routes, e.g. the demo's
-    OpenAI-compatible API) are served by the same server, ahead of Gradio's own."""
+    OpenAI-compatible API) are served by the same server, ahead of Gradio's own. No Gradio footer: its settings
+    panel offered a second, half-working language switch, a PWA notice, Screen Studio and a run history that is not
+    the studio's runs. Every HTML page gets the language script (webui/lang.py)."""
     if not share:
         print(f"Finetune Studio: open http://{host}:{port} in a browser (Ctrl+C stops it).", flush=True)
     blocks.launch(server_name=host, server_port=port, share=share, auth=login, i18n=i18n,
                   max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
-                  css_paths=[CSS_FILE], footer_links=["settings"], strict_cors=True, ssr_mode=False,
+                  css_paths=[CSS_FILE], footer_links=[], strict_cors=True, ssr_mode=False,
                   allowed_paths=[], quiet=not share, app_kwargs={"routes": list(extra_routes or []),
                                                            "middleware": [Middleware(LanguageScript)]})
     # Gradio's own start-up lines are left out unless sharing (they print the public link): its hint to share

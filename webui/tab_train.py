@@ -36,6 +36,7 @@ def build(i18n) -> SimpleNamespace:
         use_best = gr.Button(i18n("train.use_best"), visible=False, size="sm", elem_id="use-best")
         probe_answers = gr.Dataframe(headers=["prompt"], label=i18n("train.probes"), interactive=False, wrap=True,
                                      elem_id="probe-answers")
+        buttons_seen = gr.State(None)  # (start, stop, resume) usable as last sent, so a tick sends only changes
         probes_seen = gr.State("")  # what the probe table shows now, so the timer redraws it only on change
         log = gr.Textbox(label=i18n("train.log_english"), lines=8, max_lines=8, interactive=False, autoscroll=True,
                          elem_id="train-log")
@@ -49,7 +50,7 @@ def build(i18n) -> SimpleNamespace:
     return SimpleNamespace(start=start, stop=stop, resume=resume, notice=notice, status=status, chart=chart, log=log,
                            runs_table=runs_table, pick=pick, view=view, timer=timer, history_timer=history_timer,
                            best_banner=best_banner, use_best=use_best, probes=probe_answers,
-                           probes_seen=probes_seen)
+                           probes_seen=probes_seen, buttons_seen=buttons_seen)
 
 
 def connect(ui, form, studio, demo) -> None:
@@ -110,6 +111,19 @@ def connect(ui, form, studio, demo) -> None:
     ui.pick.select(pick_run, [ui.pick], watched)
     demo.load(attach, None, [*watched, ui.runs_table, ui.pick])
 
+    # Buttons that cannot act are greyed out: Stop with nothing running, Resume with no stopped run shown.
+    def buttons(view, seen):
+        usable = button_states(studio, view)
+        if list(usable) == (seen or None):
+            return gr.skip(), gr.skip(), gr.skip(), seen
+        return (*(gr.update(interactive=flag) for flag in usable), list(usable))
+
+    button_outputs = [ui.start, ui.stop, ui.resume, ui.buttons_seen]
+    ui.timer.tick(buttons, [ui.view, ui.buttons_seen], button_outputs, show_progress="hidden",
+                  concurrency_id="poll", concurrency_limit=None)
+    for event in (demo.load, ui.pick.select):
+        event(lambda view: buttons(view, None), [ui.view], button_outputs, show_progress="hidden")
+
     # Probe answers and the best-step banner: read from probes.jsonl and metrics.jsonl by core.training.probes.
     probe_outputs = [ui.probes, ui.best_banner, ui.use_best, ui.probes_seen]
     def probes_tick(view, seen, request: gr.Request):
@@ -159,6 +173,14 @@ def probe_panel(studio, view: dict, seen: str | None, lang: str = "en"):
     headers, rows = readable_probes(headers, rows, lang)
     table = gr.update(value={"headers": headers, "data": rows or [[""] * len(headers)]})
     return table, banner, gr.update(visible=bool(best and best["available"] and not best["in_use"])), shown
+
+
+def button_states(studio, view: dict) -> tuple[bool, bool, bool]:
+    """(Start, Stop, Resume) usable now: one run at a time; Resume continues a stopped, failed or interrupted run."""
+    busy = studio.runner.busy
+    run = studio.run_named(view.get("run", "")) if view else None
+    state = run.status().get("state") if run else None
+    return not busy, busy, (not busy and state in ("stopped", "failed", "interrupted"))
 
 
 def notice_only(text: str):

@@ -220,3 +220,12 @@ def test_model_tab_shows_the_machine_check_as_doctor_prints_it(monkeypatch):
     monkeypatch.setattr(doctor, "run_checks", lambda progress=print, training=True: found)  # the checks: test_doctor
     assert tab_model.doctor_text() == ("- `[skip] CUDA: no NVIDIA GPU or driver found -> training runs on the CPU`\n"
                                        "- `[ok]   LoRA steps on the CPU: 3 steps in 9 s`")
+
+
+def test_buttons_that_cannot_act_are_greyed_out(studio):
+    assert tab_train.button_states(studio, {}) == (True, False, False)  # no run: Start only
+    run = Run.create(studio.runs_dir, "old")
+    run.update_status(state="completed")
+    assert tab_train.button_states(studio, {"run": "old"}) == (True, False, False)
+    run.update_status(state="stopped")
+    assert tab_train.button_states(studio, {"run": "old"}) == (True, False, True)  # a stopped run can resume

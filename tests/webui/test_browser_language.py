@@ -13,7 +13,7 @@ TABS_ZH = ["1. 数据", "2. 模型与硬件", "3. LoRA 与训练", "4. 训练", 
 TABS_EN = ["1. Data", "2. Model and hardware", "3. LoRA and training", "4. Train", "5. Chat", "6. Evaluate and export"]
 
 # Visible text that is not a sentence to translate: names of products, models, files, options and code.
-ALLOWED = ["Finetune Studio", "Lumen Labs", "Hugging Face", "LM Studio", "Screen Studio"]
+ALLOWED = ["Finetune Studio", "Lumen Labs", "Hugging Face", "LM Studio"]
 
 # Three or more English words in a row, in text the user sees: the log, code, inputs' own values and the example
 # (the data as the model sees it) are left out. Option keys (data.eval_path) and file names have no spaces.
