@@ -19,7 +19,7 @@ from core.data.errors import DataError
 from core.data.files import EXTENSIONS
 from core.data.formats import MAPPABLE, Mapping
 from core.models import load as models
-from webui import charts, data_viewer
+from webui import charts, data_viewer, time_estimate
 from webui.form import mapping_text
 from webui.lang import duration_words, from_core, lang_of, note_text, say, where_text
 from webui.studio import SAMPLES, SAMPLES_DIR
@@ -256,7 +256,13 @@ def inspect_dataset(config: Config, studio, lang: str = "en") -> Shown:
     shown.warnings = warnings_markdown(report.warnings, loaded.wheres, lang)
     shown.filters = [(w["label"], w["key"]) for w in state["warnings"]]
     state["lang"] = lang
-    shown.stats = "\n".join(f"- {line}" for line in statistics_lines(inspection, lang))
+    timing, too_long = time_estimate.time_lines(inspection.plan, config.model.source, lang)
+    lines = statistics_lines(inspection, lang)
+    if timing and inspection.plan.seconds_per_epoch is None:
+        lines = lines[:-1]  # "known after a first run" gives way to the labelled rough estimate
+    shown.stats = "\n".join(f"- {line}" for line in lines + timing)
+    if too_long:
+        shown.warnings = too_long + ("\n" + shown.warnings if report.warnings else "")
     shown.figure = charts.length_figure(data_check.histogram_bins(report.lengths, report.max_length),
                                         report.max_length, lang)
     shown.position, shown.example = data_viewer.show(state, 0, data_viewer.ALL, studio.tokenizer_for, lang)

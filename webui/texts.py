@@ -73,6 +73,17 @@ TEXTS = {
     "settings.saved": ("Saved {path}.", "已保存 {path}。"),
     "settings.loaded": ("Settings loaded.", "设置已加载。"),
     "settings.applied": ("Applied: {changes}.", "已采用：{changes}。"),
+    # ---- time before you start (webui/time_estimate.py)
+    "time.measured": ("Expected training time: about {total} for {steps:,} steps on this machine.",
+                      "预计训练时间：在本机 {steps:,} 步约需 {total}。"),
+    "time.rough": ("Expected training time: about {total} for {steps:,} steps (a rough estimate: the built-in model "
+                   "trains about 45 tokens a second on a 2-core CPU; the first run measures this machine).",
+                   "预计训练时间：{steps:,} 步约需 {total}（粗略估计：内置模型在双核 CPU 上每秒约训练 45 个词元；"
+                   "第一次运行后会按本机实测）。"),
+    "time.long": ("- ⚠️ **This run would take about {total} here.** For a first try, set max steps to {steps} (about "
+                  "{first}) on tab 3, or use fewer rows or epochs; train the whole set once the result looks right.",
+                  "- ⚠️ **这次训练在本机约需 {total}。** 第一次尝试时，可在第 3 页把最大步数设为 {steps}（约 {first}），"
+                  "或减少行数、训练轮数；效果满意后再训练全部数据。"),
     # ---- the Data tab's example viewer
     "viewer.position": ("Row **{row:,}** of {rows:,} ({where})", "第 **{row:,}** 行，共 {rows:,} 行（{where}）"),
     "viewer.in_warning": (" · {k} of {n} rows with this warning", " · 该警告涉及的 {n} 行中的第 {k} 行"),

@@ -195,3 +195,24 @@ def test_chat_markup_in_the_data_is_warned_about_and_shown_as_text(studio, tiny_
     shown = tab_data.inspect_dataset(config_for(path, tiny_model), studio)
     assert "chat markup" in shown.warnings and "Rows: line 1." in shown.warnings
     assert "<s>" not in shown.warnings and "&lt;s>" in shown.warnings  # Markdown would strike the rest through
+
+
+def test_expected_time_before_the_first_run_and_a_warning_when_it_takes_hours(monkeypatch):
+    from types import SimpleNamespace
+
+    from core.data.check import Plan
+    from webui import time_estimate
+
+    monkeypatch.setattr(time_estimate.devices, "inventory", lambda: SimpleNamespace(gpus=[]))
+    # The identity demo: 12 steps an epoch, 3 epochs, about 2,264 trained tokens an epoch -> about 2.5 min.
+    lines, warning = time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, None), "default", "en")
+    assert lines == ["Expected training time: about 3 min for 36 steps (a rough estimate: the built-in model trains "
+                     "about 45 tokens a second on a 2-core CPU; the first run measures this machine)."] and not warning
+    # A dataset like huanhuan (3,729 rows): 1,260 steps, hours on this CPU -> say so, and what to change.
+    lines, warning = time_estimate.time_lines(Plan(3356, 373, 420, 1260, 260000, None), "default", "zh")
+    assert "粗略估计" in lines[0]
+    assert warning.startswith("- ⚠️ **这次训练在本机约需 4.8 小时。**") and "最大步数设为 65（约 15 分钟）" in warning
+    # A measured speed is used as it is; an unknown model on an unknown machine gets no guess.
+    lines, _ = time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, 100.0, "my-run"), "/models/mine", "en")
+    assert lines == ["Expected training time: about 5 min for 36 steps on this machine."]
+    assert time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, None), "/models/mine", "en") == ([], "")
