@@ -77,6 +77,8 @@ UI_TEXT = {
     "train.pick_run": ("Show a past run", "查看历史运行"),
     "train.probes": ("Probe answers: the base model, then the adapter at each evaluation",
                      "探针回答：先是基础模型，然后是每次评估时的适配器"),
+    "train.compare": ("Compare runs", "比较运行"),
+    "train.compare_pick": ("Runs to compare (two or more)", "要比较的运行（两个或更多）"),
     "train.use_best": ("Use the best checkpoint as the run's adapter", "将最佳检查点用作本次运行的适配器"),
     "tab.chat": ("5. Chat", "5. 对话"),
     "chat.model": ("Talk to", "对话对象"),

@@ -16,6 +16,7 @@ from core.config import Config, ConfigError
 from core.jobs import BusyError
 from core.runs import ACTIVE_STATES
 from core.training import probes
+from webui import compare_runs
 from webui.charts import loss_figure
 from webui.lang import lang_of, note_text, say
 
@@ -44,13 +45,14 @@ def build(i18n) -> SimpleNamespace:
             runs_table = gr.Dataframe(headers=["run", "state", "steps", "final loss", "duration"],
                                       interactive=False, elem_id="runs-table")
             pick = gr.Dropdown([], label=i18n("train.pick_run"), elem_id="pick-run")
+        compare = compare_runs.build(i18n)
         view = gr.State({})  # this browser tab's view: which run, how far its metrics were read, the points so far
         timer = gr.Timer(POLL_SECONDS)
         history_timer = gr.Timer(HISTORY_SECONDS)
     return SimpleNamespace(start=start, stop=stop, resume=resume, notice=notice, status=status, chart=chart, log=log,
                            runs_table=runs_table, pick=pick, view=view, timer=timer, history_timer=history_timer,
                            best_banner=best_banner, use_best=use_best, probes=probe_answers,
-                           probes_seen=probes_seen, buttons_seen=buttons_seen)
+                           probes_seen=probes_seen, buttons_seen=buttons_seen, compare=compare)
 
 
 def connect(ui, form, studio, demo) -> None:
@@ -110,6 +112,7 @@ def connect(ui, form, studio, demo) -> None:
                           concurrency_id="poll", concurrency_limit=None)
     ui.pick.select(pick_run, [ui.pick], watched)
     demo.load(attach, None, [*watched, ui.runs_table, ui.pick])
+    compare_runs.connect(ui.compare, studio, demo, ui.history_timer.tick)
 
     # Buttons that cannot act are greyed out: Stop with nothing running, Resume with no stopped run shown.
     def buttons(view, seen):

@@ -251,6 +251,11 @@ TEXTS = {
     "export.same": ("same", "相同"),
     "export.yes": ("yes", "是"),
     "export.no": ("NO", "否"),
+    # ---- compare runs (webui/compare_runs.py)
+    "compare.train": ("{run}: train loss", "{run}：训练损失"),
+    "compare.held_out": ("{run}: held-out loss", "{run}：留出集损失"),
+    "compare.setting": ("setting", "设置"),
+    "compare.same": ("(the runs have the same settings)", "（这些运行的设置相同）"),
     # ---- Train tab
     "train.no_run": ("No run yet. Start one with the defaults, or adjust the tabs before.",
                      "还没有运行。可以直接用默认设置开始，或先调整前面几页。"),

@@ -229,3 +229,22 @@ def test_buttons_that_cannot_act_are_greyed_out(studio):
     assert tab_train.button_states(studio, {"run": "old"}) == (True, False, False)
     run.update_status(state="stopped")
     assert tab_train.button_states(studio, {"run": "old"}) == (True, False, True)  # a stopped run can resume
+
+
+def test_compare_runs_draws_the_curves_together_and_lists_the_settings_that_differ(studio):
+    from core.config import Config
+    from webui import compare_runs
+
+    for name, rate, losses in (("slow", 1e-4, [2.0, 1.9]), ("fast", 1e-3, [2.0, 1.2])):
+        run = Run.create(studio.runs_dir, name)
+        Config.from_dict({"name": name, "train": {"learning_rate": rate}}).save(run.config_file)
+        run.update_status(state="completed")
+        for step, loss in enumerate(losses, 1):
+            run.append_metric({"step": step, "loss": loss})
+    runs = [studio.run_named("slow"), studio.run_named("fast")]
+    figure = compare_runs.loss_curves(runs)
+    assert [trace.name for trace in figure.data] == ["slow: train loss", "fast: train loss"]
+    assert list(figure.data[1].y) == [2.0, 1.2]
+    table = compare_runs.settings_table(runs, "zh")
+    assert table["headers"] == ["设置", "slow", "fast"]
+    assert table["data"] == [["train.learning_rate", "0.0001", "0.001"]]  # only what differs (not the name)
