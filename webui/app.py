@@ -20,8 +20,9 @@ import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
 from webui import demo as demo_page  # noqa: E402
+from webui import quick_start  # noqa: E402
 from webui import tab_chat, tab_data, tab_evaluate, tab_model, tab_settings, tab_train  # noqa: E402
-from webui.form import Form  # noqa: E402
+from webui.form import Form, default_of  # noqa: E402
 from webui.i18n import build_i18n  # noqa: E402
 from webui.lang import CHOICES, SWITCH_JS, LanguageScript, switch_value  # noqa: E402
 from webui.studio import APP_ROOT, Studio  # noqa: E402
@@ -42,6 +43,7 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
                                 min_width=220, container=False, elem_id="language-switch")
         gr.Markdown(i18n("app.subtitle"), elem_id="app-subtitle")
         with gr.Tabs(elem_id="studio-tabs") as tabs:
+            quick_ui = quick_start.build(i18n, default_of("data.path"))
             data_ui = tab_data.build(form, i18n)
             model_ui = tab_model.build(form, i18n)
             settings_ui = tab_settings.build(form, i18n)
@@ -54,6 +56,7 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
         tab_train.connect(train_ui, form, studio, demo)
         tab_chat.connect(chat_ui, form, studio, demo)
         tab_evaluate.connect(evaluate_ui, studio, demo)
+        quick_start.connect(quick_ui, form, studio, tabs, data_ui, train_ui)
         remember_form(form, demo)
         remember_tab(tabs, demo)
         # The switch shows the page's language; choosing the other one keeps it (browser storage) and reloads.
@@ -87,7 +90,7 @@ def page_language(request: gr.Request) -> str:
     return switch_value(request)
 
 
-TAB_IDS = ("data", "model", "settings", "train", "chat", "evaluate")
+TAB_IDS = ("quick", "data", "model", "settings", "train", "chat", "evaluate")
 
 
 def remember_tab(tabs: gr.Tabs, demo: gr.Blocks) -> None:

@@ -18,6 +18,19 @@ UI_TEXT = {
     "app.subtitle": ("Fine-tune a language model with LoRA on this machine: pick data, check the model, train, "
                      "then chat with the result. The defaults work as they are.",
                      "在本机用 LoRA 微调语言模型：选数据、看模型、训练，然后与结果对话。默认设置即可直接使用。"),
+    "tab.quick": ("Quick start", "快速开始"),
+    "quick.intro": ("Three choices, then it trains with settings that work: your data, the model, go. Everything else "
+                    "is on tabs 1-6, one click away, each option with one plain sentence.",
+                    "三步即可开始，使用可靠的默认设置训练：选数据、选模型、开始。其他所有选项都在第 1-6 页，"
+                    "一点即到，每个选项都有一句说明。"),
+    "quick.data": ("1. Your data: the bundled identity demo…", "1. 数据：内置的身份演示……"),
+    "quick.upload": ("…or your own file (JSONL, JSON, CSV, Parquet, TXT)", "……或你自己的文件（JSONL、JSON、CSV、Parquet、TXT）"),
+    "quick.model": ("2. The model to fine-tune", "2. 要微调的模型"),
+    "quick.go": ("3. Go: start training", "3. 开始训练"),
+    "quick.what_you_get": ("### What this run will do", "### 这次训练会做什么"),
+    "quick.more": ("The data as the model sees it is on tab 1; watch the loss and the answers change on tab 4; talk to "
+                   "the result on tab 5.", "第 1 页可以看到模型实际看到的数据；第 4 页可以看损失和回答的变化；"
+                   "第 5 页可以与训练结果对话。"),
     "tab.data": ("1. Data", "1. 数据"),
     "data.intro": ("Upload a JSONL, JSON, CSV, Parquet or TXT file, or pick the bundled sample.",
                    "上传 JSONL、JSON、CSV、Parquet 或 TXT 文件，或选择内置示例。"),

@@ -20,7 +20,7 @@ from core.data.files import EXTENSIONS
 from core.data.formats import MAPPABLE, Mapping
 from core.models import load as models
 from webui import charts, data_viewer, time_estimate
-from webui.form import mapping_text
+from webui.form import default_of, mapping_text
 from webui.lang import duration_words, from_core, lang_of, note_text, say, where_text
 from webui.studio import SAMPLES, SAMPLES_DIR
 
@@ -51,7 +51,8 @@ def build(form, i18n) -> SimpleNamespace:
             with gr.Column(scale=2, min_width=320):
                 upload = gr.File(label=i18n("data.upload"), file_types=list(EXTENSIONS),
                                  elem_id="data-upload", height=140)
-                sample = gr.Dropdown([(text, name) for name, text in SAMPLES.items()], value=None,
+                sample = gr.Dropdown([(text, name) for name, text in SAMPLES.items()],
+                                     value=sample_shown(default_of("data.path")),
                                      label=i18n("data.sample"), elem_id="data-sample")
                 form.add("data.path")
                 form.add("data.format")

@@ -73,9 +73,10 @@ def set_dropdown_text(page, elem_id, value):
 def test_a_chinese_user_sees_chinese_everywhere_and_can_switch(browser, tmp_path, tiny_model):  # noqa: F811
     with studio_server(tmp_path / "runs", free_port()) as url, chinese_page(browser) as page:
         page.goto(url)
-        page.locator("#data-summary").get_by_text("行可用").wait_for()  # computed on the server, in Chinese
-        page.locator("#data-stats").get_by_text("划分").wait_for()
-        seen = {}
+        # A first visit opens on Quick start: three choices, and what the run will do (computed, in Chinese).
+        page.locator("#quick-expected").get_by_text("划分").wait_for()
+        seen = {"quick": english_on_screen(page)}
+        screenshot(page, "zh-0-quick")
 
         # Every tab before training, the tiny model chosen and a short run set up on the way.
         page.get_by_role("tab", name=TABS_ZH[1]).click()
@@ -124,6 +125,9 @@ def test_a_chinese_user_sees_chinese_everywhere_and_can_switch(browser, tmp_path
         page.reload()
         page.get_by_role("tab", name=TABS_EN[0]).wait_for()
         page.wait_for_function(SELECTED_TAB_IS, arg=TABS_EN[5])
+        page.get_by_role("tab", name="Quick start").click()
+        page.locator("#quick-expected").get_by_text("Split").wait_for()
+        screenshot(page, "en-0-quick")
         for number, name in enumerate(TABS_EN):
             page.get_by_role("tab", name=name).click()
             if number == 0:

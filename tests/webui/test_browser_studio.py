@@ -58,6 +58,7 @@ def test_first_fine_tune_in_the_browser(page, tmp_path, tiny_model, identity_fil
     with studio_server(tmp_path / "runs", free_port()) as url, screenshot_on_failure(page):
         page.goto(url)
         page.get_by_text("Finetune Studio").first.wait_for()
+        open_tab(page, "1. Data")  # the page opens on Quick start
 
         # 1. Data: the bundled dataset shows first; upload a file, see its format and the example as trained.
         page.locator("#data-summary").get_by_text("104 usable rows of 104").wait_for()
