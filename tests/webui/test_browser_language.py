@@ -97,8 +97,10 @@ def test_a_chinese_user_sees_chinese_everywhere_and_can_switch(browser, tmp_path
         seen["settings"] = english_on_screen(page)
         screenshot(page, "zh-3-settings")
 
-        page.get_by_role("tab", name=TABS_ZH[3]).click()
-        page.locator("#start-training").click()
+        # Go from Quick start: it starts the run as configured on the tabs and moves to the Train tab.
+        page.get_by_role("tab", name="快速开始").click()
+        page.locator("#quick-go").click()
+        page.wait_for_function(SELECTED_TAB_IS, arg=TABS_ZH[3])
         page.locator("#run-status .state-completed").wait_for(timeout=240_000)
         page.locator("#loss-chart .js-plotly-plot").wait_for()
         assert "第 6/6 步" in page.locator("#run-status").inner_text()
