@@ -102,6 +102,7 @@ UI_TEXT = {
     "chat.tuned": ("Fine-tuned", "微调后"),
     "chat.base": ("Base model", "基础模型"),
     "chat.placeholder": ("Ask something, e.g. “Who are you?”", "问点什么，例如“你是谁？”"),
+    "chat.voting": ("Majority voting (for answers you can check)", "多数投票（用于可核对的答案）"),
     "chat.send": ("Send", "发送"),
     "chat.clear": ("Clear", "清空"),
     "chat.open_demo": ("Open demo ↗ (a page to show this model)", "打开演示页 ↗（用于展示该模型）"),

@@ -30,8 +30,11 @@ def build(form, i18n) -> SimpleNamespace:
                 form.add("chat.temperature")
                 form.add("chat.top_p")
                 form.add("chat.max_new_tokens")
-                form.add("chat.votes")
-                form.add("chat.answer_pattern")
+                # Majority voting and its answer pattern (a regular expression) are for checking answers, not for
+                # a first chat: one click away, closed.
+                with gr.Accordion(i18n("chat.voting"), open=False, elem_id="chat-voting"):
+                    form.add("chat.votes")
+                    form.add("chat.answer_pattern")
             with gr.Column(scale=3):
                 notice = gr.Markdown(elem_id="chat-notice")
                 with gr.Row():
