@@ -257,7 +257,9 @@ def status_html(status: dict | None, points: list[dict] | None = None, name: str
     started, ended = status.get("started_at"), status.get("ended_at")
     elapsed = ((ended or time.time()) - started) if started else 0
     parts = [f"<b>{_escape(name)}</b>", f"<span class='state state-{state}'>{state_name(state, lang)}</span>",
-             say(lang, "train.step", step=step, total=total or "?"), say(lang, "train.elapsed", clock=_clock(elapsed))]
+             say(lang, "train.elapsed", clock=_clock(elapsed))]
+    if total:  # before the trainer has counted its steps there is no "step 0/?" to show: the message says what it does
+        parts.insert(2, say(lang, "train.step", step=step, total=total))
     train_points = [p for p in (points or []) if "loss" in p]
     if state in ACTIVE_STATES and step and total and len(train_points) >= 2:
         seconds_per_step = (train_points[-1]["time"] - train_points[0]["time"]) / max(
