@@ -57,7 +57,11 @@ def by_hand(nova_run, tiny_model):
             for position, token in enumerate(reply_ids):
                 total -= float(log_probs[len(prompt_ids) + position - 1, token])
                 count += 1
-            answers.append(tokenizer.decode(generated[0, len(prompt_ids):], skip_special_tokens=True).strip())
+            new = generated[0, len(prompt_ids):].tolist()
+            text = tokenizer.decode(new, skip_special_tokens=True)
+            if len(new) == 16 and new[-1] not in (tokenizer.eos_token_id, tokenizer.pad_token_id):
+                text = text.rstrip("\ufffd")  # cut at max_new_tokens, maybe mid-character: the studio drops the half
+            answers.append(text.strip())
         out[name] = {"loss": total / count, "tokens": count, "answers": answers}
     return out
 
