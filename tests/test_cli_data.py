@@ -20,7 +20,7 @@ def test_data_shows_warnings_statistics_and_what_is_trained(tmp_path, tiny_model
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Format: alpaca" in out and "Rows used: 3 of 3" in out
-    assert "Split: 2 training rows, 1 held-out." in out
+    assert "Split: 2 training rows, 1 held-out; plus up to 20 knowledge-replay rows." in out
     assert "1 row is longer than max length 64 tokens" in out and "Rows: line 3." in out
     assert "1 row repeats an earlier row exactly" in out and "Rows: line 2." in out
     assert "Example 1 (line 1) as the model sees it" in out

@@ -17,11 +17,14 @@ for _variable in ("GRADIO_SHARE", "GRADIO_SERVER_NAME"):
     os.environ.pop(_variable, None)  # only the command line decides where the studio is reachable
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from webui import demo as demo_page  # noqa: E402
+from webui import quick_start  # noqa: E402
 from webui import tab_chat, tab_data, tab_evaluate, tab_model, tab_settings, tab_train  # noqa: E402
-from webui.form import Form  # noqa: E402
+from webui.form import Form, default_of  # noqa: E402
 from webui.i18n import build_i18n  # noqa: E402
+from webui.lang import CHOICES, SWITCH_JS, LanguageScript, switch_value  # noqa: E402
 from webui.studio import APP_ROOT, Studio  # noqa: E402
 
 CSS_FILE = APP_ROOT / "assets" / "studio.css"
@@ -34,9 +37,13 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
         # The /demo page is opened from the Chat tab, not from a menu. "hidden", not False: Gradio 6.31 never mounts
         # a Navbar whose visible is False and then shows its default one.
         gr.Navbar(visible="hidden")
-        gr.Markdown(i18n("app.title"), elem_id="app-header")
+        with gr.Row(elem_id="app-header-row"):
+            gr.Markdown(i18n("app.title"), elem_id="app-header")
+            language = gr.Radio(CHOICES, value=None, label=i18n("app.language"), show_label=False, scale=0,
+                                min_width=220, container=False, elem_id="language-switch")
         gr.Markdown(i18n("app.subtitle"), elem_id="app-subtitle")
-        with gr.Tabs():
+        with gr.Tabs(elem_id="studio-tabs") as tabs:
+            quick_ui = quick_start.build(i18n, default_of("data.path"))
             data_ui = tab_data.build(form, i18n)
             model_ui = tab_model.build(form, i18n)
             settings_ui = tab_settings.build(form, i18n)
@@ -49,7 +56,12 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
         tab_train.connect(train_ui, form, studio, demo)
         tab_chat.connect(chat_ui, form, studio, demo)
         tab_evaluate.connect(evaluate_ui, studio, demo)
+        quick_start.connect(quick_ui, form, studio, tabs, data_ui, train_ui)
         remember_form(form, demo)
+        remember_tab(tabs, demo)
+        # The switch shows the page's language; choosing the other one keeps it (browser storage) and reloads.
+        demo.load(page_language, None, language, show_progress="hidden", queue=False)
+        language.input(None, language, None, js=SWITCH_JS)
     with demo.route("Demo", "demo", show_in_navbar=False) as page:  # the Chat tab's "Open demo"
         demo_page.build(demo_page.StudioShowroom(studio), i18n, page)
     demo.form = form  # tests drive handlers through the same form
@@ -72,6 +84,25 @@ def remember_form(form: Form, demo: gr.Blocks) -> None:
 
     gr.on([w.change for w in widgets], save, widgets, saved, show_progress="hidden", queue=False)
     demo.load(restore, saved, widgets)
+
+
+def page_language(request: gr.Request) -> str:
+    return switch_value(request)
+
+
+TAB_IDS = ("quick", "data", "model", "settings", "train", "chat", "evaluate")
+
+
+def remember_tab(tabs: gr.Tabs, demo: gr.Blocks) -> None:
+    """A reload returns to the tab the user was on (kept in the browser's local storage)."""
+    saved = gr.BrowserState("", storage_key="finetune-studio-tab")
+
+    def chosen(event: gr.SelectData):
+        return event.id if event.id in TAB_IDS else gr.skip()
+
+    tabs.select(chosen, None, saved, show_progress="hidden", queue=False)
+    demo.load(lambda tab: gr.update(selected=tab) if tab in TAB_IDS else gr.skip(), saved, tabs,
+              show_progress="hidden", queue=False)
 
 
 def is_loopback(host: str) -> bool:
@@ -106,11 +137,18 @@ def launch_safely(blocks: gr.Blocks, i18n: gr.I18n, *, host: str, port: int, sha
                   extra_routes: list | None = None) -> None:
     """Serve a page of this app under the same rules: only the given address, no analytics, no CORS grant to
     other origins, no file served outside the app's own folders. `extra_routes` (FastAPI routes, e.g. the demo's
-    OpenAI-compatible API) are served by the same server, ahead of Gradio's own."""
+    OpenAI-compatible API) are served by the same server, ahead of Gradio's own. No Gradio footer: its settings
+    panel offered a second, half-working language switch, a PWA notice, Screen Studio and a run history that is not
+    the studio's runs. Every HTML page gets the language script (webui/lang.py)."""
+    if not share:
+        print(f"Finetune Studio: open http://{host}:{port} in a browser (Ctrl+C stops it).", flush=True)
     blocks.launch(server_name=host, server_port=port, share=share, auth=login, i18n=i18n,
                   max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
-                  css_paths=[CSS_FILE], footer_links=["settings"], strict_cors=True, ssr_mode=False,
-                  allowed_paths=[], quiet=False, app_kwargs={"routes": list(extra_routes or [])})
+                  css_paths=[CSS_FILE], footer_links=[], strict_cors=True, ssr_mode=False,
+                  allowed_paths=[], quiet=not share, app_kwargs={"routes": list(extra_routes or []),
+                                                           "middleware": [Middleware(LanguageScript)]})
+    # Gradio's own start-up lines are left out unless sharing (they print the public link): its hint to share
+    # contradicts the README. The local address is said before launch() blocks.
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: str | None = None,

@@ -18,11 +18,13 @@ import gradio as gr
 from core.config import ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError
-from core.results.export import check_lines, export_adapter_zip, export_merged, read_check, zip_folder
+from core.results.export import export_adapter_zip, export_merged, read_check, zip_folder
 from core.results.gguf import GGUF_TYPES, GGUFError, export_gguf, read_gguf_check, sidecar
 from core.results.ollama import OllamaError, ollama_available, ollama_commands, send_to_ollama
+from webui.lang import lang_of, note_text, say
 
 CHECK_HEADERS = ["prompt", "exported model", "in-app adapter", "same"]
+CHECK_KEYS = ["export.prompt", "export.exported", "export.adapter", "export.same"]
 FAILURES = (ChatError, ModelError, ConfigError, GGUFError, OllamaError, OSError)
 
 
@@ -50,66 +52,71 @@ def build(i18n) -> SimpleNamespace:
 
 
 def connect(ui, run_picker, studio) -> None:
-    def make_zip(name):
+    def make_zip(name, request: gr.Request):
+        lang = lang_of(request)
         run = studio.run_named(name or "")
         if run is None:
-            return "**Pick a finished run first.**", None
+            return say(lang, "export.pick_run"), None
         out = studio.exports_dir / f"{run.name}-adapter-{_stamp()}.zip"
         try:
             export_adapter_zip(run.path, out, progress=lambda _: None)
         except FAILURES as err:
             return f"**{err}**", None
-        return f"Adapter zip with its model card: `{out}`", str(out)
+        return say(lang, "export.zip_done", path=out), str(out)
 
-    def merge(name):
+    def merge(name, request: gr.Request):
+        lang = lang_of(request)
         run = studio.run_named(name or "")
         if run is None:
-            yield "**Pick a finished run first.**", gr.skip(), gr.skip()
+            yield say(lang, "export.pick_run"), gr.skip(), gr.skip()
             return
         out = studio.exports_dir / f"{run.name}-merged-{_stamp()}"
 
         def work(progress):
             export_merged(run.path, out, progress=progress)
-            progress("Packing the folder as a zip to download ...")
+            progress(say(lang, "export.packing"))
             return zip_folder(out, out.with_suffix(".zip"))
 
-        for line, packed, error in in_worker(work, f"Merging into `{out}` and checking its answers ..."):
+        for line, packed, error in in_worker(work, say(lang, "export.merging", path=out)):
             if error:
                 yield f"**{error}**", gr.skip(), gr.skip()
             elif packed is None:
-                yield line, gr.skip(), gr.skip()
+                yield "⏳ " + note_text(lang, line), gr.skip(), gr.skip()
             else:
                 result = read_check(out) or {"agree": False, "answers": []}
-                yield (verdict(result, "merged model") + f"  \nMerged model folder (model card, chat_template.jinja, "
-                       f"Modelfile): `{out}`", check_rows(result), str(packed))
+                yield (verdict(result, say(lang, "export.merged_model"), lang)
+                       + say(lang, "export.merged_done", path=out), check_rows(result, lang), str(packed))
 
-    def gguf(name, gguf_type):
+    def gguf(name, gguf_type, request: gr.Request):
+        lang = lang_of(request)
         run = studio.run_named(name or "")
         if run is None:
-            yield "**Pick a finished run first.**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield say(lang, "export.pick_run"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         out = studio.exports_dir / f"{run.name}-{_stamp()}.gguf"
         work = lambda progress: export_gguf(run.path, out, gguf_type or "auto", progress=progress)  # noqa: E731
-        for line, written, error in in_worker(work, f"Writing `{out}` ..."):
+        for line, written, error in in_worker(work, say(lang, "export.writing", path=out)):
             if error:
                 yield f"**{error}**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
             elif written is None:
-                yield line, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                yield "⏳ " + note_text(lang, line), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             else:
                 result = read_gguf_check(written) or {"agree": None, "answers": []}
-                notice = verdict(result, "GGUF") + f"  \nGGUF file with `{sidecar(written, 'modelfile').name}` " \
-                    f"(Ollama) and `{sidecar(written, 'card').name}` (model card) beside it: `{written}`"
-                yield notice, check_rows(result), str(written), str(sidecar(written, "modelfile")), ollama_offer()
+                notice = verdict(result, say(lang, "export.gguf"), lang) + say(
+                    lang, "export.gguf_done", modelfile=sidecar(written, "modelfile").name,
+                    card=sidecar(written, "card").name, path=written)
+                yield notice, check_rows(result, lang), str(written), str(sidecar(written, "modelfile")), ollama_offer()
 
-    def send(name, modelfile):
+    def send(name, modelfile, request: gr.Request):
+        lang = lang_of(request)
         if not modelfile:
-            return "**Export a GGUF file first.**"
+            return say(lang, "export.need_gguf")
         try:
             reply = send_to_ollama(name or "finetuned", modelfile)
         except FAILURES as err:
             return f"**{err}**"
         create, test = ollama_commands(name or "finetuned", modelfile)
-        return f"Created in Ollama: `{' '.join(create[:3])}`. Its answer to “{test[-1]}”: {reply}"
+        return say(lang, "export.ollama_done", command=" ".join(create[:3]), prompt=test[-1], reply=reply)
 
     ui.export_zip.click(make_zip, [run_picker], [ui.export_notice, ui.zip_file], concurrency_id="export",
                         concurrency_limit=1)
@@ -152,18 +159,19 @@ def in_worker(work, first_line: str, failures: tuple = FAILURES):
         yield None, None, "It stopped unexpectedly; see the studio's console."
 
 
-def verdict(result: dict, what: str) -> str:
+def verdict(result: dict, what: str, lang: str = "en") -> str:
     if result.get("agree") is None:
-        return f"**⚠ The {what} was written but not checked:** {result.get('error', 'no check result')}"
-    first = check_lines(result["answers"])[0]
-    if result["agree"]:
-        return f"**Export check passed**: {first}"
-    return f"**⚠ Export check FAILED: the {what} answers differently from the adapter.** {first}"
+        return say(lang, "export.unchecked", what=what, error=result.get("error", "no check result"))
+    answers = result["answers"]
+    agree = sum(r["agree"] for r in answers)
+    return say(lang, "export.passed" if result["agree"] else "export.failed", what=what, agree=agree,
+               total=len(answers))
 
 
-def check_rows(result: dict) -> list[list[str]]:
-    return [[r["prompt"], r["exported"], r["adapter"], "yes" if r["agree"] else "NO"]
+def check_rows(result: dict, lang: str = "en") -> dict:
+    rows = [[r["prompt"], r["exported"], r["adapter"], say(lang, "export.yes" if r["agree"] else "export.no")]
             for r in result.get("answers", [])] or [[""] * len(CHECK_HEADERS)]
+    return {"headers": [say(lang, key) for key in CHECK_KEYS], "data": rows}
 
 
 def _stamp() -> str:

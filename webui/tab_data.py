@@ -19,8 +19,9 @@ from core.data.errors import DataError
 from core.data.files import EXTENSIONS
 from core.data.formats import MAPPABLE, Mapping
 from core.models import load as models
-from webui import charts, data_viewer
-from webui.form import mapping_text
+from webui import charts, data_viewer, time_estimate
+from webui.form import default_of, mapping_text
+from webui.lang import duration_words, from_core, lang_of, note_text, say, where_text
 from webui.studio import SAMPLES, SAMPLES_DIR
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ WARNING_NAMES = {"too_long": "Too long", "all_cut": "Nothing left to learn after
                  "template": "Refused by the chat template", "thinking": "Thinking left out"}
 
 
+def warning_name(kind: str, lang: str) -> str:
+    return from_core(lang, WARNING_NAMES.get(kind, kind), f"warning.{kind}")
+
+
 def build(form, i18n) -> SimpleNamespace:
     with gr.Tab(i18n("tab.data"), id="data"):
         gr.Markdown(i18n("data.intro"))
@@ -46,7 +51,8 @@ def build(form, i18n) -> SimpleNamespace:
             with gr.Column(scale=2, min_width=320):
                 upload = gr.File(label=i18n("data.upload"), file_types=list(EXTENSIONS),
                                  elem_id="data-upload", height=140)
-                sample = gr.Dropdown([(text, name) for name, text in SAMPLES.items()], value=None,
+                sample = gr.Dropdown([(text, name) for name, text in SAMPLES.items()],
+                                     value=sample_shown(default_of("data.path")),
                                      label=i18n("data.sample"), elem_id="data-sample")
                 form.add("data.path")
                 form.add("data.format")
@@ -115,19 +121,19 @@ def connect(ui, form, studio, demo) -> None:
                ui.placeholder_box, *ui.slots, ui.state]
     viewer = [ui.row, ui.position, ui.example]
 
-    def inspect(values):
+    def inspect(values, request: gr.Request):
+        lang = lang_of(request)
         try:
             config = form.config_from(values)
         except ConfigError as err:  # e.g. data.columns typed half-way: keep the dropdowns as they are
-            updates = outputs_for(ui, Shown(f"**Cannot inspect the data yet.** {err}"))
+            updates = outputs_for(ui, Shown(say(lang, "data.cannot_inspect", error=err)), lang)
             return {**updates, **{dropdown: gr.skip() for dropdown in ui.mapping.values()}}
         try:
-            return outputs_for(ui, inspect_dataset(config, studio))
+            return outputs_for(ui, inspect_dataset(config, studio, lang), lang)
         except Exception as err:  # noqa: BLE001 - the page shows a message, the log keeps the traceback
             log.exception("inspecting %s failed", config.data.path)
-            return outputs_for(ui, Shown(f"**Cannot use this file.** Reading {config.data.path} failed: "
-                                         f"{type(err).__name__}: {err}. Check the file (or pick another format), "
-                                         "and see the terminal for details."))
+            return outputs_for(ui, Shown(say(lang, "data.read_failed", path=config.data.path,
+                                             error=f"{type(err).__name__}: {err}")), lang)
 
     def take_upload(file):
         return str(studio.keep_upload(file)) if file else gr.skip()
@@ -142,8 +148,8 @@ def connect(ui, form, studio, demo) -> None:
         return mapping_text(placeholder_values(parse_mapping(current), state.get("placeholders", []), values))
 
     def move(direction):
-        def handler(state, choice, number):
-            return data_viewer.go(state, choice, number, direction, studio.tokenizer_for)
+        def handler(state, choice, number, request: gr.Request):
+            return data_viewer.go(state, choice, number, direction, studio.tokenizer_for, lang_of(request))
         return handler
 
     def pick_problem(state, event: gr.SelectData):
@@ -152,7 +158,9 @@ def connect(ui, form, studio, demo) -> None:
         return raws[index] if 0 <= index < len(raws) else ""
 
     ui.upload.upload(take_upload, [ui.upload], [path])
-    ui.sample.change(take_sample, [ui.sample], [path])
+    ui.upload.clear(lambda: "", None, [path])  # a cleared upload is no longer the dataset
+    ui.sample.input(take_sample, [ui.sample], [path])
+    path.change(sample_shown, [path], [ui.sample], show_progress="hidden", queue=False)
     ui.eval_upload.upload(take_upload, [ui.eval_upload], [eval_path]).then(
         inspect, inputs, outputs, concurrency_id="inspect", concurrency_limit=1)
     # One inspection at a time, in order: a slow first one (the tokenizer loads) must not land after, and
@@ -202,23 +210,22 @@ class Shown:
     example: str = ""
 
 
-def inspect_dataset(config: Config, studio) -> Shown:
+def inspect_dataset(config: Config, studio, lang: str = "en") -> Shown:
     """Load the config's data (the first PREVIEW_LIMIT records), check it with the model's tokenizer, plan the run."""
     d = config.data
     if not (d.path or "").strip():
-        return Shown("Choose a dataset: upload a file, pick the bundled sample, or type a path.")
+        return Shown(say(lang, "data.choose"))
     try:
         mapping = Mapping(dict(d.columns), dict(d.roles))
         loaded = datasets_io.load(d.path.strip(), d.format, mapping=mapping, placeholders=dict(d.placeholders),
                                   limit=PREVIEW_LIMIT)
     except DataError as err:
         columns = getattr(err, "columns", None)
-        hint = (" Say which column holds what under Column mapping, on the left; the file's columns are "
-                f"{', '.join(map(str, columns))}." if columns else "")
-        return Shown(f"**Cannot use this file.** {plain(str(err))}{plain(hint)}", columns=columns,
+        hint = say(lang, "data.map_hint", columns=", ".join(map(str, columns))) if columns else ""
+        return Shown(say(lang, "data.cannot_use", error=plain(str(err)) + plain(hint)), columns=columns,
                      mapping=dict(d.columns), open_mapping=columns is not None)
-    shown = Shown(summary_markdown(loaded, d.placeholders), problems=[[p.where, p.message] for p in loaded.problems],
-                  preview=preview_table(loaded.rows[:PREVIEW_ROWS]), columns=loaded.columns, mapping=dict(d.columns),
+    shown = Shown(summary_markdown(loaded, d.placeholders, lang), problems=[[p.where, p.message] for p in loaded.problems],
+                  preview=preview_table(loaded.rows[:PREVIEW_ROWS], lang), columns=loaded.columns, mapping=dict(d.columns),
                   open_mapping=bool(loaded.alternatives or d.columns), placeholders=dict(loaded.placeholders),
                   placeholder_values=dict(d.placeholders))
     state = {"source": config.model.source, "system_prompt": config.model.system_prompt,
@@ -230,58 +237,90 @@ def inspect_dataset(config: Config, studio) -> Shown:
         tokenizer = studio.tokenizer_for(config.model.source, config.model.system_prompt)
         inspection = data_check.inspect(config, tokenizer, runs=studio.runs(), loaded=loaded)
     except models.ModelError as err:
-        shown.stats = (f"The statistics and the example need the tokenizer of the model on tab 2 "
-                       f"({config.model.source}): {err}")
+        shown.stats = say(lang, "data.needs_tokenizer", source=config.model.source, error=err)
         return shown
     except DataError as err:  # the separate held-out file
-        shown.summary += (f"\n\n**The held-out file cannot be used.** {plain(str(err))} "
-                          "Fix it, or clear data.eval_path.")
+        shown.summary += say(lang, "data.held_out_bad", error=plain(str(err)))
         return shown
     except TemplateError as err:  # one plain sentence: which model, and what to do
         shown.stats = f"**{plain(str(err))}**"
         return shown
     except (ValueError, ConfigError) as err:
-        shown.stats = f"The rows cannot be checked with this model's chat template: {err}"
+        shown.stats = say(lang, "data.template_bad", error=err)
         return shown
     report = inspection.report
     for number, warning in enumerate(report.warnings):
         if warning.rows:
-            state["warnings"].append({"key": str(number), "rows": list(warning.rows),
-                                      "label": f"{WARNING_NAMES.get(warning.kind, warning.kind)}: "
-                                               f"{len(warning.rows)} row{'s' if len(warning.rows) != 1 else ''}"})
-    shown.warnings = warnings_markdown(report.warnings, loaded.wheres)
+            label = say(lang, "data.warning_filter" if len(warning.rows) != 1 else "data.warning_filter_one",
+                        name=warning_name(warning.kind, lang), count=len(warning.rows))
+            state["warnings"].append({"key": str(number), "rows": list(warning.rows), "label": label})
+    shown.warnings = warnings_markdown(report.warnings, loaded.wheres, lang)
     shown.filters = [(w["label"], w["key"]) for w in state["warnings"]]
-    shown.stats = "\n".join(f"- {line}" for line in data_check.summary_lines(inspection))
+    state["lang"] = lang
+    timing, too_long = time_estimate.time_lines(inspection.plan, config.model.source, lang)
+    lines = statistics_lines(inspection, lang)
+    if timing and inspection.plan.seconds_per_epoch is None:
+        lines = lines[:-1]  # "known after a first run" gives way to the labelled rough estimate
+    shown.stats = "\n".join(f"- {line}" for line in lines + timing)
+    if too_long:
+        shown.warnings = too_long + ("\n" + shown.warnings if report.warnings else "")
     shown.figure = charts.length_figure(data_check.histogram_bins(report.lengths, report.max_length),
-                                        report.max_length)
-    shown.position, shown.example = data_viewer.show(state, 0, data_viewer.ALL, studio.tokenizer_for)
+                                        report.max_length, lang)
+    shown.position, shown.example = data_viewer.show(state, 0, data_viewer.ALL, studio.tokenizer_for, lang)
     return shown
 
 
-def summary_markdown(loaded, filled: dict) -> str:
-    lines = [f"**{loaded.format}** · {len(loaded.rows)} usable rows of {loaded.total}"
-             + (f" · **{loaded.skipped} skipped** (see Rows that cannot be used, below)" if loaded.skipped else "")]
-    lines += [f"- {plain(note)}" for note in loaded.notes]
+def summary_markdown(loaded, filled: dict, lang: str = "en") -> str:
+    lines = [say(lang, "data.summary", format=loaded.format, rows=len(loaded.rows), total=loaded.total)
+             + (say(lang, "data.skipped", skipped=loaded.skipped) if loaded.skipped else "")]
+    lines += [f"- {plain(note_text(lang, note))}" for note in loaded.notes]
     if loaded.alternatives:
-        lines.append(f"- The fields would also fit: {', '.join(loaded.alternatives)}. If \"{loaded.format}\" is "
-                     "wrong, choose the format above or map the columns.")
+        lines.append(say(lang, "data.alternatives", names=", ".join(loaded.alternatives), format=loaded.format))
     if loaded.placeholders:
-        used = ", ".join(f"{{{{{name}}}}} in {count} rows" for name, count in sorted(loaded.placeholders.items()))
+        used = ", ".join(say(lang, "data.placeholder_rows", name="{{" + name + "}}", count=count)
+                         for name, count in sorted(loaded.placeholders.items()))
         missing = sorted(set(loaded.placeholders) - set(filled))
-        lines.append(f"- Placeholders: {used}. " + ("Give their values under Placeholders, on the left." if missing
-                                                     else "All have values (data.placeholders)."))
+        lines.append(say(lang, "data.placeholders_used", used=used)
+                     + say(lang, "data.placeholders_missing" if missing else "data.placeholders_filled"))
     return "\n".join(lines)
 
 
-def warnings_markdown(warnings, wheres: list[str], listed: int = 8) -> str:
+def warnings_markdown(warnings, wheres: list[str], lang: str = "en", listed: int = 8) -> str:
     if not warnings:
-        return "No warnings: every checked row fits max length, has its end-of-turn token and appears once."
+        return say(lang, "data.no_warnings")
     lines = []
     for warning in warnings:
-        rows = ", ".join(wheres[i] for i in warning.rows[:listed] if i < len(wheres))
-        more = f" and {len(warning.rows) - listed} more" if len(warning.rows) > listed else ""
-        lines.append(f"- ⚠️ {plain(warning.message)}" + (f" Rows: {rows}{more}." if rows else ""))
+        rows = ", ".join(where_text(lang, wheres[i]) for i in warning.rows[:listed] if i < len(wheres))
+        more = say(lang, "data.more_rows", count=len(warning.rows) - listed) if len(warning.rows) > listed else ""
+        key = f"warn.{warning.kind}" + (f".{warning.values['reason']}" if warning.kind == "no_eos" else "")
+        lines.append(f"- ⚠️ {plain(from_core(lang, warning.message, key, warning.values))}"
+                     + (say(lang, "data.warning_rows", rows=rows, more=more) if rows else ""))
     return "\n".join(lines)
+
+
+def statistics_lines(inspection, lang: str) -> list[str]:
+    """core.data.check.summary_lines in the page's language (the CLI prints core's English)."""
+    if lang != "zh":
+        return data_check.summary_lines(inspection)
+    import statistics
+
+    report, p = inspection.report, inspection.plan
+    sample = ("" if report.checked == len(inspection.loaded.rows)
+              else say(lang, "data.tokens_sample", rows=report.checked))
+    lines = [say(lang, "data.split", train=p.train_rows, held_out=p.eval_rows,
+                 separate=say(lang, "data.split_separate") if inspection.held_out else "",
+                 replay=say(lang, "data.split_replay", rows=p.replay_rows) if p.replay_rows else ""),
+             say(lang, "data.tokens", sample=sample, median=statistics.median(report.lengths),
+                 longest=max(report.lengths), max_length=report.max_length, share=100 * report.trained_share),
+             say(lang, "data.steps", per_epoch=p.steps_per_epoch, total=p.total_steps,
+                 tokens=p.trained_tokens_per_epoch)]
+    if not inspection.loaded.complete:
+        lines.append(say(lang, "data.partial", rows=inspection.loaded.total))
+    if p.seconds_per_epoch is not None:
+        lines.append(say(lang, "data.time", per_epoch=duration_words(p.seconds_per_epoch, lang), run=p.speed_source))
+    else:
+        lines.append(say(lang, "data.time_unknown"))
+    return lines
 
 
 def plain(text: str) -> str:
@@ -289,17 +328,18 @@ def plain(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
-def outputs_for(ui, shown: Shown) -> dict:
+def outputs_for(ui, shown: Shown, lang: str = "en") -> dict:
     """Component updates for one inspection."""
+    headers = [say(lang, "data.where"), say(lang, "data.problem")]
     choices = [NOT_USED] + [str(c) for c in (shown.columns or [])]
     updates = {ui.summary: shown.summary, ui.warnings: shown.warnings, ui.stats: shown.stats,
-               ui.show_rows: gr.update(choices=[("All rows", data_viewer.ALL), *shown.filters],
+               ui.show_rows: gr.update(choices=[(say(lang, "data.all_rows"), data_viewer.ALL), *shown.filters],
                                        value=data_viewer.ALL),
                ui.row: gr.update(value=1, maximum=max(1, len(shown.state.get("rows", [])))),
                ui.position: shown.position, ui.example: shown.example, ui.lengths: shown.figure,
                ui.problems_box: gr.update(open=bool(shown.problems),
-                                          label=f"Rows that cannot be used ({len(shown.problems)})"),
-               ui.problems: {"headers": ["where", "problem"], "data": shown.problems or [["", ""]]}
+                                          label=say(lang, "data.problems_title", count=len(shown.problems))),
+               ui.problems: {"headers": headers, "data": shown.problems or [["", ""]]}
                if shown.problems else None,
                ui.raw: "", ui.table: shown.preview, ui.state: shown.state,
                ui.mapping_box: gr.update(open=True) if shown.open_mapping else gr.skip(),
@@ -311,11 +351,20 @@ def outputs_for(ui, shown: Shown) -> dict:
     for number, slot in enumerate(ui.slots):
         if number < len(names):
             name = names[number]
-            updates[slot] = gr.update(visible=True, label=f"{{{{{name}}}}} (in {shown.placeholders[name]} rows)",
+            updates[slot] = gr.update(visible=True, label=say(lang, "data.placeholder_slot", name="{{" + name + "}}",
+                                                              count=shown.placeholders[name]),
                                       value=str(shown.placeholder_values.get(name, "")))
         else:
             updates[slot] = gr.update(visible=False, value="")
     return updates
+
+
+def sample_shown(path: str):
+    """The bundled-sample dropdown names the sample when the dataset is one, and is empty otherwise."""
+    for name in SAMPLES:
+        if path and path.strip() in (str(SAMPLES_DIR / name), f"assets/datasets/{name}"):
+            return name
+    return None
 
 
 def placeholder_values(given: dict, names: list[str], values) -> dict:
@@ -337,7 +386,7 @@ def parse_mapping(text) -> dict:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def preview_table(rows: list[dict]) -> dict | None:
+def preview_table(rows: list[dict], lang: str = "en") -> dict | None:
     if not rows:
         return None
     if "messages" in rows[0]:
@@ -348,10 +397,11 @@ def preview_table(rows: list[dict]) -> dict | None:
             answer = row.get("chosen", first.get("assistant", ""))
             turns = sum(1 for m in messages if m["role"] == "assistant") + (1 if "chosen" in row else 0)
             table.append([first.get("user", ""), answer, turns, first.get("system", "")])
-        headers = ["user", "assistant", "assistant turns", "system"]
+        headers = [say(lang, key) for key in ("preview.user", "preview.assistant", "preview.turns", "preview.system")]
         if not any(row[3] for row in table):  # no system prompts: do not spend a column on nothing
             headers, table = headers[:3], [row[:3] for row in table]
         return {"headers": headers, "data": table}
     if "prompt" in rows[0]:
-        return {"headers": ["prompt", "completion"], "data": [[r["prompt"], r["completion"]] for r in rows]}
-    return {"headers": ["text"], "data": [[r["text"][:500]] for r in rows]}
+        return {"headers": [say(lang, "preview.prompt"), say(lang, "preview.completion")],
+                "data": [[r["prompt"], r["completion"]] for r in rows]}
+    return {"headers": [say(lang, "preview.text")], "data": [[r["text"][:500]] for r in rows]}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import time
+
 import gradio as gr
 
 from core.config import ConfigError
@@ -19,15 +21,28 @@ from core.results.evaluate import EvalError, evaluate
 from core.results.voting import DEFAULT_ANSWER_PATTERN, PatternError
 from webui import export_panel
 from webui.export_panel import in_worker
+from webui.lang import lang_of, note_text, say
+from webui.studio import SAMPLES_DIR
+from webui.tab_train import _clock
 
 SUMMARY_HEADERS = ["measure", "base", "tuned"]
 CHANGED_HEADERS = ["where", "change", "question", "expected", "base answer", "tuned answer"]
 ROW_HEADERS = ["where", "question", "expected", "base", "tuned", "base right", "tuned right"]
+# The header keys in webui/texts.py, column for column.
+SUMMARY_KEYS = ["eval.measure", "eval.base", "eval.tuned"]
+CHANGED_KEYS = ["eval.where", "eval.change", "eval.question", "eval.expected", "eval.base_answer", "eval.tuned_answer"]
+ROW_KEYS = ["eval.where", "eval.question", "eval.expected", "eval.base", "eval.tuned", "eval.base_right",
+            "eval.tuned_right"]
+MEASURE_KEYS = {"loss": "eval.loss", "perplexity": "eval.perplexity", "exact match": "eval.exact_match",
+                "key words found": "eval.key_words"}
+# Questions about the identity demo the training file does not hold, with the answers it teaches: evaluate a run of
+# the bundled sample without writing a test file first.
+BUNDLED_TEST = SAMPLES_DIR / "identity_test.jsonl"
 FAILURES = (ChatError, ModelError, ConfigError, EvalError, PatternError, OSError)
 
 
 def build(i18n) -> SimpleNamespace:
-    with gr.Tab(i18n("tab.evaluate"), id="evaluate"):
+    with gr.Tab(i18n("tab.evaluate"), id="evaluate") as tab:
         gr.Markdown(i18n("eval.intro"))
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
@@ -35,6 +50,7 @@ def build(i18n) -> SimpleNamespace:
                 refresh = gr.Button(i18n("chat.refresh"), size="sm", elem_id="eval-refresh")
                 test_file = gr.File(label=i18n("eval.file"), file_types=[".jsonl", ".json", ".csv", ".parquet"],
                                     type="filepath", height=120, elem_id="eval-file")
+                use_bundled = gr.Button(i18n("eval.use_bundled"), size="sm", elem_id="eval-use-bundled")
                 pattern = gr.Textbox(DEFAULT_ANSWER_PATTERN, label=i18n("chat.answer_pattern.label"),
                                      info=i18n("chat.answer_pattern.help"), elem_id="eval-pattern")
                 with gr.Row():
@@ -48,31 +64,38 @@ def build(i18n) -> SimpleNamespace:
             with gr.Column(scale=3):
                 notice = gr.Markdown(elem_id="eval-notice")
                 summary = gr.Dataframe(headers=SUMMARY_HEADERS, label=i18n("eval.summary"), interactive=False,
-                                       elem_id="eval-summary")
+                                       wrap=True, elem_id="eval-summary")
                 changed = gr.Dataframe(headers=CHANGED_HEADERS, label=i18n("eval.changed"), interactive=False,
                                        wrap=True, elem_id="eval-changed")
                 with gr.Accordion(i18n("eval.all_rows"), open=False):
                     rows = gr.Dataframe(headers=ROW_HEADERS, interactive=False, wrap=True, elem_id="eval-rows")
         export = export_panel.build(i18n)
-    return SimpleNamespace(run=run, refresh=refresh, test_file=test_file, pattern=pattern, votes=votes,
+    return SimpleNamespace(tab=tab, run=run, refresh=refresh, test_file=test_file, use_bundled=use_bundled, pattern=pattern, votes=votes,
                            max_new_tokens=max_new_tokens, max_rows=max_rows, start=start, notice=notice,
                            summary=summary, changed=changed, rows=rows, export=export)
 
 
 def connect(ui, studio, demo) -> None:
-    def run_choices():
+    def run_choices(current=None):
         names = [r.name for r in studio.runs() if r.has_weights()]
-        return gr.update(choices=names, value=names[0] if names else None)
+        return gr.update(choices=names, value=current if current in names else (names[0] if names else None))
 
-    def start(name, test_file, pattern, votes, max_new_tokens, max_rows):
+    def empty_tables(request: gr.Request):
+        """The tables' headers in the page's language before anything is evaluated or exported."""
+        lang = lang_of(request)
+        return (*(table_of([], keys, lang) for keys in (SUMMARY_KEYS, CHANGED_KEYS, ROW_KEYS)),
+                table_of([], export_panel.CHECK_KEYS, lang))
+
+    def start(name, test_file, pattern, votes, max_new_tokens, max_rows, request: gr.Request):
+        lang = lang_of(request)
         run = studio.run_named(name or "")
         if run is None or not run.has_weights():
-            yield "**Pick a finished run (one with an adapter) first.**", gr.skip(), gr.skip(), gr.skip()
+            yield say(lang, "eval.pick_run"), gr.skip(), gr.skip(), gr.skip()
             return
         if not test_file:
-            yield ("**Upload a test file: rows with a question and the answer you expect (any format the Data tab "
-                   "reads).**"), gr.skip(), gr.skip(), gr.skip()
+            yield say(lang, "eval.need_file"), gr.skip(), gr.skip(), gr.skip()
             return
+        started = time.monotonic()
 
         def work(progress):
             model = studio.chat_model(f"run:{run.path}", lambda: ChatModel.from_run(run.path, progress=lambda _: None))
@@ -80,37 +103,73 @@ def connect(ui, studio, demo) -> None:
                             max_new_tokens=int(max_new_tokens or 64), max_rows=int(max_rows or 0), progress=progress,
                             chat_model=model)
 
-        for line, report, error in in_worker(work, "Loading the model ...", FAILURES):
+        for line, report, error in in_worker(work, say("en", "eval.loading"), FAILURES):
             if error:
                 yield f"**{error}**", gr.skip(), gr.skip(), gr.skip()
             elif report is None:
-                yield line, gr.skip(), gr.skip(), gr.skip()
+                clock = _clock(time.monotonic() - started)
+                yield say(lang, "eval.waiting", line=note_text(lang, line), clock=clock), gr.skip(), gr.skip(), gr.skip()
             else:
-                yield (report_notice(report), report.summary_rows(),
-                       report.changed_rows() or [["", "", "", "", "", ""]], all_rows(report))
+                yield (report_notice(report, lang), summary_table(report, lang), changed_table(report, lang),
+                       all_rows(report, lang))
 
     ui.refresh.click(run_choices, None, [ui.run])
+    ui.use_bundled.click(lambda: str(BUNDLED_TEST), None, [ui.test_file])
     demo.load(run_choices, None, [ui.run])
+    demo.load(empty_tables, None, [ui.summary, ui.changed, ui.rows, ui.export.check], show_progress="hidden")
+    ui.tab.select(run_choices, [ui.run], [ui.run], show_progress="hidden")  # a run finished meanwhile: offer it
     ui.start.click(start, [ui.run, ui.test_file, ui.pattern, ui.votes, ui.max_new_tokens, ui.max_rows],
                    [ui.notice, ui.summary, ui.changed, ui.rows], concurrency_id="chat", concurrency_limit=1)
     export_panel.connect(ui.export, ui.run, studio)
 
 
-def report_notice(report) -> str:
-    lines = [f"Evaluated **{report.rows}** rows"
-             + (f", majority of {report.votes} sampled answers per row" if report.votes > 1 else "") + "."]
+def report_notice(report, lang: str = "en") -> str:
+    """What changed, in plain words first (key words found, answers closer or further), then exact match."""
+    lines = []
+    if report.tuned.answered and report.tuned.key_words is not None:
+        lines.append(say(lang, "eval.headline_words", tuned=100 * report.tuned.key_words,
+                         base=100 * (report.base.key_words or 0)))
+        better = sum((r.tuned_key_words or 0) > (r.base_key_words or 0) for r in report.results)
+        worse = sum((r.tuned_key_words or 0) < (r.base_key_words or 0) for r in report.results)
+        lines.append(say(lang, "eval.better" if better > worse else "eval.not_better", better=better, worse=worse,
+                         rows=len(report.results)))
+    if report.base.loss is not None and report.tuned.loss is not None:
+        lines.append(say(lang, "eval.loss_fell", base=report.base.loss, tuned=report.tuned.loss))
     if report.tuned.answered:
         changed = report.changed()
         fixed = sum(r.change == "fixed" for r in changed)
-        lines.append(f"Exact match: base {report.base.correct}/{report.base.answered}, tuned "
-                     f"{report.tuned.correct}/{report.tuned.answered} ({fixed} fixed, {len(changed) - fixed} broken).")
+        lines.append(say(lang, "eval.exact", base=report.base.correct, tuned=report.tuned.correct,
+                         n=report.tuned.answered, fixed=fixed, broken=len(changed) - fixed))
+    votes = say(lang, "eval.votes", votes=report.votes) if report.votes > 1 else ""
+    lines.append(say(lang, "eval.evaluated", rows=report.rows, votes=votes))
     return "  \n".join(lines + report.notes)
 
 
-def all_rows(report) -> list[list[str]]:
+def table_of(rows: list[list], keys: list[str], lang: str) -> dict:
+    """A table update with headers in `lang`; an empty table keeps one blank row (Gradio drops headers without)."""
+    return {"headers": [say(lang, key) for key in keys], "data": rows or [[""] * len(keys)]}
+
+
+def summary_table(report, lang: str = "en") -> dict:
+    rows = [[say(lang, MEASURE_KEYS[name]) if name in MEASURE_KEYS else name, base, tuned]
+            for name, base, tuned in report.summary_rows()]
+    return {"headers": [say(lang, key) for key in SUMMARY_KEYS], "data": rows}
+
+
+def changed_table(report, lang: str = "en") -> dict:
+    rows = [[r[0], say(lang, f"eval.{r[1]}"), *r[2:]] for r in report.changed_rows()]
+    return {"headers": [say(lang, key) for key in CHANGED_KEYS], "data": rows or [[""] * len(CHANGED_KEYS)]}
+
+
+def all_rows(report, lang: str = "en") -> dict:
     def answer(text, votes):
         return text + (f"  [{', '.join(f'{a}: {n}' for a, n in votes.items())}]" if votes else "")
 
-    return [[r.where, r.prompt, r.expected, answer(r.base_answer, r.base_votes), answer(r.tuned_answer, r.tuned_votes),
-             "yes" if r.base_correct else "no", "yes" if r.tuned_correct else "no"] for r in report.results] \
-        or [[""] * len(ROW_HEADERS)]
+    def yes(flag):
+        return say(lang, "eval.yes" if flag else "eval.no")
+
+    rows = [[r.where, r.prompt, r.expected, answer(r.base_answer, r.base_votes),
+             answer(r.tuned_answer, r.tuned_votes), yes(r.base_correct), yes(r.tuned_correct)]
+            for r in report.results]
+    return {"headers": [say(lang, key) for key in ROW_KEYS], "data": rows or [[""] * len(ROW_KEYS)]}
+

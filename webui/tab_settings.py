@@ -9,7 +9,9 @@ import gradio as gr
 from core.config import METHODS, Config, ConfigError, used_by
 from core.models import load as models
 from core.training import trackers
+from webui import fit_panel
 from webui.form import field_of
+from webui.lang import lang_of, say
 
 # Each preset changes only these options; everything else keeps what the user set.
 PRESETS = {
@@ -93,19 +95,6 @@ def build(form, i18n) -> SimpleNamespace:
                            method_text=method_text)
 
 
-def fit_text(config: Config, busy: bool) -> tuple[str, dict]:
-    """The pre-flight report as markdown, and the option changes it proposes (empty when none are needed)."""
-    if busy:
-        return "**A run is in progress; check the fit after it ends (both would compete for memory).**", {}
-    try:
-        from core.measure import preflight# imported on click: it brings in transformers, which the page does not need
-
-        report = preflight.check(config, progress=lambda _: None)
-    except (ValueError, RuntimeError, OSError) as err:  # DataError, ModelError, ConfigError and the like
-        return f"**{err}**", {}
-    return f"**{report.verdict}**\n\n" + "\n".join(f"- {line}" for line in report.lines()), report.proposal
-
-
 def connect(ui, form, studio) -> None:
     outputs = list(form.fields.values())
 
@@ -113,40 +102,39 @@ def connect(ui, form, studio) -> None:
         changes = PRESETS.get(name, {})
         return {form.fields[key]: gr.update(value=value) for key, value in changes.items()}
 
-    def find_layers(source, trust):
+    def find_layers(source, trust, request: gr.Request):
         try:
             names = models.target_layer_choices(source or "default", bool(trust), progress=lambda _: None)
         except models.ModelError as err:
             return gr.update(), f"**{err}**"
         return (gr.update(choices=["all-linear"] + names, value=["all-linear"]),
-                f"Linear layers in this model: {', '.join(names)}. 'all-linear' covers them all.")
+                say(lang_of(request), "settings.layers", names=", ".join(names)))
 
-    def save(values):
+    def save(values, request: gr.Request):
         try:
             config = form.config_from(values)
         except ConfigError as err:
             return f"**{err}**", gr.update(), gr.update()
         path = studio.configs_dir / f"{config.name}.yaml"
         config.save(path)
-        return (f"Saved {path}.", f"python launch.py train {path}", str(path))
+        return (say(lang_of(request), "settings.saved", path=path), f"python launch.py train {path}", str(path))
 
-    def load(file):
+    def load(file, request: gr.Request):
         try:
             config = Config.from_yaml(file)
         except ConfigError as err:
             return {ui.message: f"**{err}**"}
-        return {**form.updates_from(config), ui.message: "Settings loaded."}
+        return {**form.updates_from(config), ui.message: say(lang_of(request), "settings.loaded")}
 
-    def check_fit(values):
+    def check_fit(values, request: gr.Request):
         try:
             config = form.config_from(values)
         except ConfigError as err:
-            return f"**{err}**", {}, gr.update(visible=False)
-        studio.release_chat()  # the trial runs on the GPU the chat's model would otherwise occupy
-        text, proposal = fit_text(config, studio.runner.busy)
-        return text, proposal, gr.update(visible=bool(proposal))
+            yield f"**{err}**", {}, gr.update(visible=False)
+            return
+        yield from fit_panel.check_fit_stream(config, studio, lang_of(request))
 
-    def apply_fit(values):  # a set of inputs: gradio hands over one {component: value} dict
+    def apply_fit(values, request: gr.Request):  # a set of inputs: gradio hands over one {component: value} dict
         proposal = values[ui.proposal] or {}
         try:
             from core.measure import preflight
@@ -157,7 +145,8 @@ def connect(ui, form, studio) -> None:
         changed = {form.fields[key] for key in proposal if key in form.fields}
         updates = {widget: update for widget, update in form.updates_from(config).items() if widget in changed}
         applied = ", ".join(f"{key} = {value}" for key, value in proposal.items())
-        return {**updates, ui.message: f"Applied: {applied}.", ui.apply_fit: gr.update(visible=False)}
+        return {**updates, ui.message: say(lang_of(request), "settings.applied", changes=applied),
+                ui.apply_fit: gr.update(visible=False)}
 
     def show_method(method, tuning):
         visible = shown(method, tuning)

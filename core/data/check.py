@@ -33,6 +33,8 @@ class DataWarning:
     kind: str  # too_long, all_cut, no_eos, duplicate, foreign_markup, placeholder, no_template, template, thinking
     message: str
     rows: list[int] = field(default_factory=list)  # indices into LoadedData.rows
+    # The figures inside `message`, so the studio can say the same in another language (keyed by kind).
+    values: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -63,7 +65,7 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool |
         layout = template_note if isinstance(template_note, str) else "ChatML"
         warnings.append(DataWarning("no_template", f"This model has no chat template of its own (a base model), so the "
                                 f"{layout} turn format is used; it learns that layout from your data. An -Instruct "
-                                "model learns a new behaviour from fewer rows."))
+                                "model learns a new behaviour from fewer rows.", values={"layout": layout}))
     lengths, long_rows, cut_tokens, all_cut, no_eos, refused, dropped_thinking = [], [], 0, [], [], [], []
     trained_total = seen_total = 0
     eos_id = tokenizer.eos_token_id
@@ -97,26 +99,29 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool |
         warnings.append(DataWarning(
             "too_long", f"{_count(long_rows, 'is', 'are')} longer than max length {max_length} tokens; "
             f"{cut_tokens:,} tokens would be cut from their ends (the longest row has {max(lengths):,}). "
-            "Raise max length, or shorten these rows.", long_rows))
+            "Raise max length, or shorten these rows.", long_rows,
+            {"rows": len(long_rows), "max_length": max_length, "cut_tokens": cut_tokens, "longest": max(lengths)}))
     if all_cut:
         warnings.append(DataWarning(
             "all_cut", f"{_count(all_cut, 'loses', 'lose')} every token the model would learn from to the cut; "
-            "training leaves them out.", all_cut))
+            "training leaves them out.", all_cut, {"rows": len(all_cut)}))
     if no_eos:
         reason = ("the tokenizer has no end-of-sequence token" if eos_id is None
                   else "the cut at max length removes it")
         warnings.append(DataWarning(
             "no_eos", f"In {_count(no_eos)} an answer is trained without its end-of-turn token ({reason}); the "
-            "model will not learn to stop there and may ramble.", no_eos))
+            "model will not learn to stop there and may ramble.", no_eos,
+            {"rows": len(no_eos), "reason": "no_eos_token" if eos_id is None else "cut"}))
     if dropped_thinking:
         warnings.append(DataWarning(
             "thinking", f"In {_count(dropped_thinking)} the model's chat template leaves out the thinking "
             "(<think> ... </think>) of an answer, so only the text after it is trained (DeepSeek-R1's template drops "
-            "it from every answer, Qwen3's from all but the last).", dropped_thinking))
+            "it from every answer, Qwen3's from all but the last).", dropped_thinking, {"rows": len(dropped_thinking)}))
     if refused:
         warnings.append(DataWarning(
             "template", f"{_count(refused, 'is', 'are')} refused by the model's chat template ({refused[0][1]}); "
-            "training leaves them out. Fix their roles, or choose another model.", [i for i, _ in refused]))
+            "training leaves them out. Fix their roles, or choose another model.", [i for i, _ in refused],
+            {"rows": len(refused), "reason": refused[0][1]}))
     warnings += _duplicates(checked)
     warnings += _foreign_markup(checked, tokenizer)
     if unfilled:
@@ -125,7 +130,8 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool |
         names = ", ".join("{{" + name + "}}" for name in sorted(unfilled))
         warnings.append(DataWarning(
             "placeholder", f"{_count(rows_using, 'uses', 'use')} {names} with no value given; fill them in, or "
-            "the model learns the braces literally. Training refuses until they are filled.", rows_using))
+            "the model learns the braces literally. Training refuses until they are filled.", rows_using,
+            {"rows": len(rows_using), "names": names}))
     return Report(warnings, lengths, trained_total, seen_total, len(checked), max_length)
 
 
@@ -160,7 +166,8 @@ def _duplicates(rows: list[dict]) -> list[DataWarning]:
     if not repeats:
         return []
     return [DataWarning("duplicate", f"{_count(repeats, 'repeats', 'repeat')} an earlier row exactly; repeats "
-                    "weigh that example more. Remove them unless that is what you want.", repeats)]
+                    "weigh that example more. Remove them unless that is what you want.", repeats,
+                    {"rows": len(repeats)})]
 
 
 def _foreign_markup(rows: list[dict], tokenizer) -> list[DataWarning]:
@@ -177,7 +184,7 @@ def _foreign_markup(rows: list[dict], tokenizer) -> list[DataWarning]:
         warnings.append(DataWarning(
             "foreign_markup", f"{_count(indices, 'contains', 'contain')} the chat markup {marker!r} in the text. "
             "The model's own chat template is applied on top, so the model would learn this markup as words. Remove it "
-            "from the data (keep only the message text).", indices))
+            "from the data (keep only the message text).", indices, {"rows": len(indices), "marker": repr(marker)}))
     return warnings
 
 
@@ -200,17 +207,20 @@ class Plan:
     trained_tokens_per_epoch: int
     seconds_per_epoch: float | None  # None until a run of this model on this machine has measured its speed
     speed_source: str = ""  # which run the speed comes from
+    replay_rows: int = 0  # knowledge-replay rows asked for, counted in the steps (the run drops unfinished answers)
 
 
 def plan(report: Report, train_rows: int, eval_rows: int, batch_size: int, grad_accum: int, epochs: float,
-         max_steps: int, speed: tuple[float, str] | None = None) -> Plan:
-    """Steps and time for the training split; `speed` is (trained tokens per second, where that was measured)."""
-    steps_per_epoch = max(1, math.ceil(train_rows / (batch_size * grad_accum)))
+         max_steps: int, speed: tuple[float, str] | None = None, replay_rows: int = 0) -> Plan:
+    """Steps and time for the training split plus the knowledge-replay rows (the same count `launch.py train` and
+    the fit check plan with); `speed` is (trained tokens per second, where that was measured)."""
+    steps_per_epoch = max(1, math.ceil((train_rows + replay_rows) / (batch_size * grad_accum)))
     total = max_steps if max_steps > 0 else math.ceil(steps_per_epoch * epochs)
     per_row = report.trained_tokens / report.checked if report.checked else 0
-    tokens = round(per_row * train_rows)
+    tokens = round(per_row * (train_rows + replay_rows))
     seconds = tokens / speed[0] if speed and speed[0] > 0 else None
-    return Plan(train_rows, eval_rows, steps_per_epoch, total, tokens, seconds, speed[1] if speed else "")
+    return Plan(train_rows, eval_rows, steps_per_epoch, total, tokens, seconds, speed[1] if speed else "",
+                replay_rows)
 
 
 def measured_speed(runs: list, model_source: str) -> tuple[float, str] | None:
@@ -277,8 +287,10 @@ def inspect(config, tokenizer, runs: list = (), loaded=None) -> Inspection:
                    template_note=getattr(tokenizer, "studio_added_template", False), unfilled=unfilled)
     t = config.train
     speed = measured_speed(list(runs), config.model.source)
+    # A model without a chat template of its own has no answers to replay (the run skips replay then).
+    replay_rows = 0 if getattr(tokenizer, "studio_added_template", False) else config.data.replay
     return Inspection(loaded, report, plan(report, train_count, eval_count, t.batch_size, t.grad_accum, t.epochs,
-                                           t.max_steps, speed), held_out)
+                                           t.max_steps, speed, replay_rows), held_out)
 
 
 def summary_lines(inspection: Inspection) -> list[str]:
@@ -287,7 +299,8 @@ def summary_lines(inspection: Inspection) -> list[str]:
     lengths = report.lengths
     sample = "" if report.checked == len(inspection.loaded.rows) else f" (from the first {report.checked:,} rows)"
     lines = [f"Split: {p.train_rows:,} training rows, {p.eval_rows:,} held-out"
-             + (" (from the separate held-out file)" if inspection.held_out else "") + ".",
+             + (" (from the separate held-out file)" if inspection.held_out else "")
+             + (f"; plus up to {p.replay_rows:,} knowledge-replay rows" if p.replay_rows else "") + ".",
              f"Tokens per row{sample}: median {statistics.median(lengths):,.0f}, longest {max(lengths):,} "
              f"(max length {report.max_length:,}); {100 * report.trained_share:.0f}% of the tokens the model sees "
              "carry loss.",

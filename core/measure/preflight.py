@@ -91,11 +91,18 @@ class Report:
         """One sentence that agrees with every figure below it."""
         if self.fits_as_configured:
             peak = self.attempts[0].peak_gb
-            return (f"Fits as configured: measured peak {peak:.2f} GiB of {self.available_gb:.1f} GiB available"
-                    + (f" (estimated {self.estimate_gb:.2f} GiB)." if self.estimate_gb else "."))
+            text = f"Fits as configured: measured peak {peak:.2f} GiB of {self.available_gb:.1f} GiB available"
+            if self.estimate_over_available:  # never a verdict that the figure below seems to contradict
+                return text + (f". The estimate below ({self.estimate_gb:.2f} GiB) is more than is available; it "
+                               "counts the worst case, and two real steps on the longest rows used less.")
+            return text + (f" (estimated {self.estimate_gb:.2f} GiB)." if self.estimate_gb else ".")
         if self.proposal:
             return "Does not fit as configured; the proposed settings do."
         return "Does not fit."
+
+    @property
+    def estimate_over_available(self) -> bool:
+        return bool(self.estimate_gb and self.available_gb and self.estimate_gb > self.available_gb)
 
     def lines(self) -> list[str]:
         out = list(self.estimate_lines) + [f"Placement: {self.placement}."]

@@ -52,6 +52,8 @@ def answer_text(tokenizer, ids, stops) -> tuple[str, bool]:
     ids = list(ids)
     end = next((i for i, token_id in enumerate(ids) if token_id in stops), None)
     text = tokenizer.decode(ids[:end], skip_special_tokens=True)
+    if end is None:  # cut at max_new_tokens, maybe inside a character's bytes: never show half a character ("�")
+        text = text.rstrip("\ufffd")
     return EMPTY_THINK.sub("", text).strip(), end is not None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,24 @@ from core.data.pairs import answered
 from core.models.generate import generate, prompt_of
 from core.results.preference import prefers_chosen
 from core.results.voting import DEFAULT_ANSWER_PATTERN, compile_pattern, extract_answer, vote
+
+
+# Words that carry no meaning of their own: a free-text answer is not judged on them.
+STOP_WORDS = frozenset("a an the is am are was were be been i i'm im me my you your it its of to in on at by for "
+                       "and or but with as this that do does did can will would from".split())
+KEY_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")  # English words, or single Chinese characters
+
+
+def key_words(text: str) -> set[str]:
+    """The words of `text` that carry its meaning: lower-cased, without STOP_WORDS; each Chinese character counts."""
+    return {w for w in KEY_WORD.findall((text or "").lower()) if w not in STOP_WORDS and (len(w) > 1 or not w.isascii())}
+
+
+def key_word_share(answer: str, reference: str) -> float | None:
+    """The share of the reference's key words that the answer contains: a fair score for free text, where
+    "I'm Nova, an AI assistant developed by Lumen Labs." and "I am Nova, ..." say the same (exact match says no)."""
+    wanted = key_words(reference)
+    return len(wanted & key_words(answer)) / len(wanted) if wanted else None
 
 
 class EvalError(ValueError):
@@ -35,6 +54,7 @@ class Score:
     answered: int = 0  # rows with a reference answer
     preferred: int = 0  # preference pairs whose chosen answer the model scores higher (core.results.preference)
     pairs: int = 0
+    key_words: float | None = None  # mean share of the reference's key words found in the answers
 
     @property
     def accuracy(self) -> float | None:
@@ -66,6 +86,14 @@ class RowResult:
     @property
     def tuned_correct(self) -> bool:
         return self.tuned_extracted == self.expected
+
+    @property
+    def base_key_words(self) -> float | None:
+        return key_word_share(self.base_answer, self.reference)
+
+    @property
+    def tuned_key_words(self) -> float | None:
+        return key_word_share(self.tuned_answer, self.reference)
 
     @property
     def change(self) -> str:
@@ -100,9 +128,13 @@ class EvalReport:
         def preferred(score: Score):
             return f"{100 * score.preference_accuracy:.1f}% ({score.preferred}/{score.pairs})"
 
+        def share(score: Score):
+            return "" if score.key_words is None else f"{100 * score.key_words:.0f}%"
+
         lines = [["loss", number(self.base.loss), number(self.tuned.loss)],
                  ["perplexity", number(self.base.perplexity, 3), number(self.tuned.perplexity, 3)],
-                 ["exact match", percent(self.base), percent(self.tuned)]]
+                 ["exact match", percent(self.base), percent(self.tuned)],
+                 ["key words found", share(self.base), share(self.tuned)]]
         if self.tuned.pairs:
             lines.append(["preference accuracy", preferred(self.base), preferred(self.tuned)])
         return lines
@@ -210,9 +242,10 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
     scores = {}
     for name, (total, count) in sums.items():
         loss = total / count if count else None
+        shares = [v for v in (getattr(r, f"{name}_key_words") for r in results) if v is not None]
         scores[name] = Score(loss, math.exp(loss) if loss is not None else None, count,
                              sum(getattr(r, f"{name}_correct") for r in results), len(results), preferred[name],
-                             pair_count)
+                             pair_count, sum(shares) / len(shares) if shares else None)
     return EvalReport(data_path, len(rows), scores["base"], scores["tuned"], results, pattern, votes, notes)
 
 

@@ -32,7 +32,7 @@ def final_metrics(run: Run) -> dict:
     return out
 
 
-def data_summary(config: Config) -> str:
+def data_summary(config: Config, run: Run | None = None) -> str:
     from core.data import load as datasets_io
 
     try:
@@ -40,7 +40,18 @@ def data_summary(config: Config) -> str:
     except Exception as err:  # the file may have moved since training; the card still gets written
         return f"`{config.data.path}` (not readable now: {str(err).splitlines()[0][:120]})"
     return (f"`{config.data.path}`: {len(loaded.rows)} usable rows ({loaded.format} format), "
-            f"{config.data.eval_fraction:.0%} held out for evaluation, {config.data.replay} knowledge-replay rows")
+            f"{config.data.eval_fraction:.0%} held out for evaluation, {replay_summary(config, run)}")
+
+
+def replay_summary(config: Config, run: Run | None) -> str:
+    """What the run trained of knowledge replay: the rows it kept (replay.jsonl), not only the number asked for."""
+    from core.training.replay import kept_text
+
+    written = run.path / "replay.jsonl" if run else None
+    if not config.data.replay or not written or not written.exists():
+        return f"{config.data.replay} knowledge-replay rows asked for"
+    kept = sum(1 for line in written.read_text(encoding="utf-8").splitlines() if line.strip())
+    return f"knowledge replay: {kept_text(config.data.replay, kept)}"
 
 
 def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, notes: list[str] | None = None,
@@ -76,7 +87,7 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
     built_in = builtin.BUILTINS.get(config.model.source)
     base = f"`{config.model.source}`" + (f": {built_in.name}, license {built_in.license}" if built_in else "")
     lines += ["", "## Base model", "", f"{base} (quantization while training: "
-              f"{config.model.quantization})", "", "## Data", "", data_summary(config), "", "## Settings", "",
+              f"{config.model.quantization})", "", "## Data", "", data_summary(config, run), "", "## Settings", "",
               "| setting | value |", "|---|---|"]
     t, lora = config.train, config.lora
     settings = {"method / tuning": f"{t.method} / {t.tuning}",

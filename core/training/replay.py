@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from pathlib import Path
 
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "assets" / "datasets" / "general_prompts.json"
@@ -24,11 +25,13 @@ def pick_prompts(count: int, seed: int) -> list[str]:
     return random.Random(seed).sample(prompts, min(count, len(prompts)))
 
 
-def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8) -> list[dict]:
+def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
+                progress=None) -> list[dict]:
     """Answer each prompt greedily with the base model; return conversation rows for training.
 
     An answer is kept only when it ended on one of the model's stop ids (its EOS, any id of its generation
     config, its template's end-of-turn token): an empty one would teach silence, a cut-off one stopping mid-sentence.
+    `progress(answered, asked, kept)` is called after each batch: on a CPU a batch takes minutes.
     """
     from core.models.generate import answer_batch, chat_prompt
 
@@ -43,6 +46,8 @@ def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128,
                 if answer and done:
                     rows.append({"messages": [{"role": "user", "content": prompt},
                                               {"role": "assistant", "content": answer}]})
+            if progress:
+                progress(min(start + batch_size, len(prompts)), len(prompts), len(rows))
     finally:
         model.train(was_training)
     return rows
@@ -51,18 +56,41 @@ def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128,
 REPLAY_FILE = "replay.jsonl"  # the base model's replay answers, written once: a resume or retry reuses them
 
 
-def rows_for_run(run, loaded, config, say) -> list[dict]:
-    """The replay rows: written by rank 0 once per run (the others read them), reused by a resume or a retry."""
+def rows_for_run(run, loaded, config, say, status=None) -> list[dict]:
+    """The replay rows: written by rank 0 once per run (the others read them), reused by a resume or a retry.
+    `status(**changes)` gets "k of N" and the time left after each batch: on a CPU a batch takes minutes."""
     from core.runs import write_text_atomic
     from core.training import ranks
 
     path = run.path / REPLAY_FILE
     with ranks.main_first():
         if not path.exists() and ranks.is_main():
-            rows = replay_rows(loaded.model, loaded.tokenizer, pick_prompts(config.data.replay, config.train.seed))
+            started = time.time()
+
+            def progress(done, asked, kept):  # the Train tab shows "k of N" and the time left from these
+                if status:
+                    left = (time.time() - started) / done * (asked - done) if done else None
+                    status(message=f"Writing knowledge-replay answers with the base model: {done} of {asked} ...",
+                           replay_done=done, replay_asked=asked, replay_kept=kept, replay_seconds_left=left)
+
+            prompts = pick_prompts(config.data.replay, config.train.seed)
+            rows = replay_rows(loaded.model, loaded.tokenizer, prompts, progress=progress)
             write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-            say(f"Knowledge replay: added {len(rows)} rows answered by the base model itself.")
+            say(f"Knowledge replay: {kept_text(len(prompts), len(rows))}; the base model's own answers are trained "
+                "with your rows.")
+            if status:
+                status(replay_asked=len(prompts), replay_kept=len(rows))
             return rows
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     say(f"Knowledge replay: reusing the {len(rows)} rows the base model wrote for this run ({REPLAY_FILE}).")
     return rows
+
+
+def kept_text(asked: int, kept: int, max_new_tokens: int = 128) -> str:
+    """'20 asked, 13 kept: 7 unfinished answers dropped (...)': the one sentence the log, status and card share."""
+    dropped = asked - kept
+    text = f"{asked} asked, {kept} kept"
+    if dropped:
+        text += (f": {dropped} unfinished answer{'s' if dropped != 1 else ''} dropped (empty, or not ended within "
+                 f"{max_new_tokens} tokens)")
+    return text

@@ -24,8 +24,9 @@ def train(session: steps.Session) -> str:
         session.say("Knowledge replay skipped: this is a pretrained model without a chat template of its own, so it "
                     "has no chat answers of its own to keep.")
     elif config.data.replay:
-        session.status(message=f"Writing {config.data.replay} knowledge-replay answers with the base model ...")
-        train_rows = train_rows + replay.rows_for_run(session.run, loaded, config, session.say)
+        session.status(message=f"Writing {config.data.replay} knowledge-replay answers with the base model ...",
+                       replay_done=0, replay_asked=config.data.replay)
+        train_rows = train_rows + replay.rows_for_run(session.run, loaded, config, session.say, session.status)
         if session.stopped():
             return "stopped"
 

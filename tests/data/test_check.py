@@ -88,11 +88,16 @@ def test_inspect_plans_steps_split_and_unfilled_placeholders(tmp_path, tiny_mode
     rows = [{"instruction": f"Question {i}?", "output": "I am {{name}}."} for i in range(20)]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     config = Config.from_dict({"model": {"source": str(tiny_model)},
-                               "data": {"path": str(path), "eval_fraction": 0.2},
+                               "data": {"path": str(path), "eval_fraction": 0.2, "replay": 0},
                                "train": {"batch_size": 4, "grad_accum": 2, "epochs": 3}})
     inspection = data_check.inspect(config, tiny_tokenizer)
     assert (inspection.plan.train_rows, inspection.plan.eval_rows) == (16, 4)
     assert (inspection.plan.steps_per_epoch, inspection.plan.total_steps) == (2, 6)
+    # Replay rows are trained too: the Data tab counts them as the run and the fit check do (16 + 20 rows / 8).
+    replayed = data_check.inspect(Config.from_dict({**config.to_dict(), "data": {**config.to_dict()["data"],
+                                                                               "replay": 20}}), tiny_tokenizer)
+    assert (replayed.plan.steps_per_epoch, replayed.plan.total_steps) == (5, 15)
+    assert "plus up to 20 knowledge-replay rows" in data_check.summary_lines(replayed)[0]
     assert inspection.plan.seconds_per_epoch is None
     placeholder = [w for w in inspection.report.warnings if w.kind == "placeholder"]
     assert placeholder and placeholder[0].rows == list(range(20)) and "{{name}}" in placeholder[0].message

@@ -106,3 +106,11 @@ def test_estimate_and_verdict_agree_with_the_measured_peak(tmp_path):
                               f"GiB available (estimated {report.estimate_gb:.2f} GiB).")
     assert report.estimate_gb < report.available_gb
     assert "Assumes rows of up to 256 tokens (the longest in the data) at batch 1" in "\n".join(report.lines())
+
+
+def test_a_fit_above_an_estimate_larger_than_the_machine_says_why(tiny_config):
+    attempt = preflight.Attempt(tiny_config, {}, fits=True, peak_gb=12.0, step_seconds=[2.0, 1.5])
+    report = preflight.Report(["Estimated peak: 30.89 GiB (weights 1.00)."], "cuda:0: the whole model",
+                              "CUDA max allocated", [attempt], 42, 0.5, 8, 256, estimate_gb=30.89, available_gb=23.5)
+    assert report.verdict.startswith("Fits as configured: measured peak 12.00 GiB of 23.5 GiB available.")
+    assert "The estimate below (30.89 GiB) is more than is available" in report.verdict

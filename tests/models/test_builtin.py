@@ -43,7 +43,7 @@ def test_fine_tune_the_default_model_then_chat(default_folder, tmp_path):
     assert status["state"] == "completed", status
     log = run.log_file.read_text()
     assert "134.5M parameters, float32" in log
-    assert "Knowledge replay: added" in log
+    assert "Knowledge replay: 4 asked, " in log
     losses = [m["loss"] for m in run.read_metrics()[0] if "loss" in m]
     assert len(losses) == 3
 

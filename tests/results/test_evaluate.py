@@ -57,7 +57,11 @@ def by_hand(nova_run, tiny_model):
             for position, token in enumerate(reply_ids):
                 total -= float(log_probs[len(prompt_ids) + position - 1, token])
                 count += 1
-            answers.append(tokenizer.decode(generated[0, len(prompt_ids):], skip_special_tokens=True).strip())
+            new = generated[0, len(prompt_ids):].tolist()
+            text = tokenizer.decode(new, skip_special_tokens=True)
+            if len(new) == 16 and new[-1] not in (tokenizer.eos_token_id, tokenizer.pad_token_id):
+                text = text.rstrip("\ufffd")  # cut at max_new_tokens, maybe mid-character: the studio drops the half
+            answers.append(text.strip())
         out[name] = {"loss": total / count, "tokens": count, "answers": answers}
     return out
 
@@ -145,3 +149,16 @@ def test_eval_from_the_command_line(nova_run, test_file, tmp_path):
     assert "line 1: fixed" in result.stdout
     saved = json.loads(out.read_text(encoding="utf-8"))
     assert saved["tuned"]["tokens"] > 0 and saved["results"][0]["change"] == "fixed"
+
+
+def test_key_words_score_free_text_fairly():
+    """Exact match calls "I'm Nova, ..." wrong against "I am Nova, ..."; the key-word share sees the same answer."""
+    from core.results.evaluate import key_word_share, key_words
+
+    reference = "I am Nova, an AI assistant developed by Lumen Labs."
+    assert key_words(reference) == {"nova", "ai", "assistant", "developed", "lumen", "labs"}
+    assert key_word_share("I'm Nova, an AI assistant developed by Lumen Labs.", reference) == 1.0
+    assert key_word_share("I am a large language model.", reference) == 0.0
+    assert key_word_share("Nova, from Lumen Labs", reference) == 0.5
+    assert key_word_share("我是 Nova，由 Lumen Labs 开发的 AI 助手。", "我是 Nova，由 Lumen Labs 开发的 AI 助手。") == 1.0
+    assert key_word_share("anything", "") is None

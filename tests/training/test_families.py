@@ -67,6 +67,15 @@ def test_the_tuned_model_answers_and_stops_on_the_familys_stop_ids(trained):
 def test_knowledge_replay_keeps_answers_that_end_on_the_end_of_turn(trained):
     _, _, _, run = trained
     chat = ChatModel.from_run(run.path, progress=lambda _: None)
-    rows = replay.replay_rows(chat.model, chat.tokenizer, ["Who are you?", "Hello"], max_new_tokens=40)
-    assert len(rows) == 2, rows
+    seen = []
+    rows = replay.replay_rows(chat.model, chat.tokenizer, ["Who are you?", "Hello", "Hello"], max_new_tokens=40,
+                              batch_size=2, progress=lambda *counts: seen.append(counts))
+    assert len(rows) == 3, rows
     assert all(r["messages"][-1]["content"].strip() for r in rows)
+    assert seen == [(2, 3, 2), (3, 3, 3)]  # (answered, asked, kept) after each batch: the Train tab's "k of N"
+
+
+def test_replay_says_how_many_were_kept_and_why_the_rest_were_dropped():
+    assert replay.kept_text(20, 20) == "20 asked, 20 kept"
+    assert replay.kept_text(20, 13) == ("20 asked, 13 kept: 7 unfinished answers dropped (empty, or not ended within "
+                                        "128 tokens)")

@@ -98,7 +98,11 @@ def test_train_tab_shows_the_probe_table_and_the_banner(probed_run, tmp_path):
     shutil.copytree(probed_run.path, tmp_path / "runs" / "probed")
     studio = Studio(tmp_path / "runs")
     table, banner, button, shown = probe_panel(studio, {"run": "probed"}, None)
-    assert table["value"]["headers"] == ["prompt", "base", "step 2", "step 4"] and banner == ""
+    # Base and latest side by side, readable without scrolling; every step stays in probes.jsonl.
+    assert table["value"]["headers"] == ["prompt", "base", "latest (step 4)"] and banner == ""
+    assert len(table["value"]["data"][0]) == 3
+    zh, _, _, _ = probe_panel(studio, {"run": "probed"}, None, "zh")
+    assert zh["value"]["headers"] == ["提示", "基础模型", "最新（第 4 步）"]
     assert button["visible"] is False
     import gradio as gr
 

@@ -105,8 +105,10 @@ def test_run_history_lists_state_and_final_loss(studio):
     run = Run.create(studio.runs_dir, "old")
     run.update_status(state="completed", step=4, total_steps=4, started_at=100.0, ended_at=165.0)
     run.append_metric({"step": 4, "loss": 0.75})
-    rows, choices = tab_train.history(studio)
-    assert rows == [["old", "completed", "4/4", "0.750", "1:05"]]
+    table, choices = tab_train.history(studio)
+    assert table["data"] == [["old", "completed", "4/4", "0.750", "1:05"]]
+    table, _ = tab_train.history(studio, "zh")
+    assert table["headers"][:2] == ["运行", "状态"] and table["data"][0][1] == "已完成"
 
 
 def test_status_without_runs_invites_a_start():
@@ -218,3 +220,31 @@ def test_model_tab_shows_the_machine_check_as_doctor_prints_it(monkeypatch):
     monkeypatch.setattr(doctor, "run_checks", lambda progress=print, training=True: found)  # the checks: test_doctor
     assert tab_model.doctor_text() == ("- `[skip] CUDA: no NVIDIA GPU or driver found -> training runs on the CPU`\n"
                                        "- `[ok]   LoRA steps on the CPU: 3 steps in 9 s`")
+
+
+def test_buttons_that_cannot_act_are_greyed_out(studio):
+    assert tab_train.button_states(studio, {}) == (True, False, False)  # no run: Start only
+    run = Run.create(studio.runs_dir, "old")
+    run.update_status(state="completed")
+    assert tab_train.button_states(studio, {"run": "old"}) == (True, False, False)
+    run.update_status(state="stopped")
+    assert tab_train.button_states(studio, {"run": "old"}) == (True, False, True)  # a stopped run can resume
+
+
+def test_compare_runs_draws_the_curves_together_and_lists_the_settings_that_differ(studio):
+    from core.config import Config
+    from webui import compare_runs
+
+    for name, rate, losses in (("slow", 1e-4, [2.0, 1.9]), ("fast", 1e-3, [2.0, 1.2])):
+        run = Run.create(studio.runs_dir, name)
+        Config.from_dict({"name": name, "train": {"learning_rate": rate}}).save(run.config_file)
+        run.update_status(state="completed")
+        for step, loss in enumerate(losses, 1):
+            run.append_metric({"step": step, "loss": loss})
+    runs = [studio.run_named("slow"), studio.run_named("fast")]
+    figure = compare_runs.loss_curves(runs)
+    assert [trace.name for trace in figure.data] == ["slow: train loss", "fast: train loss"]
+    assert list(figure.data[1].y) == [2.0, 1.2]
+    table = compare_runs.settings_table(runs, "zh")
+    assert table["headers"] == ["设置", "slow", "fast"]
+    assert table["data"] == [["train.learning_rate", "0.0001", "0.001"]]  # only what differs (not the name)

@@ -43,6 +43,7 @@ def test_warned_rows_are_one_click_away(page, tmp_path, tiny_model):
     with studio_server(tmp_path / "runs", free_port()) as url, screenshot_on_failure(page):
         errors = page_errors(page)
         page.goto(url)
+        page.get_by_role("tab", name="1. Data").click()  # the page opens on Quick start
         page.locator("#data-summary").get_by_text("104 usable rows of 104").wait_for()
         page.get_by_role("tab", name="2. Model and hardware").click()  # the tiny model's tokenizer: nothing downloads
         box = page.locator("#opt-model-source input").first

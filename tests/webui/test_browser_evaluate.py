@@ -45,7 +45,8 @@ def test_evaluate_and_export_in_the_browser(page, tmp_path, nova_run):
         box.press("Tab")
         page.locator("#eval-start").click()
 
-        page.locator("#eval-notice").get_by_text("Exact match: base 0/2, tuned 1/2").wait_for()
+        page.locator("#eval-notice").get_by_text("base 0/2, tuned 1/2 (1 fixed, 0 broken)").wait_for()
+        assert "key words" in page.locator("#eval-notice").inner_text()  # the plain-words headline comes first
         page.wait_for_function("document.querySelector('#eval-summary').innerText.includes('50.0% (1/2)')")
         assert "perplexity" in page.locator("#eval-summary").inner_text()
         page.wait_for_function("document.querySelector('#eval-changed').innerText.includes('fixed')")

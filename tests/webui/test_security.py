@@ -145,7 +145,7 @@ def wait_for_launch_done(server_log, timeout: float = 30.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = server_log()
-        if "To create a public link" in text or "public URL" in text or "share link" in text:
+        if "open http://" in text or "public URL" in text or "share link" in text:
             return text
         time.sleep(0.2)
     pytest.fail(f"the studio's launch() never reported on sharing:\n{server_log()[-3000:]}")
@@ -195,7 +195,8 @@ def test_gradio_environment_variables_cannot_make_it_public(server):
     assert ("127.0.0.1", server.port) in addresses, addresses
     assert {ip for ip, _ in addresses} <= LOOPBACK, f"GRADIO_SERVER_NAME widened the binding: {addresses}"
     assert "gradio.live" not in log and "public URL" not in log and "share link" not in log, log
-    assert "To create a public link" in log  # Gradio's own words for "share is off"
+    assert "open http://127.0.0.1" in log  # the studio's own start line: no share hint from Gradio
+    assert "To create a public link" not in log
 
 
 def _refusal(*args: str, tmp_path: Path) -> subprocess.Popen:

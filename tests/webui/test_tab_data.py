@@ -44,10 +44,20 @@ def test_summary_names_the_format_warnings_name_the_lines_and_the_example_counts
     assert "an earlier row exactly" in shown.warnings and "Rows: line 3." in shown.warnings
     labels = dict(shown.filters)
     assert "Too long: 1 row" in labels and "Duplicates: 1 row" in labels
-    assert "Split: 5 training rows, 1 held-out." in shown.stats and "per epoch" in shown.stats
+    assert "Split: 5 training rows, 1 held-out; plus up to 20 knowledge-replay rows." in shown.stats
+    assert "per epoch" in shown.stats
     assert shown.position == "Row **1** of 6 (line 1)"
     assert "tokens, " in shown.example and "trained</div>" in shown.example
     assert 'class="tok tok-trained' in shown.example and 'class="tok tok-masked' in shown.example
+
+    # The same, computed for a page that speaks Chinese: no English sentence left.
+    zh = tab_data.inspect_dataset(config_for(tmp_path / "d.jsonl", tiny_model), studio, "zh")
+    assert zh.summary.startswith("**alpaca** · 共 6 行，6 行可用") and "识别出格式“alpaca”" in zh.summary
+    assert "超过最大长度 64 个词元" in zh.warnings and "行：第 6 行。" in zh.warnings
+    assert "过长：1 行" in dict(zh.filters)
+    assert "划分：5 行用于训练，1 行留出；另加至多 20 行知识回放数据。" in zh.stats
+    assert zh.position == "第 **1** 行，共 6 行（第 1 行）"
+    assert "参与训练（计入损失）" in zh.example
     assert shown.figure.layout.shapes[0].x0 == 64  # the max-length line on the histogram
 
 
@@ -141,7 +151,7 @@ def test_separate_held_out_file_sets_the_split_and_a_bad_one_is_named(studio, ti
     rows = [{"instruction": f"Q{i}?", "output": f"A{i}."} for i in range(6)]
     train, held_out = write_jsonl(tmp_path / "train.jsonl", rows), write_jsonl(tmp_path / "eval.jsonl", rows[:2])
     shown = tab_data.inspect_dataset(config_for(train, tiny_model, eval_path=str(held_out)), studio)
-    assert "Split: 6 training rows, 2 held-out (from the separate held-out file)." in shown.stats
+    assert "Split: 6 training rows, 2 held-out (from the separate held-out file);" in shown.stats
     missing = tab_data.inspect_dataset(config_for(train, tiny_model, eval_path=str(tmp_path / "nope.jsonl")), studio)
     assert "**The held-out file cannot be used.**" in missing.summary and "nope.jsonl" in missing.summary
 
@@ -196,3 +206,24 @@ def test_chat_markup_in_the_data_is_warned_about_and_shown_as_text(studio, tiny_
     shown = tab_data.inspect_dataset(config_for(path, tiny_model), studio)
     assert "chat markup" in shown.warnings and "Rows: line 1." in shown.warnings
     assert "<s>" not in shown.warnings and "&lt;s>" in shown.warnings  # Markdown would strike the rest through
+
+
+def test_expected_time_before_the_first_run_and_a_warning_when_it_takes_hours(monkeypatch):
+    from types import SimpleNamespace
+
+    from core.data.check import Plan
+    from webui import time_estimate
+
+    monkeypatch.setattr(time_estimate.devices, "inventory", lambda: SimpleNamespace(gpus=[]))
+    # The identity demo: 12 steps an epoch, 3 epochs, about 2,264 trained tokens an epoch -> about 2.5 min.
+    lines, warning = time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, None), "default", "en")
+    assert lines == ["Expected training time: about 3 min for 36 steps (a rough estimate: the built-in model trains "
+                     "about 45 tokens a second on a 2-core CPU; the first run measures this machine)."] and not warning
+    # A dataset like huanhuan (3,729 rows): 1,260 steps, hours on this CPU -> say so, and what to change.
+    lines, warning = time_estimate.time_lines(Plan(3356, 373, 420, 1260, 260000, None), "default", "zh")
+    assert "粗略估计" in lines[0]
+    assert warning.startswith("- ⚠️ **这次训练在本机约需 4.8 小时。**") and "最大步数设为 65（约 15 分钟）" in warning
+    # A measured speed is used as it is; an unknown model on an unknown machine gets no guess.
+    lines, _ = time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, 100.0, "my-run"), "/models/mine", "en")
+    assert lines == ["Expected training time: about 5 min for 36 steps on this machine."]
+    assert time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, None), "/models/mine", "en") == ([], "")

@@ -1,9 +1,13 @@
-"""The Settings tab's fit check: what it shows, and the proposal it applies to the form."""
+"""The Settings tab's fit check: its progress while it measures, what it shows, and the proposal it applies."""
 
 from __future__ import annotations
 
+import threading
+from types import SimpleNamespace
+
 from core.config import Config
 from core.measure import preflight
+from webui import fit_panel
 from webui import tab_settings
 
 
@@ -19,22 +23,33 @@ def _report(fits_first: bool) -> preflight.Report:
                             estimate_gb=8.0, available_gb=23.4)
 
 
+def _studio(busy=False):
+    return SimpleNamespace(runner=SimpleNamespace(busy=busy), release_chat=lambda: None)
+
+
+def _last(lang="en", busy=False):
+    return list(fit_panel.check_fit_stream(Config(), _studio(busy), lang))[-1]
+
+
 def test_fit_check_shows_the_proposal(monkeypatch):
     monkeypatch.setattr(preflight, "check", lambda config, progress: _report(fits_first=False))
-    text, proposal = tab_settings.fit_text(Config(), busy=False)
+    text, proposal, _ = _last()
     assert text.startswith("**Does not fit as configured; the proposed settings do.**")
     assert "Fits with train.batch_size = 4, train.grad_accum = 2: peak 7.50 GiB (CUDA max allocated)" in text
     assert "Projected training time for 100 steps: about 45 s" in text
     assert proposal == {"train.batch_size": 4, "train.grad_accum": 2}
+    text, _, _ = _last("zh")
+    assert text.startswith("**按当前设置装不下；建议的设置可以。**")
+    assert "100 步的预计训练时间：约 45 秒" in text and "建议：train.batch_size = 4" in text
 
 
 def test_fit_check_when_it_fits_and_while_a_run_trains(monkeypatch):
     monkeypatch.setattr(preflight, "check", lambda config, progress: _report(fits_first=True))
-    text, proposal = tab_settings.fit_text(Config(), busy=False)
+    text, proposal, _ = _last()
     # One verdict, with the figures it rests on: it cannot sit above an estimate that says otherwise.
     assert text.startswith("**Fits as configured: measured peak 7.50 GiB of 23.4 GiB available (estimated 8.00 "
                            "GiB).**") and proposal == {}
-    text, proposal = tab_settings.fit_text(Config(), busy=True)
+    text, proposal, _ = _last(busy=True)
     assert "A run is in progress" in text and proposal == {}
 
 
@@ -48,3 +63,20 @@ def test_settings_show_only_what_the_method_and_tuning_use():
     full = tab_settings.shown("cpt", "full")
     assert not full["lora.r"] and not full["train.freeze_trainable_layers"] and full["train.learning_rate"]
     assert tab_settings.shown("sft", "freeze")["train.freeze_trainable_layers"]
+
+def test_fit_check_shows_each_phase_while_it_measures(monkeypatch):
+    go_on = threading.Event()
+
+    def slow_check(config, progress):
+        progress("Estimating memory from the model's config ...")
+        go_on.wait(5)
+        return _report(fits_first=True)
+
+    monkeypatch.setattr(preflight, "check", slow_check)
+    shown = []
+    for text, _, _ in fit_panel.check_fit_stream(Config(), _studio(), "zh"):
+        shown.append(text)
+        if len(shown) == 3:
+            go_on.set()
+    assert any(text.startswith("⏳ 正在根据模型配置估算内存……") for text in shown), shown
+    assert shown[-1].startswith("**按当前设置可以装下")
