@@ -34,7 +34,7 @@ CHANGED_KEYS = ["eval.where", "eval.change", "eval.question", "eval.expected", "
 ROW_KEYS = ["eval.where", "eval.question", "eval.expected", "eval.base", "eval.tuned", "eval.base_right",
             "eval.tuned_right"]
 MEASURE_KEYS = {"loss": "eval.loss", "perplexity": "eval.perplexity", "exact match": "eval.exact_match",
-                "key words found": "eval.key_words"}
+                "key words found": "eval.key_words", "preference accuracy": "eval.preference_accuracy"}
 # Questions about the identity demo the training file does not hold, with the answers it teaches: evaluate a run of
 # the bundled sample without writing a test file first.
 BUNDLED_TEST = SAMPLES_DIR / "identity_test.jsonl"

@@ -221,6 +221,7 @@ TEXTS = {
     "eval.perplexity": ("perplexity", "困惑度"),
     "eval.exact_match": ("exact match", "精确匹配"),
     "eval.key_words": ("key words found", "命中的关键词"),
+    "eval.preference_accuracy": ("preference accuracy", "偏好准确率"),
     "eval.where": ("where", "位置"),
     "eval.change": ("change", "变化"),
     "eval.question": ("question", "问题"),

@@ -238,7 +238,7 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
     # For the rows the two steps train on, so the estimate and the measured peak speak of the same thing.
     estimate, placement = memory_estimate.for_config(config, progress=progress, inventory=inventory,
                                                      row_tokens=longest)
-    total_steps = _total_steps(config)
+    total_steps = _total_steps(config, tokenizer)
     quantization_works = devices.bitsandbytes_problem(inventory) is None and plan.uses_gpu
     candidates = [{}] + cheaper_settings(config, quantization_works)
     attempts = []
@@ -274,14 +274,18 @@ def _available_gb(plan, inventory) -> float:
     return inventory.ram_available_gb
 
 
-def _total_steps(config: Config) -> int:
+def _total_steps(config: Config, tokenizer) -> int:
+    """The steps the run will take, counted as it counts them: the training split plus replay rows for sft, the
+    blocks of max_length tokens the documents fill for cpt."""
+    from core.data import blocks
     from core.data import load as datasets_io
 
     t = config.train
     if t.max_steps > 0:
         return t.max_steps
     data, held_out = datasets_io.load_for_training(config.data, t.method)
-    rows = len(data.rows) if held_out else len(datasets_io.split(data.rows, config.data.eval_fraction, t.seed)[0])
-    rows += config.data.replay if t.method == "sft" else 0  # cpt counts documents here, not its blocks
+    train_rows = data.rows if held_out else datasets_io.split(data.rows, config.data.eval_fraction, t.seed)[0]
+    rows = len(blocks.blocks(tokenizer, train_rows, t.max_length)) if t.method == "cpt" else len(train_rows)
+    rows += config.data.replay if t.method == "sft" else 0
     return math.ceil(math.ceil(rows / (t.batch_size * t.grad_accum)) * t.epochs)
 

@@ -114,3 +114,30 @@ def test_a_fit_above_an_estimate_larger_than_the_machine_says_why(tiny_config):
                               "CUDA max allocated", [attempt], 42, 0.5, 8, 256, estimate_gb=30.89, available_gb=23.5)
     assert report.verdict.startswith("Fits as configured: measured peak 12.00 GiB of 23.5 GiB available.")
     assert "The estimate below (30.89 GiB) is more than is available" in report.verdict
+
+
+def test_cpt_steps_are_counted_in_blocks_as_the_run_counts_them(tiny_model, tiny_tokenizer, tmp_path):
+    """Continued pretraining trains blocks of max_length tokens, not documents: the fit check's step count (and with
+    it its time projection) must be the run's."""
+    import json
+    import threading
+
+    from core.runs import Run
+    from core.training import train as training
+
+    long_text = " ".join(f"The river number {i} flows north past the old mill." for i in range(40))
+    data = tmp_path / "text.jsonl"
+    data.write_text("".join(json.dumps({"text": t}) + "\n" for t in [long_text, "A short note."] * 3),
+                    encoding="utf-8")
+    config = Config.from_dict({"name": "cpt-steps", "model": {"source": str(tiny_model)},
+                               "data": {"path": str(data), "replay": 0, "eval_fraction": 0.0},
+                               "train": {"method": "cpt", "max_steps": 0, "epochs": 1, "batch_size": 2,
+                                         "max_length": 64}})
+    run = Run.create(tmp_path / "runs", config.name)
+    config.save(run.config_file)
+    assert training.train(config, run, threading.Event()) == "completed", run.log_file.read_text()
+    import re
+
+    planned = preflight._total_steps(config, tiny_tokenizer)
+    trained = int(re.search(r"Training \d+ rows for (\d+) steps", run.log_file.read_text()).group(1))
+    assert planned == trained and planned > 6 // 2  # the run's own count; more blocks than documents
