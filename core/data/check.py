@@ -13,6 +13,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
+from core.data import blocks
 from core.data import templates
 from core.data.chat_layout import TemplateError
 from core.data.formats import PLACEHOLDER, Mapping
@@ -275,22 +276,38 @@ def inspect(config, tokenizer, runs: list = (), loaded=None) -> Inspection:
         loaded = datasets_io.load(config.data.path, config.data.format, mapping=mapping,
                                   placeholders=dict(config.data.placeholders))
     held_out = None
+    trained = _method_rows(config.train.method, loaded)  # the rows the run trains on (kto's halves, cpt's text)
     if config.data.eval_path:
         held_out = datasets_io.load(config.data.eval_path, config.data.format, mapping=mapping,
                                     placeholders=dict(config.data.placeholders))
-        train_count, eval_count = len(loaded.rows), len(held_out.rows)
+        train_rows, eval_count = trained, len(held_out.rows)
     else:
-        train, evaluation = datasets_io.split_indices(len(loaded.rows), config.data.eval_fraction, config.train.seed)
-        train_count, eval_count = len(train), len(evaluation)
+        train, evaluation = datasets_io.split_indices(len(trained), config.data.eval_fraction, config.train.seed)
+        train_rows, eval_count = [trained[i] for i in train], len(evaluation)
+    # Steps are counted as the run counts them: cpt trains blocks of max_length tokens, not documents.
+    train_count = (len(blocks.blocks(tokenizer, train_rows, config.train.max_length))
+                   if config.train.method == "cpt" else len(train_rows))
     unfilled = {name: count for name, count in loaded.placeholders.items() if name not in config.data.placeholders}
     report = check(loaded.rows, tokenizer, config.train.max_length,
                    template_note=getattr(tokenizer, "studio_added_template", False), unfilled=unfilled)
     t = config.train
     speed = measured_speed(list(runs), config.model.source)
     # A model without a chat template of its own has no answers to replay (the run skips replay then).
-    replay_rows = 0 if getattr(tokenizer, "studio_added_template", False) else config.data.replay
+    replay_rows = 0 if getattr(tokenizer, "studio_added_template", False) or t.method != "sft" else config.data.replay
     return Inspection(loaded, report, plan(report, train_count, eval_count, t.batch_size, t.grad_accum, t.epochs,
                                            t.max_steps, speed, replay_rows), held_out)
+
+
+def _method_rows(method: str, loaded) -> list[dict]:
+    """The rows `method` trains on; the file's own rows where it does not fit the method (the run refuses it and
+    says why, so the plan here stays a rough one)."""
+    from core.data import method_rows
+    from core.data.errors import DataError
+
+    try:
+        return method_rows.for_method(method, loaded).rows
+    except DataError:
+        return loaded.rows
 
 
 def summary_lines(inspection: Inspection) -> list[str]:

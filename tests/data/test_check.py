@@ -146,3 +146,28 @@ def test_loaded_file_feeds_the_check(tmp_path, tiny_tokenizer):
     report = data_check.check(loaded.rows, tiny_tokenizer, max_length=64)
     assert [w.kind for w in report.warnings] == ["duplicate"]
     assert loaded.wheres[report.warnings[0].rows[0]] == "line 2"
+
+
+def test_steps_are_planned_for_the_rows_each_method_trains(tmp_path, tiny_model, tiny_tokenizer):
+    """The Data tab plans with the fit check's count: kto trains each pair as two answers, cpt trains blocks of
+    max_length tokens, and only sft mixes in replay rows."""
+    from core.measure import preflight
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"prompt": f"Q{i}?", "chosen": "Kind.", "rejected": "No."}) + "\n"
+                             for i in range(10)), encoding="utf-8")
+    text = tmp_path / "text.jsonl"
+    text.write_text("".join(json.dumps({"text": " ".join(["The mill by the river."] * 60)}) + "\n"
+                            for _ in range(4)), encoding="utf-8")
+
+    def config(method, path):
+        return Config.from_dict({"model": {"source": str(tiny_model)},
+                                 "data": {"path": str(path), "eval_fraction": 0.2, "replay": 20},
+                                 "train": {"method": method, "batch_size": 2, "epochs": 1, "max_length": 64}})
+
+    for method, path in (("dpo", pairs), ("kto", pairs), ("cpt", text)):
+        planned = data_check.inspect(config(method, path), tiny_tokenizer).plan
+        assert planned.total_steps == preflight._total_steps(config(method, path), tiny_tokenizer), method
+        assert planned.replay_rows == 0
+    assert data_check.inspect(config("kto", pairs), tiny_tokenizer).plan.train_rows == 16  # 20 answers, 4 held out
+    assert data_check.inspect(config("cpt", text), tiny_tokenizer).plan.total_steps > 3  # blocks, not 3 documents
