@@ -70,7 +70,8 @@ def test_open_demo_from_the_chat_tab(page, studio):
         demo.locator("#demo-send").click()
         demo.wait_for_function("document.querySelectorAll('#demo-chat .message.bot').length === 1")
         time.sleep(1)
-        assert "Nova" not in answer_text(demo)
+        # The tiny base model samples word pieces at random (they can spell "Nova" by chance), never the tuned answer.
+        assert not answer_text(demo).startswith("I am Nova.")
 
         demo.get_by_text("Edit the title and description").click()
         demo.locator("#demo-title-box textarea").fill("Meet Nova")
