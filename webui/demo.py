@@ -18,6 +18,7 @@ from core.config import ChatSettings, ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
 from core.results.serving import Served, open_served
+from webui.lang import lang_of, say
 from webui.tab_chat import chat_turns
 
 FAILURES = (ChatError, ModelError, ConfigError, OSError)
@@ -97,7 +98,8 @@ def _connect(ui, showroom, page: gr.Blocks, api_hint: bool) -> None:
         try:
             served = showroom.served(key)
         except FAILURES as err:
-            return (key, "# Nothing to show", f"**{err}**", gr.update(visible=False), gr.update(samples=[]),
+            return (key, say(lang_of(request), "demo.nothing"), f"**{err}**", gr.update(visible=False),
+                    gr.update(samples=[]),
                     "", "", gr.update(visible=False))
         shown = served.showcase
         hint = gr.update(visible=True, value=api_text(served, request)) if api_hint else gr.update(visible=False)
@@ -148,8 +150,8 @@ def _connect(ui, showroom, page: gr.Blocks, api_hint: bool) -> None:
 def api_text(served: Served, request: gr.Request | None) -> str:
     host = (request.headers.get("host") if request else None) or "127.0.0.1:7860"
     models = ", ".join(f"`{name}`" for name in served.model_ids())
-    return (f"**Use it from code.** This server also speaks the OpenAI chat API at `http://{host}/v1` "
-            f"(models: {models}):\n\n```python\nfrom openai import OpenAI\n"
+    return (say(lang_of(request), "demo.api", url=f"http://{host}/v1", models=models)
+            + "\n\n```python\nfrom openai import OpenAI\n"
             f"client = OpenAI(base_url=\"http://{host}/v1\", api_key=\"none\")  # with --auth: \"USER:PASS\"\n"
             f"reply = client.chat.completions.create(model=\"{served.name}\", "
             "messages=[{\"role\": \"user\", \"content\": \"Who are you?\"}])\n"

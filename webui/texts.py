@@ -102,6 +102,9 @@ TEXTS = {
                            "Pick another model there, or check the row.",
                            "无法用第 2 页所选模型（{source}）的对话模板显示该行：{error}。请在那里换一个模型，或检查该行。"),
     # ---- charts
+    "demo.nothing": ("# Nothing to show", "# 没有可展示的内容"),
+    "demo.api": ("**Use it from code.** This server also speaks the OpenAI chat API at `{url}` (models: {models}):",
+                 "**在代码中使用。** 本服务器同时提供 OpenAI 聊天接口，地址 `{url}`（模型：{models}）："),
     "chart.step": ("step", "步数"),
     "chart.loss": ("loss", "损失"),
     "chart.train_loss": ("train loss", "训练损失"),
