@@ -32,6 +32,7 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
     except BusyError as err:
         return _fail(str(err))
     print(f"Run folder: {run.path}  (log: {run.log_file})")
+    _listen_for_ctrl_c()
     bar = _ProgressBar()
     log_offset = 0
     try:
@@ -55,6 +56,17 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
     if status.get("state") not in FINAL_STATES:
         return _fail(f"run ended in state {status.get('state')}")
     return _fail(f"{status.get('state')}: {status.get('message')}")
+
+
+def _listen_for_ctrl_c() -> None:
+    """Ctrl-C (SIGINT) stops the run at the end of a step, also where the shell started this command with SIGINT
+    ignored (a non-interactive shell's background job, `nohup`): Python then never installs its own handler, and
+    `kill -INT` would do nothing."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def preflight(config: Config) -> int:

@@ -71,9 +71,10 @@ def test_ctrl_c_stops_at_the_end_of_a_step_and_saves(tiny_config, tmp_path):
     tiny_config.train.max_steps = 5000
     config_file = tmp_path / "run.yaml"
     tiny_config.save(config_file)
+    # Started with SIGINT ignored, as a shell starts a background job: Ctrl-C must still reach the command.
     process = subprocess.Popen([sys.executable, str(ROOT / "launch.py"), "train", str(config_file), "--runs-dir",
                                 str(tmp_path / "runs")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     run = Run(tmp_path / "runs" / "tiny-run")
     deadline = time.time() + 120
     while time.time() < deadline and (not run.status_file.exists() or run.status().get("step", 0) < 3):
