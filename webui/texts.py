@@ -94,10 +94,9 @@ TEXTS = {
     "viewer.masked": ("seen, not trained", "可见，不参与训练"),
     "viewer.cut_legend": ("cut at max length", "超出最大长度被截掉"),
     "viewer.chosen_side": ("Chosen (preferred)", "选中（更好的回答）"),
-    "viewer.rejected_side": ("Rejected", "被拒绝"),
+    "viewer.rejected_side": ("Rejected (worse)", "被拒绝（较差的回答）"),
     "viewer.block": ("Block {number} of {total}", "第 {number} 块，共 {total} 块"),
     "viewer.no_text": ("This row holds no text to train on.", "这一行没有可训练的文本。"),
-    "viewer.rejected": ("Rejected answer (what the model should prefer less):", "被拒绝的回答（模型应较少采用）："),
     "viewer.cannot_show": ("This row cannot be shown with the chat template of the model on tab 2 ({source}): {error}. "
                            "Pick another model there, or check the row.",
                            "无法用第 2 页所选模型（{source}）的对话模板显示该行：{error}。请在那里换一个模型，或检查该行。"),

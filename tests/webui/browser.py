@@ -225,3 +225,18 @@ def page_errors(page) -> list[str]:
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
     page.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
     return errors
+
+
+def set_number(page, elem_id, value):
+    """Type a number into the form field #elem_id and leave it (Gradio applies the value on blur)."""
+    box = page.locator(f"#{elem_id} input").first
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def set_dropdown_text(page, elem_id, value):
+    """Type a custom value into the dropdown #elem_id (one that allows them) and confirm it."""
+    box = page.locator(f"#{elem_id} input").first
+    box.click()
+    box.fill(str(value))
+    box.press("Enter")

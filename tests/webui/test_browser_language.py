@@ -6,7 +6,8 @@ Screenshots of every tab in both languages go to test-artifacts/screenshots/ (zh
 
 import contextlib
 
-from tests.webui.browser import browser, free_port, screenshot, studio_server  # noqa: F401
+from tests.webui.browser import (browser, free_port, screenshot, set_dropdown_text, set_number,  # noqa: F401
+                                 studio_server)
 
 TIMEOUT = 90_000  # ms; the first load of a page imports the engine
 TABS_ZH = ["1. 数据", "2. 模型与硬件", "3. LoRA 与训练", "4. 训练", "5. 对话", "6. 评估与导出"]
@@ -55,19 +56,6 @@ def chinese_page(browser):  # noqa: F811
         raise
     finally:
         context.close()
-
-
-def set_number(page, elem_id, value):
-    box = page.locator(f"#{elem_id} input").first
-    box.fill(str(value))
-    box.press("Tab")
-
-
-def set_dropdown_text(page, elem_id, value):
-    box = page.locator(f"#{elem_id} input").first
-    box.click()
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def test_a_chinese_user_sees_chinese_everywhere_and_can_switch(browser, tmp_path, tiny_model):  # noqa: F811

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from tests.webui.browser import browser, free_port, page, screenshot, studio_server  # noqa: F401
+from tests.webui.browser import (browser, free_port, page, screenshot, set_dropdown_text,  # noqa: F401
+                                 set_number, studio_server)
 
 TIMEOUT = 60_000  # ms; the first load of a page imports the engine
 
@@ -34,19 +35,6 @@ def screenshot_on_failure(page):
 
 def open_tab(page, name):
     page.get_by_role("tab", name=name).click()
-
-
-def set_number(page, elem_id, value):
-    box = page.locator(f"#{elem_id} input").first
-    box.fill(str(value))
-    box.press("Tab")
-
-
-def set_dropdown_text(page, elem_id, value):
-    box = page.locator(f"#{elem_id} input").first
-    box.click()
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def status_text(page):
