@@ -50,18 +50,6 @@ PREFERENCE_METHODS = ("dpo", "orpo", "kto")
 TUNINGS = ("lora", "full", "freeze")
 DPO_LOSSES = ("sigmoid", "ipo", "hinge", "robust", "sigmoid_norm", "apo_zero")
 TRACKERS = ("none", "tensorboard", "wandb", "swanlab", "trackio")
-# What each method does, in one line (the Settings tab shows it beside the choice; Chinese in webui/option_text_zh.py).
-METHOD_TEXT = {
-    "sft": "Supervised fine-tuning: the model learns to write the answers in your data, word for word.",
-    "dpo": "Direct preference optimization: for each question the model learns to prefer the chosen answer over the "
-           "rejected one, measured against the base model, which keeps it close to what it was.",
-    "orpo": "ORPO: supervised fine-tuning on the chosen answers plus a push away from the rejected ones, in one step "
-            "and without a reference model.",
-    "kto": "KTO: answers marked good (desirable) or bad (undesirable) one by one, no pairs needed; the model moves "
-           "towards the good ones and away from the bad ones.",
-    "cpt": "Continued pretraining: the model reads your raw text (split into blocks of max length) and learns its "
-           "words and facts; no questions and answers needed.",
-}
 # max_memory keys accelerate understands: a GPU number (cuda:N is accepted and read as N), cpu, or disk.
 MEMORY_KEY = re.compile(r"^(\d+|cuda:\d+|cpu|disk)$")
 MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(GiB|GB|MiB|MB|KiB|KB)$")

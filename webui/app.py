@@ -24,7 +24,7 @@ from webui import quick_start  # noqa: E402
 from webui import tab_chat, tab_data, tab_evaluate, tab_model, tab_settings, tab_train  # noqa: E402
 from webui.form import Form, default_of  # noqa: E402
 from webui.i18n import build_i18n  # noqa: E402
-from webui.lang import CHOICES, SWITCH_JS, LanguageScript, switch_value  # noqa: E402
+from webui.lang import CHOICES, SWITCH_JS, LanguageScript, speak_the_page_language, switch_value  # noqa: E402
 from webui.studio import APP_ROOT, Studio  # noqa: E402
 
 CSS_FILE = APP_ROOT / "assets" / "studio.css"
@@ -64,6 +64,7 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
         language.input(None, language, None, js=SWITCH_JS)
     with demo.route("Demo", "demo", show_in_navbar=False) as page:  # the Chat tab's "Open demo"
         demo_page.build(demo_page.StudioShowroom(studio), i18n, page)
+    speak_the_page_language(demo)
     demo.form = form  # tests drive handlers through the same form
     return demo
 

@@ -18,7 +18,7 @@ from core.config import ChatSettings, ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
 from core.results.serving import Served, open_served
-from webui.lang import lang_of, say
+from webui.lang import lang_of, say, speak_the_page_language
 from webui.tab_chat import chat_turns
 
 FAILURES = (ChatError, ModelError, ConfigError, OSError)
@@ -179,6 +179,7 @@ def serve(path: str, host: str = "127.0.0.1", port: int = 7860, share: bool = Fa
     i18n = build_i18n()
     with gr.Blocks(title=served.showcase.title) as page:
         build(FixedShowroom(served, model), i18n, page, api_hint=True)
+    speak_the_page_language(page)
     page.queue(default_concurrency_limit=4)
     api = openai_api.router(served, lambda: model, login)
     print(f"Serving {served.name} ({served.kind}); OpenAI-compatible API at /v1 (models: "

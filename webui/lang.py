@@ -13,10 +13,16 @@ navigator.language to choose the labels' language), makes the two agree.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from http.cookies import SimpleCookie
 
-from webui.texts import CORE_ZH, NOTE_PATTERNS_ZH, TEXTS
+import gradio as gr
+
+from core.catalogue import message as catalogue
+from core.catalogue.language import speaking
+from webui.texts import CORE_ZH, NOTE_PATTERNS_ZH
 
 STORAGE_KEY = "finetune-studio-lang"
 CHOICES = [("English", "en"), ("简体中文", "zh-CN")]
@@ -63,9 +69,49 @@ def switch_value(request) -> str:
 
 def say(lang: str, key: str, /, **values) -> str:
     """The text `key` in `lang` ('en' or 'zh'), with `values` filled in (str.format fields)."""
-    english, chinese = TEXTS[key]
-    template = chinese if lang == "zh" else english
-    return template.format(**values) if values else template
+    return catalogue.say(key, lang=lang, **values)
+
+
+def speak_the_page_language(blocks: gr.Blocks) -> None:
+    """Every event handler of `blocks` runs in the language of the page that sent the event (core.catalogue's
+    context), so no handler needs a language parameter. Call once, after every event is connected."""
+    for block_fn in blocks.fns.values():
+        if block_fn.fn is not None and not getattr(block_fn.fn, "_speaks_page_language", False):
+            block_fn.fn = in_page_language(block_fn.fn)
+
+
+def in_page_language(fn):
+    """`fn` with the page's request added as its first parameter (Gradio fills a parameter typed gr.Request); the
+    call, and each step of a generator, runs inside speaking(the page's language)."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def wrapped(page_request, *args, **kwargs):
+            lang = lang_of(page_request)
+            with speaking(lang):
+                steps = fn(*args, **kwargs)
+            while True:
+                with speaking(lang):  # a generator's steps may run on different worker threads
+                    try:
+                        item = next(steps)
+                    except StopIteration:
+                        return
+                yield item
+    elif inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def wrapped(page_request, *args, **kwargs):
+            with speaking(lang_of(page_request)):
+                return await fn(*args, **kwargs)
+    else:
+        @functools.wraps(fn)
+        def wrapped(page_request, *args, **kwargs):
+            with speaking(lang_of(page_request)):
+                return fn(*args, **kwargs)
+    signature = inspect.signature(fn)
+    first = inspect.Parameter("page_request", inspect.Parameter.POSITIONAL_ONLY, annotation=gr.Request)
+    wrapped.__signature__ = signature.replace(parameters=[first, *signature.parameters.values()])
+    wrapped.__annotations__ = {**getattr(fn, "__annotations__", {}), "page_request": gr.Request}
+    wrapped._speaks_page_language = True
+    return wrapped
 
 
 def from_core(lang: str, english: str, key: str, values: dict | None = None) -> str:

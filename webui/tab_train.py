@@ -230,9 +230,9 @@ def refresh(studio, view: dict, force: bool = False, lang: str = "en"):
 
 
 def state_name(state: str, lang: str) -> str:
-    from webui.texts import TEXTS
+    from core.catalogue.message import entries
 
-    return say(lang, f"state.{state}") if f"state.{state}" in TEXTS else state
+    return say(lang, f"state.{state}") if f"state.{state}" in entries() else state
 
 
 def history(studio, lang: str = "en"):

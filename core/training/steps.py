@@ -12,7 +12,8 @@ import math
 import threading
 from dataclasses import dataclass, field
 
-from core.config import METHOD_TEXT, Config, TrainConfig
+from core.catalogue.message import say
+from core.config import Config, TrainConfig
 from core.data import load as datasets_io
 from core.models import load as models
 from core.runs import Run
@@ -80,7 +81,7 @@ def read_rows(session: Session) -> tuple[list[dict], list[dict]]:
     """(training rows, held-out rows) as the method takes them; bad rows are reported or refuse the run."""
     config = session.config
     session.status(state="loading", message="Reading the dataset ...")
-    session.say(f"Method {config.train.method}: {METHOD_TEXT[config.train.method]}")
+    session.say(f"Method {config.train.method}: {say('method.' + config.train.method, lang='en')}")
     data, held_out = datasets_io.load_for_training(config.data, config.train.method)
     session.say(f"Data: {data.path}, format {data.format}, {len(data.rows)} usable rows of {data.total}.")
     for loaded_file in filter(None, (data, held_out)):
