@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.catalogue.message import Message
+
 try:
     import fcntl
 except ImportError:  # Windows: the thread lock below still serialises writers within one process
@@ -127,6 +129,13 @@ class Run:
             return {"state": "unknown", "message": "status.json is unreadable."}
 
     def update_status(self, **changes) -> dict:
+        """Change some fields of status.json. A `message` is a catalogue Message: the file keeps its English under
+        "message" (for people and tools reading the file) and its key and values under "message_key" (for the page,
+        which says it in its own language)."""
+        if "message" in changes:
+            said = changes["message"]
+            changes["message"] = str(said)
+            changes["message_key"] = said.to_json() if isinstance(said, Message) else None
         # Read, change, write under one lock: Stop (the studio's process) and the trainer's callback (the run's
         # process) both update the status, and without it one can write back a step the other had moved past.
         with _STATUS_LOCK, self._file_lock():
@@ -235,6 +244,12 @@ def mark_interrupted(runs_dir: str | Path) -> list[str]:
                                       f"(at step {status.get('step', 0)}).")
             changed.append(run.name)
     return changed
+
+
+def status_message(status: dict) -> Message | str:
+    """The status line of a run as the page should say it: its Message when the file has its key, else the text."""
+    said = status.get("message_key")
+    return Message.from_json(said) if isinstance(said, dict) else status.get("message", "")
 
 
 def _alive(pid) -> bool:
