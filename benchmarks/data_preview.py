@@ -1,8 +1,8 @@
 """How fast the Data tab's preview of a large file appears, and how much memory it takes.
 
 Writes a JSONL file of the given size (alpaca rows of varied length), then times what the studio does when it is
-picked: read the first 5,000 rows, and check them with the default model's tokenizer (warnings, lengths; the first 2,000). Prints
-the seconds and the peak resident memory, against the file's size. Three runs; medians.
+picked: read the first 5,000 rows, and check them with the default model's tokenizer (warnings, lengths; the first
+2,000). Prints the seconds and the peak resident memory, against the file's size. Three runs; medians.
 
     python benchmarks/data_preview.py [--gb 2] [--keep PATH]
 """

@@ -58,8 +58,8 @@ FAMILIES = {
     # DeepSeek-R1 distilled into Qwen: the generation prompt forces "<think>\n"; the template drops the thinking
     # of earlier answers.
     "deepseek-r1-distill": Spec(DEEPSEEK_TOKENS, bos="<｜begin▁of▁sentence｜>", eos="<｜end▁of▁sentence｜>",
-                                pad="<｜end▁of▁sentence｜>", add_bos=True, chat_template=template("deepseek-r1-distill"),
-                                extra=("<think>", "</think>")),
+                                pad="<｜end▁of▁sentence｜>", add_bos=True,
+                                chat_template=template("deepseek-r1-distill"), extra=("<think>", "</think>")),
 }
 
 # The token that ends an answer in each family's template.

@@ -16,12 +16,11 @@ import re
 import string
 from pathlib import Path
 
-import pytest
 
 import core
 from core.catalogue.language import LANGUAGES, speaking
 from core.catalogue.message import Message, StudioError, entries, say, text_of
-from core.config import ChatSettings, ComputeConfig, Config, DataConfig, LoraConfig, ModelConfig, TrainConfig
+from core.config import ChatSettings, ComputeConfig, DataConfig, LoraConfig, ModelConfig, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
