@@ -106,3 +106,18 @@ def endless_run(tmp_path_factory, nova_run, tiny_model):
     config.model.source = str(base)
     config.save(run.config_file)
     return run
+
+
+# ---- markers: `pytest -m "not slow and not browser"` is the fast loop; CI runs everything -------------------------
+
+# A test that asks for one of these fixtures loads a real model, trains, or starts a server, whatever else it does.
+SLOW_FIXTURES = {"nova_run", "endless_run"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "browser" in names:
+            item.add_marker(pytest.mark.browser)
+        if names & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
