@@ -1,12 +1,36 @@
-"""The headless verbs of launch.py: train, chat, data, eval, export, bench and doctor. Each returns the exit code."""
+"""The headless verbs of launch.py: train, chat, data, eval, export, bench and doctor. Each returns the exit code.
+
+Beside each verb, `add_<verb>_arguments(verbs)` defines its command-line arguments (choice lists and defaults come
+from core.config) and sets `run(args, usage_error)`, which calls the verb; launch.py only wires them together.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
 
-from core.config import ChatSettings, Config, ConfigError
+from core.config import (DATA_FORMATS, GGUF_TYPES, QUANTIZATIONS, ChatSettings, Config, ConfigError, ModelConfig,
+                         TrainConfig)
+
+
+def add_train_arguments(verbs) -> None:
+    """`launch.py train`: its arguments, read by train()."""
+    parser = verbs.add_parser("train", help="train headless from a YAML config")
+    parser.add_argument("config", nargs="?", help="a config file, e.g. runs/<name>/config.yaml of an earlier run")
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped, failed or interrupted run from its "
+                        "last complete checkpoint")
+    parser.add_argument("--runs-dir", default=argparse.SUPPRESS, help="where run folders go (default runs/)")
+    parser.add_argument("--dry-run", action="store_true", help="check the fit instead of training: memory estimate, "
+                        "two real steps on the longest rows, peak memory and projected time")
+    parser.set_defaults(run=_train_from_arguments)
+
+
+def _train_from_arguments(args, usage_error) -> int:
+    if bool(args.config) == bool(args.resume):
+        usage_error("train needs a CONFIG file or --resume RUN_DIR (one of them)")
+    return train(args.config, args.runs_dir, resume=args.resume, dry_run=args.dry_run)
 
 
 def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = None, dry_run: bool = False) -> int:
@@ -80,11 +104,31 @@ def preflight(config: Config) -> int:
         report = checks.check(config, progress=_to_stderr)
     except (DataError, ModelError, ValueError) as err:
         return _fail(str(err))
-    print("\n".join(report.lines()))
+    print("\n".join(map(str, report.lines())))
     print(report.verdict)
     if report.fits_as_configured:
         return 0
     return _fail("these settings do not fit" + ("; the proposal above does" if report.proposal else ""))
+
+
+def add_chat_arguments(verbs) -> None:
+    """`launch.py chat`: its arguments, read by chat(); the defaults are ChatSettings'."""
+    defaults = ChatSettings()
+    parser = verbs.add_parser("chat", help="chat with a run's adapter, or its base model with --base")
+    parser.add_argument("run_dir", help="a run folder, e.g. runs/identity-demo")
+    parser.add_argument("--base", action="store_true", help="answer with the base model, adapter off")
+    parser.add_argument("--prompt", help="answer this one prompt and print only the reply")
+    parser.add_argument("--system", default="", help="system prompt")
+    parser.add_argument("--temperature", type=float, default=defaults.temperature,
+                        help=f"0 = greedy (default {defaults.temperature})")
+    parser.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens,
+                        help=f"longest answer in tokens (default {defaults.max_new_tokens})")
+    parser.add_argument("--votes", type=count, default=defaults.votes, help="with --prompt: sample N answers and "
+                        f"print the majority, vote counts on stderr (default {defaults.votes})")
+    parser.add_argument("--pattern", help="regular expression whose first group is the final answer, for --votes")
+    parser.set_defaults(run=lambda args, usage_error: chat(
+        args.run_dir, base=args.base, prompt=args.prompt, temperature=args.temperature,
+        max_new_tokens=args.max_new_tokens, system_prompt=args.system, votes=args.votes, pattern=args.pattern))
 
 
 def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperature: float = 0.7,
@@ -137,6 +181,30 @@ def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperatur
         history.append({"role": "assistant", "content": answer.strip()})
 
 
+def add_export_arguments(verbs) -> None:
+    """`launch.py export`: its arguments, read by export()."""
+    parser = verbs.add_parser("export", help="merge a run's adapter into its base model and save the result")
+    parser.add_argument("run_dir", help="a run folder, e.g. runs/identity-demo")
+    parser.add_argument("--merged", metavar="OUT_DIR", help="a new folder for the merged model (with a model card, "
+                        "chat_template.jinja and an Ollama Modelfile)")
+    parser.add_argument("--adapter-zip", metavar="OUT_ZIP", help="also (or only) pack the adapter as a zip")
+    parser.add_argument("--gguf", metavar="OUT.gguf", help="also (or only) write one GGUF file for llama.cpp, "
+                        "LM Studio and Ollama (with OUT.Modelfile and OUT.README.md beside it)")
+    parser.add_argument("--gguf-type", default="auto", choices=GGUF_TYPES,
+                        help="number format of the GGUF (default auto: bf16 for a model that trained in bf16, "
+                        "f16 otherwise; q8_0 is half the size)")
+    parser.add_argument("--no-check", action="store_true", help="skip comparing the exports' greedy answers "
+                        "with the adapter's")
+    parser.set_defaults(run=_export_from_arguments)
+
+
+def _export_from_arguments(args, usage_error) -> int:
+    if not (args.merged or args.adapter_zip or args.gguf):
+        usage_error("export needs --merged OUT_DIR, --adapter-zip OUT_ZIP or --gguf OUT.gguf (or several)")
+    return export(args.run_dir, args.merged, args.adapter_zip, check=not args.no_check, gguf=args.gguf,
+                  gguf_type=args.gguf_type)
+
+
 def export(run_dir: str, merged_dir: str | None, adapter_zip: str | None = None, check: bool = True,
            gguf: str | None = None, gguf_type: str = "auto") -> int:
     from core.models.load import ModelError
@@ -161,6 +229,23 @@ def export(run_dir: str, merged_dir: str | None, adapter_zip: str | None = None,
         if result and result.get("agree") is False:
             return _fail(f"export check: {where} answers differently from the adapter (see {card})")
     return 0
+
+
+def add_eval_arguments(verbs) -> None:
+    """`launch.py eval`: its arguments, read by evaluate()."""
+    parser = verbs.add_parser("eval", help="score the base and the tuned model on a labelled test file")
+    parser.add_argument("run_dir", help="a run folder, e.g. runs/identity-demo")
+    parser.add_argument("--data", required=True, metavar="FILE", help="a test file in any format `data` reads")
+    parser.add_argument("--pattern", help="regular expression whose first group is the final answer "
+                        "(default: 'answer is: X' / '答案是：X'); '' compares whole answers")
+    parser.add_argument("--votes", type=count, default=1,
+                        help="sample this many answers per row and take the majority (default 1: greedy)")
+    parser.add_argument("--max-new-tokens", type=count, default=64, help="longest answer (default 64)")
+    parser.add_argument("--max-rows", type=int, default=0, help="score only the first N rows (default: all)")
+    parser.add_argument("--json", metavar="OUT", help="also save the full report, every row, as JSON")
+    parser.set_defaults(run=lambda args, usage_error: evaluate(
+        args.run_dir, args.data, pattern=args.pattern, votes=args.votes, max_new_tokens=args.max_new_tokens,
+        max_rows=args.max_rows, json_out=args.json))
 
 
 def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: int = 1, max_new_tokens: int = 64,
@@ -189,6 +274,31 @@ def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: in
     return 0
 
 
+def add_data_arguments(verbs) -> None:
+    """`launch.py data`: its arguments, read by data(); the formats and defaults are core.config's."""
+    parser = verbs.add_parser("data", help="check a dataset file (or folder, or a run config's data)")
+    parser.add_argument("file", help="a data file or folder, or a config .yaml whose data section to check")
+    parser.add_argument("--format", default=None, choices=DATA_FORMATS)
+    parser.add_argument("--model", default=None,
+                        help=f"whose chat template to render with (default: {ModelConfig().source})")
+    parser.add_argument("--max-length", type=int, default=None,
+                        help=f"max length in tokens (default {TrainConfig().max_length})")
+    parser.add_argument("--map", action="append", default=[], metavar="OURS=THEIRS",
+                        help="column mapping, e.g. --map completion=answer (repeatable)")
+    parser.add_argument("--role", action="append", default=[], metavar="TAG=ROLE",
+                        help="role mapping, e.g. --role customer=user (repeatable)")
+    parser.add_argument("--fill", action="append", default=[], metavar="NAME=VALUE",
+                        help="placeholder value, e.g. --fill name=Nova (repeatable)")
+    parser.add_argument("--row", type=int, default=1, help="which example to show (default 1, the first)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON: format, rows, problems, "
+                        "warnings, and the example's tokens as {id, text, trained}")
+    parser.add_argument("--runs-dir", default=argparse.SUPPRESS,
+                        help="past runs, whose measured speed gives the time per epoch (default runs/)")
+    parser.set_defaults(run=lambda args, usage_error: data(
+        args.file, args.format, args.model, max_length=args.max_length, columns=args.map, roles=args.role,
+        fills=args.fill, row=args.row, runs_dir=args.runs_dir, as_json=args.json))
+
+
 def data(path: str, format: str | None = None, model_source: str | None = None, *, max_length: int | None = None,
          columns: list[str] = (), roles: list[str] = (), fills: list[str] = (), row: int = 1,
          runs_dir: str = "runs", as_json: bool = False) -> int:
@@ -198,7 +308,6 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
     would use it, and command-line options override it. `as_json` prints the report as one JSON object instead.
     """
     from core.data import check as data_check
-    from core.data import load as datasets_io
     from core.data import templates
     from core.data.chat_layout import TemplateError
     from core.data.errors import DataError
@@ -206,21 +315,7 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
     from core.runs import list_runs
 
     try:
-        config = Config.from_yaml(path) if path.lower().endswith((".yaml", ".yml")) else Config()
-        if not path.lower().endswith((".yaml", ".yml")):
-            config.data.path = path
-        overrides = {"columns": _pairs(columns, "--map"), "roles": _pairs(roles, "--role"),
-                     "placeholders": _pairs(fills, "--fill")}
-        values = config.to_dict()
-        for key, pairs in overrides.items():
-            values["data"][key].update(pairs)
-        if format:
-            values["data"]["format"] = format
-        if model_source:
-            values["model"]["source"] = model_source
-        if max_length:
-            values["train"]["max_length"] = max_length
-        config = Config.from_dict(values, source="the command line")
+        config = data_config(path, format, model_source, max_length, columns, roles, fills)
     except ConfigError as err:
         return _fail(str(err))
     try:
@@ -243,15 +338,48 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
     if as_json:
         print(json.dumps(data_report(inspection, tokenizer, index, view, notes), ensure_ascii=False, indent=1))
         return 0
+    print_data_report(inspection, index, view, notes)
+    return 0
+
+
+def data_config(path: str, format: str | None, model_source: str | None, max_length: int | None,
+                columns: list[str], roles: list[str], fills: list[str]) -> Config:
+    """The config `data` checks with: a config file's (or the defaults with `path` as the data), with the command
+    line's options over it, validated as a run would be."""
+    is_config = path.lower().endswith((".yaml", ".yml"))
+    config = Config.from_yaml(path) if is_config else Config()
+    if not is_config:
+        config.data.path = path
+    overrides = {"columns": _pairs(columns, "--map"), "roles": _pairs(roles, "--role"),
+                 "placeholders": _pairs(fills, "--fill")}
+    values = config.to_dict()
+    for key, pairs in overrides.items():
+        values["data"][key].update(pairs)
+    if format:
+        values["data"]["format"] = format
+    if model_source:
+        values["model"]["source"] = model_source
+    if max_length:
+        values["train"]["max_length"] = max_length
+    return Config.from_dict(values, source="the command line")
+
+
+def print_data_report(inspection, index: int, view, notes: list) -> None:
+    """`data`'s report for a terminal: the file, notes, statistics, warnings and one example token by token."""
+    from core.data import check as data_check
+    from core.data import load as datasets_io
+
+    loaded = inspection.loaded
     print(datasets_io.describe(loaded))
     for note in notes:
         print(note)
     print()
-    print("\n".join(data_check.summary_lines(inspection)))
+    print("\n".join(map(str, data_check.summary_lines(inspection))))
     if inspection.report.warnings:
         print("Warnings:")
         for warning in inspection.report.warnings:
-            rows = ", ".join(loaded.wheres[i] for i in warning.rows[:8]) + (" ..." if len(warning.rows) > 8 else "")
+            rows = (", ".join(str(loaded.wheres[i]) for i in warning.rows[:8])
+                    + (" ..." if len(warning.rows) > 8 else ""))
             print(f"  - {warning.message}" + (f" Rows: {rows}." if rows else ""))
     trained = sum(len(t.ids) for t in view if t.kind == "trained")
     total = sum(len(t.ids) for t in view)
@@ -264,7 +392,6 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
         print(f"  {text!r}")
     if "rejected" in loaded.rows[index]:
         print(f"Rejected answer (for preference training): {loaded.rows[index]['rejected']!r}")
-    return 0
 
 
 def data_report(inspection, tokenizer, index: int, view, notes: list[str]) -> dict:
@@ -273,11 +400,34 @@ def data_report(inspection, tokenizer, index: int, view, notes: list[str]) -> di
     tokens = [{"id": token_id, "text": tokenizer.decode([token_id]), "trained": token.kind == "trained",
                "cut": token.kind == "cut"} for token in view for token_id in token.ids]
     return {"format": loaded.format, "rows": len(loaded.rows), "total": loaded.total,
-            "problems": [{"where": p.where, "message": p.message} for p in loaded.problems],
-            "warnings": [{"kind": w.kind, "message": w.message, "rows": [loaded.wheres[i] for i in w.rows]}
+            "problems": [{"where": str(p.where), "message": str(p.message)} for p in loaded.problems],
+            "warnings": [{"kind": w.kind, "message": str(w.message), "rows": [str(loaded.wheres[i]) for i in w.rows]}
                          for w in inspection.report.warnings],
-            "notes": list(loaded.notes) + list(notes),
-            "example": {"row": index + 1, "where": loaded.wheres[index], "tokens": tokens}}
+            "notes": [str(note) for note in [*loaded.notes, *notes]],
+            "example": {"row": index + 1, "where": str(loaded.wheres[index]), "tokens": tokens}}
+
+
+def add_bench_arguments(verbs) -> None:
+    """`launch.py bench`: its arguments, read by bench()."""
+    parser = verbs.add_parser("bench", help="time the studio's engine against a plain trl SFTTrainer script")
+    parser.add_argument("--model", default="tiny", help="tiny | default | llama-0.5b | qwen-0.5b | llama-8b | "
+                        "qwen-7b (random weights, built from the shape) | a model folder (default tiny)")
+    parser.add_argument("--steps", type=count, default=5, help="optimizer steps per run (default 5)")
+    parser.add_argument("--data", default="synthetic", help="synthetic (chats of 50-2000 tokens) | bundled "
+                        "(assets/datasets/identity.jsonl) | a data file (default synthetic)")
+    parser.add_argument("--batch-size", type=count, default=4, help="examples per step (default 4)")
+    parser.add_argument("--max-length", type=count, default=2048, help="longest example in tokens (default 2048)")
+    parser.add_argument("--rounds", type=count, default=2, help="A/B pairs, interleaved (default 2)")
+    parser.add_argument("--reference-fp32", action="store_true", help="run B in float32 without bf16 autocast, "
+                        "to compare everything but precision")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a train option for A "
+                        "only, e.g. --option padding_free=on, to measure a speed option (repeatable)")
+    parser.add_argument("--quantization", default="none", choices=QUANTIZATIONS,
+                        help="load the base model quantized on both sides (4bit = QLoRA; needs a GPU)")
+    parser.add_argument("--json", metavar="OUT", help="also save every figure as JSON")
+    parser.set_defaults(run=lambda args, usage_error: bench(
+        args.model, args.steps, args.json, data=args.data, batch_size=args.batch_size, max_length=args.max_length,
+        rounds=args.rounds, reference_fp32=args.reference_fp32, options=args.option, quantization=args.quantization))
 
 
 def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data: str = "synthetic",
@@ -311,6 +461,14 @@ def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data
     return 0
 
 
+def add_doctor_arguments(verbs) -> None:
+    """`launch.py doctor`: its arguments, read by doctor()."""
+    parser = verbs.add_parser("doctor", help="check this machine: torch, CUDA, each GPU, bfloat16, bitsandbytes, "
+                              "flash-attention, a few LoRA and QLoRA steps on each GPU, a chat reply")
+    parser.add_argument("--no-training", action="store_true", help="skip the training steps and the chat reply")
+    parser.set_defaults(run=lambda args, usage_error: doctor(training=not args.no_training))
+
+
 def doctor(training: bool = True) -> int:
     """Is this machine ready? One line per check as it completes; exit 1 when a check failed."""
     from core.measure import doctor as checks
@@ -323,12 +481,23 @@ def doctor(training: bool = True) -> int:
     return 1 if counts["failed"] else 0
 
 
+def count(text: str) -> int:
+    """An argument that counts something: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def _pairs(items, flag: str) -> dict:
     pairs = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise ConfigError(f"{flag} {item!r}: write it as KEY=VALUE, e.g. {flag} completion=answer")
+            raise ConfigError("cli.pair", flag=flag, item=repr(item))
         pairs[key.strip()] = value.strip()
     return pairs
 

@@ -1,8 +1,9 @@
-"""Every option of a run, defined once: its default, its help text, its allowed values.
+"""Every option of a run, defined once: its default and its allowed values.
 
 The UI builds its widgets from this metadata, the YAML file and the command line read the same dataclasses,
-so an option is added in exactly one place. `Config.from_yaml` refuses unknown keys and bad values with a
-message that names the file, the line and the key.
+so an option is added in exactly one place. Its words live in the catalogue, core/catalogue/options.py: its label
+under '<section>.<option>.label' and its help line under '<section>.<option>.help', in every language.
+`Config.from_yaml` refuses unknown keys and bad values with a message that names the file, the line and the key.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from pathlib import Path
 
 import yaml
 
-
-class ConfigError(ValueError):
-    """A config value the user must fix; str() names the key (and file and line when known)."""
+from core.catalogue.message import Message, StudioError
 
 
-def option(default, help: str, *, choices=None, minimum=None, maximum=None, label: str | None = None, **extra):
+class ConfigError(StudioError, ValueError):
+    """A config value the user must fix: a key 'config.<name>' of the catalogue (core/catalogue/runs.py); str() is
+    the English, which names the key (and file and line when known)."""
+
+
+def option(default, *, choices=None, minimum=None, maximum=None, **extra):
     """A dataclass field with the metadata the UI, the CLI and validation read."""
-    meta = {"help": help, "choices": choices, "min": minimum, "max": maximum, "label": label, **extra}
+    meta = {"choices": choices, "min": minimum, "max": maximum, **extra}
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -50,6 +54,7 @@ PREFERENCE_METHODS = ("dpo", "orpo", "kto")
 TUNINGS = ("lora", "full", "freeze")
 DPO_LOSSES = ("sigmoid", "ipo", "hinge", "robust", "sigmoid_norm", "apo_zero")
 TRACKERS = ("none", "tensorboard", "wandb", "swanlab", "trackio")
+GGUF_TYPES = ("auto", "f16", "bf16", "q8_0", "f32")  # what the converter writes itself; k-quants need llama.cpp
 # max_memory keys accelerate understands: a GPU number (cuda:N is accepted and read as N), cpu, or disk.
 MEMORY_KEY = re.compile(r"^(\d+|cuda:\d+|cpu|disk)$")
 MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(GiB|GB|MiB|MB|KiB|KB)$")
@@ -59,221 +64,97 @@ MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(GiB|GB|MiB|MB|KiB|KB)$")
 class ModelConfig:
     """Which base model to fine-tune and how to place it on the hardware."""
 
-    source: str = option(
-        "default", "The base model: 'default' (the built-in SmolLM2-135M-Instruct), 'gemma-3-270m' (the built-in "
-        "pretrained Gemma 3 270M, multilingual), a local model folder, or a model id from the Hugging Face hub.",
-        label="Base model")
-    system_prompt: str = option(
-        "none", "The system prompt of every conversation that has none of its own, in training, chat, evaluation "
-        "and the export: 'none' for no system prompt (some templates, SmolLM2's and Qwen2.5's, add their own, such "
-        "as \"You are ... named SmolLM\", which would contradict a new identity), 'template' for whatever the model's "
-        "chat template adds, or your own text.", label="System prompt")
-    quantization: str = option(
-        "none", "Load the frozen base weights in 8-bit or 4-bit (QLoRA) to save memory; needs bitsandbytes. "
-        "'none' keeps full precision and trains fastest.", choices=QUANTIZATIONS, label="Quantization")
-    device_map: str = option(
-        "auto", "Where the model's layers go: 'auto' fills GPUs then CPU, 'balanced' spreads evenly over GPUs, "
-        "'balanced_low_0' keeps GPU 0 light, 'sequential' fills GPUs in order, 'cpu', or one GPU such as 'cuda:0'.",
-        pattern=r"^(auto|balanced|balanced_low_0|sequential|cpu|cuda:\d+)$", choices=DEVICE_MAPS, label="Device map")
-    max_memory: dict = option(
-        {}, "Optional memory cap per device for the device map, e.g. {0: 20GiB, cpu: 64GiB}: keys are GPU numbers "
-        "(as in compute.gpus), cpu or disk; sizes in GiB, GB, MiB or MB.", memory=True, label="Memory caps")
-    dtype: str = option(
-        "auto", "Number format for computing: 'auto' picks bfloat16 on GPUs that have it, float16 on older GPUs "
-        "and float32 on the CPU (CPUs without bfloat16 units are several times slower in it).",
-        choices=("auto", "float32", "bfloat16", "float16"), label="Precision")
-    trust_remote_code: bool = option(
-        False, "Run Python code shipped with the model. Only turn this on for a model whose source you trust.",
-        label="Trust remote code")
+    source: str = option("default")
+    system_prompt: str = option("none")
+    quantization: str = option("none", choices=QUANTIZATIONS)
+    device_map: str = option("auto", pattern=r"^(auto|balanced|balanced_low_0|sequential|cpu|cuda:\d+)$",
+                             choices=DEVICE_MAPS)
+    max_memory: dict = option({}, memory=True)
+    dtype: str = option("auto", choices=("auto", "float32", "bfloat16", "float16"))
+    trust_remote_code: bool = option(False)
 
 
 @dataclass
 class DataConfig:
     """The training data."""
 
-    path: str = option("assets/datasets/identity.jsonl",
-                       "A .jsonl, .json, .csv, .parquet or .txt file (or a hub dataset id).", label="Dataset file")
-    format: str = option("auto", "How rows are laid out; 'auto' detects it from the fields.", choices=DATA_FORMATS,
-                         label="Format")
-    eval_fraction: float = option(0.1, "Share of rows held out to measure loss on data the model does not train on.",
-                                  minimum=0.0, maximum=0.5, label="Held-out share")
-    replay: int = option(
-        20, "Keep general knowledge: before training, the base model answers this many bundled everyday "
-        "questions itself and those answers are mixed into the training data. Without it a small model drilled on "
-        "a narrow dataset forgets ordinary facts. 0 turns it off. (Supervised fine-tuning only.)", minimum=0,
-        maximum=200, label="Knowledge replay rows")
-    columns: dict = option(
-        {}, "Which of the file's columns holds what, when its names differ from the usual ones, e.g. "
-        "{prompt: question, completion: answer} or, inside conversations, {role: speaker, content: text}.",
-        keys=MAPPABLE_COLUMNS, label="Column mapping")
-    roles: dict = option(
-        {}, "Role names in the file's conversations and what they mean, e.g. {customer: user, agent: assistant}. "
-        "human/gpt, user/assistant, system, function_call and observation are known already.",
-        values=CHAT_ROLES, label="Role mapping")
-    placeholders: dict = option(
-        {}, "Values for {{name}}-style placeholders in the data (identity datasets use them), e.g. "
-        "{name: Nova, author: Lumen Labs}.", label="Placeholder values")
-    eval_path: str = option(
-        "", "A separate file of held-out rows to measure loss on; when given, the held-out share is not taken from "
-        "the training file.", label="Held-out file")
-    skip_bad_rows: bool = option(
-        False, "Train even though some rows cannot be used: they are left out, and the count is stated and logged. "
-        "Off: a file with bad rows is refused until they are fixed.", label="Skip rows that cannot be used")
+    path: str = option("assets/datasets/identity.jsonl")
+    format: str = option("auto", choices=DATA_FORMATS)
+    eval_fraction: float = option(0.1, minimum=0.0, maximum=0.5)
+    replay: int = option(20, minimum=0, maximum=200)
+    columns: dict = option({}, keys=MAPPABLE_COLUMNS)
+    roles: dict = option({}, values=CHAT_ROLES)
+    placeholders: dict = option({})
+    eval_path: str = option("")
+    skip_bad_rows: bool = option(False)
 
 
 @dataclass
 class LoraConfig:
     """The LoRA adapter: small trainable matrices added beside the frozen weights."""
 
-    r: int = option(16, "Rank: the adapter's width. Higher learns more and uses more memory; 8-64 is usual.",
-                    minimum=1, maximum=1024, label="Rank (r)")
-    alpha: int = option(32, "Scale of the adapter's effect; usually twice the rank.", minimum=1, maximum=4096,
-                        label="Alpha")
-    dropout: float = option(0.05, "Randomly drops adapter inputs during training to reduce overfitting.",
-                            minimum=0.0, maximum=0.9, label="Dropout")
-    target_modules: typing.Union[str, list] = option(
-        "all-linear", "Which layers get an adapter: 'all-linear' (recommended) or a list of layer names such as "
-        "[q_proj, v_proj].", names=True, label="Target layers")
-    use_rslora: bool = option(False, "Rank-stabilized LoRA: scales by alpha/sqrt(r), which helps at high ranks.",
-                              label="rsLoRA")
-    use_dora: bool = option(False, "DoRA: learns a magnitude as well as a direction; a little better, slower.",
-                            label="DoRA")
+    r: int = option(16, minimum=1, maximum=1024)
+    alpha: int = option(32, minimum=1, maximum=4096)
+    dropout: float = option(0.05, minimum=0.0, maximum=0.9)
+    target_modules: typing.Union[str, list] = option("all-linear", names=True)
+    use_rslora: bool = option(False)
+    use_dora: bool = option(False)
 
 
 @dataclass
 class TrainConfig:
     """How long and how hard to train."""
 
-    method: str = option(
-        "sft", "How the model learns from the data: sft (imitate the answers), dpo (prefer the chosen answer over the "
-        "rejected one, against the base model), orpo (imitate the chosen answer and push away from the rejected one, "
-        "no reference model), kto (answers marked desirable or undesirable, unpaired), cpt (continued pretraining on "
-        "raw text).", choices=METHODS, label="Training method")
-    tuning: str = option(
-        "lora", "Which weights change: 'lora' trains a small adapter beside the frozen model (least memory, the run "
-        "saves an adapter); 'full' trains every weight (about 16 bytes of memory per parameter for weights, "
-        "gradients and optimizer states; the run saves a whole model); 'freeze' trains only the last layers.",
-        choices=TUNINGS, label="What to train")
-    freeze_trainable_layers: int = option(
-        2, "With tuning 'freeze': how many of the model's last layers are trained; the others stay as they are.",
-        minimum=1, maximum=1000, tunings=("freeze",), label="Trainable last layers")
-    beta: float = option(
-        0.1, "Preference strength. dpo and kto: how far the model may move from the base model (higher stays "
-        "closer); orpo: the weight of the preference term beside the supervised loss.", minimum=0.0, maximum=10.0,
-        methods=PREFERENCE_METHODS, label="Beta")
-    dpo_loss: str = option(
-        "sigmoid", "The DPO loss: sigmoid (the original DPO), ipo, hinge, robust (noisy preference labels), "
-        "sigmoid_norm (length-normalized), apo_zero.", choices=DPO_LOSSES, methods=("dpo",), label="DPO loss")
-    sft_weight: float = option(
-        0.0, "Add the supervised loss on the chosen answers with this weight (RPO; trl's loss type 'sft' beside the "
-        "DPO loss); it helps keep the answers' content. 0 turns it off.", minimum=0.0, maximum=10.0,
-        methods=("dpo",), label="Supervised loss weight")
-    desirable_weight: float = option(
-        1.0, "KTO: weight of the desirable answers' loss; raise it when they are fewer than the undesirable ones.",
-        minimum=0.0, maximum=100.0, methods=("kto",), label="Desirable weight")
-    undesirable_weight: float = option(
-        1.0, "KTO: weight of the undesirable answers' loss; raise it when they are fewer than the desirable ones.",
-        minimum=0.0, maximum=100.0, methods=("kto",), label="Undesirable weight")
-    epochs: float = option(3.0, "Passes over the training data.", minimum=0.01, maximum=1000, label="Epochs")
-    max_steps: int = option(-1, "If above 0, stop after this many optimizer steps instead of counting epochs.",
-                            minimum=-1, label="Max steps")
-    learning_rate: typing.Union[float, str] = option(
-        "auto", "Step size. 'auto' picks a rate measured for the method and the model's size, and the log says which "
-        "and why: for LoRA on models under 1B parameters 1e-3 for sft and cpt (small models need it to learn within "
-        "minutes), lower for the preference methods, whose generations break at high rates; 2e-4 for larger models "
-        "(sft, cpt), the usual LoRA range. Full and freeze tuning take a tenth of the LoRA rate.",
-        minimum=1e-7, maximum=1.0, auto_or_number=True, label="Learning rate")
-    batch_size: int = option(8, "Examples per step on each device. Lower it if memory runs out.", minimum=1,
-                             maximum=4096, label="Batch size")
-    grad_accum: int = option(1, "Steps whose gradients are summed before an update: effective batch = batch size "
-                             "x this.", minimum=1, maximum=1024, label="Gradient accumulation")
-    max_length: int = option(1024, "Longest example in tokens; longer ones are cut (and counted in the log). With cpt, "
-                             "the length of the blocks the text is split into (nothing is cut off).",
-                             minimum=16, maximum=131072, label="Max length")
-    seed: int = option(42, "Random seed for the data split, shuffling and adapter initialisation.", label="Seed")
-    scheduler: str = option("cosine", "How the learning rate changes over the run.", choices=SCHEDULERS,
-                            label="Schedule")
-    warmup_fraction: float = option(0.05, "Share of the steps over which the learning rate ramps up from 0.",
-                                    minimum=0.0, maximum=0.5, label="Warm-up share")
-    gradient_checkpointing: str = option(
-        "auto", "Recompute activations in the backward pass: saves memory, costs about 30% speed. 'auto' turns it "
-        "on for models of 1B parameters and more on a GPU.", choices=("auto", "on", "off"),
-        label="Gradient checkpointing")
-    weight_decay: float = option(0.0, "Pulls adapter weights towards zero; 0 is fine for short runs.", minimum=0.0,
-                                 maximum=1.0, label="Weight decay")
-    max_grad_norm: float = option(1.0, "Clips large gradients to keep training stable.", minimum=0.0,
-                                  label="Gradient clipping")
-    eval_every: int = option(0, "Measure held-out loss every N steps; 0 picks about 5 evaluations per run.",
-                             minimum=0, label="Evaluate every")
-    save_every: int = option(0, "Save a resumable checkpoint every N steps; 0 saves once per epoch.", minimum=0,
-                             label="Checkpoint every")
-    logging_every: int = option(1, "Record loss every N steps.", minimum=1, label="Log every")
-    retry_on_oom: bool = option(True, "If the GPU runs out of memory, retry once with half the batch size and "
-                                "twice the gradient accumulation (the same effective batch).",
-                                label="Retry when out of memory")
-    probes: list = option(
-        [], "Prompts the run answers with its adapter at each evaluation (and the base model once, before training), "
-        "kept in probes.jsonl so you can watch the answers change. Empty: the first 3 held-out rows' questions. "
-        "One prompt per line.", texts=True, label="Probe prompts")
+    method: str = option("sft", choices=METHODS)
+    tuning: str = option("lora", choices=TUNINGS)
+    freeze_trainable_layers: int = option(2, minimum=1, maximum=1000, tunings=("freeze",))
+    beta: float = option(0.1, minimum=0.0, maximum=10.0, methods=PREFERENCE_METHODS)
+    dpo_loss: str = option("sigmoid", choices=DPO_LOSSES, methods=("dpo",))
+    sft_weight: float = option(0.0, minimum=0.0, maximum=10.0, methods=("dpo",))
+    desirable_weight: float = option(1.0, minimum=0.0, maximum=100.0, methods=("kto",))
+    undesirable_weight: float = option(1.0, minimum=0.0, maximum=100.0, methods=("kto",))
+    epochs: float = option(3.0, minimum=0.01, maximum=1000)
+    max_steps: int = option(-1, minimum=-1)
+    learning_rate: typing.Union[float, str] = option("auto", minimum=1e-7, maximum=1.0, auto_or_number=True)
+    batch_size: int = option(8, minimum=1, maximum=4096)
+    grad_accum: int = option(1, minimum=1, maximum=1024)
+    max_length: int = option(1024, minimum=16, maximum=131072)
+    seed: int = option(42)
+    scheduler: str = option("cosine", choices=SCHEDULERS)
+    warmup_fraction: float = option(0.05, minimum=0.0, maximum=0.5)
+    gradient_checkpointing: str = option("auto", choices=("auto", "on", "off"))
+    weight_decay: float = option(0.0, minimum=0.0, maximum=1.0)
+    max_grad_norm: float = option(1.0, minimum=0.0)
+    eval_every: int = option(0, minimum=0)
+    save_every: int = option(0, minimum=0)
+    logging_every: int = option(1, minimum=1)
+    retry_on_oom: bool = option(True)
+    probes: list = option([], texts=True)
     # ---- speed: 'auto' values are chosen by core.training.speed from measurements, and the run log says why ----------
-    padding_free: str = option(
-        "auto", "Put a batch's examples end to end in one row instead of padding them to the longest, so no time "
-        "is spent on padding; attention still keeps each example to itself. 'auto' turns it on with "
-        "flash_attention_2, whose kernel skips the other examples; with sdpa or eager a packed row is attended as "
-        "a whole and is slower for long rows.", choices=("auto", "on", "off"),
-        methods=("sft",), label="Padding-free batches")
-    packing: bool = option(
-        False, "Fill each row up to max length with several short examples (best-fit, never splitting one). Fewer, "
-        "fuller steps; the number of steps per epoch drops. (cpt always packs its text blocks.)", methods=("sft",),
-        label="Packing")
-    attention: str = option(
-        "auto", "Attention implementation: 'auto' picks flash_attention_2 on a GPU when installed, else sdpa; "
-        "'eager' is the plain reference code.", choices=("auto", "sdpa", "eager", "flash_attention_2"),
-        label="Attention")
-    liger_kernel: str = option(
-        "auto", "Liger's fused GPU kernels (less memory for the loss and MLP). 'auto' uses them on a GPU when the "
-        "liger-kernel package is installed.", choices=("auto", "on", "off"), label="Liger kernels")
-    group_by_length: bool = option(
-        False, "Batch examples of similar length together to waste less on padding; the order is then less random. "
-        "(Not with kto, whose batches must keep their order.)", methods=("sft", "dpo", "orpo", "cpt"),
-        label="Group by length")
-    torch_compile: bool = option(
-        False, "Compile the model with torch.compile: faster steps on a GPU after a slow first step; rarely pays "
-        "off for short runs or on the CPU.", label="torch.compile")
-    report_to: str = option(
-        "none", "Also log the run to an experiment tracker, locally or offline (the run folder's metrics.jsonl stays "
-        "what the studio draws): tensorboard (writes runs/<name>/tracking; pip install tensorboard), wandb (offline "
-        "mode; pip install wandb), swanlab (local mode; pip install swanlab), trackio (local; pip install trackio). "
-        "Only installed ones are offered.", choices=TRACKERS, label="Experiment tracking")
+    padding_free: str = option("auto", choices=("auto", "on", "off"), methods=("sft",))
+    packing: bool = option(False, methods=("sft",))
+    attention: str = option("auto", choices=("auto", "sdpa", "eager", "flash_attention_2"))
+    liger_kernel: str = option("auto", choices=("auto", "on", "off"))
+    group_by_length: bool = option(False, methods=("sft", "dpo", "orpo", "cpt"))
+    torch_compile: bool = option(False)
+    report_to: str = option("none", choices=TRACKERS)
 
 
 @dataclass
 class ComputeConfig:
     """Which GPUs a run trains on and how they share the work (core.models.compute turns 'auto' into a plan)."""
 
-    gpus: str = option(
-        "auto", "The GPUs this run may use: 'auto' (every GPU with room), 'all', a list of GPU numbers such as "
-        "'0,1', or 'none' (train on the CPU). The run's process sees only these GPUs.",
-        pattern=r"^(auto|all|none|\d+(\s*,\s*\d+)*)$", choices=("auto", "all", "none"), gpu_list=True,
-        label="GPUs")
-    strategy: str = option(
-        "auto", "How several GPUs share the work: 'single' (one GPU), 'model_parallel' (one process, the model's "
-        "layers spread over the GPUs), 'ddp' (a full copy per GPU, each trains on part of every batch), 'fsdp' or "
-        "'deepspeed_zero2'/'deepspeed_zero3' (copies sharded across GPUs). 'auto' decides from the model's size, "
-        "quantization and the free memory of the chosen GPUs, and the log says why.", choices=STRATEGIES,
-        label="Multi-GPU strategy")
-    processes: typing.Union[str, int] = option(
-        "auto", "Training processes: 'auto' (one per GPU for ddp, fsdp and deepspeed; one otherwise) or a number. "
-        "ddp with 2 processes also runs on a machine without GPU (on the CPU, slower: for testing).",
-        minimum=1, maximum=64, auto_or_count=True, label="Processes")
+    gpus: str = option("auto", pattern=r"^(auto|all|none|\d+(\s*,\s*\d+)*)$", choices=("auto", "all", "none"),
+                       gpu_list=True)
+    strategy: str = option("auto", choices=STRATEGIES)
+    processes: typing.Union[str, int] = option("auto", minimum=1, maximum=64, auto_or_count=True)
 
 
 @dataclass
 class Config:
     """A whole run: what `config.yaml` in a run folder holds and `launch.py train` replays."""
 
-    name: str = option("my-run", "The run's name; its folder is runs/<name>.",
-                       pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$", label="Run name")
+    name: str = option("my-run", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
@@ -288,9 +169,9 @@ class Config:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
-            raise ConfigError(f"No config file at {path}") from None
+            raise ConfigError("config.no_file", path=str(path)) from None
         except UnicodeDecodeError:
-            raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8") from None
+            raise ConfigError("config.not_utf8", path=str(path)) from None
         return cls.from_yaml_text(text, source=str(path))
 
     @classmethod
@@ -299,11 +180,13 @@ class Config:
             values = yaml.safe_load(text) or {}
             lines = _key_lines(yaml.compose(text))
         except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise ConfigError(f"{source}{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
+            mark, problem = getattr(err, "problem_mark", None), str(getattr(err, "problem", err))
+            if mark:
+                raise ConfigError("config.yaml_invalid_at", source=source, line=mark.line + 1,
+                                  column=mark.column + 1, problem=problem) from None
+            raise ConfigError("config.yaml_invalid", source=source, problem=problem) from None
         if not isinstance(values, dict):
-            raise ConfigError(f"{source}: expected keys such as name:, model:, train:, found {type(values).__name__}")
+            raise ConfigError("config.not_a_mapping", source=source, found=type(values).__name__)
         return cls.from_dict(values, source=source, lines=lines)
 
     @classmethod
@@ -330,6 +213,8 @@ def options(section) -> list[tuple[str, dataclasses.Field]]:
 
 
 # ---- validation ------------------------------------------------------------------------------------------------
+# Every error names where the value was read ("run.yaml line 3: "), the option's dotted key and the value found:
+# its values are `where` (a Message), `key` and `found` (the value as YAML-ish repr), plus what the check adds.
 
 def _build(cls, values: dict, prefix: str, source: str, lines: dict):
     known = {f.name: f for f in dataclasses.fields(cls)}
@@ -338,98 +223,121 @@ def _build(cls, values: dict, prefix: str, source: str, lines: dict):
         dotted = f"{prefix}{key}"
         where = _where(source, lines, dotted)
         if key not in known:
-            hint = [ALIASES[key]] if ALIASES.get(key) in known else difflib.get_close_matches(str(key), known, n=1)
-            suggestion = f" Did you mean '{prefix}{hint[0]}'?" if hint else ""
-            raise ConfigError(f"{where}unknown key '{dotted}'.{suggestion} Known keys here: {', '.join(known)}")
+            raise _unknown_key(key, prefix, known, where)
         f = known[key]
         if dataclasses.is_dataclass(f.default_factory if f.default_factory is not dataclasses.MISSING else None):
             if value is None:
                 value = {}
             if not isinstance(value, dict):
-                raise ConfigError(f"{where}'{dotted}' should hold keys ({', '.join(_names(f.default_factory))}), "
-                                  f"found {value!r}")
+                raise ConfigError("config.not_a_section", where=where, key=dotted,
+                                  names=", ".join(_names(f.default_factory)), found=repr(value))
             kwargs[key] = _build(f.default_factory, value, f"{dotted}.", source, lines)
         else:
             kwargs[key] = _check_value(f, value, dotted, where)
     return cls(**kwargs)
 
 
-def _check_value(f: dataclasses.Field, value, dotted: str, where: str):
+def _unknown_key(key, prefix: str, known: dict, where: Message) -> ConfigError:
+    hint = [ALIASES[key]] if ALIASES.get(key) in known else difflib.get_close_matches(str(key), known, n=1)
+    if hint:
+        return ConfigError("config.unknown_key_hint", where=where, key=f"{prefix}{key}", hint=f"{prefix}{hint[0]}",
+                           known=", ".join(known))
+    return ConfigError("config.unknown_key", where=where, key=f"{prefix}{key}", known=", ".join(known))
+
+
+def _check_value(f: dataclasses.Field, value, dotted: str, where: Message):
     meta = f.metadata
     default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-    problem = f"{where}'{dotted}' "
+    said = {"where": where, "key": dotted}
     if meta.get("gpu_list") and isinstance(value, (int, list)) and not isinstance(value, bool):
         # YAML reads `gpus: 1` as a number and `gpus: [0, 1]` as a list; both mean GPU numbers.
         value = ",".join(str(v) for v in (value if isinstance(value, list) else [value]))
-    if meta.get("auto_or_number"):
-        if value == "auto":
-            return value
-        value = _number(value, float, problem + f"should be 'auto' or a number such as 2e-4, found {value!r}")
-    elif meta.get("auto_or_count"):
-        if value == "auto":
-            return value
-        value = _number(value, int, problem + f"should be 'auto' or a whole number such as 2, found {value!r}")
-    elif meta.get("texts"):
+    if value == "auto" and (meta.get("auto_or_number") or meta.get("auto_or_count")):
+        return value
+    if meta.get("texts") or meta.get("names") or isinstance(default, (bool, dict)):
+        return _check_shaped(meta, default, value, said)
+    return _check_allowed(meta, _check_type(meta, default, value, said), said)
+
+
+def _check_shaped(meta, default, value, said: dict):
+    """A list of texts, layer names, a switch or a mapping: checked whole, no choices or range apply."""
+    found = repr(value)
+    if meta.get("texts"):
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return [v.strip() for v in value if v.strip()]
-        raise ConfigError(problem + f"should be a list of texts such as [\"Who are you?\"], found {value!r}")
-    elif meta.get("names"):
+        raise ConfigError("config.not_texts", **said, found=found)
+    if meta.get("names"):
         if isinstance(value, str) and value.strip():
             return value.strip()
         if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
             return [v.strip() for v in value]
-        raise ConfigError(problem + f"should be 'all-linear' or a list of layer names, found {value!r}")
-    elif isinstance(default, bool):
+        raise ConfigError("config.not_layer_names", **said, found=found)
+    if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ConfigError(problem + f"should be true or false, found {value!r}")
+            raise ConfigError("config.not_bool", **said, found=found)
         return value
-    elif isinstance(default, int):
-        value = _number(value, int, problem + f"should be a whole number, found {value!r}")
-    elif isinstance(default, float):
-        value = _number(value, float, problem + f"should be a number, found {value!r}")
-    elif isinstance(default, dict):
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ConfigError(problem + f"should be a mapping such as {{key: value}}, found {value!r}")
-        for key, item in value.items():
-            if meta.get("memory"):
-                _check_memory_cap(key, item, problem)
-            if meta.get("keys") and key not in meta["keys"]:
-                raise ConfigError(problem + f"has the key {key!r}; use some of: {', '.join(meta['keys'])}")
-            if meta.get("values") and str(item) not in meta["values"]:
-                raise ConfigError(problem + f"maps {key!r} to {item!r}; use one of: {', '.join(meta['values'])}")
-        return {k: str(v) for k, v in value.items()}
-    elif isinstance(default, str) and not isinstance(value, str):
-        raise ConfigError(problem + f"should be text, found {value!r}")
-    pattern, choices = meta.get("pattern"), meta.get("choices")
-    if pattern and not re.match(pattern, value):
-        allowed = f"one of {', '.join(choices)} or {_PATTERN_EXTRA.get(dotted, 'cuda:N')}" if choices else \
-            "letters, digits, '.', '_' or '-'"
-        raise ConfigError(problem + f"is {value!r}; use {allowed}")
-    if meta.get("gpu_list"):
-        value = value.replace(" ", "")
-    if choices and not pattern and value not in choices:
-        raise ConfigError(problem + f"is {value!r}; choose one of: {', '.join(choices)}")
-    low, high = meta.get("min"), meta.get("max")
-    if isinstance(value, (int, float)):
-        if low is not None and value < low:
-            raise ConfigError(problem + f"is {value}; it must be at least {low}")
-        if high is not None and value > high:
-            raise ConfigError(problem + f"is {value}; it must be at most {high}")
+    return _check_mapping(meta, value, said)
+
+
+def _check_mapping(meta, value, said: dict) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError("config.not_mapping", **said, found=repr(value))
+    for key, item in value.items():
+        if meta.get("memory"):
+            _check_memory_cap(key, item, said)
+        if meta.get("keys") and key not in meta["keys"]:
+            raise ConfigError("config.bad_map_key", **said, name=repr(key), allowed=", ".join(meta["keys"]))
+        if meta.get("values") and str(item) not in meta["values"]:
+            raise ConfigError("config.bad_map_value", **said, name=repr(key), value=repr(item),
+                              allowed=", ".join(meta["values"]))
+    return {k: str(v) for k, v in value.items()}
+
+
+def _check_type(meta, default, value, said: dict):
+    """A number or a text of the option's type (numbers written as text, such as "2e-4", are read)."""
+    found = repr(value)
+    if meta.get("auto_or_number"):
+        return _number(value, float, ConfigError("config.auto_or_number", **said, found=found))
+    if meta.get("auto_or_count"):
+        return _number(value, int, ConfigError("config.auto_or_count", **said, found=found))
+    if isinstance(default, int):
+        return _number(value, int, ConfigError("config.not_whole", **said, found=found))
+    if isinstance(default, float):
+        return _number(value, float, ConfigError("config.not_number", **said, found=found))
+    if isinstance(default, str) and not isinstance(value, str):
+        raise ConfigError("config.not_text", **said, found=found)
     return value
 
 
-_PATTERN_EXTRA = {"compute.gpus": "GPU numbers such as '0,1'"}
+def _check_allowed(meta, value, said: dict):
+    """The option's pattern, choices and range."""
+    pattern, choices = meta.get("pattern"), meta.get("choices")
+    if pattern and not re.match(pattern, value):
+        if not choices:
+            raise ConfigError("config.bad_name", **said, found=repr(value))
+        other = Message("config.gpu_numbers") if said["key"] == "compute.gpus" else "cuda:N"
+        raise ConfigError("config.bad_pattern", **said, found=repr(value), choices=", ".join(choices), other=other)
+    if meta.get("gpu_list"):
+        value = value.replace(" ", "")
+    if choices and not pattern and value not in choices:
+        raise ConfigError("config.bad_choice", **said, found=repr(value), choices=", ".join(choices))
+    low, high = meta.get("min"), meta.get("max")
+    if isinstance(value, (int, float)):
+        if low is not None and value < low:
+            raise ConfigError("config.below_min", **said, value=value, low=low)
+        if high is not None and value > high:
+            raise ConfigError("config.above_max", **said, value=value, high=high)
+    return value
 
 
 def _check_together(config: "Config", source: str, lines: dict) -> None:
     """Values that are fine alone but not together."""
     t = config.train
     if t.tuning != "lora" and config.model.quantization != "none":
-        raise ConfigError(f"{_where(source, lines, 'train.tuning')}'train.tuning' is {t.tuning!r}, which trains the "
-                          f"model's own weights; they cannot be trained in {config.model.quantization} "
-                          "(model.quantization). Use tuning 'lora' (QLoRA), or quantization 'none'.")
+        raise ConfigError("config.quantized_full", where=_where(source, lines, "train.tuning"), tuning=repr(t.tuning),
+                          quantization=config.model.quantization)
 
 
 def used_by(meta, method: str, tuning: str) -> bool:
@@ -438,31 +346,33 @@ def used_by(meta, method: str, tuning: str) -> bool:
     return method in (meta.get("methods") or (method,)) and tuning in (meta.get("tunings") or (tuning,))
 
 
-def _check_memory_cap(key, size, problem: str) -> None:
+def _check_memory_cap(key, size, said: dict) -> None:
     """accelerate refuses keys such as 'gpu0' deep inside loading; say so here, naming the key."""
     if not MEMORY_KEY.match(str(key)):
-        raise ConfigError(problem + f"has the key {key!r}; use a GPU number such as 0 (or cuda:0), cpu or disk")
+        raise ConfigError("config.memory_key", **said, name=repr(key))
     if not MEMORY_SIZE.match(str(size).strip()):
-        raise ConfigError(problem + f"gives {key!r} the size {size!r}; write it like 20GiB or 512MiB")
+        raise ConfigError("config.memory_size", **said, name=repr(key), size=repr(size))
 
 
-def _number(value, kind, message):
+def _number(value, kind, error: ConfigError):
     """Accept 2e-4, "2e-4" and 8, but never true/false or 8.5 where a whole number is needed."""
     if isinstance(value, bool):
-        raise ConfigError(message)
+        raise error
     try:
         return float(value) if kind is float else int(str(value))
     except (TypeError, ValueError):
-        raise ConfigError(message) from None
+        raise error from None
 
 
 def _names(cls) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)]
 
 
-def _where(source: str, lines: dict, dotted: str) -> str:
+def _where(source: str, lines: dict, dotted: str) -> Message:
+    """Where a key was read, as the start of an error: 'run.yaml line 3: ', or 'the command line: '."""
     line = lines.get(dotted)
-    return f"{source} line {line}: " if line else f"{source}: "
+    return Message("config.where_line", {"source": source, "line": line}) if line else \
+        Message("config.where", {"source": source})
 
 
 def _key_lines(node, prefix: str = "") -> dict[str, int]:
@@ -480,19 +390,9 @@ def _key_lines(node, prefix: str = "") -> dict[str, int]:
 class ChatSettings:
     """How the chat answers (not part of a run's config)."""
 
-    system_prompt: str = option("", "Instructions the model sees before the conversation. Empty uses the run's "
-                                "system prompt (model.system_prompt), the one it was trained with.",
-                                label="System prompt")
-    temperature: float = option(0.7, "Randomness of the answer; 0 always picks the most likely word (greedy).",
-                                minimum=0.0, maximum=2.0, label="Temperature")
-    top_p: float = option(0.9, "Sample only from the most likely words whose probabilities add up to this.",
-                          minimum=0.05, maximum=1.0, label="Top-p")
-    max_new_tokens: int = option(256, "Longest answer, in tokens.", minimum=1, maximum=8192,
-                                 label="Max new tokens")
-    votes: int = option(1, "Sample this many answers and show the most common final answer with its vote count "
-                        "(majority voting). 1 answers once. With temperature 0 the samples use 0.7.", minimum=1,
-                        maximum=32, label="Votes")
-    answer_pattern: str = option(
-        r"(?:answer is|答案是)[:：]?\s*(.+)", "Regular expression that finds the final answer in a reply (its first "
-        "group); votes and exact-match evaluation compare what it finds. Where it finds nothing, the whole reply "
-        "is compared. Empty compares whole replies.", label="Answer pattern")
+    system_prompt: str = option("")
+    temperature: float = option(0.7, minimum=0.0, maximum=2.0)
+    top_p: float = option(0.9, minimum=0.05, maximum=1.0)
+    max_new_tokens: int = option(256, minimum=1, maximum=8192)
+    votes: int = option(1, minimum=1, maximum=32)
+    answer_pattern: str = option(r"(?:answer is|答案是)[:：]?\s*(.+)")

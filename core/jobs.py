@@ -19,16 +19,17 @@ import time
 import traceback
 from pathlib import Path
 
+from core.catalogue.message import Message, StudioError
 from core.config import Config
 from core.models import devices
-from core.runs import Run
+from core.runs import Run, state_word, status_message
 from core.training import failures
 from core.training import worker
 from core.training.failures import explain_failure
 
 
-class BusyError(RuntimeError):
-    """A run is already in progress; the message names it."""
+class BusyError(StudioError, RuntimeError):
+    """A run cannot start now (another is in progress, or this one cannot resume): a key 'jobs.<name>'."""
 
 
 class JobRunner:
@@ -65,7 +66,7 @@ class JobRunner:
         """Create the run folder and start training in the background; refuse if a run is in progress."""
         with self._lock:  # two clicks at once must not both pass the busy check
             if self.busy:
-                raise BusyError(f"A run is in progress ({self.run.name}); stop it or wait for it to finish.")
+                raise BusyError("jobs.in_progress", run=self.run.name)
             if resume is None:
                 run = Run.create(self.runs_dir, config.name)
                 if run.name != config.name:
@@ -75,13 +76,13 @@ class JobRunner:
                 run = resume
                 state = run.status().get("state")
                 if state not in ("stopped", "failed", "interrupted"):
-                    raise BusyError(f"Run {run.name} is {state}; only a stopped, failed or interrupted run resumes.")
+                    raise BusyError("jobs.not_resumable", run=run.name, state=state_word(state))
                 if run.last_checkpoint() is None:
-                    raise BusyError(f"Run {run.name} has no complete checkpoint to resume from; start it anew.")
+                    raise BusyError("jobs.no_checkpoint", run=run.name)
             if self.before_start:
                 self.before_start()
             run.clear_stop()
-            run.update_status(state="queued", step=0, total_steps=0, message="Starting ...",
+            run.update_status(state="queued", step=0, total_steps=0, message=Message("jobs.starting"),
                               started_at=time.time(), ended_at=None, pid=os.getpid(), worker_pid=None)
             self.run = run
             self._aborted = False
@@ -96,7 +97,7 @@ class JobRunner:
         if not self.busy:
             return False
         self.run.request_stop()
-        self.run.update_status(state="stopping", message="Stopping at the end of this step ...")
+        self.run.update_status(state="stopping", message=Message("jobs.stopping"))
         return True
 
     def abort(self) -> None:
@@ -115,8 +116,8 @@ class JobRunner:
     def _work(self, config: Config, run: Run, done: threading.Event) -> None:
         try:
             if run.stop_requested():
-                run.update_status(state="stopped", message="Stopped before the first step finished; nothing was "
-                                  "saved.", ended_at=time.time())
+                run.update_status(state="stopped", message=Message("training.worker.stopped_before_first_step"),
+                                  ended_at=time.time())
                 return
             plan = plan_run(config)
             if self.in_process:
@@ -126,11 +127,11 @@ class JobRunner:
             run.log(f"Compute: {plan.summary()} ({plan.reason}).")
             outcome = self._train_with_retry(config, run, plan)
             if outcome.state == "failed":
-                run.log("Failed: " + outcome.message)
+                run.log(f"Failed: {outcome.message}")
                 run.update_status(state="failed", message=outcome.message, ended_at=time.time())
         except BaseException as err:  # anything at all: the run must end as failed, never as 'training' forever
             message = explain_failure(err)
-            run.log("Failed: " + message)
+            run.log(f"Failed: {message}")
             run.log(traceback.format_exc())
             run.update_status(state="failed", message=message, ended_at=time.time())
         finally:
@@ -169,10 +170,9 @@ class JobRunner:
         code = process.wait()
         status = run.status()
         if code == worker.EXIT_ENDED and status.get("state") in ("completed", "stopped"):
-            return worker.Outcome(status["state"], status.get("message", ""))
+            return worker.Outcome(status["state"], status_message(status))
         if self._aborted:
-            message = (f"Aborted at step {status.get('step', 0)} without saving; Resume continues from the last "
-                       "complete checkpoint.")
+            message = Message("jobs.aborted", {"step": status.get("step", 0)})
             run.update_status(state="stopped", message=message, ended_at=time.time())
             return worker.Outcome("stopped", message)
         return worker.read_failure(run) or worker.Outcome("failed", failures.process_death(code, run.log_tail(8)))

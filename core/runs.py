@@ -1,9 +1,10 @@
 """Run folders: the contract the UI, the command line and the tests all read.
 
 runs/<name>/config.yaml, status.json, metrics.jsonl, adapter/ (or model/ for full and freeze tuning), checkpoints/,
-train.log, and accelerate.yaml for runs of several processes. Status and config are written atomically (temp file, then rename), so a crash never
-leaves half a file. The studio (or `launch.py train`) creates the folder; the run's own process writes into it,
-and asks to stop through a file there (.stop), which every process of the run can see.
+train.log, and accelerate.yaml for runs of several processes. Status and config are written atomically (temp file,
+then rename), so a crash never leaves half a file. The studio (or `launch.py train`) creates the folder; the run's
+own process writes into it, and asks to stop through a file there (.stop), which every process of the run can see.
+Status lines are catalogue Messages (core/catalogue/runs.py): the file keeps their English and their key.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.catalogue.message import Message
+from core.catalogue.message import Message, entries
 
 try:
     import fcntl
@@ -124,9 +125,9 @@ class Run:
         try:
             return json.loads(self.status_file.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return {"state": "unknown", "message": "This folder has no status.json; it is not a run folder."}
+            return _unknown_status(Message("runs.no_status"))
         except json.JSONDecodeError:
-            return {"state": "unknown", "message": "status.json is unreadable."}
+            return _unknown_status(Message("runs.unreadable_status"))
 
     def update_status(self, **changes) -> dict:
         """Change some fields of status.json. A `message` is a catalogue Message: the file keeps its English under
@@ -240,8 +241,8 @@ def mark_interrupted(runs_dir: str | Path) -> list[str]:
         status = run.status()
         if status.get("state") in ACTIVE_STATES and not _alive(status.get("pid")):
             run.update_status(state="interrupted", ended_at=time.time(),
-                              message=f"The app stopped while this run was {status['state']} "
-                                      f"(at step {status.get('step', 0)}).")
+                              message=Message("runs.interrupted", {"state": state_word(status["state"]),
+                                                                   "step": status.get("step", 0)}))
             changed.append(run.name)
     return changed
 
@@ -250,6 +251,16 @@ def status_message(status: dict) -> Message | str:
     """The status line of a run as the page should say it: its Message when the file has its key, else the text."""
     said = status.get("message_key")
     return Message.from_json(said) if isinstance(said, dict) else status.get("message", "")
+
+
+def state_word(state: str) -> Message | str:
+    """A run's state as a word of the page's language ('training', 'failed' ...; an unknown one as it is)."""
+    return Message(f"state.{state}") if f"state.{state}" in entries() else state
+
+
+def _unknown_status(why: Message) -> dict:
+    """The status of a folder without a readable status.json, in the form update_status writes."""
+    return {"state": "unknown", "message": str(why), "message_key": why.to_json()}
 
 
 def _alive(pid) -> bool:

@@ -98,3 +98,32 @@ def test_ctrl_c_stops_at_the_end_of_a_step_and_saves(tiny_config, tmp_path):
 def test_upload_limit_must_be_positive():
     result = launch("--max-upload-mb", "0")
     assert result.returncode == 2 and "must be a positive number of MB" in result.stderr
+
+
+def test_data_accepts_every_format_the_config_knows(tmp_path):
+    """The choice lists of the command line are core.config's: a format added there is accepted here."""
+    result = launch("data", tmp_path / "none.jsonl", "--format", "unpaired_preference")
+    assert result.returncode == 1 and "invalid choice" not in result.stderr  # refused for the missing file only
+    import launch as entry
+    from core.config import DATA_FORMATS, GGUF_TYPES, QUANTIZATIONS
+
+    parser = entry.build_parser()
+    for fmt in DATA_FORMATS:
+        assert parser.parse_args(["data", "x.jsonl", "--format", fmt]).format == fmt
+    assert parser.parse_args(["bench", "--quantization", QUANTIZATIONS[-1]]).quantization == QUANTIZATIONS[-1]
+    assert parser.parse_args(["export", "r", "--gguf-type", GGUF_TYPES[-1]]).gguf_type == GGUF_TYPES[-1]
+
+
+def test_help_lists_every_verb():
+    result = launch("--help")
+    assert result.returncode == 0
+    listed = [line.split()[0] for line in result.stdout.split("VERB\n", 2)[-1].split("\n\n")[0].splitlines()
+              if line.startswith("    ") and not line.startswith("     ")]
+    assert listed == ["train", "chat", "data", "eval", "export", "demo", "bench", "doctor"]
+
+
+def test_usage_errors_print_once_with_the_usage():
+    result = launch("export", "runs/x")
+    assert result.returncode == 2
+    assert result.stderr.count("error:") == 1
+    assert "launch.py: error: export needs --merged OUT_DIR, --adapter-zip OUT_ZIP or --gguf OUT.gguf" in result.stderr

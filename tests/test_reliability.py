@@ -99,7 +99,8 @@ def test_out_of_memory_retry_frees_the_failed_attempt_and_keeps_the_effective_ba
     assert run.status()["state"] == "completed", run.status()
     assert len(loaded_models) == 2 and alive_when_reloading == [False]
     log = run.log_file.read_text()
-    assert "Out of memory. Retrying with batch size 1 and gradient accumulation 3 (the same effective batch of 3)" in log
+    assert ("Out of memory. Retrying with batch size 1 and gradient accumulation 3 (the same effective batch of 3)"
+            in log)
     saved = Config.from_yaml(run.config_file)
     assert (saved.train.batch_size, saved.train.grad_accum) == (1, 3)  # the replayable config says what ran
 

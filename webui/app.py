@@ -6,7 +6,7 @@ other tabs (the Data tab renders with the Model tab's tokenizer; Start reads eve
 
 from __future__ import annotations
 
-import ipaddress
+import functools
 import os
 import sys
 from pathlib import Path
@@ -17,17 +17,15 @@ for _variable in ("GRADIO_SHARE", "GRADIO_SERVER_NAME"):
     os.environ.pop(_variable, None)  # only the command line decides where the studio is reachable
 
 import gradio as gr  # noqa: E402
-from starlette.middleware import Middleware  # noqa: E402
 
 from webui import demo as demo_page  # noqa: E402
 from webui import quick_start  # noqa: E402
 from webui import tab_chat, tab_data, tab_evaluate, tab_model, tab_settings, tab_train  # noqa: E402
 from webui.form import Form, default_of  # noqa: E402
 from webui.i18n import build_i18n  # noqa: E402
-from webui.lang import CHOICES, SWITCH_JS, LanguageScript, speak_the_page_language, switch_value  # noqa: E402
-from webui.studio import APP_ROOT, Studio  # noqa: E402
-
-CSS_FILE = APP_ROOT / "assets" / "studio.css"
+from webui.lang import CHOICES, SWITCH_JS, speak_the_page_language, switch_value  # noqa: E402
+from webui.serving import ExposureError, launch_safely, login_for  # noqa: E402
+from webui.studio import Studio  # noqa: E402
 
 
 def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
@@ -73,18 +71,22 @@ def remember_form(form: Form, demo: gr.Blocks) -> None:
     """Keep the form in the browser's local storage, so a reload or a closed tab does not lose the settings."""
     saved = gr.BrowserState({}, storage_key="finetune-studio-form")
     # Target layers are left out: their choices come from a model lookup that a fresh page has not made yet.
-    keys = [key for key in form.fields if key != "lora.target_modules"]
-    widgets = [form.fields[key] for key in keys]
+    kept = {key: widget for key, widget in form.fields.items() if key != "lora.target_modules"}
+    widgets = list(kept.values())
+    gr.on([w.change for w in widgets], functools.partial(form_to_keep, list(kept)), widgets, saved,
+          show_progress="hidden", queue=False)
+    demo.load(functools.partial(restored_form, kept), saved, widgets)
 
-    def save(*values):
-        return dict(zip(keys, values))
 
-    def restore(stored):
-        stored = stored or {}
-        return [gr.update(value=stored[key]) if key in stored else gr.skip() for key in keys]
+def form_to_keep(keys: list[str], *values) -> dict:
+    return dict(zip(keys, values))
 
-    gr.on([w.change for w in widgets], save, widgets, saved, show_progress="hidden", queue=False)
-    demo.load(restore, saved, widgets)
+
+def restored_form(kept: dict, stored) -> dict:
+    """The kept widgets set to what the browser stored; those it has no value for stay as they are."""
+    stored = stored or {}
+    # gr.skip() for nothing stored: Gradio reads an empty dict as one value, not as "no updates".
+    return {widget: gr.update(value=stored[key]) for key, widget in kept.items() if key in stored} or gr.skip()
 
 
 def page_language(request: gr.Request) -> str:
@@ -97,59 +99,16 @@ TAB_IDS = ("quick", "data", "model", "settings", "train", "chat", "evaluate")
 def remember_tab(tabs: gr.Tabs, demo: gr.Blocks) -> None:
     """A reload returns to the tab the user was on (kept in the browser's local storage)."""
     saved = gr.BrowserState("", storage_key="finetune-studio-tab")
-
-    def chosen(event: gr.SelectData):
-        return event.id if event.id in TAB_IDS else gr.skip()
-
-    tabs.select(chosen, None, saved, show_progress="hidden", queue=False)
-    demo.load(lambda tab: gr.update(selected=tab) if tab in TAB_IDS else gr.skip(), saved, tabs,
-              show_progress="hidden", queue=False)
+    tabs.select(chosen_tab, None, saved, show_progress="hidden", queue=False)
+    demo.load(restored_tab, saved, tabs, show_progress="hidden", queue=False)
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def chosen_tab(event: gr.SelectData):
+    return event.id if event.id in TAB_IDS else gr.skip()
 
 
-class ExposureError(ValueError):
-    """The command line asks to serve beyond this machine without a login, or gives a half login."""
-
-
-def login_for(host: str, share: bool, auth: str | None, what: str = "the studio") -> tuple[str, str] | None:
-    """The login the server must require: none on loopback, USER:PASS otherwise (ExposureError when missing)."""
-    if (share or not is_loopback(host)) and not auth:
-        where = (f"--share makes {what} reachable from the internet" if share
-                 else f"--host {host} makes {what} reachable from other machines")
-        raise ExposureError(f"{where}; add --auth USER:PASS.")
-    if not auth:
-        return None
-    user, _, password = auth.partition(":")
-    if not user or not password:
-        raise ExposureError("--auth needs USER:PASS")
-    return user, password
-
-
-def launch_safely(blocks: gr.Blocks, i18n: gr.I18n, *, host: str, port: int, share: bool,
-                  login: tuple[str, str] | None, open_browser: bool, max_upload_mb: int = 1,
-                  extra_routes: list | None = None) -> None:
-    """Serve a page of this app under the same rules: only the given address, no analytics, no CORS grant to
-    other origins, no file served outside the app's own folders. `extra_routes` (FastAPI routes, e.g. the demo's
-    OpenAI-compatible API) are served by the same server, ahead of Gradio's own. No Gradio footer: its settings
-    panel offered a second, half-working language switch, a PWA notice, Screen Studio and a run history that is not
-    the studio's runs. Every HTML page gets the language script (webui/lang.py)."""
-    if not share:
-        print(f"Finetune Studio: open http://{host}:{port} in a browser (Ctrl+C stops it).", flush=True)
-    blocks.launch(server_name=host, server_port=port, share=share, auth=login, i18n=i18n,
-                  max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
-                  css_paths=[CSS_FILE], footer_links=[], strict_cors=True, ssr_mode=False,
-                  allowed_paths=[], quiet=not share, app_kwargs={"routes": list(extra_routes or []),
-                                                           "middleware": [Middleware(LanguageScript)]})
-    # Gradio's own start-up lines are left out unless sharing (they print the public link): its hint to share
-    # contradicts the README. The local address is said before launch() blocks.
+def restored_tab(tab):
+    return gr.update(selected=tab) if tab in TAB_IDS else gr.skip()
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: str | None = None,
@@ -171,8 +130,3 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: 
     launch_safely(demo, i18n, host=host, port=port, share=share, login=login, open_browser=open_browser,
                   max_upload_mb=max_upload_mb)
     return 0
-
-
-def _has_display() -> bool:
-    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from webui.lang import say
+from core.catalogue.message import say
 
 # trl's reward metrics of dpo, orpo and kto, as metrics.jsonl keeps them: (legend text key, line style).
 REWARDS = {"rewards/chosen": ("chart.reward_chosen", "solid"), "rewards/rejected": ("chart.reward_rejected", "solid"),
@@ -14,7 +14,7 @@ REWARDS = {"rewards/chosen": ("chart.reward_chosen", "solid"), "rewards/rejected
            "eval_rewards/accuracies": ("chart.reward_accuracy_held_out", "dashdot")}
 
 
-def loss_figure(records: list[dict], title: str = "", lang: str = "en") -> go.Figure:
+def loss_figure(records: list[dict], title: str = "") -> go.Figure:
     """Loss per step (learning rate on a second axis); below it, a preference run's rewards and a GPU run's memory
     per GPU."""
     train = [r for r in records if "loss" in r]
@@ -25,53 +25,56 @@ def loss_figure(records: list[dict], title: str = "", lang: str = "en") -> go.Fi
     figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=[0.6] + [0.4 / (rows - 1)] * (rows - 1)
                            if rows > 1 else None,
                            vertical_spacing=0.08, specs=[[{"secondary_y": True}]] + [[{}]] * (rows - 1))
-    figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r["loss"] for r in train], name=say(lang, "chart.train_loss"),
-                                mode="lines+markers", line={"color": "#2563eb"}, marker={"size": 4}))
+    figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r["loss"] for r in train],
+                                name=say("chart.train_loss"), mode="lines+markers", line={"color": "#2563eb"},
+                                marker={"size": 4}))
     if held_out:
         figure.add_trace(go.Scatter(x=[r["step"] for r in held_out], y=[r["eval_loss"] for r in held_out],
-                                    name=say(lang, "chart.held_out_loss"), mode="lines+markers",
+                                    name=say("chart.held_out_loss"), mode="lines+markers",
                                     line={"color": "#ea580c", "dash": "dot"}, marker={"size": 7}))
     if any("learning_rate" in r for r in train):
         figure.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r.get("learning_rate") for r in train],
-                                    name=say(lang, "chart.learning_rate"), mode="lines", line={"color": "#94a3b8", "width": 1}),
+                                    name=say("chart.learning_rate"), mode="lines",
+                                    line={"color": "#94a3b8", "width": 1}),
                          secondary_y=True)
     for key, (name, dash) in REWARDS.items():
         points = [r for r in rewarded if key in r]
         if points:
             figure.add_trace(go.Scatter(x=[r["step"] for r in points], y=[r[key] for r in points],
-                                        name=say(lang, name),
+                                        name=say(name),
                                         mode="lines+markers", marker={"size": 3}, line={"width": 1.5, "dash": dash}),
                              row=2, col=1)
     for gpu in sorted({g for r in memory for g in r["gpu_memory_per_gpu"]}, key=int):
         points = [r for r in memory if gpu in r["gpu_memory_per_gpu"]]
         figure.add_trace(go.Scatter(x=[r["step"] for r in points], y=[r["gpu_memory_per_gpu"][gpu] for r in points],
-                                    name=say(lang, "chart.gpu_memory", gpu=gpu), mode="lines+markers",
+                                    name=say("chart.gpu_memory", gpu=gpu), mode="lines+markers",
                                     marker={"size": 3}, line={"width": 1.5}), row=rows, col=1)
     figure.update_layout(title=title or None, height=360 + 120 * (rows - 1),
                          margin={"l": 50, "r": 50, "t": 40 if title else 20, "b": 40},
                          legend={"orientation": "h", "y": -0.2}, hovermode="x unified", template="plotly_white")
-    figure.update_xaxes(title_text=say(lang, "chart.step"), rangemode="tozero", row=rows, col=1)
-    figure.update_yaxes(title_text=say(lang, "chart.loss"), secondary_y=False, row=1, col=1)
-    figure.update_yaxes(title_text=say(lang, "chart.learning_rate"), secondary_y=True, showgrid=False, exponentformat="e", row=1,
-                        col=1)
+    figure.update_xaxes(title_text=say("chart.step"), rangemode="tozero", row=rows, col=1)
+    figure.update_yaxes(title_text=say("chart.loss"), secondary_y=False, row=1, col=1)
+    figure.update_yaxes(title_text=say("chart.learning_rate"), secondary_y=True, showgrid=False, exponentformat="e",
+                        row=1, col=1)
     if rewarded:
-        figure.update_yaxes(title_text=say(lang, "chart.reward"), row=2, col=1)
+        figure.update_yaxes(title_text=say("chart.reward"), row=2, col=1)
     if memory:
-        figure.update_yaxes(title_text=say(lang, "chart.gib_allocated"), rangemode="tozero", row=rows, col=1)
+        figure.update_yaxes(title_text=say("chart.gib_allocated"), rangemode="tozero", row=rows, col=1)
     return figure
 
 
-def length_figure(bins: list[tuple[int, int, int]], max_length: int, lang: str = "en") -> go.Figure:
+def length_figure(bins: list[tuple[int, int, int]], max_length: int) -> go.Figure:
     """Rows per token length (bins from core.data.check.histogram_bins), with the max-length cut marked."""
     figure = go.Figure(go.Bar(
         x=[(low + high) / 2 for low, high, _ in bins], y=[count for _, _, count in bins],
         width=[high - low for low, high, _ in bins], customdata=[[low, high] for low, high, _ in bins],
         marker={"color": ["#dc2626" if low >= max_length else "#2563eb" for low, _, _ in bins]},
-        hovertemplate=say(lang, "chart.bin_hover") + "<extra></extra>"))
+        hovertemplate=say("chart.bin_hover") + "<extra></extra>"))
     figure.add_vline(x=max_length, line={"color": "#dc2626", "dash": "dash", "width": 2},
-                     annotation_text=say(lang, "chart.max_length", max_length=max_length), annotation_position="top right")
+                     annotation_text=say("chart.max_length", max_length=max_length),
+                     annotation_position="top right")
     figure.update_layout(height=280, margin={"l": 50, "r": 20, "t": 50, "b": 40}, template="plotly_white",
                          bargap=0.05, showlegend=False)
-    figure.update_xaxes(title_text=say(lang, "chart.tokens_per_row"), rangemode="tozero")
-    figure.update_yaxes(title_text=say(lang, "chart.rows"))
+    figure.update_xaxes(title_text=say("chart.tokens_per_row"), rangemode="tozero")
+    figure.update_yaxes(title_text=say("chart.rows"))
     return figure

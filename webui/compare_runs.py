@@ -3,13 +3,14 @@ which they differ (what was changed between them is what explains the curves).""
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 
 import gradio as gr
 import plotly.graph_objects as go
 
+from core.catalogue.message import say
 from core.config import Config, ConfigError
-from webui.lang import lang_of, say
 
 COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#475569"]
 
@@ -22,21 +23,23 @@ def build(i18n) -> SimpleNamespace:
     return SimpleNamespace(picked=picked, chart=chart, table=table)
 
 
-def connect(ui, studio, demo, *refreshers) -> None:
-    def choices():
-        return gr.update(choices=[run.name for run in studio.runs()[:50]])
-
-    def compare(names, request: gr.Request):
-        runs = [run for run in (studio.run_named(name) for name in names or []) if run is not None]
-        lang = lang_of(request)
-        return loss_curves(runs, lang), settings_table(runs, lang)
-
-    for event in (demo.load, *refreshers):
-        event(choices, None, [ui.picked], show_progress="hidden")
-    ui.picked.change(compare, [ui.picked], [ui.chart, ui.table], show_progress="hidden")
+def connect(ui, studio) -> None:
+    """The curves and the table follow the picked runs; the Train tab's load and history refresh the choices."""
+    ui.picked.change(functools.partial(compare, ui, studio), [ui.picked], [ui.chart, ui.table],
+                     show_progress="hidden")
 
 
-def loss_curves(runs, lang: str = "en") -> go.Figure | None:
+def choices(studio) -> dict:
+    """The runs to offer, newest first (the Train tab's history reads the same 50)."""
+    return gr.update(choices=[run.name for run in studio.runs()[:50]])
+
+
+def compare(ui, studio, names) -> dict:
+    runs = [run for run in (studio.run_named(name) for name in names or []) if run is not None]
+    return {ui.chart: loss_curves(runs), ui.table: settings_table(runs)}
+
+
+def loss_curves(runs) -> go.Figure | None:
     """Train loss (solid) and held-out loss (dotted) of each run, one colour per run, on one chart."""
     if not runs:
         return None
@@ -47,19 +50,19 @@ def loss_curves(runs, lang: str = "en") -> go.Figure | None:
         train = [p for p in points if "loss" in p]
         held_out = [p for p in points if "eval_loss" in p]
         figure.add_trace(go.Scatter(x=[p["step"] for p in train], y=[p["loss"] for p in train], mode="lines",
-                                    name=say(lang, "compare.train", run=run.name), line={"color": colour}))
+                                    name=say("compare.train", run=run.name), line={"color": colour}))
         if held_out:
             figure.add_trace(go.Scatter(x=[p["step"] for p in held_out], y=[p["eval_loss"] for p in held_out],
-                                        mode="lines+markers", name=say(lang, "compare.held_out", run=run.name),
+                                        mode="lines+markers", name=say("compare.held_out", run=run.name),
                                         line={"color": colour, "dash": "dot"}))
     figure.update_layout(height=360, margin={"l": 50, "r": 20, "t": 20, "b": 40}, template="plotly_white",
                          legend={"orientation": "h", "y": -0.2}, hovermode="x unified")
-    figure.update_xaxes(title_text=say(lang, "chart.step"), rangemode="tozero")
-    figure.update_yaxes(title_text=say(lang, "chart.loss"))
+    figure.update_xaxes(title_text=say("chart.step"), rangemode="tozero")
+    figure.update_yaxes(title_text=say("chart.loss"))
     return figure
 
 
-def settings_table(runs, lang: str = "en") -> dict | None:
+def settings_table(runs) -> dict | None:
     """One row per setting whose value differs between the runs (the name aside), one column per run."""
     if not runs:
         return None
@@ -67,8 +70,8 @@ def settings_table(runs, lang: str = "en") -> dict | None:
     keys = sorted({key for settings in flat for key in settings} - {"name"})
     rows = [[key, *(str(settings.get(key, "")) for settings in flat)] for key in keys
             if len({repr(settings.get(key)) for settings in flat}) > 1]
-    headers = [say(lang, "compare.setting"), *(run.name for run in runs)]
-    return {"headers": headers, "data": rows or [[say(lang, "compare.same"), *[""] * len(runs)]]}
+    headers = [say("compare.setting"), *(run.name for run in runs)]
+    return {"headers": headers, "data": rows or [[say("compare.same"), *[""] * len(runs)]]}
 
 
 def flatten(values: dict, prefix: str = "") -> dict:

@@ -9,57 +9,56 @@ from __future__ import annotations
 import html
 import random
 
+from core.catalogue.message import say, text_of
 from core.data import blocks
 from core.data import method_rows
 from core.data import pairs
 from core.data import templates
-from webui.lang import say, where_text
 
 ALL = "all"  # the filter value that shows every row
 
 
-def token_counts(tokens: list[templates.Token], max_length: int, lang: str = "en") -> str:
+def token_counts(tokens: list[templates.Token], max_length: int) -> str:
     """'312 tokens, 57 trained' (+ how many the cut at max length removes)."""
     total = sum(len(t.ids) for t in tokens)
     trained = sum(len(t.ids) for t in tokens if t.kind == "trained")
     cut = sum(len(t.ids) for t in tokens if t.kind == "cut")
-    text = say(lang, "viewer.counts", total=total, trained=trained)
+    text = say("viewer.counts", total=total, trained=trained)
     if cut:
-        text += say(lang, "viewer.cut", cut=cut, max_length=max_length)
+        text += say("viewer.cut", cut=cut, max_length=max_length)
     return text
 
 
-def example_html(tokens: list[templates.Token], row: dict, max_length: int, lang: str = "en") -> str:
+def example_html(tokens: list[templates.Token], row: dict, max_length: int) -> str:
     """The row as the model sees it: trained tokens green, masked grey, cut struck out; user text escaped."""
-    return f'<div class="token-view">{_counted(tokens, max_length, lang)}{legend(lang)}{_tokens_pre(tokens)}</div>'
+    return f'<div class="token-view">{_counted(tokens, max_length)}{legend()}{_tokens_pre(tokens)}</div>'
 
 
-def pair_html(chosen: list[templates.Token], rejected: list[templates.Token], max_length: int,
-              lang: str = "en") -> str:
+def pair_html(chosen: list[templates.Token], rejected: list[templates.Token], max_length: int) -> str:
     """A preference pair as dpo, orpo and kto train it: the chosen and the rejected sequence side by side."""
     columns = "".join(f'<div class="token-side"><div class="token-side-title">{title}</div>'
-                      f"{_counted(tokens, max_length, lang)}{_tokens_pre(tokens)}</div>"
-                      for title, tokens in ((say(lang, "viewer.chosen_side"), chosen),
-                                            (say(lang, "viewer.rejected_side"), rejected)))
-    return (f'<div class="token-view">{legend(lang)}'
+                      f"{_counted(tokens, max_length)}{_tokens_pre(tokens)}</div>"
+                      for title, tokens in ((say("viewer.chosen_side"), chosen),
+                                            (say("viewer.rejected_side"), rejected)))
+    return (f'<div class="token-view">{legend()}'
             f'<div class="token-pair" style="display:flex;gap:1em">{columns}</div></div>')
 
 
-def blocks_html(parts: list[tuple[int, list[templates.Token]]], blocks_in_all: int, lang: str = "en") -> str:
+def blocks_html(parts: list[tuple[int, list[templates.Token]]], blocks_in_all: int) -> str:
     """A document as continued pretraining reads it: the blocks of max length it lands in, every token trained."""
-    shown = "".join(f'<div class="token-side-title">{say(lang, "viewer.block", number=number, total=blocks_in_all)}'
+    shown = "".join(f'<div class="token-side-title">{say("viewer.block", number=number, total=blocks_in_all)}'
                     f'</div>{_tokens_pre(tokens)}' for number, tokens in parts)
-    return f'<div class="token-view">{legend(lang)}{shown}</div>'
+    return f'<div class="token-view">{legend()}{shown}</div>'
 
 
-def legend(lang: str = "en") -> str:
-    return (f'<div class="token-legend"><span class="tok tok-trained">{say(lang, "viewer.trained")}</span> '
-            f'<span class="tok tok-masked">{say(lang, "viewer.masked")}</span> '
-            f'<span class="tok tok-cut">{say(lang, "viewer.cut_legend")}</span></div>')
+def legend() -> str:
+    return (f'<div class="token-legend"><span class="tok tok-trained">{say("viewer.trained")}</span> '
+            f'<span class="tok tok-masked">{say("viewer.masked")}</span> '
+            f'<span class="tok tok-cut">{say("viewer.cut_legend")}</span></div>')
 
 
-def _counted(tokens: list[templates.Token], max_length: int, lang: str = "en") -> str:
-    return f'<div class="token-counts">{html.escape(token_counts(tokens, max_length, lang))}</div>'
+def _counted(tokens: list[templates.Token], max_length: int) -> str:
+    return f'<div class="token-counts">{html.escape(token_counts(tokens, max_length))}</div>'
 
 
 def _tokens_pre(tokens: list[templates.Token]) -> str:
@@ -101,27 +100,27 @@ def step(indices: list[int], current: int, direction: str) -> int:
     return current
 
 
-def go(state: dict, choice: str | None, number, direction: str, tokenizer_for,
-       lang: str = "en") -> tuple[int, str, str]:
+def go(state: dict, choice: str | None, number, direction: str, tokenizer_for) -> tuple[int, str, str]:
     """(row number, position, example) after a click: `number` is the 1-based row shown now."""
     last = max(len(state.get("rows", [])) - 1, 0)
     index = step(pool(state, choice), int(number or 1) - 1, direction)
     index = min(max(index, 0), last)
-    return (index + 1, *show(state, index, choice, tokenizer_for, lang))
+    return (index + 1, *show(state, index, choice, tokenizer_for))
 
 
-def position_text(state: dict, index: int, choice: str | None, lang: str = "en") -> str:
+def position_text(state: dict, index: int, choice: str | None) -> str:
     rows, wheres = state.get("rows", []), state.get("wheres", [])
     if not rows:
         return ""
-    text = say(lang, "viewer.position", row=index + 1, rows=len(rows), where=where_text(lang, wheres[index]) if index < len(wheres) else "")
+    where = text_of(wheres[index]) if index < len(wheres) else ""
+    text = say("viewer.position", row=index + 1, rows=len(rows), where=where)
     indices = pool(state, choice)
     if choice and choice != ALL and index in indices:
-        text += say(lang, "viewer.in_warning", k=indices.index(index) + 1, n=len(indices))
+        text += say("viewer.in_warning", k=indices.index(index) + 1, n=len(indices))
     return text
 
 
-def show(state: dict, index: int, choice: str | None, tokenizer_for, lang: str = "en") -> tuple[str, str]:
+def show(state: dict, index: int, choice: str | None, tokenizer_for) -> tuple[str, str]:
     """(position markdown, example html) for row `index`; tokenizer_for(source, system prompt) gives the model's
     tokenizer with the run's system prompt applied."""
     rows = state.get("rows", [])
@@ -130,20 +129,20 @@ def show(state: dict, index: int, choice: str | None, tokenizer_for, lang: str =
     index = min(max(index, 0), len(rows) - 1)
     try:
         tokenizer = tokenizer_for(state["source"], state.get("system_prompt"))
-        example = example_for(tokenizer, rows, index, state["max_length"], state.get("method", "sft"), lang)
+        example = example_for(tokenizer, rows, index, state["max_length"], state.get("method", "sft"))
     except Exception as err:  # noqa: BLE001 - a template or model problem is shown, never a traceback
-        return position_text(state, index, choice, lang), message_html(
-            say(lang, "viewer.cannot_show", source=state["source"], error=err))
-    return position_text(state, index, choice, lang), example
+        return position_text(state, index, choice), message_html(
+            say("viewer.cannot_show", source=state["source"], error=err))
+    return position_text(state, index, choice), example
 
 
-def example_for(tokenizer, rows: list[dict], index: int, max_length: int, method: str, lang: str = "en") -> str:
+def example_for(tokenizer, rows: list[dict], index: int, max_length: int, method: str) -> str:
     """Row `index` as train.method trains it: cpt in its blocks, a preference pair side by side, else one row."""
     if method == "cpt":
         texts = [{"text": method_rows.as_text(row)} for row in rows]
         parts = blocks.block_view(tokenizer, texts, index, max_length)
-        return blocks_html(parts, len(blocks.blocks(tokenizer, texts, max_length)), lang) if parts else message_html(
-            say(lang, "viewer.no_text"))
+        return blocks_html(parts, len(blocks.blocks(tokenizer, texts, max_length))) if parts else message_html(
+            say("viewer.no_text"))
     if "rejected" in rows[index]:
-        return pair_html(*pairs.pair_views(tokenizer, rows[index], max_length), max_length, lang)
-    return example_html(templates.token_view(tokenizer, rows[index], max_length), rows[index], max_length, lang)
+        return pair_html(*pairs.pair_views(tokenizer, rows[index], max_length), max_length)
+    return example_html(templates.token_view(tokenizer, rows[index], max_length), rows[index], max_length)

@@ -4,7 +4,7 @@ the base model, so the difference the fine-tune made is one click away.
 
 `launch.py demo RUN_OR_EXPORT` serves it alone, with the OpenAI-compatible API (core.results.openai_api) on the
 same port; the studio serves it at /demo?run=NAME (the Chat tab's "Open demo"), sharing the studio's loaded model.
-Either way the same security rules hold (webui.app.login_for / launch_safely).
+Either way the same security rules hold (webui.serving.login_for / launch_safely).
 """
 
 from __future__ import annotations
@@ -14,14 +14,21 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from core.catalogue.message import StudioError, say, text_of
 from core.config import ChatSettings, ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
 from core.results.serving import Served, open_served
-from webui.lang import lang_of, say, speak_the_page_language
+from webui.lang import speak_the_page_language
+from webui.serving import ExposureError, launch_safely, login_for
 from webui.tab_chat import chat_turns
 
-FAILURES = (ChatError, ModelError, ConfigError, OSError)
+
+class NothingToShow(StudioError, LookupError):
+    """The address names no finished run (the studio's /demo?run=NAME)."""
+
+
+FAILURES = (ChatError, ModelError, ConfigError, NothingToShow, OSError)
 TUNED, BASE = "tuned", "base"
 
 
@@ -47,8 +54,7 @@ class StudioShowroom:
     def served(self, key: str) -> Served:
         run = self.studio.run_named(key)
         if run is None or not run.has_weights():
-            raise ChatError(f"There is no finished run named {key!r} to show. Pick one in the Chat tab and "
-                            "click Open demo.")
+            raise NothingToShow("demo.no_run", name=key)
         return open_served(run.path)
 
     def chat_model(self, served: Served) -> ChatModel:
@@ -92,65 +98,87 @@ def build(showroom, i18n, page: gr.Blocks, api_hint: bool = False) -> SimpleName
     return ui
 
 
-def _connect(ui, showroom, page: gr.Blocks, api_hint: bool) -> None:
-    def open_page(request: gr.Request):
+class DemoHandlers:
+    """The demo page's event handlers; each answers with {component: update} for what it changes."""
+
+    def __init__(self, ui, showroom, api_hint: bool):
+        self.ui, self.showroom, self.api_hint = ui, showroom, api_hint
+
+    def open_page(self, request: gr.Request) -> dict:
+        """The model named in the address (?run=NAME), its showcase, and how to call the API where it is served."""
+        ui = self.ui
         key = (request.query_params or {}).get("run", "") if request else ""
         try:
-            served = showroom.served(key)
+            served = self.showroom.served(key)
         except FAILURES as err:
-            return (key, say(lang_of(request), "demo.nothing"), f"**{err}**", gr.update(visible=False),
-                    gr.update(samples=[]),
-                    "", "", gr.update(visible=False))
+            return {ui.key: key, ui.title: say("demo.nothing"), ui.description: f"**{text_of(err)}**",
+                    ui.which: gr.update(visible=False), ui.examples: gr.update(samples=[]), ui.title_box: "",
+                    ui.description_box: "", ui.api: gr.update(visible=False)}
         shown = served.showcase
-        hint = gr.update(visible=True, value=api_text(served, request)) if api_hint else gr.update(visible=False)
-        return (key, f"# {shown.title}", shown.description, gr.update(visible=served.has_base, value=TUNED),
-                gr.update(samples=[[e] for e in shown.examples]), shown.title, shown.description, hint)
+        hint = gr.update(visible=True, value=api_text(served, request)) if self.api_hint else gr.update(visible=False)
+        return {ui.key: key, ui.title: f"# {shown.title}", ui.description: shown.description,
+                ui.which: gr.update(visible=served.has_base, value=TUNED),
+                ui.examples: gr.update(samples=[[e] for e in shown.examples]), ui.title_box: shown.title,
+                ui.description_box: shown.description, ui.api: hint}
 
-    def respond(message, history, key, which, temperature, max_new_tokens):
+    def respond(self, message, history, key, which, temperature, max_new_tokens):
+        """The answer, streamed into the conversation as it is written; the prompt box empties once it is sent."""
+        ui = self.ui
         message = (message or "").strip()
         history = list(history or [])
         if not message:
-            yield history, gr.skip()
+            yield {ui.chatbot: history}
             return
         history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        yield history, ""
+        yield {ui.chatbot: history, ui.prompt: ""}
         try:
-            served = showroom.served(key)
-            model = showroom.chat_model(served)
+            served = self.showroom.served(key)
+            model = self.showroom.chat_model(served)
             settings = ChatSettings(temperature=float(temperature), max_new_tokens=int(max_new_tokens))
             # Stop, or a closed tab, closes this generator; the chat's stream then ends generation at once.
             for piece in model.stream(chat_turns(history[:-1]), settings,
                                       use_adapter=which != BASE or not served.has_base):
                 history[-1]["content"] += piece
-                yield history, gr.skip()
+                yield {ui.chatbot: history}
         except FAILURES as err:
-            history[-1]["content"] = f"⚠ {err}"
-            yield history, gr.skip()
+            history[-1]["content"] = f"⚠ {text_of(err)}"
+            yield {ui.chatbot: history}
 
-    def save(key, title, description):
+    def save(self, key, title, description) -> dict:
         try:
-            shown = showroom.served(key).save_showcase(title or "", description or "")
+            shown = self.showroom.served(key).save_showcase(title or "", description or "")
         except FAILURES as err:
-            return gr.skip(), f"**{err}**"
-        return f"# {shown.title}", shown.description
+            return {self.ui.description: f"**{text_of(err)}**"}
+        return {self.ui.title: f"# {shown.title}", self.ui.description: shown.description}
 
-    page.load(open_page, None, [ui.key, ui.title, ui.description, ui.which, ui.examples, ui.title_box,
-                                ui.description_box, ui.api])
-    inputs = [ui.prompt, ui.chatbot, ui.key, ui.which, ui.temperature, ui.max_new_tokens]
-    answers = [trigger(respond, inputs, [ui.chatbot, ui.prompt], concurrency_id="chat", concurrency_limit=1)
-               for trigger in (ui.send.click, ui.prompt.submit)]
-    picked = ui.examples.click(lambda sample: sample[0], ui.examples, ui.prompt, queue=False)
-    answers.append(picked.then(respond, inputs, [ui.chatbot, ui.prompt], concurrency_id="chat",
-                               concurrency_limit=1))
+
+def first_of(sample):
+    return sample[0]
+
+
+def new_conversation() -> list:
+    return []
+
+
+def _connect(ui, showroom, page: gr.Blocks, api_hint: bool) -> None:
+    handlers = DemoHandlers(ui, showroom, api_hint)
+    page.load(handlers.open_page, None, [ui.key, ui.title, ui.description, ui.which, ui.examples, ui.title_box,
+                                         ui.description_box, ui.api])
+    answer = dict(fn=handlers.respond, inputs=[ui.prompt, ui.chatbot, ui.key, ui.which, ui.temperature,
+                                               ui.max_new_tokens],
+                  outputs=[ui.chatbot, ui.prompt], concurrency_id="chat", concurrency_limit=1)
+    answers = [trigger(**answer) for trigger in (ui.send.click, ui.prompt.submit)]
+    picked = ui.examples.click(first_of, ui.examples, ui.prompt, queue=False)
+    answers.append(picked.then(**answer))
     ui.stop.click(None, None, None, cancels=answers)
-    ui.which.change(lambda: [], None, ui.chatbot)  # a new conversation for the other model
-    ui.save.click(save, [ui.key, ui.title_box, ui.description_box], [ui.title, ui.description])
+    ui.which.change(new_conversation, None, ui.chatbot)  # a new conversation for the other model
+    ui.save.click(handlers.save, [ui.key, ui.title_box, ui.description_box], [ui.title, ui.description])
 
 
 def api_text(served: Served, request: gr.Request | None) -> str:
     host = (request.headers.get("host") if request else None) or "127.0.0.1:7860"
     models = ", ".join(f"`{name}`" for name in served.model_ids())
-    return (say(lang_of(request), "demo.api", url=f"http://{host}/v1", models=models)
+    return (say("demo.api", url=f"http://{host}/v1", models=models)
             + "\n\n```python\nfrom openai import OpenAI\n"
             f"client = OpenAI(base_url=\"http://{host}/v1\", api_key=\"none\")  # with --auth: \"USER:PASS\"\n"
             f"reply = client.chat.completions.create(model=\"{served.name}\", "
@@ -162,7 +190,6 @@ def serve(path: str, host: str = "127.0.0.1", port: int = 7860, share: bool = Fa
           open_browser: bool = True) -> int:
     """`launch.py demo`: check the address and login, load the model, then serve the page and the API."""
     from core.results import openai_api
-    from webui.app import ExposureError, launch_safely, login_for
     from webui.i18n import build_i18n
 
     try:

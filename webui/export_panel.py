@@ -9,19 +9,20 @@ take from seconds to many minutes, so they run in a worker thread while the hand
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from types import SimpleNamespace
 
 import gradio as gr
 
+from core.catalogue.message import message, say, text_of
 from core.config import ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError
 from core.results.export import export_adapter_zip, export_merged, read_check, zip_folder
 from core.results.gguf import GGUF_TYPES, GGUFError, export_gguf, read_gguf_check, sidecar
 from core.results.ollama import OllamaError, ollama_available, ollama_commands, send_to_ollama
-from webui.lang import lang_of, note_text, say
 
 CHECK_HEADERS = ["prompt", "exported model", "in-app adapter", "same"]
 CHECK_KEYS = ["export.prompt", "export.exported", "export.adapter", "export.same"]
@@ -51,81 +52,91 @@ def build(i18n) -> SimpleNamespace:
                            merged_zip=merged_zip, gguf_file=gguf_file, check=check, modelfile=modelfile, send=send)
 
 
-def connect(ui, run_picker, studio) -> None:
-    def make_zip(name, request: gr.Request):
-        lang = lang_of(request)
-        run = studio.run_named(name or "")
+class ExportHandlers:
+    """The export panel's event handlers; each answers with {component: update} for what it changes."""
+
+    def __init__(self, ui, studio):
+        self.ui, self.studio = ui, studio
+
+    def make_zip(self, name) -> dict:
+        ui = self.ui
+        run = self.studio.run_named(name or "")
         if run is None:
-            return say(lang, "export.pick_run"), None
-        out = studio.exports_dir / f"{run.name}-adapter-{_stamp()}.zip"
+            return {ui.export_notice: say("export.pick_run"), ui.zip_file: None}
+        out = self.studio.exports_dir / f"{run.name}-adapter-{_stamp()}.zip"
         try:
             export_adapter_zip(run.path, out, progress=lambda _: None)
         except FAILURES as err:
-            return f"**{err}**", None
-        return say(lang, "export.zip_done", path=out), str(out)
+            return {ui.export_notice: f"**{text_of(err)}**", ui.zip_file: None}
+        return {ui.export_notice: say("export.zip_done", path=out), ui.zip_file: str(out)}
 
-    def merge(name, request: gr.Request):
-        lang = lang_of(request)
-        run = studio.run_named(name or "")
+    def merge(self, name):
+        ui = self.ui
+        run = self.studio.run_named(name or "")
         if run is None:
-            yield say(lang, "export.pick_run"), gr.skip(), gr.skip()
+            yield {ui.export_notice: say("export.pick_run")}
             return
-        out = studio.exports_dir / f"{run.name}-merged-{_stamp()}"
+        out = self.studio.exports_dir / f"{run.name}-merged-{_stamp()}"
 
         def work(progress):
             export_merged(run.path, out, progress=progress)
-            progress(say(lang, "export.packing"))
+            progress(message("export.packing"))
             return zip_folder(out, out.with_suffix(".zip"))
 
-        for line, packed, error in in_worker(work, say(lang, "export.merging", path=out)):
+        for line, packed, error in in_worker(work, message("export.merging", path=str(out))):
             if error:
-                yield f"**{error}**", gr.skip(), gr.skip()
+                yield {ui.export_notice: f"**{text_of(error)}**"}
             elif packed is None:
-                yield "⏳ " + note_text(lang, line), gr.skip(), gr.skip()
+                yield {ui.export_notice: "⏳ " + text_of(line)}
             else:
                 result = read_check(out) or {"agree": False, "answers": []}
-                yield (verdict(result, say(lang, "export.merged_model"), lang)
-                       + say(lang, "export.merged_done", path=out), check_rows(result, lang), str(packed))
+                yield {ui.export_notice: verdict(result, say("export.merged_model"))
+                       + say("export.merged_done", path=out),
+                       ui.check: check_rows(result), ui.merged_zip: str(packed)}
 
-    def gguf(name, gguf_type, request: gr.Request):
-        lang = lang_of(request)
-        run = studio.run_named(name or "")
+    def gguf(self, name, gguf_type):
+        ui = self.ui
+        run = self.studio.run_named(name or "")
         if run is None:
-            yield say(lang, "export.pick_run"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield {ui.export_notice: say("export.pick_run")}
             return
-        out = studio.exports_dir / f"{run.name}-{_stamp()}.gguf"
+        out = self.studio.exports_dir / f"{run.name}-{_stamp()}.gguf"
         work = lambda progress: export_gguf(run.path, out, gguf_type or "auto", progress=progress)  # noqa: E731
-        for line, written, error in in_worker(work, say(lang, "export.writing", path=out)):
+        for line, written, error in in_worker(work, message("export.writing", path=str(out))):
             if error:
-                yield f"**{error}**", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                yield {ui.export_notice: f"**{text_of(error)}**"}
             elif written is None:
-                yield "⏳ " + note_text(lang, line), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                yield {ui.export_notice: "⏳ " + text_of(line)}
             else:
                 result = read_gguf_check(written) or {"agree": None, "answers": []}
-                notice = verdict(result, say(lang, "export.gguf"), lang) + say(
-                    lang, "export.gguf_done", modelfile=sidecar(written, "modelfile").name,
+                notice = verdict(result, say("export.gguf")) + say(
+                    "export.gguf_done", modelfile=sidecar(written, "modelfile").name,
                     card=sidecar(written, "card").name, path=written)
-                yield notice, check_rows(result, lang), str(written), str(sidecar(written, "modelfile")), ollama_offer()
+                yield {ui.export_notice: notice, ui.check: check_rows(result), ui.gguf_file: str(written),
+                       ui.modelfile: str(sidecar(written, "modelfile")), ui.send: ollama_offer()}
 
-    def send(name, modelfile, request: gr.Request):
-        lang = lang_of(request)
+    def send(self, name, modelfile) -> dict:
         if not modelfile:
-            return say(lang, "export.need_gguf")
+            return {self.ui.export_notice: say("export.need_gguf")}
         try:
             reply = send_to_ollama(name or "finetuned", modelfile)
         except FAILURES as err:
-            return f"**{err}**"
+            return {self.ui.export_notice: f"**{text_of(err)}**"}
         create, test = ollama_commands(name or "finetuned", modelfile)
-        return say(lang, "export.ollama_done", command=" ".join(create[:3]), prompt=test[-1], reply=reply)
+        return {self.ui.export_notice: say("export.ollama_done", command=" ".join(create[:3]), prompt=test[-1],
+                                           reply=reply)}
 
-    ui.export_zip.click(make_zip, [run_picker], [ui.export_notice, ui.zip_file], concurrency_id="export",
+
+def connect(ui, run_picker, studio) -> None:
+    handlers = ExportHandlers(ui, studio)
+    ui.export_zip.click(handlers.make_zip, [run_picker], [ui.export_notice, ui.zip_file], concurrency_id="export",
                         concurrency_limit=1)
-    ui.export_merge.click(merge, [run_picker], [ui.export_notice, ui.check, ui.merged_zip], concurrency_id="export",
-                          concurrency_limit=1)
-    ui.export_gguf.click(gguf, [run_picker, ui.gguf_type],
+    ui.export_merge.click(handlers.merge, [run_picker], [ui.export_notice, ui.check, ui.merged_zip],
+                          concurrency_id="export", concurrency_limit=1)
+    ui.export_gguf.click(handlers.gguf, [run_picker, ui.gguf_type],
                          [ui.export_notice, ui.check, ui.gguf_file, ui.modelfile, ui.send],
                          concurrency_id="export", concurrency_limit=1)
-    ui.send.click(send, [run_picker, ui.modelfile], [ui.export_notice], concurrency_id="export",
+    ui.send.click(handlers.send, [run_picker, ui.modelfile], [ui.export_notice], concurrency_id="export",
                   concurrency_limit=1)
 
 
@@ -134,19 +145,23 @@ def ollama_offer() -> dict:
     return gr.update(visible=ollama_available())
 
 
-def in_worker(work, first_line: str, failures: tuple = FAILURES):
+def in_worker(work, first_line, failures: tuple = FAILURES):
     """Run work(progress) in a thread; yield (latest progress line, None, None) twice a second while it runs, then
-    (None, its result, None), or (None, None, the error message) for one of `failures` (errors a user can act on)."""
-    progress: list[str] = [first_line]
+    (None, its result, None), or (None, None, the error) for one of `failures` (errors a user can act on).
+
+    Progress lines and errors are handed on as core made them (a Message, a StudioError or a str): the page says
+    them with text_of, in its language."""
+    progress: list = [first_line]
     outcome: dict = {}
 
     def run():
         try:
             outcome["result"] = work(progress.append)
         except failures as err:
-            outcome["error"] = str(err)
+            outcome["error"] = err
 
-    worker = threading.Thread(target=run, daemon=True, name="worker")
+    # In a copy of this context, so that what the work says is said in the page's language too.
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True, name="worker")
     worker.start()
     while worker.is_alive():
         yield progress[-1], None, None
@@ -156,22 +171,22 @@ def in_worker(work, first_line: str, failures: tuple = FAILURES):
     elif "result" in outcome:
         yield None, outcome["result"], None
     else:
-        yield None, None, "It stopped unexpectedly; see the studio's console."
+        yield None, None, message("worker.stopped")
 
 
-def verdict(result: dict, what: str, lang: str = "en") -> str:
+def verdict(result: dict, what: str) -> str:
     if result.get("agree") is None:
-        return say(lang, "export.unchecked", what=what, error=result.get("error", "no check result"))
+        return say("export.unchecked", what=what, error=result.get("error") or say("export.no_check_result"))
     answers = result["answers"]
     agree = sum(r["agree"] for r in answers)
-    return say(lang, "export.passed" if result["agree"] else "export.failed", what=what, agree=agree,
+    return say("export.passed" if result["agree"] else "export.failed", what=what, agree=agree,
                total=len(answers))
 
 
-def check_rows(result: dict, lang: str = "en") -> dict:
-    rows = [[r["prompt"], r["exported"], r["adapter"], say(lang, "export.yes" if r["agree"] else "export.no")]
+def check_rows(result: dict) -> dict:
+    rows = [[r["prompt"], r["exported"], r["adapter"], say("export.yes" if r["agree"] else "export.no")]
             for r in result.get("answers", [])] or [[""] * len(CHECK_HEADERS)]
-    return {"headers": [say(lang, key) for key in CHECK_KEYS], "data": rows}
+    return {"headers": [say(key) for key in CHECK_KEYS], "data": rows}
 
 
 def _stamp() -> str:

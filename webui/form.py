@@ -129,7 +129,7 @@ def _from_widget(key: str, value):
             parsed = None
         if not isinstance(parsed, dict):
             example = MAPPING_EXAMPLES.get(key, "{key: value}")
-            raise ConfigError(f"the form: '{key}' is not a mapping such as {example}: {text!r}")
+            raise ConfigError("config.form_not_a_mapping", key=key, example=example, text=repr(text))
         return parsed
     if key == "train.probes":
         return [line.strip() for line in (value or "").splitlines() if line.strip()]

@@ -1,7 +1,8 @@
 """Which language a page speaks, and the words the studio computes (status lines, summaries, table headers) in it.
 
 Labels and help lines are translated in the browser by gr.I18n (webui/i18n.py); everything a handler computes is
-translated here, on the server, with the same choice of language:
+said on the server (core.catalogue), in the language every handler runs in (speak_the_page_language), chosen the
+same way:
 
 - the browser's language, unless the user picked one with the switch in the header;
 - the pick is kept in the browser (localStorage) and sent to the server as a cookie, so a reload keeps it and
@@ -15,14 +16,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 from http.cookies import SimpleCookie
 
 import gradio as gr
 
 from core.catalogue import message as catalogue
-from core.catalogue.language import speaking
-from webui.texts import CORE_ZH, NOTE_PATTERNS_ZH
+from core.catalogue.language import normalise, speaking
 
 STORAGE_KEY = "finetune-studio-lang"
 CHOICES = [("English", "en"), ("简体中文", "zh-CN")]
@@ -41,13 +40,8 @@ SWITCH_JS = ("(choice) => { localStorage.setItem('" + STORAGE_KEY + "', choice);
              + "=' + encodeURIComponent(choice) + ';path=/;SameSite=Strict'; location.reload(); return choice; }")
 
 
-def normalise(tag: str | None) -> str:
-    """'zh-CN', 'zh', 'zh-Hans-CN' -> 'zh'; anything else -> 'en' (the two languages the studio speaks)."""
-    return "zh" if (tag or "").strip().lower().startswith("zh") else "en"
-
-
 def lang_of(request) -> str:
-    """'en' or 'zh' for the page that sent `request` (a gr.Request, or None in tests and on the command line)."""
+    """The language of the page that sent `request` (a gr.Request, or None in tests and on the command line)."""
     if request is None:
         return "en"
     headers = getattr(request, "headers", None) or {}
@@ -65,11 +59,6 @@ def lang_of(request) -> str:
 
 def switch_value(request) -> str:
     return "zh-CN" if lang_of(request) == "zh" else "en"
-
-
-def say(lang: str, key: str, /, **values) -> str:
-    """The text `key` in `lang` ('en' or 'zh'), with `values` filled in (str.format fields)."""
-    return catalogue.say(key, lang=lang, **values)
 
 
 def speak_the_page_language(blocks: gr.Blocks) -> None:
@@ -114,52 +103,14 @@ def in_page_language(fn):
     return wrapped
 
 
-def from_core(lang: str, english: str, key: str, values: dict | None = None) -> str:
-    """A text core/ wrote in English, in `lang`: its Chinese comes from CORE_ZH[key] with the same figures
-    (English, as core wrote it, when no Chinese is known for the key or the figures are missing)."""
-    if lang != "zh" or key not in CORE_ZH:
-        return english
-    try:
-        return CORE_ZH[key].format(**(values or {}))
-    except (KeyError, IndexError, ValueError):
-        return english
-
-
-def note_text(lang: str, note: str) -> str:
-    """A note core/data wrote about a file, in `lang` (matched by its English wording)."""
-    if lang == "zh":
-        for pattern, chinese in NOTE_PATTERNS_ZH:
-            found = re.match(pattern, note)
-            if found:
-                return chinese.format(**found.groupdict())
-    return note
-
-
-def where_text(lang: str, where: str) -> str:
-    """'line 7', 'item 3', 'row 12' (core/data's place of a row in its file; a folder's file name first) in `lang`."""
-    if lang != "zh":
-        return where
-    found = re.match(r"^(?P<label>.*?)(?P<unit>line|item|row) (?P<number>\d+)$", where)
-    if not found:
-        return where
-    unit = {"line": "第 {n} 行", "item": "第 {n} 项", "row": "第 {n} 行"}[found["unit"]]
-    return found["label"] + unit.format(n=found["number"])
-
-
-def duration_words(seconds: float, lang: str) -> str:
-    """core.runs.duration_text ('45 s', '12 min', '2.5 h') in `lang`."""
-    from core.runs import duration_text
-
-    text = duration_text(seconds)
-    if lang != "zh":
-        return text
-    number, unit = text.split(" ")
-    return f"{number} " + {"s": "秒", "min": "分钟", "h": "小时"}[unit]
-
-
-def sayer(lang: str):
-    """say() with the language fixed: t = sayer(lang); t("data.rows", shown=3)."""
-    return lambda key, /, **values: say(lang, key, **values)
+def duration_words(seconds: float) -> str:
+    """A duration as people say it, in the page's language: '45 s', '12 min', '2.5 h' (core.runs.duration_text's
+    units and thresholds, which the command line prints)."""
+    if seconds < 90:
+        return catalogue.say("duration.seconds", seconds=seconds)
+    if seconds < 5400:
+        return catalogue.say("duration.minutes", minutes=seconds / 60)
+    return catalogue.say("duration.hours", hours=seconds / 3600)
 
 
 class LanguageScript:

@@ -4,17 +4,18 @@ help. The choices here are the same form fields the other tabs show (data.path, 
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 
 import gradio as gr
 
+from core.catalogue.message import say, text_of
 from core.config import ConfigError
 from core.data.files import EXTENSIONS
 from core.jobs import BusyError
 from core.models import builtin
-from webui.lang import lang_of, say
-from webui.studio import SAMPLES, SAMPLES_DIR
-from webui.tab_data import sample_shown
+from webui.studio import SAMPLES
+from webui.tab_data import sample_shown, take_sample, take_upload
 from webui.tab_model import local_model_folders
 
 
@@ -38,23 +39,43 @@ def build(i18n, default_path: str) -> SimpleNamespace:
     return SimpleNamespace(sample=sample, upload=upload, model=model, go=go, notice=notice, expected=expected)
 
 
-def connect(ui, form, studio, tabs, data_ui, train_ui) -> None:
-    path, source = form.fields["data.path"], form.fields["model.source"]
+class QuickStartHandlers:
+    """Quick start's event handlers; each answers with {component: update} for what it changes."""
 
-    def start(values, request: gr.Request):
-        lang = lang_of(request)
+    def __init__(self, ui, form, studio, tabs, train_ui):
+        self.ui, self.form, self.studio, self.tabs, self.train_ui = ui, form, studio, tabs, train_ui
+
+    def start(self, values: dict) -> dict:
+        """Start a run as the tabs configure it, and move to the Train tab to watch it."""
         try:
-            run = studio.runner.start(form.config_from(values))
+            run = self.studio.runner.start(self.form.config_from(values))
         except (ConfigError, BusyError) as err:
-            return f"**{err}**", gr.skip(), gr.skip()
-        return say(lang, "train.started", name=run.name), {"run": run.name}, gr.update(selected="train")
+            return {self.ui.notice: f"**{text_of(err)}**"}
+        return {self.ui.notice: say("train.started", name=run.name), self.train_ui.view: {"run": run.name},
+                self.tabs: gr.update(selected="train")}
 
+def chosen_model(value):
+    return value or gr.skip()
+
+
+def same_model(value):
+    return gr.update(value=value)
+
+
+def same_text(text):
+    return text
+
+
+def connect(ui, form, studio, tabs, data_ui, train_ui) -> None:
+    handlers = QuickStartHandlers(ui, form, studio, tabs, train_ui)
+    path, source = form.fields["data.path"], form.fields["model.source"]
     # The same fields the Data and Model tabs show: a choice here is a choice there, and the other way round.
-    ui.sample.input(lambda name: str(SAMPLES_DIR / name) if name else gr.skip(), [ui.sample], [path])
-    ui.upload.upload(lambda file: str(studio.keep_upload(file)) if file else gr.skip(), [ui.upload], [path])
-    ui.model.input(lambda value: value or gr.skip(), [ui.model], [source])
-    source.change(lambda value: gr.update(value=value), [source], [ui.model], show_progress="hidden", queue=False)
+    ui.sample.input(take_sample, [ui.sample], [path])
+    ui.upload.upload(functools.partial(take_upload, studio), [ui.upload], [path])
+    ui.model.input(chosen_model, [ui.model], [source])
+    source.change(same_model, [source], [ui.model], show_progress="hidden", queue=False)
     path.change(sample_shown, [path], [ui.sample], show_progress="hidden", queue=False)
     # The Data tab's statistics for these choices: split, steps and the expected time (with its warning).
-    data_ui.stats.change(lambda text: text, [data_ui.stats], [ui.expected], show_progress="hidden", queue=False)
-    ui.go.click(start, form.inputs(), [ui.notice, train_ui.view, tabs], concurrency_id="start", concurrency_limit=1)
+    data_ui.stats.change(same_text, [data_ui.stats], [ui.expected], show_progress="hidden", queue=False)
+    ui.go.click(handlers.start, form.inputs(), [ui.notice, train_ui.view, tabs], concurrency_id="start",
+                concurrency_limit=1)

@@ -6,12 +6,12 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from core.catalogue.message import say, text_of
 from core.config import ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
 from core.results.voting import PatternError
 from webui.form import chat_settings_from
-from webui.lang import lang_of, say
 
 BASE_ONLY = "(base model only)"
 OPEN_DEMO_JS = "(run) => { window.open('demo?run=' + encodeURIComponent(run), '_blank'); }"
@@ -51,116 +51,145 @@ def build(form, i18n) -> SimpleNamespace:
                            stop=stop, clear=clear)
 
 
-def connect(ui, form, studio, demo) -> None:
-    model_fields = {k: w for k, w in form.fields.items() if k.startswith("model.")}
-    chat_fields = {w for k, w in form.fields.items() if k.startswith("chat.")}
-    model_widgets = set(model_fields.values())
+class ChatHandlers:
+    """The Chat tab's event handlers; each answers with {component: update} for what it changes."""
 
-    def run_choices(current, request: gr.Request):
+    def __init__(self, ui, form, studio):
+        self.ui, self.form, self.studio = ui, form, studio
+        self.model_widgets = {w for k, w in form.fields.items() if k.startswith("model.")}
+        chat_fields = {w for k, w in form.fields.items() if k.startswith("chat.")}
+        self.inputs = ({ui.prompt, ui.tuned, ui.base, ui.run, ui.adapter_on, ui.side_by_side} | chat_fields
+                       | self.model_widgets)
+
+    def run_choices(self, current) -> dict:
         """The finished runs, newest first; a page that shows the base model moves to the newest finished run."""
-        lang = lang_of(request)
-        names = [r.name for r in studio.runs() if r.has_weights()]
+        names = [r.name for r in self.studio.runs() if r.has_weights()]
         value = current if current in names else (names[0] if names else BASE_ONLY)
-        return gr.update(choices=[(say(lang, "chat.base_only"), BASE_ONLY)] + names, value=value)
+        return {self.ui.run: gr.update(choices=[(say("chat.base_only"), BASE_ONLY)] + names, value=value)}
 
-    def who_answers(choice, adapter_on, request: gr.Request):
+    def who_answers(self, choice, adapter_on) -> dict:
         """The answer panel's label says which model answers, and the adapter switch is offered only with a run."""
-        return chat_label(choice, adapter_on, lang_of(request)), gr.update(interactive=choice != BASE_ONLY)
+        return {self.ui.tuned: chat_label(choice, adapter_on),
+                self.ui.adapter_on: gr.update(interactive=choice != BASE_ONLY)}
 
-    def respond(values, request: gr.Request):
-        lang = lang_of(request)
+    def offer_demo(self, choice) -> dict:
+        return {self.ui.open_demo: gr.update(visible=bool(choice) and choice != BASE_ONLY)}
+
+    def show_base(self, on) -> dict:
+        return {self.ui.base: gr.update(visible=on)}
+
+    def clear(self) -> dict:
+        return {self.ui.tuned: [], self.ui.base: [], self.ui.notice: ""}
+
+    def respond(self, values: dict):
+        """Answer the prompt: streamed token by token, or, with votes, the winner and the counts at once."""
+        ui = self.ui
         message = (values[ui.prompt] or "").strip()
-        tuned_history = list(values[ui.tuned] or [])
-        base_history = list(values[ui.base] or [])
         if not message:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip()
             return
         try:
-            model = load_chat_model(values)
+            model = self.load_chat_model(values)
         except (ChatError, ModelError, ConfigError) as err:
-            yield f"**{err}**", gr.skip(), gr.skip(), gr.skip()
+            yield {ui.notice: f"**{text_of(err)}**"}
             return
-        settings = chat_settings_from(form, values)
-        notice = sharing_notice(studio, lang)
         side = values[ui.side_by_side] and model.has_adapter
-        tuned_history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        if side:
-            base_history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        use_adapter = bool(values[ui.adapter_on])
-        if settings.votes > 1:  # sampled all at once, so there is nothing to stream: show the winner and the counts
-            try:
-                tuned_vote = model.vote(chat_turns(tuned_history[:-1]), settings, use_adapter=use_adapter)
-                tuned_history[-1]["content"] = tuned_vote.text
-                counts = [vote_counts(tuned_vote, lang)]
-                if side:
-                    base_vote = model.vote(chat_turns(base_history[:-1]), settings, use_adapter=False)
-                    base_history[-1]["content"] = base_vote.text
-                    counts.append(say(lang, "chat.base_votes", counts=vote_counts(base_vote, lang)))
-            except (ChatError, PatternError) as err:
-                yield f"**{err}**", tuned_history, base_history, ""
-                return
-            yield "  \n".join(filter(None, [notice, *counts])), tuned_history, base_history, ""
-            return
-        try:
-            for piece in model.stream(chat_turns(tuned_history[:-1]), settings, use_adapter=use_adapter):
-                tuned_history[-1]["content"] += piece
-                yield notice, tuned_history, base_history, ""
-            if side:
-                for piece in model.stream(chat_turns(base_history[:-1]), settings, use_adapter=False):
-                    base_history[-1]["content"] += piece
-                    yield notice, tuned_history, base_history, ""
-        except ChatError as err:
-            yield f"**{err}**", tuned_history, base_history, ""
+        turn = [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        tuned = list(values[ui.tuned] or []) + turn
+        base = list(values[ui.base] or []) + ([dict(m) for m in turn] if side else [])
+        answer = Answer(model, chat_settings_from(self.form, values), bool(values[ui.adapter_on]), side,
+                        sharing_notice(self.studio))
+        steps = answer.vote(tuned, base) if answer.settings.votes > 1 else answer.stream(tuned, base)
+        for notice in steps:
+            yield {ui.notice: notice, ui.tuned: tuned, ui.base: base, ui.prompt: ""}
 
-    def load_chat_model(values):
-        choice = values[ui.run]
+    def load_chat_model(self, values):
+        choice = values[self.ui.run]
         if choice and choice != BASE_ONLY:
-            run = studio.run_named(choice)
+            run = self.studio.run_named(choice)
             if run is None:
-                raise ChatError(say("en", "chat.no_run", name=choice))
-            return studio.chat_model(f"run:{run.path}", lambda: ChatModel.from_run(run.path, progress=lambda _: None))
-        config = form.config_from({w: values[w] for w in model_widgets}).model
-        return studio.chat_model(f"base:{config}", lambda: ChatModel.base(config, progress=lambda _: None))
+                raise ChatError("chat.no_run", name=choice)
+            return self.studio.chat_model(f"run:{run.path}",
+                                          lambda: ChatModel.from_run(run.path, progress=lambda _: None))
+        config = self.form.config_from({w: values[w] for w in self.model_widgets}).model
+        return self.studio.chat_model(f"base:{config}", lambda: ChatModel.base(config, progress=lambda _: None))
 
-    inputs = {ui.prompt, ui.tuned, ui.base, ui.run, ui.adapter_on, ui.side_by_side} | chat_fields | model_widgets
-    answers = [trigger(respond, inputs, [ui.notice, ui.tuned, ui.base, ui.prompt], concurrency_id="chat",
-                       concurrency_limit=1) for trigger in (ui.send.click, ui.prompt.submit)]
+
+class Answer:
+    """One answer of the tuned model (and of the base model beside it): each step writes into the two histories'
+    last message and yields the notice line to show with them."""
+
+    def __init__(self, model, settings, use_adapter: bool, side: bool, notice: str):
+        self.model, self.settings, self.use_adapter, self.side = model, settings, use_adapter, side
+        self.notice = notice  # said while a run shares the machine
+
+    def stream(self, tuned: list[dict], base: list[dict]):
+        try:
+            for piece in self.model.stream(chat_turns(tuned[:-1]), self.settings, use_adapter=self.use_adapter):
+                tuned[-1]["content"] += piece
+                yield self.notice
+            if self.side:
+                for piece in self.model.stream(chat_turns(base[:-1]), self.settings, use_adapter=False):
+                    base[-1]["content"] += piece
+                    yield self.notice
+        except ChatError as err:
+            yield f"**{text_of(err)}**"
+
+    def vote(self, tuned: list[dict], base: list[dict]):
+        """Sampled all at once, so there is nothing to stream: the winner and the counts."""
+        try:
+            tuned_vote = self.model.vote(chat_turns(tuned[:-1]), self.settings, use_adapter=self.use_adapter)
+            tuned[-1]["content"] = tuned_vote.text
+            counts = [vote_counts(tuned_vote)]
+            if self.side:
+                base_vote = self.model.vote(chat_turns(base[:-1]), self.settings, use_adapter=False)
+                base[-1]["content"] = base_vote.text
+                counts.append(say("chat.base_votes", counts=vote_counts(base_vote)))
+        except (ChatError, PatternError) as err:
+            yield f"**{text_of(err)}**"
+            return
+        yield "  \n".join(filter(None, [self.notice, *counts]))
+
+
+def connect(ui, form, studio, demo) -> None:
+    handlers = ChatHandlers(ui, form, studio)
+    answers = [trigger(handlers.respond, handlers.inputs, [ui.notice, ui.tuned, ui.base, ui.prompt],
+                       concurrency_id="chat", concurrency_limit=1) for trigger in (ui.send.click, ui.prompt.submit)]
     ui.stop.click(None, None, None, cancels=answers)  # closes the stream: generation ends within a token
-    ui.clear.click(lambda: ([], [], ""), None, [ui.tuned, ui.base, ui.notice])
-    ui.side_by_side.change(lambda on: gr.update(visible=on), [ui.side_by_side], [ui.base])
-    ui.refresh.click(run_choices, [ui.run], [ui.run])
-    demo.load(run_choices, [ui.run], [ui.run]).then(who_answers, [ui.run, ui.adapter_on], [ui.tuned, ui.adapter_on],
-                                                     show_progress="hidden")
-    ui.tab.select(run_choices, [ui.run], [ui.run], show_progress="hidden")  # a run finished meanwhile: show it
-    gr.on([ui.run.change, ui.adapter_on.change], who_answers, [ui.run, ui.adapter_on], [ui.tuned, ui.adapter_on],
-          show_progress="hidden", queue=False)
+    ui.clear.click(handlers.clear, None, [ui.tuned, ui.base, ui.notice])
+    ui.side_by_side.change(handlers.show_base, [ui.side_by_side], [ui.base])
+    ui.refresh.click(handlers.run_choices, [ui.run], [ui.run])
+    demo.load(handlers.run_choices, [ui.run], [ui.run]).then(handlers.who_answers, [ui.run, ui.adapter_on],
+                                                             [ui.tuned, ui.adapter_on], show_progress="hidden")
+    ui.tab.select(handlers.run_choices, [ui.run], [ui.run], show_progress="hidden")  # a run finished meanwhile
+    gr.on([ui.run.change, ui.adapter_on.change], handlers.who_answers, [ui.run, ui.adapter_on],
+          [ui.tuned, ui.adapter_on], show_progress="hidden", queue=False)
     # The demo page is served by the studio itself (webui.demo at /demo), in a new browser tab.
-    ui.run.change(lambda choice: gr.update(visible=bool(choice) and choice != BASE_ONLY), [ui.run], [ui.open_demo],
-                  queue=False)
+    ui.run.change(handlers.offer_demo, [ui.run], [ui.open_demo], queue=False)
     ui.open_demo.click(None, [ui.run], None, js=OPEN_DEMO_JS)
 
 
-def chat_label(choice: str, adapter_on: bool, lang: str = "en"):
+def chat_label(choice: str, adapter_on: bool):
     """The answer panel's label: the tuned run only when its adapter answers; the base model otherwise."""
     if choice and choice != BASE_ONLY and adapter_on:
-        return gr.update(label=say(lang, "chat.tuned_label", run=choice))
-    off = say(lang, "chat.adapter_off", run=choice) if choice and choice != BASE_ONLY else ""
-    return gr.update(label=say(lang, "chat.base_label", adapter_off=off))
+        return gr.update(label=say("chat.tuned_label", run=choice))
+    off = say("chat.adapter_off", run=choice) if choice and choice != BASE_ONLY else ""
+    return gr.update(label=say("chat.base_label", adapter_off=off))
 
 
-def vote_counts(vote, lang: str = "en") -> str:
+def vote_counts(vote) -> str:
     """'Votes: "B" 3, "C" 2' with the winner first, for the notice line above the chat."""
     listed = ", ".join(f"“{answer}” {count}" for answer, count in vote.counts.items())
-    return say(lang, "chat.votes", total=sum(vote.counts.values()), listed=listed)
+    return say("chat.votes", total=sum(vote.counts.values()), listed=listed)
 
 
-def sharing_notice(studio, lang: str = "en") -> str:
+def sharing_notice(studio) -> str:
     """Say plainly when the chat and a training run share the machine."""
     if not studio.runner.busy:
         return ""
     import torch
 
-    return say(lang, "chat.sharing_gpu" if torch.cuda.is_available() else "chat.sharing_cpu")
+    return say("chat.sharing_gpu" if torch.cuda.is_available() else "chat.sharing_cpu")
 
 
 def chat_turns(history: list[dict]) -> list[dict]:

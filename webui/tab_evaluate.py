@@ -8,12 +8,12 @@ chat tab's (one model in memory, never two).
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import time
+from types import SimpleNamespace
 
 import gradio as gr
 
+from core.catalogue.message import message, say, text_of
 from core.config import ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
@@ -21,14 +21,13 @@ from core.results.evaluate import EvalError, evaluate
 from core.results.voting import DEFAULT_ANSWER_PATTERN, PatternError
 from webui import export_panel
 from webui.export_panel import in_worker
-from webui.lang import lang_of, note_text, say
 from webui.studio import SAMPLES_DIR
 from webui.tab_train import _clock
 
 SUMMARY_HEADERS = ["measure", "base", "tuned"]
 CHANGED_HEADERS = ["where", "change", "question", "expected", "base answer", "tuned answer"]
 ROW_HEADERS = ["where", "question", "expected", "base", "tuned", "base right", "tuned right"]
-# The header keys in webui/texts.py, column for column.
+# The header keys in core/catalogue/pages.py, column for column.
 SUMMARY_KEYS = ["eval.measure", "eval.base", "eval.tuned"]
 CHANGED_KEYS = ["eval.where", "eval.change", "eval.question", "eval.expected", "eval.base_answer", "eval.tuned_answer"]
 ROW_KEYS = ["eval.where", "eval.question", "eval.expected", "eval.base", "eval.tuned", "eval.base_right",
@@ -70,106 +69,120 @@ def build(i18n) -> SimpleNamespace:
                 with gr.Accordion(i18n("eval.all_rows"), open=False):
                     rows = gr.Dataframe(headers=ROW_HEADERS, interactive=False, wrap=True, elem_id="eval-rows")
         export = export_panel.build(i18n)
-    return SimpleNamespace(tab=tab, run=run, refresh=refresh, test_file=test_file, use_bundled=use_bundled, pattern=pattern, votes=votes,
-                           max_new_tokens=max_new_tokens, max_rows=max_rows, start=start, notice=notice,
-                           summary=summary, changed=changed, rows=rows, export=export)
+    return SimpleNamespace(tab=tab, run=run, refresh=refresh, test_file=test_file, use_bundled=use_bundled,
+                           pattern=pattern, votes=votes, max_new_tokens=max_new_tokens, max_rows=max_rows, start=start,
+                           notice=notice, summary=summary, changed=changed, rows=rows, export=export)
 
 
-def connect(ui, studio, demo) -> None:
-    def run_choices(current=None):
-        names = [r.name for r in studio.runs() if r.has_weights()]
-        return gr.update(choices=names, value=current if current in names else (names[0] if names else None))
+class EvaluateHandlers:
+    """The Evaluate tab's event handlers; each answers with {component: update} for what it changes."""
 
-    def empty_tables(request: gr.Request):
+    def __init__(self, ui, studio):
+        self.ui, self.studio = ui, studio
+
+    def run_choices(self, current=None) -> dict:
+        names = [r.name for r in self.studio.runs() if r.has_weights()]
+        return {self.ui.run: gr.update(choices=names,
+                                       value=current if current in names else (names[0] if names else None))}
+
+    def use_bundled(self) -> dict:
+        return {self.ui.test_file: str(BUNDLED_TEST)}
+
+    def empty_tables(self) -> dict:
         """The tables' headers in the page's language before anything is evaluated or exported."""
-        lang = lang_of(request)
-        return (*(table_of([], keys, lang) for keys in (SUMMARY_KEYS, CHANGED_KEYS, ROW_KEYS)),
-                table_of([], export_panel.CHECK_KEYS, lang))
+        ui = self.ui
+        return {ui.summary: table_of([], SUMMARY_KEYS), ui.changed: table_of([], CHANGED_KEYS),
+                ui.rows: table_of([], ROW_KEYS), ui.export.check: table_of([], export_panel.CHECK_KEYS)}
 
-    def start(name, test_file, pattern, votes, max_new_tokens, max_rows, request: gr.Request):
-        lang = lang_of(request)
-        run = studio.run_named(name or "")
+    def start(self, name, test_file, pattern, votes, max_new_tokens, max_rows):
+        """Score base and tuned on the test file, saying where it is while it works."""
+        ui = self.ui
+        run = self.studio.run_named(name or "")
         if run is None or not run.has_weights():
-            yield say(lang, "eval.pick_run"), gr.skip(), gr.skip(), gr.skip()
+            yield {ui.notice: say("eval.pick_run")}
             return
         if not test_file:
-            yield say(lang, "eval.need_file"), gr.skip(), gr.skip(), gr.skip()
+            yield {ui.notice: say("eval.need_file")}
             return
         started = time.monotonic()
 
         def work(progress):
-            model = studio.chat_model(f"run:{run.path}", lambda: ChatModel.from_run(run.path, progress=lambda _: None))
+            model = self.studio.chat_model(f"run:{run.path}",
+                                           lambda: ChatModel.from_run(run.path, progress=lambda _: None))
             return evaluate(run.path, test_file, pattern=pattern or "", votes=int(votes or 1),
                             max_new_tokens=int(max_new_tokens or 64), max_rows=int(max_rows or 0), progress=progress,
                             chat_model=model)
 
-        for line, report, error in in_worker(work, say("en", "eval.loading"), FAILURES):
+        for line, report, error in in_worker(work, message("eval.loading"), FAILURES):
             if error:
-                yield f"**{error}**", gr.skip(), gr.skip(), gr.skip()
+                yield {ui.notice: f"**{text_of(error)}**"}
             elif report is None:
-                clock = _clock(time.monotonic() - started)
-                yield say(lang, "eval.waiting", line=note_text(lang, line), clock=clock), gr.skip(), gr.skip(), gr.skip()
+                yield {ui.notice: say("eval.waiting", line=text_of(line), clock=_clock(time.monotonic() - started))}
             else:
-                yield (report_notice(report, lang), summary_table(report, lang), changed_table(report, lang),
-                       all_rows(report, lang))
+                yield {ui.notice: report_notice(report), ui.summary: summary_table(report),
+                       ui.changed: changed_table(report), ui.rows: all_rows(report)}
 
-    ui.refresh.click(run_choices, None, [ui.run])
-    ui.use_bundled.click(lambda: str(BUNDLED_TEST), None, [ui.test_file])
-    demo.load(run_choices, None, [ui.run])
-    demo.load(empty_tables, None, [ui.summary, ui.changed, ui.rows, ui.export.check], show_progress="hidden")
-    ui.tab.select(run_choices, [ui.run], [ui.run], show_progress="hidden")  # a run finished meanwhile: offer it
-    ui.start.click(start, [ui.run, ui.test_file, ui.pattern, ui.votes, ui.max_new_tokens, ui.max_rows],
+
+def connect(ui, studio, demo) -> None:
+    handlers = EvaluateHandlers(ui, studio)
+    ui.refresh.click(handlers.run_choices, None, [ui.run])
+    ui.use_bundled.click(handlers.use_bundled, None, [ui.test_file])
+    demo.load(handlers.run_choices, None, [ui.run])
+    demo.load(handlers.empty_tables, None, [ui.summary, ui.changed, ui.rows, ui.export.check], show_progress="hidden")
+    ui.tab.select(handlers.run_choices, [ui.run], [ui.run], show_progress="hidden")  # a run finished meanwhile
+    ui.start.click(handlers.start, [ui.run, ui.test_file, ui.pattern, ui.votes, ui.max_new_tokens, ui.max_rows],
                    [ui.notice, ui.summary, ui.changed, ui.rows], concurrency_id="chat", concurrency_limit=1)
     export_panel.connect(ui.export, ui.run, studio)
 
 
-def report_notice(report, lang: str = "en") -> str:
+def report_notice(report) -> str:
     """What changed, in plain words first (key words found, answers closer or further), then exact match."""
     lines = []
     if report.tuned.answered and report.tuned.key_words is not None:
-        lines.append(say(lang, "eval.headline_words", tuned=100 * report.tuned.key_words,
+        lines.append(say("eval.headline_words", tuned=100 * report.tuned.key_words,
                          base=100 * (report.base.key_words or 0)))
         better = sum((r.tuned_key_words or 0) > (r.base_key_words or 0) for r in report.results)
         worse = sum((r.tuned_key_words or 0) < (r.base_key_words or 0) for r in report.results)
-        lines.append(say(lang, "eval.better" if better > worse else "eval.not_better", better=better, worse=worse,
+        lines.append(say("eval.better" if better > worse else "eval.not_better", better=better, worse=worse,
                          rows=len(report.results)))
     if report.base.loss is not None and report.tuned.loss is not None:
-        lines.append(say(lang, "eval.loss_fell", base=report.base.loss, tuned=report.tuned.loss))
+        lines.append(say("eval.loss_fell", base=report.base.loss, tuned=report.tuned.loss))
     if report.tuned.answered:
         changed = report.changed()
         fixed = sum(r.change == "fixed" for r in changed)
-        lines.append(say(lang, "eval.exact", base=report.base.correct, tuned=report.tuned.correct,
+        lines.append(say("eval.exact", base=report.base.correct, tuned=report.tuned.correct,
                          n=report.tuned.answered, fixed=fixed, broken=len(changed) - fixed))
-    votes = say(lang, "eval.votes", votes=report.votes) if report.votes > 1 else ""
-    lines.append(say(lang, "eval.evaluated", rows=report.rows, votes=votes))
-    return "  \n".join(lines + report.notes)
+    votes = say("eval.votes", votes=report.votes) if report.votes > 1 else ""
+    lines.append(say("eval.evaluated", rows=report.rows, votes=votes))
+    return "  \n".join(lines + [text_of(note) for note in report.notes])
 
 
-def table_of(rows: list[list], keys: list[str], lang: str) -> dict:
-    """A table update with headers in `lang`; an empty table keeps one blank row (Gradio drops headers without)."""
-    return {"headers": [say(lang, key) for key in keys], "data": rows or [[""] * len(keys)]}
+def table_of(rows: list[list], keys: list[str]) -> dict:
+    """A table with headers in the page's language; an empty table keeps one blank row (Gradio drops headers
+    without)."""
+    return {"headers": [say(key) for key in keys], "data": rows or [[""] * len(keys)]}
 
 
-def summary_table(report, lang: str = "en") -> dict:
-    rows = [[say(lang, MEASURE_KEYS[name]) if name in MEASURE_KEYS else name, base, tuned]
+def summary_table(report) -> dict:
+    rows = [[say(MEASURE_KEYS[name]) if name in MEASURE_KEYS else name, base, tuned]
             for name, base, tuned in report.summary_rows()]
-    return {"headers": [say(lang, key) for key in SUMMARY_KEYS], "data": rows}
+    return {"headers": [say(key) for key in SUMMARY_KEYS], "data": rows}
 
 
-def changed_table(report, lang: str = "en") -> dict:
-    rows = [[r[0], say(lang, f"eval.{r[1]}"), *r[2:]] for r in report.changed_rows()]
-    return {"headers": [say(lang, key) for key in CHANGED_KEYS], "data": rows or [[""] * len(CHANGED_KEYS)]}
+def changed_table(report) -> dict:
+    rows = [[r[0], say(f"eval.{r[1]}"), *r[2:]] for r in report.changed_rows()]
+    return {"headers": [say(key) for key in CHANGED_KEYS], "data": rows or [[""] * len(CHANGED_KEYS)]}
 
 
-def all_rows(report, lang: str = "en") -> dict:
+def all_rows(report) -> dict:
     def answer(text, votes):
         return text + (f"  [{', '.join(f'{a}: {n}' for a, n in votes.items())}]" if votes else "")
 
     def yes(flag):
-        return say(lang, "eval.yes" if flag else "eval.no")
+        return say("eval.yes" if flag else "eval.no")
 
     rows = [[r.where, r.prompt, r.expected, answer(r.base_answer, r.base_votes),
              answer(r.tuned_answer, r.tuned_votes), yes(r.base_correct), yes(r.tuned_correct)]
             for r in report.results]
-    return {"headers": [say(lang, key) for key in ROW_KEYS], "data": rows or [[""] * len(ROW_KEYS)]}
+    return {"headers": [say(key) for key in ROW_KEYS], "data": rows or [[""] * len(ROW_KEYS)]}
 

@@ -8,11 +8,12 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from core.catalogue.message import say, text_of
 from core.config import ConfigError, ModelConfig
 from core.models import builtin
 from core.models import devices
 from core.models import load as models
-from webui.lang import lang_of, note_text, say
+from webui.form import GPU_WORDS, gpus_value
 from webui.studio import APP_ROOT
 
 COMPUTE_KEYS = ["compute.gpus", "compute.strategy", "compute.processes"]
@@ -67,106 +68,122 @@ def build(form, i18n) -> SimpleNamespace:
                            unusable=unusable)
 
 
+class ModelHandlers:
+    """The Model tab's event handlers; each answers with {component: update} for what it changes."""
+
+    def __init__(self, ui, form, studio):
+        self.ui, self.form, self.studio = ui, form, studio
+
+    def check_placement(self, values: dict) -> dict:
+        ui = self.ui
+        try:
+            config = self.form.config_from(values).model
+        except ConfigError as err:
+            return {ui.placement_summary: f"**{text_of(err)}**", ui.placement: gr.update(visible=False)}
+        self.studio.release_chat()  # the chat's model would take the room this one is measured in
+        summary, table = placement_report(config)
+        return {ui.placement_summary: summary, ui.placement: table}
+
+    def show_plan(self, values: dict) -> str:
+        try:
+            config = self.form.config_from(values)
+        except ConfigError as err:
+            return f"**{text_of(err)}**"
+        return plan_text(config)
+
+    def page_texts(self, source) -> dict:
+        """The notes and the hardware panel, in the page's language (they are computed, not labels)."""
+        ui, inventory = self.ui, devices.inventory()
+        return {ui.source_note: source_note_text(source), ui.quantization_note: quantization_note_text(inventory),
+                ui.hardware: hardware_text(inventory), ui.device_map_note: not_offered_text(ui.unusable),
+                self.form.fields["compute.gpus"]: gr.update(choices=gpu_choices(inventory))}
+
+    def doctor(self) -> str:
+        self.studio.release_chat()  # the machine check measures the memory the chat's model would hold
+        return doctor_text()
+
+
+def hardware_now() -> str:
+    return hardware_text(devices.inventory())
+
+
+def quantization_now(_quantization) -> str:
+    return quantization_note_text(devices.inventory())
+
+
+def tidy_gpus(picked):
+    """The GPU picker with the latest choice kept: a word (auto, all, none) alone, or GPU numbers alone."""
+    value = gpus_value(picked)
+    tidy = [value] if value in GPU_WORDS else value.split(",")
+    return gr.skip() if tidy == list(picked or []) else gr.update(value=tidy)
+
+
 def connect(ui, form, studio, demo) -> None:
+    handlers = ModelHandlers(ui, form, studio)
     model_fields = [form.fields[k] for k in form.fields if k.startswith("model.")]
     plan_fields = set(model_fields) | {form.fields[k] for k in COMPUTE_KEYS}
-
-    def check_placement(values, request: gr.Request):
-        try:
-            config = form.config_from(values).model
-        except ConfigError as err:
-            return f"**{err}**", gr.update(visible=False)
-        studio.release_chat()  # the chat's model would take the room this one is measured in
-        return placement_report(config, lang_of(request))
-
-    def show_plan(values, request: gr.Request):
-        try:
-            config = form.config_from(values)
-        except ConfigError as err:
-            return f"**{err}**"
-        return plan_text(config, lang_of(request))
-
-    def page_texts(source, request: gr.Request):
-        """The notes and the hardware panel, in the page's language (they are computed, not labels)."""
-        lang, inventory = lang_of(request), devices.inventory()
-        return (source_note_text(source, lang), quantization_note_text(inventory, lang),
-                hardware_text(inventory, lang),
-                say(lang, "model.not_offered", choices=", ".join(
-                    say(lang, "model.not_offered_one", name=name, reason=note_text(lang, reason))
-                    for name, reason in ui.unusable)) if ui.unusable else "",
-                gr.update(choices=gpu_choices(inventory, lang)))
-
-    def hardware_now(request: gr.Request):
-        return hardware_text(devices.inventory(), lang_of(request))
-
-    def quantization_now(_, request: gr.Request):
-        return quantization_note_text(devices.inventory(), lang_of(request))
-
-    def source_now(source, request: gr.Request):
-        return source_note_text(source, lang_of(request))
-
-    def tidy_gpus(picked):
-        from webui.form import gpus_value
-
-        tidy = [gpus_value(picked)] if gpus_value(picked) in ("auto", "all", "none") else gpus_value(picked).split(",")
-        return gr.skip() if tidy == list(picked or []) else gr.update(value=tidy)
-
-    ui.check.click(check_placement, set(model_fields), [ui.placement_summary, ui.placement],
-                   concurrency_id="model-load", concurrency_limit=1)
     gpus = form.fields["compute.gpus"]
+    ui.check.click(handlers.check_placement, set(model_fields), [ui.placement_summary, ui.placement],
+                   concurrency_id="model-load", concurrency_limit=1)
     gpus.change(tidy_gpus, [gpus], [gpus], show_progress="hidden")
     for key in COMPUTE_KEYS + ["model.source", "model.quantization", "model.device_map"]:
-        form.fields[key].change(show_plan, plan_fields, [ui.plan], show_progress="hidden",
+        form.fields[key].change(handlers.show_plan, plan_fields, [ui.plan], show_progress="hidden",
                                 concurrency_id="compute-plan", concurrency_limit=1)
-    demo.load(show_plan, plan_fields, [ui.plan], show_progress="hidden")
-    ui.doctor.click(lambda: (studio.release_chat(), doctor_text())[1], None, [ui.doctor_report],
-                    concurrency_id="model-load", concurrency_limit=1)
+    demo.load(handlers.show_plan, plan_fields, [ui.plan], show_progress="hidden")
+    ui.doctor.click(handlers.doctor, None, [ui.doctor_report], concurrency_id="model-load", concurrency_limit=1)
     ui.timer.tick(hardware_now, None, [ui.hardware], show_progress="hidden",
                   concurrency_id="hardware", concurrency_limit=None)
     form.fields["model.quantization"].change(quantization_now, [form.fields["model.quantization"]],
                                              [ui.quantization_note])
-    form.fields["model.source"].change(source_now, [form.fields["model.source"]], [ui.source_note])
-    demo.load(page_texts, [form.fields["model.source"]],
+    form.fields["model.source"].change(source_note_text, [form.fields["model.source"]], [ui.source_note])
+    demo.load(handlers.page_texts, [form.fields["model.source"]],
               [ui.source_note, ui.quantization_note, ui.hardware, ui.device_map_note, gpus], show_progress="hidden")
 
 
-def source_note_text(source: str, lang: str = "en") -> str:
+def source_note_text(source: str) -> str:
     """What a built-in model is and under which license it comes; nothing for the user's own folders."""
     spec = builtin.BUILTINS.get(source)
     if spec is None:
         return ""
-    ready = "" if builtin.is_ready(source) else say(lang, "model.fetched", mb=spec.download_mb)
-    return say(lang, "model.builtin", name=spec.name, license=spec.license, ready=ready)
+    ready = "" if builtin.is_ready(source) else say("model.fetched", mb=spec.download_mb)
+    return say("model.builtin", name=spec.name, license=spec.license, ready=ready)
 
 
-def placement_report(config: ModelConfig, lang: str = "en"):
+def placement_report(config: ModelConfig):
     """Load the model as configured, say where its layers went, and let it go again."""
     problems = devices.check_model_choices(config.quantization, config.device_map, devices.inventory())
     if problems:
-        return "**" + " ".join(problems) + "**", gr.update(visible=False)
+        return "**" + " ".join(text_of(problem) for problem in problems) + "**", gr.update(visible=False)
     try:
         loaded = models.load(config, progress=lambda _: None)
     except models.ModelError as err:
-        return f"**{err}**", gr.update(visible=False)
-    where = models.describe_placement(loaded.placement).replace("the whole model", say(lang, "model.the_whole_model"))
-    summary = say(lang, "model.placement", name=Path(loaded.source).name, parameters=loaded.parameters / 1e6,
-                  dtype=loaded.dtype, placement=where)
-    rows = [[name or say(lang, "model.whole"), str(device)] for name, device in loaded.placement.items()]
+        return f"**{text_of(err)}**", gr.update(visible=False)
+    summary = say("model.placement", name=Path(loaded.source).name, parameters=loaded.parameters / 1e6,
+                  dtype=loaded.dtype, placement=text_of(models.describe_placement(loaded.placement)))
+    rows = [[name or say("model.whole"), str(device)] for name, device in loaded.placement.items()]
     del loaded
     devices.release_memory()
-    table = {"headers": [say(lang, "model.layer"), say(lang, "model.device")], "data": rows}
+    table = {"headers": [say("model.layer"), say("model.device")], "data": rows}
     return summary, gr.update(value=table, visible=True)
 
 
-def gpu_choices(inv: devices.Inventory, lang: str = "en") -> list[tuple[str, str]]:
+def not_offered_text(unusable: list) -> str:
+    """The device maps this machine cannot use, each with the reason."""
+    if not unusable:
+        return ""
+    return say("model.not_offered", choices=", ".join(
+        say("model.not_offered_one", name=name, reason=text_of(reason)) for name, reason in unusable))
+
+
+def gpu_choices(inv: devices.Inventory) -> list[tuple[str, str]]:
     """The GPU picker: each GPU with its name and free/total memory, after the words that stand for a choice."""
-    choices = [(say(lang, "model.gpus_auto"), "auto"), (say(lang, "model.gpus_all"), "all"),
-               (say(lang, "model.gpus_none"), "none")]
-    return choices + [(say(lang, "model.gpu_choice", index=g.index, name=g.name, free=g.free_gb, total=g.total_gb),
+    choices = [(say("model.gpus_auto"), "auto"), (say("model.gpus_all"), "all"),
+               (say("model.gpus_none"), "none")]
+    return choices + [(say("model.gpu_choice", index=g.index, name=g.name, free=g.free_gb, total=g.total_gb),
                        str(g.index)) for g in inv.gpus]
 
 
-def plan_text(config, lang: str = "en") -> str:
+def plan_text(config) -> str:
     """Where a run with these settings trains, and the one-line reason (or what to change)."""
     from core.measure import memory_estimate
     from core.models.compute import ComputeError
@@ -174,8 +191,8 @@ def plan_text(config, lang: str = "en") -> str:
     try:
         plan = memory_estimate.plan_for(config, fetch=False)
     except ComputeError as err:
-        return f"**{err}**"
-    return say(lang, "model.runs_on", summary=note_text(lang, plan.summary()), reason=note_text(lang, plan.reason))
+        return f"**{text_of(err)}**"
+    return say("model.runs_on", summary=text_of(plan.summary()), reason=text_of(plan.reason))
 
 
 def doctor_text() -> str:
@@ -185,20 +202,20 @@ def doctor_text() -> str:
     return "\n".join(f"- `{check.line()}`" for check in doctor.run_checks(progress=lambda _: None))
 
 
-def hardware_text(inv: devices.Inventory, lang: str = "en") -> str:
+def hardware_text(inv: devices.Inventory) -> str:
     lines = []
     for gpu in inv.gpus:
-        lines.append(say(lang, "hw.gpu", index=gpu.index, name=gpu.name, used=gpu.total_gb - gpu.free_gb,
+        lines.append(say("hw.gpu", index=gpu.index, name=gpu.name, used=gpu.total_gb - gpu.free_gb,
                          total=gpu.total_gb))
     if not inv.gpus:
-        lines.append(say(lang, "hw.no_gpu"))
-    lines.append(say(lang, "hw.cpu", name=inv.cpu_name or say(lang, "hw.unknown"), cores=inv.cpu_cores))
-    lines.append(say(lang, "hw.ram", used=inv.ram_total_gb - inv.ram_available_gb, total=inv.ram_total_gb))
+        lines.append(say("hw.no_gpu"))
+    lines.append(say("hw.cpu", name=inv.cpu_name or say("hw.unknown"), cores=inv.cpu_cores))
+    lines.append(say("hw.ram", used=inv.ram_total_gb - inv.ram_available_gb, total=inv.ram_total_gb))
     return "\n\n".join(lines)
 
 
-def quantization_note_text(inv: devices.Inventory, lang: str = "en") -> str:
+def quantization_note_text(inv: devices.Inventory) -> str:
     reason = devices.bitsandbytes_problem(inv)
     if reason:
-        return say(lang, "quant.unavailable", reason=reason)
-    return say(lang, "quant.gpu" if inv.gpus else "quant.cpu")
+        return say("quant.unavailable", reason=text_of(reason))
+    return say("quant.gpu" if inv.gpus else "quant.cpu")

@@ -6,12 +6,12 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from core.catalogue.message import say, text_of
 from core.config import METHODS, Config, ConfigError, used_by
 from core.models import load as models
 from core.training import trackers
 from webui import fit_panel
 from webui.form import field_of
-from webui.lang import lang_of, say
 
 # Each preset changes only these options; everything else keeps what the user set.
 PRESETS = {
@@ -95,75 +95,86 @@ def build(form, i18n) -> SimpleNamespace:
                            method_text=method_text)
 
 
-def connect(ui, form, studio) -> None:
-    outputs = list(form.fields.values())
+class SettingsHandlers:
+    """The Settings tab's event handlers; each answers with {component: update} for what it changes."""
 
-    def apply_preset(name):
+    def __init__(self, ui, form, studio):
+        self.ui, self.form, self.studio = ui, form, studio
+
+    def apply_preset(self, name) -> dict:
         changes = PRESETS.get(name, {})
-        return {form.fields[key]: gr.update(value=value) for key, value in changes.items()}
+        return {self.form.fields[key]: gr.update(value=value) for key, value in changes.items()} or gr.skip()
 
-    def find_layers(source, trust, request: gr.Request):
+    def find_layers(self, source, trust) -> dict:
         try:
             names = models.target_layer_choices(source or "default", bool(trust), progress=lambda _: None)
         except models.ModelError as err:
-            return gr.update(), f"**{err}**"
-        return (gr.update(choices=["all-linear"] + names, value=["all-linear"]),
-                say(lang_of(request), "settings.layers", names=", ".join(names)))
+            return {self.ui.message: f"**{text_of(err)}**"}
+        return {self.form.fields["lora.target_modules"]: gr.update(choices=["all-linear"] + names,
+                                                                   value=["all-linear"]),
+                self.ui.message: say("settings.layers", names=", ".join(names))}
 
-    def save(values, request: gr.Request):
+    def save(self, values: dict) -> dict:
         try:
-            config = form.config_from(values)
+            config = self.form.config_from(values)
         except ConfigError as err:
-            return f"**{err}**", gr.update(), gr.update()
-        path = studio.configs_dir / f"{config.name}.yaml"
+            return {self.ui.message: f"**{text_of(err)}**"}
+        path = self.studio.configs_dir / f"{config.name}.yaml"
         config.save(path)
-        return (say(lang_of(request), "settings.saved", path=path), f"python launch.py train {path}", str(path))
+        return {self.ui.message: say("settings.saved", path=path), self.ui.command: f"python launch.py train {path}",
+                self.ui.saved_file: str(path)}
 
-    def load(file, request: gr.Request):
+    def load(self, file) -> dict:
         try:
             config = Config.from_yaml(file)
         except ConfigError as err:
-            return {ui.message: f"**{err}**"}
-        return {**form.updates_from(config), ui.message: say(lang_of(request), "settings.loaded")}
+            return {self.ui.message: f"**{text_of(err)}**"}
+        return {**self.form.updates_from(config), self.ui.message: say("settings.loaded")}
 
-    def check_fit(values, request: gr.Request):
+    def check_fit(self, values: dict):
+        ui = self.ui
         try:
-            config = form.config_from(values)
+            config = self.form.config_from(values)
         except ConfigError as err:
-            yield f"**{err}**", {}, gr.update(visible=False)
+            yield {ui.fit_report: f"**{text_of(err)}**", ui.proposal: {}, ui.apply_fit: gr.update(visible=False)}
             return
-        yield from fit_panel.check_fit_stream(config, studio, lang_of(request))
+        for report, proposal, apply_fit in fit_panel.check_fit_stream(config, self.studio):
+            yield {ui.fit_report: report, ui.proposal: proposal, ui.apply_fit: apply_fit}
 
-    def apply_fit(values, request: gr.Request):  # a set of inputs: gradio hands over one {component: value} dict
-        proposal = values[ui.proposal] or {}
+    def apply_fit(self, values: dict) -> dict:  # a set of inputs: gradio hands over one {component: value} dict
+        proposal = values[self.ui.proposal] or {}
         try:
             from core.measure import preflight
 
-            config = preflight.apply(form.config_from(values), proposal)
+            config = preflight.apply(self.form.config_from(values), proposal)
         except ConfigError as err:
-            return {ui.message: f"**{err}**"}
-        changed = {form.fields[key] for key in proposal if key in form.fields}
-        updates = {widget: update for widget, update in form.updates_from(config).items() if widget in changed}
+            return {self.ui.message: f"**{text_of(err)}**"}
+        changed = {self.form.fields[key] for key in proposal if key in self.form.fields}
+        updates = {widget: update for widget, update in self.form.updates_from(config).items() if widget in changed}
         applied = ", ".join(f"{key} = {value}" for key, value in proposal.items())
-        return {**updates, ui.message: say(lang_of(request), "settings.applied", changes=applied),
-                ui.apply_fit: gr.update(visible=False)}
+        return {**updates, self.ui.message: say("settings.applied", changes=applied),
+                self.ui.apply_fit: gr.update(visible=False)}
 
-    def show_method(method, tuning):
-        visible = shown(method, tuning)
-        return ({form.fields[key]: gr.update(visible=on) for key, on in visible.items() if key in form.fields}
-                | {text: gr.update(visible=name == method) for name, text in ui.method_text.items()}
-                | {ui.lora_column: gr.update(visible=tuning == "lora")})
+    def show_method(self, method, tuning) -> dict:
+        fields = self.form.fields
+        return ({fields[key]: gr.update(visible=on) for key, on in shown(method, tuning).items() if key in fields}
+                | {text: gr.update(visible=name == method) for name, text in self.ui.method_text.items()}
+                | {self.ui.lora_column: gr.update(visible=tuning == "lora")})
 
+
+def connect(ui, form, studio) -> None:
+    handlers = SettingsHandlers(ui, form, studio)
+    outputs = list(form.fields.values())
     method_outputs = ([form.fields[key] for key in shown("sft", "lora") if key in form.fields]
                       + list(ui.method_text.values()) + [ui.lora_column])
     for key in ("train.method", "train.tuning"):
-        form.fields[key].change(show_method, [form.fields["train.method"], form.fields["train.tuning"]],
+        form.fields[key].change(handlers.show_method, [form.fields["train.method"], form.fields["train.tuning"]],
                                 method_outputs)
-    ui.check_fit.click(check_fit, form.inputs(), [ui.fit_report, ui.proposal, ui.apply_fit],
+    ui.check_fit.click(handlers.check_fit, form.inputs(), [ui.fit_report, ui.proposal, ui.apply_fit],
                        concurrency_id="model-load", concurrency_limit=1)
-    ui.apply_fit.click(apply_fit, {ui.proposal} | form.inputs(), outputs + [ui.message, ui.apply_fit])
-    ui.preset.change(apply_preset, [ui.preset], outputs)
-    ui.find_layers.click(find_layers, [form.fields["model.source"], form.fields["model.trust_remote_code"]],
+    ui.apply_fit.click(handlers.apply_fit, {ui.proposal} | form.inputs(), outputs + [ui.message, ui.apply_fit])
+    ui.preset.change(handlers.apply_preset, [ui.preset], outputs)
+    ui.find_layers.click(handlers.find_layers, [form.fields["model.source"], form.fields["model.trust_remote_code"]],
                          [form.fields["lora.target_modules"], ui.message])
-    ui.save.click(save, form.inputs(), [ui.message, ui.command, ui.saved_file])
-    ui.load.upload(load, [ui.load], outputs + [ui.message])
+    ui.save.click(handlers.save, form.inputs(), [ui.message, ui.command, ui.saved_file])
+    ui.load.upload(handlers.load, [ui.load], outputs + [ui.message])

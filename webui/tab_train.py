@@ -1,8 +1,9 @@
 """Tab 4, Train: start and stop, watch the run live, look back at past runs.
 
-Training runs in the engine's background thread (core.jobs). This tab only reads the run folder: a gr.Timer
+Training runs in the engine's background thread (core.jobs). This tab only reads the run folder: one gr.Timer tick
 reads the lines metrics.jsonl gained since the last tick and redraws the chart only when there were some, so a
-reloaded page (or a second browser) picks the run up where it is, chart included.
+reloaded page (or a second browser) picks the run up where it is, chart included. The same tick greys out the
+buttons that cannot act, redraws the probe answers when they change, and every HISTORY_SECONDS the past runs.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from core.catalogue.message import say, text_of
 from core.config import Config, ConfigError
 from core.jobs import BusyError
-from core.runs import ACTIVE_STATES
+from core.runs import ACTIVE_STATES, state_word, status_message
 from core.training import probes
 from webui import compare_runs
 from webui.charts import loss_figure
-from webui.lang import lang_of, note_text, say
 
 POLL_SECONDS = 1.0
 HISTORY_SECONDS = 10.0  # the past-runs table reads every run folder: not once a second per open page
@@ -39,6 +40,7 @@ def build(i18n) -> SimpleNamespace:
                                      elem_id="probe-answers")
         buttons_seen = gr.State(None)  # (start, stop, resume) usable as last sent, so a tick sends only changes
         probes_seen = gr.State("")  # what the probe table shows now, so the timer redraws it only on change
+        history_read = gr.State(0.0)  # when this page last read the past runs (time.monotonic)
         log = gr.Textbox(label=i18n("train.log_english"), lines=8, max_lines=8, interactive=False, autoscroll=True,
                          elem_id="train-log")
         with gr.Accordion(i18n("train.history"), open=False):
@@ -48,132 +50,146 @@ def build(i18n) -> SimpleNamespace:
         compare = compare_runs.build(i18n)
         view = gr.State({})  # this browser tab's view: which run, how far its metrics were read, the points so far
         timer = gr.Timer(POLL_SECONDS)
-        history_timer = gr.Timer(HISTORY_SECONDS)
     return SimpleNamespace(start=start, stop=stop, resume=resume, notice=notice, status=status, chart=chart, log=log,
-                           runs_table=runs_table, pick=pick, view=view, timer=timer, history_timer=history_timer,
+                           runs_table=runs_table, pick=pick, view=view, timer=timer, history_read=history_read,
                            best_banner=best_banner, use_best=use_best, probes=probe_answers,
                            probes_seen=probes_seen, buttons_seen=buttons_seen, compare=compare)
 
 
-def connect(ui, form, studio, demo) -> None:
-    watched = [ui.status, ui.chart, ui.log, ui.view]
+class TrainHandlers:
+    """The Train tab's event handlers; each answers with {component: update} for what it changes."""
 
-    def start(values, request: gr.Request):
-        lang = lang_of(request)
+    def __init__(self, ui, form, studio):
+        self.ui, self.form, self.studio = ui, form, studio
+        self.watched = [ui.status, ui.chart, ui.log, ui.view]  # what refresh() returns, in its order
+        self.button_outputs = [ui.start, ui.stop, ui.resume, ui.buttons_seen]
+        self.probe_outputs = [ui.probes, ui.best_banner, ui.use_best, ui.probes_seen]  # probe_panel()'s order
+        self.history_outputs = [ui.runs_table, ui.pick, ui.compare.picked, ui.history_read]
+
+    def start(self, values: dict) -> dict:
         try:
-            config = form.config_from(values)
+            config = self.form.config_from(values)
         except ConfigError as err:
-            return notice_only(f"**{err}**")
+            return {self.ui.notice: f"**{text_of(err)}**"}
         try:
-            run = studio.runner.start(config)
+            run = self.studio.runner.start(config)
         except BusyError as err:
-            return notice_only(f"**{err}**")
-        taken = values_name(values, form)
-        note = say(lang, "train.started", name=run.name) + (say(lang, "train.name_taken", name=taken)
-                                                          if run.name != taken else "")
-        return (note, *refresh(studio, {"run": run.name}, force=True, lang=lang))
+            return {self.ui.notice: f"**{text_of(err)}**"}
+        taken = str(values.get(self.form.fields["name"], ""))
+        note = say("train.started", name=run.name) + (say("train.name_taken", name=taken) if run.name != taken
+                                                      else "")
+        return {self.ui.notice: note, **self.run_view(run.name)}
 
-    def resume(view, request: gr.Request):
-        lang = lang_of(request)
-        run = studio.run_named(view.get("run", ""))
+    def resume(self, view: dict) -> dict:
+        run = self.studio.run_named(view.get("run", ""))
         if run is None:
-            return notice_only(say(lang, "train.pick_to_resume"))
+            return {self.ui.notice: say("train.pick_to_resume")}
         try:
-            studio.runner.start(Config.from_yaml(run.config_file), resume=run)
+            self.studio.runner.start(Config.from_yaml(run.config_file), resume=run)
         except (BusyError, ConfigError) as err:
-            return notice_only(f"**{err}**")
-        return (say(lang, "train.resuming", name=run.name),
-                *refresh(studio, {"run": run.name}, force=True, lang=lang))
+            return {self.ui.notice: f"**{text_of(err)}**"}
+        return {self.ui.notice: say("train.resuming", name=run.name), **self.run_view(run.name)}
 
-    def stop(request: gr.Request):
-        return say(lang_of(request), "train.stopping" if studio.runner.stop() else "train.none_running")
+    def stop(self) -> dict:
+        return {self.ui.notice: say("train.stopping" if self.studio.runner.stop() else "train.none_running")}
 
-    def tick(view, request: gr.Request):
-        return refresh(studio, view, lang=lang_of(request))
+    def tick(self, view: dict, buttons_seen, probes_seen: str, history_read: float):
+        """Each poll: what the run gained, which buttons can act, the probe answers; the past runs when due."""
+        updates = changes(self.watched, refresh(self.studio, view))
+        updates |= self.button_updates(view, buttons_seen) | self.probe_updates(view, probes_seen)
+        if time.monotonic() - (history_read or 0.0) >= HISTORY_SECONDS - POLL_SECONDS / 2:
+            updates |= self.history_updates()
+        return updates or gr.skip()
 
-    def attach(request: gr.Request):
-        lang = lang_of(request)
-        run = studio.current_run()
+    def attach(self) -> dict:
+        """A page opens: it shows the run in progress, else the newest one, and the past runs."""
+        run = self.studio.current_run()
         view = {"run": run.name} if run else {}
-        return (*refresh(studio, view, force=True, lang=lang), *history(studio, lang))
+        return (changes(self.watched, refresh(self.studio, view, force=True)) | self.button_updates(view, None)
+                | self.probe_updates(view, None) | self.history_updates())
 
-    def pick_run(name, request: gr.Request):
-        return refresh(studio, {"run": name}, force=True, lang=lang_of(request)) if name else (gr.skip(),) * 4
+    def pick_run(self, name: str):
+        if not name:
+            return gr.skip()
+        view = {"run": name}
+        return self.run_view(name) | self.button_updates(view, None) | self.probe_updates(view, None)
 
-    ui.start.click(start, form.inputs(), [ui.notice, *watched], concurrency_id="start", concurrency_limit=1)
-    ui.stop.click(stop, None, [ui.notice])
-    ui.resume.click(resume, [ui.view], [ui.notice, *watched], concurrency_id="start", concurrency_limit=1)
-    ui.timer.tick(tick, [ui.view], watched, show_progress="hidden", concurrency_id="poll",
-                  concurrency_limit=None)
-    def history_tick(request: gr.Request):
-        return history(studio, lang_of(request))
-
-    ui.history_timer.tick(history_tick, None, [ui.runs_table, ui.pick], show_progress="hidden",
-                          concurrency_id="poll", concurrency_limit=None)
-    ui.pick.select(pick_run, [ui.pick], watched)
-    demo.load(attach, None, [*watched, ui.runs_table, ui.pick])
-    compare_runs.connect(ui.compare, studio, demo, ui.history_timer.tick)
-
-    # Buttons that cannot act are greyed out: Stop with nothing running, Resume with no stopped run shown.
-    def buttons(view, seen):
-        usable = button_states(studio, view)
-        if list(usable) == (seen or None):
-            return gr.skip(), gr.skip(), gr.skip(), seen
-        return (*(gr.update(interactive=flag) for flag in usable), list(usable))
-
-    button_outputs = [ui.start, ui.stop, ui.resume, ui.buttons_seen]
-    ui.timer.tick(buttons, [ui.view, ui.buttons_seen], button_outputs, show_progress="hidden",
-                  concurrency_id="poll", concurrency_limit=None)
-    for event in (demo.load, ui.pick.select):
-        event(lambda view: buttons(view, None), [ui.view], button_outputs, show_progress="hidden")
-
-    # Probe answers and the best-step banner: read from probes.jsonl and metrics.jsonl by core.training.probes.
-    probe_outputs = [ui.probes, ui.best_banner, ui.use_best, ui.probes_seen]
-    def probes_tick(view, seen, request: gr.Request):
-        return probe_panel(studio, view, seen, lang_of(request))
-
-    def probes_now(view, request: gr.Request):
-        return probe_panel(studio, view, None, lang_of(request))
-
-    ui.timer.tick(probes_tick, [ui.view, ui.probes_seen], probe_outputs,
-                  show_progress="hidden", concurrency_id="poll", concurrency_limit=None)
-    for event in (ui.pick.select, demo.load):
-        event(probes_now, [ui.view], probe_outputs, show_progress="hidden")
-
-    def use_best(view, request: gr.Request):
-        lang = lang_of(request)
-        run = studio.run_named(view.get("run", ""))
+    def use_best(self, view: dict) -> dict:
+        run = self.studio.run_named(view.get("run", ""))
         if run is None:
-            return say(lang, "train.pick_first"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        if studio.runner.busy and studio.runner.run and studio.runner.run.name == run.name:
-            return say(lang, "train.wait_for_end"), *(gr.skip(),) * 4
+            return {self.ui.notice: say("train.pick_first")}
+        if self.studio.runner.busy and self.studio.runner.run and self.studio.runner.run.name == run.name:
+            return {self.ui.notice: say("train.wait_for_end")}
         try:
-            message = probes.use_best(run)
+            done = probes.use_best(run)
         except FileNotFoundError as err:
-            return f"**{err}**", *(gr.skip(),) * 4
-        return (message, *probe_panel(studio, view, None, lang))
+            return {self.ui.notice: f"**{text_of(err)}**"}
+        return {self.ui.notice: text_of(done), **self.probe_updates(view, None)}
 
-    ui.use_best.click(use_best, [ui.view], [ui.notice, *probe_outputs])
+    def run_view(self, name: str) -> dict:
+        """Status, whole chart, log and view of the run `name`, read from its start."""
+        return changes(self.watched, refresh(self.studio, {"run": name}, force=True))
+
+    def button_updates(self, view: dict, seen) -> dict:
+        """Buttons that cannot act are greyed out: Stop with nothing running, Resume with no stopped run shown."""
+        usable = list(button_states(self.studio, view))
+        if usable == (seen or None):
+            return {}
+        return {**{button: gr.update(interactive=flag) for button, flag in zip(self.button_outputs, usable)},
+                self.ui.buttons_seen: usable}
+
+    def probe_updates(self, view: dict, seen: str | None) -> dict:
+        """Probe answers and the best-step banner (core.training.probes reads probes.jsonl and metrics.jsonl)."""
+        return changes(self.probe_outputs, probe_panel(self.studio, view, seen))
+
+    def history_updates(self) -> dict:
+        table, choices = history(self.studio)
+        return {self.ui.runs_table: table, self.ui.pick: choices,
+                self.ui.compare.picked: compare_runs.choices(self.studio), self.ui.history_read: time.monotonic()}
 
 
-def probe_panel(studio, view: dict, seen: str | None, lang: str = "en"):
+def connect(ui, form, studio, demo) -> None:
+    handlers = TrainHandlers(ui, form, studio)
+    shown = handlers.watched + handlers.button_outputs + handlers.probe_outputs
+    on_run = [ui.status, ui.chart, ui.log]  # where loading shows; the buttons and probe table change quietly
+    ui.start.click(handlers.start, form.inputs(), [ui.notice, *handlers.watched], concurrency_id="start",
+                   concurrency_limit=1)
+    ui.stop.click(handlers.stop, None, [ui.notice])
+    ui.resume.click(handlers.resume, [ui.view], [ui.notice, *handlers.watched], concurrency_id="start",
+                    concurrency_limit=1)
+    ui.timer.tick(handlers.tick, [ui.view, ui.buttons_seen, ui.probes_seen, ui.history_read],
+                  shown + handlers.history_outputs, show_progress="hidden", concurrency_id="poll",
+                  concurrency_limit=None)
+    ui.pick.select(handlers.pick_run, [ui.pick], shown, show_progress_on=on_run)
+    demo.load(handlers.attach, None, shown + handlers.history_outputs, show_progress_on=on_run)
+    ui.use_best.click(handlers.use_best, [ui.view], [ui.notice, *handlers.probe_outputs])
+    compare_runs.connect(ui.compare, studio)
+
+
+def changes(components: list, values) -> dict:
+    """{component: value} for the values that change something: a gr.skip() leaves its component as it is."""
+    return {component: value for component, value in zip(components, values)
+            if not (isinstance(value, dict) and value == gr.skip())}
+
+
+def probe_panel(studio, view: dict, seen: str | None):
     """(probe table, best-step banner, use-best button, what is shown): gr.skip() where nothing changed."""
     run = studio.run_named(view.get("run", ""))
     if run is None:
-        return {"headers": [say(lang, "probes.prompt")], "data": [[""]]}, "", gr.update(visible=False), ""
+        return {"headers": [say("probes.prompt")], "data": [[""]]}, "", gr.update(visible=False), ""
     headers, rows = probes.probe_table(run)
     best = probes.best_step(run)
     shown = f"{run.name}:{len(headers)}:{best}"
     if shown == seen:
-        return gr.skip(), gr.skip(), gr.skip(), seen
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     banner = ""
     if best:
-        banner = say(lang, "train.best_banner", rises=best["rises"], step=best["step"], loss=best["eval_loss"])
+        banner = say("train.best_banner", rises=best["rises"], step=best["step"], loss=best["eval_loss"])
         if best["in_use"]:
-            banner += say(lang, "train.best_in_use")
+            banner += say("train.best_in_use")
         elif not best["available"]:
-            banner += say(lang, "train.best_missing")
-    headers, rows = readable_probes(headers, rows, lang)
+            banner += say("train.best_missing")
+    headers, rows = readable_probes(headers, rows)
     table = gr.update(value={"headers": headers, "data": rows or [[""] * len(headers)]})
     return table, banner, gr.update(visible=bool(best and best["available"] and not best["in_use"])), shown
 
@@ -186,16 +202,7 @@ def button_states(studio, view: dict) -> tuple[bool, bool, bool]:
     return not busy, busy, (not busy and state in ("stopped", "failed", "interrupted"))
 
 
-def notice_only(text: str):
-    """A message for the notice line, with the status, chart, log and view left as they are."""
-    return text, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-
-
-def values_name(values, form) -> str:
-    return str(values.get(form.fields["name"], ""))
-
-
-def readable_probes(headers: list[str], rows: list[list], lang: str) -> tuple[list[str], list[list]]:
+def readable_probes(headers: list[str], rows: list[list]) -> tuple[list[str], list[list]]:
     """The probe table as a glance: prompt, the base model's answer and the latest adapter's answer side by side
     (every evaluation's column made the table thousands of pixels wide; the run folder keeps them all)."""
     if len(headers) > 3:
@@ -206,98 +213,98 @@ def readable_probes(headers: list[str], rows: list[list], lang: str) -> tuple[li
     for number, header in enumerate(headers):
         step = header.split()[-1] if header.startswith("step") else ""
         if number == 0:
-            names.append(say(lang, "probes.prompt"))
+            names.append(say("probes.prompt"))
         elif header == "base":
-            names.append(say(lang, "probes.base"))
+            names.append(say("probes.base"))
         elif step.isdigit():
-            names.append(say(lang, "probes.latest" if number == len(headers) - 1 else "probes.step", step=step))
+            names.append(say("probes.latest" if number == len(headers) - 1 else "probes.step", step=step))
         else:
             names.append(header)
     return names, rows
 
 
-def refresh(studio, view: dict, force: bool = False, lang: str = "en"):
+def refresh(studio, view: dict, force: bool = False):
     """(status html, chart or skip, log, view): read only what the run folder gained since the last call."""
     run = studio.run_named(view.get("run", ""))
     if run is None:
-        return status_html(None, lang=lang), (gr.skip() if not force else None), "", view
+        return status_html(None), (gr.skip() if not force else None), "", view
     records, offset = run.read_metrics(view.get("offset", 0) if not force else 0)
     points = (view.get("points", []) if not force else []) + records
     view = {"run": run.name, "offset": offset, "points": points}
     status = run.status()
-    chart = loss_figure(points, title=run.name, lang=lang) if (records or force) else gr.skip()
-    return status_html(status, points, run.name, lang), chart, run.log_tail(40), view
+    chart = loss_figure(points, title=run.name) if (records or force) else gr.skip()
+    return status_html(status, points, run.name), chart, run.log_tail(40), view
 
 
-def state_name(state: str, lang: str) -> str:
-    from core.catalogue.message import entries
+def state_name(state: str) -> str:
+    """A run's state ("state.<name>" in the catalogue) in the page's language; an unknown state as it is."""
+    return text_of(state_word(state))
 
-    return say(lang, f"state.{state}") if f"state.{state}" in entries() else state
 
-
-def history(studio, lang: str = "en"):
+def history(studio):
     rows, names = [], []
     for run in studio.runs()[:50]:
         status = run.status()
         losses = [m["loss"] for m in run.read_metrics()[0] if "loss" in m]
         duration = (status.get("ended_at") or time.time()) - status["started_at"] if status.get("started_at") else 0
-        rows.append([run.name, state_name(status.get("state", "?"), lang), f"{status.get('step', 0)}/{status.get('total_steps', 0)}",
-                     f"{losses[-1]:.3f}" if losses else "", _clock(duration)])
+        rows.append([run.name, state_name(status.get("state", "?")),
+                     f"{status.get('step', 0)}/{status.get('total_steps', 0)}", f"{losses[-1]:.3f}" if losses else "",
+                     _clock(duration)])
         names.append(run.name)
-    headers = [say(lang, key) for key in ("runs.run", "runs.state", "runs.steps", "runs.final_loss", "runs.duration")]
+    headers = [say(key) for key in ("runs.run", "runs.state", "runs.steps", "runs.final_loss", "runs.duration")]
     return {"headers": headers, "data": rows or [[""] * 5]}, gr.update(choices=names)
 
 
-def status_html(status: dict | None, points: list[dict] | None = None, name: str = "", lang: str = "en") -> str:
+def status_html(status: dict | None, points: list[dict] | None = None, name: str = "") -> str:
     if not status:
-        return f"<div class='run-status'>{say(lang, 'train.no_run')}</div>"
+        return f"<div class='run-status'>{say('train.no_run')}</div>"
     state = status.get("state", "?")
     step, total = status.get("step") or 0, status.get("total_steps") or 0
     percent = int(100 * step / total) if total else 0
     started, ended = status.get("started_at"), status.get("ended_at")
     elapsed = ((ended or time.time()) - started) if started else 0
-    parts = [f"<b>{_escape(name)}</b>", f"<span class='state state-{state}'>{state_name(state, lang)}</span>",
-             say(lang, "train.elapsed", clock=_clock(elapsed))]
+    parts = [f"<b>{_escape(name)}</b>", f"<span class='state state-{state}'>{state_name(state)}</span>",
+             say("train.elapsed", clock=_clock(elapsed))]
     if total:  # before the trainer has counted its steps there is no "step 0/?" to show: the message says what it does
-        parts.insert(2, say(lang, "train.step", step=step, total=total))
+        parts.insert(2, say("train.step", step=step, total=total))
     train_points = [p for p in (points or []) if "loss" in p]
     if state in ACTIVE_STATES and step and total and len(train_points) >= 2:
         seconds_per_step = (train_points[-1]["time"] - train_points[0]["time"]) / max(
             train_points[-1]["step"] - train_points[0]["step"], 1)
-        parts.append(say(lang, "train.eta", clock=_clock(seconds_per_step * (total - step))))
+        parts.append(say("train.eta", clock=_clock(seconds_per_step * (total - step))))
     rates = [p["tokens_per_second"] for p in train_points if p.get("tokens_per_second")]
     if rates:  # the last point of a finished run can read 0 (the final step's partial window): show the last real one
-        parts.append(say(lang, "train.throughput", rate=rates[-1]))
-    parts += replay_parts(status, lang)
-    parts.append(gpu_memory_text(points or [], lang))
+        parts.append(say("train.throughput", rate=rates[-1]))
+    parts += replay_parts(status)
+    parts.append(gpu_memory_text(points or []))
     bar = (f"<div class='progress'><div class='progress-fill' style='width:{percent}%'></div></div>")
     return (f"<div class='run-status'>{' · '.join(parts)}{bar}"
-            f"<div class='run-message'>{_escape(note_text(lang, status.get('message', '')))}</div></div>")
+            f"<div class='run-message'>{_escape(text_of(status_message(status)))}</div></div>")
 
 
-def replay_parts(status: dict, lang: str) -> list[str]:
+def replay_parts(status: dict) -> list[str]:
     """Knowledge replay's progress while the base model writes its answers (minutes on a CPU), then what it kept."""
     asked, done, kept = status.get("replay_asked"), status.get("replay_done"), status.get("replay_kept")
     if not asked:
         return []
     if status.get("state") == "loading" and done is not None and done < asked:
-        parts = [say(lang, "train.replay_progress", done=done, asked=asked)]
+        parts = [say("train.replay_progress", done=done, asked=asked)]
         if status.get("replay_seconds_left"):
-            parts.append(say(lang, "train.replay_left", clock=_clock(status["replay_seconds_left"])))
+            parts.append(say("train.replay_left", clock=_clock(status["replay_seconds_left"])))
         return parts
     if kept is not None and done == asked and kept < asked:
-        return [say(lang, "train.replay_kept", asked=asked, kept=kept, dropped=asked - kept)]
+        return [say("train.replay_kept", asked=asked, kept=kept, dropped=asked - kept)]
     return []
 
 
-def gpu_memory_text(points: list[dict], lang: str = "en") -> str:
+def gpu_memory_text(points: list[dict]) -> str:
     """The run's GPU memory at its latest point, per GPU: 'GPU 0 10.2 GiB, GPU 1 9.8 GiB allocated'."""
     latest = next((p for p in reversed(points) if p.get("gpu_memory_per_gpu")), None)
     if latest:
         per_gpu = ", ".join(f"GPU {gpu} {gb:.1f} GiB" for gpu, gb in latest["gpu_memory_per_gpu"].items())
-        return say(lang, "train.gpu_per_gpu", per_gpu=per_gpu)
+        return say("train.gpu_per_gpu", per_gpu=per_gpu)
     memory = [p["gpu_memory_gb"] for p in points if "gpu_memory_gb" in p]
-    return say(lang, "train.gpu_peak", gb=max(memory)) if memory else say(lang, "train.no_gpu")
+    return say("train.gpu_peak", gb=max(memory)) if memory else say("train.no_gpu")
 
 
 def _clock(seconds: float) -> str:

@@ -8,8 +8,9 @@ models or for GPUs: the first run measures them.
 
 from __future__ import annotations
 
+from core.catalogue.message import say
 from core.models import builtin, devices
-from webui.lang import duration_words, say
+from webui.lang import duration_words
 
 ROUGH_CPU_TOKENS_PER_SECOND = 45.0  # the default model, trl defaults, a 2-core CPU (MEASUREMENTS.md)
 LONG_SECONDS = 3600.0  # past this, the Data tab says what to change for a first try
@@ -26,17 +27,15 @@ def expected_seconds(plan, source: str) -> tuple[float, bool] | None:
     return None
 
 
-def time_lines(plan, source: str, lang: str) -> tuple[list[str], str]:
+def time_lines(plan, source: str) -> tuple[list[str], str]:
     """(statistics lines, warning markdown or '') for the Data tab."""
     expected = expected_seconds(plan, source)
     if expected is None:
         return [], ""
     seconds, rough = expected
-    line = say(lang, "time.rough" if rough else "time.measured", total=duration_words(seconds, lang),
-               steps=plan.total_steps)
+    line = say("time.rough" if rough else "time.measured", total=duration_words(seconds), steps=plan.total_steps)
     if seconds <= LONG_SECONDS:
         return [line], ""
     per_step = seconds / max(plan.total_steps, 1)
     steps = max(10, int(FIRST_TRY_SECONDS / per_step)) if per_step else 10
-    return [line], say(lang, "time.long", total=duration_words(seconds, lang), steps=steps,
-                       first=duration_words(steps * per_step, lang))
+    return [line], say("time.long", total=duration_words(seconds), steps=steps, first=duration_words(steps * per_step))

@@ -35,6 +35,15 @@ TEXTS = {
     "data.more_rows": (" and {count} more", " 等另外 {count} 行"),
     "data.warning_filter": ("{name}: {count:,} rows", "{name}：{count:,} 行"),
     "data.warning_filter_one": ("{name}: 1 row", "{name}：1 行"),
+    "data.warning.too_long": ("Too long", "过长"),
+    "data.warning.all_cut": ("Nothing left to learn after the cut", "截断后无可学习内容"),
+    "data.warning.no_eos": ("No end-of-turn token", "缺少轮次结束标记"),
+    "data.warning.duplicate": ("Duplicates", "重复"),
+    "data.warning.foreign_markup": ("Other chat markup", "其他对话标记"),
+    "data.warning.placeholder": ("Unfilled placeholders", "未填写的占位符"),
+    "data.warning.no_template": ("No chat template", "没有对话模板"),
+    "data.warning.template": ("Refused by the chat template", "被对话模板拒绝"),
+    "data.warning.thinking": ("Thinking left out", "思考部分被省略"),
     "data.problems_title": ("Rows that cannot be used ({count:,})", "无法使用的行（{count:,}）"),
     "data.where": ("where", "位置"),
     "data.problem": ("problem", "问题"),
@@ -97,6 +106,9 @@ TEXTS = {
         "on tab 3, or use fewer rows or epochs; train the whole set once the result looks right.",
         "- ⚠️ **这次训练在本机约需 {total}。** 第一次尝试时，可在第 3 页把最大步数设为 {steps}（约 "
         "{first}），或减少行数、训练轮数；效果满意后再训练全部数据。"),
+    "duration.seconds": ("{seconds:.0f} s", "{seconds:.0f} 秒"),
+    "duration.minutes": ("{minutes:.0f} min", "{minutes:.0f} 分钟"),
+    "duration.hours": ("{hours:.1f} h", "{hours:.1f} 小时"),
     "viewer.position": ("Row **{row:,}** of {rows:,} ({where})", "第 **{row:,}** 行，共 {rows:,} 行（{where}）"),
     "viewer.in_warning": (" · {k} of {n} rows with this warning", " · 该警告涉及的 {n} 行中的第 {k} 行"),
     "viewer.counts": ("{total:,} tokens, {trained:,} trained", "{total:,} 个词元，其中 {trained:,} 个参与训练"),
@@ -115,6 +127,9 @@ TEXTS = {
         "model there, or check the row.",
         "无法用第 2 页所选模型（{source}）的对话模板显示该行：{error}。请在那里换一个模型，或检查该行。"),
     "demo.nothing": ("# Nothing to show", "# 没有可展示的内容"),
+    "demo.no_run": (
+        "There is no finished run named {name!r} to show. Pick one in the Chat tab and click Open demo.",
+        "没有名为 {name!r} 的已完成运行可展示。请在“对话”页选择一个运行，再点击“打开演示页”。"),
     "demo.api": (
         "**Use it from code.** This server also speaks the OpenAI chat API at `{url}` (models: {models}):",
         "**在代码中使用。** 本服务器同时提供 OpenAI 聊天接口，地址 `{url}`（模型：{models}）："),
@@ -144,39 +159,6 @@ TEXTS = {
         "⏳ {line} ({clock} so far; two real steps on the longest rows take a minute or more on a CPU)",
         "⏳ {line}（已用 {clock}；在 CPU 上用最长的样本实际训练两步需要一分钟或更久）"),
     "fit.starting": ("Reading the data and the model's tokenizer ...", "正在读取数据和模型的分词器……"),
-    "fit.fits": (
-        "Fits as configured: measured peak {peak:.2f} GiB of {available:.1f} GiB available{estimate}.",
-        "按当前设置可以装下：实测峰值 {peak:.2f} GiB，可用 {available:.1f} GiB{estimate}。"),
-    "fit.fits_estimate": (" (estimated {gb:.2f} GiB)", "（估计 {gb:.2f} GiB）"),
-    "fit.estimate_over": (
-        "Fits as configured: measured peak {peak:.2f} GiB of {available:.1f} GiB available. The estimate below "
-        "({gb:.2f} GiB) is more than is available; it counts the worst case, and two real steps on the longest rows "
-        "used less.",
-        "按当前设置可以装下：实测峰值 {peak:.2f} GiB，可用 {available:.1f} GiB。下面的估计值（{gb:.2f} "
-        "GiB）超过了可用内存，因为它按最坏情况计算；用最长的样本实际训练两步用得更少。"),
-    "fit.proposed_fits": (
-        "Does not fit as configured; the proposed settings do.",
-        "按当前设置装不下；建议的设置可以。"),
-    "fit.nothing_fits": ("Does not fit.", "装不下。"),
-    "fit.estimate": ("Estimated peak: {gb:.2f} GiB.", "估计峰值：{gb:.2f} GiB。"),
-    "fit.placement": ("Placement: {placement}.", "模型位置：{placement}。"),
-    "fit.compute": ("Compute: {compute}.", "计算设备：{compute}。"),
-    "fit.attempt_fits": (
-        "Fits with {changes}: peak {peak:.2f} GiB, {seconds:.2f} s per step on the {rows} longest rows ({tokens} "
-        "tokens at most).",
-        "使用{changes}可以装下：峰值 {peak:.2f} GiB，在最长的 {rows} 行（最多 {tokens} 个词元）上每步 {seconds:.2f} "
-        "秒。"),
-    "fit.attempt_fails": ("Does not fit with {changes}: {error}", "使用{changes}装不下：{error}"),
-    "fit.your_settings": ("your settings", "你的设置"),
-    "fit.projected": (
-        "Projected training time for {steps} steps: about {expected} (at most {worst} if every step were as long as "
-        "the longest rows).",
-        "{steps} 步的预计训练时间：约 {expected}（如果每一步都和最长的样本一样长，最多 {worst}）。"),
-    "fit.proposal": ("Proposed: {changes}.", "建议：{changes}。"),
-    "fit.too_big": (
-        "Nothing tried fits this machine: try a smaller model, or a machine with more memory.",
-        "尝试过的设置都装不下：请换一个更小的模型，或使用内存更大的机器。"),
-    "fit.details": ("Details of the estimate (in English)", "估算细节（英文）"),
     "model.builtin": (
         "Built-in: **{name}**. License: {license}.{ready}",
         "内置模型：**{name}**。许可证：{license}。{ready}"),
@@ -187,7 +169,6 @@ TEXTS = {
         "{name}: {parameters:.1f}M parameters, {dtype}. {placement}.",
         "{name}：{parameters:.1f}M 参数，{dtype}。{placement}。"),
     "model.whole": ("(whole model)", "（整个模型）"),
-    "model.the_whole_model": ("the whole model", "整个模型"),
     "model.layer": ("layer", "层"),
     "model.device": ("device", "设备"),
     "model.not_offered": ("Not offered on this machine: {choices}.", "本机不提供：{choices}。"),
@@ -287,7 +268,6 @@ TEXTS = {
     "export.gguf_done": (
         "  \nGGUF file with `{modelfile}` (Ollama) and `{card}` (model card) beside it: `{path}`",
         "  \nGGUF 文件，旁边有 `{modelfile}`（Ollama）和 `{card}`（模型卡片）：`{path}`"),
-    "export.gguf_first": ("a GGUF file first", "先导出 GGUF 文件"),
     "export.need_gguf": ("**Export a GGUF file first.**", "**请先导出 GGUF 文件。**"),
     "export.ollama_done": (
         "Created in Ollama: `{command}`. Its answer to “{prompt}”: {reply}",
@@ -310,6 +290,8 @@ TEXTS = {
     "export.same": ("same", "相同"),
     "export.yes": ("yes", "是"),
     "export.no": ("NO", "否"),
+    "export.no_check_result": ("no check result", "没有校验结果"),
+    "worker.stopped": ("It stopped unexpectedly; see the studio's console.", "意外停止了；请查看工作室的控制台输出。"),
     "compare.train": ("{run}: train loss", "{run}：训练损失"),
     "compare.held_out": ("{run}: held-out loss", "{run}：留出集损失"),
     "compare.setting": ("setting", "设置"),
@@ -331,7 +313,6 @@ TEXTS = {
     "train.replay_kept": (
         "replay: {asked} asked, {kept} kept ({dropped} unfinished dropped)",
         "知识回放：请求 {asked} 条，保留 {kept} 条（丢弃 {dropped} 条未完成的回答）"),
-    "train.failed_english": ("(the reason, in English:)", "（原因，英文：）"),
     "train.started": ("Started run **{name}**.", "已开始运行 **{name}**。"),
     "train.name_taken": (" (The name {name} was taken.)", "（名称 {name} 已被占用。）"),
     "train.pick_to_resume": ("Pick a run to resume (Past runs, below).", "请选择要继续的运行（见下方“历史运行”）。"),

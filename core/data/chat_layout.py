@@ -17,6 +17,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from core.catalogue.message import Message, StudioError
+
 # Invisible separators around a word: no template trims, splits or escapes them, and no real text contains them.
 MARK = "\u2063{}\u2063"
 USER, USER2, SYSTEM = MARK.format("user"), MARK.format("user2"), MARK.format("system")
@@ -25,7 +27,7 @@ WRAPPER_START = "{#- finetune-studio system prompt: "
 WRAPPER_END = " -#}"
 
 
-class TemplateError(ValueError):
+class TemplateError(StudioError, ValueError):
     """The chat template cannot be used to train on conversations; the message names the model and what to do."""
 
 
@@ -110,16 +112,15 @@ def render_raw(tokenizer, template: str, messages: list[dict], asking: bool) -> 
                                          add_generation_prompt=asking)
 
 
-def model_name(tokenizer) -> str:
-    name = getattr(tokenizer, "name_or_path", "") or "this model"
+def model_name(tokenizer) -> str | Message:
+    name = getattr(tokenizer, "name_or_path", "")
+    if not name:
+        return Message("data.chat_layout.this_model")
     return os.path.basename(name.rstrip("/")) if os.path.isabs(name) else name
 
 
-def cannot_mask(tokenizer, reason: str) -> TemplateError:
-    return TemplateError(
-        f"The chat template of {model_name(tokenizer)} cannot be split into turns for training ({reason}). Choose a "
-        "model whose template writes each message as text (its -Instruct version, for example), or give the data as "
-        "prompt/completion rows, which are trained without the chat template.")
+def cannot_mask(tokenizer, reason: Message) -> TemplateError:
+    return TemplateError("data.chat_layout.cannot_mask", model=model_name(tokenizer), reason=reason)
 
 
 def _probe(tokenizer, template: str) -> Layout:
@@ -127,13 +128,13 @@ def _probe(tokenizer, template: str) -> Layout:
         try:
             return render_raw(tokenizer, template, messages, asking)
         except Exception as err:  # templates raise their own errors (jinja2's TemplateError and others)
-            raise cannot_mask(tokenizer, f"it fails on a plain conversation: {err}") from None
+            raise cannot_mask(tokenizer, Message("data.chat_layout.fails", {"error": str(err)})) from None
 
     a0, a1 = answer_mark(0), answer_mark(1)
     two = render([{"role": "user", "content": USER}, {"role": "assistant", "content": a0},
                   {"role": "user", "content": USER2}, {"role": "assistant", "content": a1}])
     if two.count(a0) != 1 or two.count(a1) != 1:
-        raise cannot_mask(tokenizer, "it does not write the assistant's messages as text")
+        raise cannot_mask(tokenizer, Message("data.chat_layout.answers_not_text"))
     after_first = two[two.index(a0) + len(a0):]
     after_last = two[two.index(a1) + len(a1):]
     end_of_turn, ids = _end_of_turn(tokenizer, os.path.commonprefix([after_first, after_last]))

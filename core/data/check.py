@@ -3,7 +3,8 @@
 `check()` tokenizes rows exactly as training does (core.data.templates.tokenize_row) and returns warnings, each with
 the rows it concerns, and the statistics the Data tab and `launch.py data` show: token lengths against
 max_length, the share of tokens that carry loss, steps per epoch and, once this machine has trained this model,
-the time per epoch.
+the time per epoch. Warnings and statistics are Messages (core/catalogue/data.py): str() is the English the command
+line prints, text_of() the page's language.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
+from core.catalogue.message import Message
 from core.data import blocks
 from core.data import templates
 from core.data.chat_layout import TemplateError
 from core.data.formats import PLACEHOLDER, Mapping
-from core.runs import duration_text
 
 # Other model families' chat markup. Found inside a row's text, it sits on top of this model's own template, so
 # the model learns two layouts at once (or a literal marker) instead of one.
@@ -29,13 +30,37 @@ FOREIGN_MARKERS = ("<|im_start|>", "<|im_end|>", "[INST]", "[/INST]", "<<SYS>>",
 MAX_CHECKED_ROWS = 2000
 
 
+# A warning's short name, by kind (the Data tab's "Show rows with" choices).
+WARNING_NAMES = {"too_long": Message("data.check.name.too_long"), "all_cut": Message("data.check.name.all_cut"),
+                 "no_eos": Message("data.check.name.no_eos"), "duplicate": Message("data.check.name.duplicate"),
+                 "foreign_markup": Message("data.check.name.foreign_markup"),
+                 "placeholder": Message("data.check.name.placeholder"),
+                 "no_template": Message("data.check.name.no_template"), "template": Message("data.check.name.template"),
+                 "thinking": Message("data.check.name.thinking")}
+# "1 row is" / "3 rows are" by the verb that follows the count (English agrees with it; Chinese needs no verb).
+COUNTED = {"": ("data.check.count.row", "data.check.count.rows"),
+           "is": ("data.check.count.row_is", "data.check.count.rows_are"),
+           "loses": ("data.check.count.row_loses", "data.check.count.rows_lose"),
+           "repeats": ("data.check.count.row_repeats", "data.check.count.rows_repeat"),
+           "contains": ("data.check.count.row_contains", "data.check.count.rows_contain"),
+           "uses": ("data.check.count.row_uses", "data.check.count.rows_use")}
+
+
 @dataclass
 class DataWarning:
     kind: str  # too_long, all_cut, no_eos, duplicate, foreign_markup, placeholder, no_template, template, thinking
-    message: str
+    message: Message  # str() is the English; text_of() the page's language
     rows: list[int] = field(default_factory=list)  # indices into LoadedData.rows
-    # The figures inside `message`, so the studio can say the same in another language (keyed by kind).
-    values: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> Message:
+        """The warning's short name ("Too long")."""
+        return WARNING_NAMES[self.kind]
+
+    @property
+    def values(self) -> dict:
+        """The figures inside `message` (rows, max_length ...)."""
+        return self.message.values
 
 
 @dataclass
@@ -64,81 +89,88 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool |
     warnings: list[DataWarning] = []
     if template_note:
         layout = template_note if isinstance(template_note, str) else "ChatML"
-        warnings.append(DataWarning("no_template", f"This model has no chat template of its own (a base model), so the "
-                                f"{layout} turn format is used; it learns that layout from your data. An -Instruct "
-                                "model learns a new behaviour from fewer rows.", values={"layout": layout}))
-    lengths, long_rows, cut_tokens, all_cut, no_eos, refused, dropped_thinking = [], [], 0, [], [], [], []
-    trained_total = seen_total = 0
-    eos_id = tokenizer.eos_token_id
-    stops = templates.turn_end_ids(tokenizer)
-    for index, row in enumerate(checked):
-        try:
-            record = templates.tokenize_row(tokenizer, row, max_length=10 ** 9)
-        except templates.RowTemplateError as err:
-            refused.append((index, str(err)))
-            continue
-        ids, labels = record["input_ids"], record["labels"]
-        lengths.append(len(ids))
-        kept = labels[:max_length]
-        trained = sum(1 for label in kept if label != templates.IGNORE)
-        trained_total += trained
-        seen_total += len(kept)
-        if len(ids) > max_length:
-            long_rows.append(index)
-            cut_tokens += len(ids) - max_length
-            if trained == 0:
-                all_cut.append(index)
-        if any(not stops.intersection(run) for run in _trained_runs(ids[:max_length], kept)):
-            no_eos.append(index)
-        thought = sum(m["content"].count("</think>") for m in row.get("messages", []) if m["role"] == "assistant")
-        if thought and tokenizer.decode(ids).count("</think>") < thought:
-            dropped_thinking.append(index)
-    if not lengths:  # every row refused: nothing to measure, and training would have nothing to learn
-        raise TemplateError(f"No row can be used: {refused[0][1]}.")
+        warnings.append(DataWarning("no_template", Message("data.check.no_template", {"layout": layout})))
+    seen = _measure(checked, tokenizer, max_length)
+    if not seen.lengths:  # every row refused: nothing to measure, and training would have nothing to learn
+        raise TemplateError("data.check.no_row_usable", reason=seen.refused[0][1])
 
-    if long_rows:
-        warnings.append(DataWarning(
-            "too_long", f"{_count(long_rows, 'is', 'are')} longer than max length {max_length} tokens; "
-            f"{cut_tokens:,} tokens would be cut from their ends (the longest row has {max(lengths):,}). "
-            "Raise max length, or shorten these rows.", long_rows,
-            {"rows": len(long_rows), "max_length": max_length, "cut_tokens": cut_tokens, "longest": max(lengths)}))
-    if all_cut:
-        warnings.append(DataWarning(
-            "all_cut", f"{_count(all_cut, 'loses', 'lose')} every token the model would learn from to the cut; "
-            "training leaves them out.", all_cut, {"rows": len(all_cut)}))
-    if no_eos:
-        reason = ("the tokenizer has no end-of-sequence token" if eos_id is None
-                  else "the cut at max length removes it")
-        warnings.append(DataWarning(
-            "no_eos", f"In {_count(no_eos)} an answer is trained without its end-of-turn token ({reason}); the "
-            "model will not learn to stop there and may ramble.", no_eos,
-            {"rows": len(no_eos), "reason": "no_eos_token" if eos_id is None else "cut"}))
-    if dropped_thinking:
-        warnings.append(DataWarning(
-            "thinking", f"In {_count(dropped_thinking)} the model's chat template leaves out the thinking "
-            "(<think> ... </think>) of an answer, so only the text after it is trained (DeepSeek-R1's template drops "
-            "it from every answer, Qwen3's from all but the last).", dropped_thinking, {"rows": len(dropped_thinking)}))
-    if refused:
-        warnings.append(DataWarning(
-            "template", f"{_count(refused, 'is', 'are')} refused by the model's chat template ({refused[0][1]}); "
-            "training leaves them out. Fix their roles, or choose another model.", [i for i, _ in refused],
-            {"rows": len(refused), "reason": refused[0][1]}))
+    if seen.long_rows:
+        warnings.append(DataWarning("too_long", Message("data.check.too_long", {
+            "count": _count(seen.long_rows, "is"), "max_length": max_length, "cut_tokens": seen.cut_tokens,
+            "longest": max(seen.lengths)}), seen.long_rows))
+    if seen.all_cut:
+        count = _count(seen.all_cut, "loses")
+        warnings.append(DataWarning("all_cut", Message("data.check.all_cut", {"count": count}), seen.all_cut))
+    if seen.no_eos:
+        reason = Message("data.check.no_eos_token" if tokenizer.eos_token_id is None else "data.check.eos_cut")
+        warnings.append(DataWarning("no_eos", Message("data.check.no_eos", {"count": _count(seen.no_eos),
+                                                                            "reason": reason}), seen.no_eos))
+    if seen.dropped_thinking:
+        count = _count(seen.dropped_thinking)
+        warnings.append(DataWarning("thinking", Message("data.check.thinking", {"count": count}),
+                                    seen.dropped_thinking))
+    if seen.refused:
+        warnings.append(DataWarning("template", Message("data.check.template", {
+            "count": _count(seen.refused, "is"), "reason": seen.refused[0][1]}), [i for i, _ in seen.refused]))
     warnings += _duplicates(checked)
     warnings += _foreign_markup(checked, tokenizer)
     if unfilled:
         rows_using = [i for i, row in enumerate(checked)
                       if any(m in unfilled for text in _texts(row) for m in PLACEHOLDER.findall(text))]
         names = ", ".join("{{" + name + "}}" for name in sorted(unfilled))
-        warnings.append(DataWarning(
-            "placeholder", f"{_count(rows_using, 'uses', 'use')} {names} with no value given; fill them in, or "
-            "the model learns the braces literally. Training refuses until they are filled.", rows_using,
-            {"rows": len(rows_using), "names": names}))
-    return Report(warnings, lengths, trained_total, seen_total, len(checked), max_length)
+        warnings.append(DataWarning("placeholder", Message("data.check.placeholder", {
+            "count": _count(rows_using, "uses"), "names": names}), rows_using))
+    return Report(warnings, seen.lengths, seen.trained_total, seen.seen_total, len(checked), max_length)
 
 
-def _count(rows: list, one: str = "", many: str = "") -> str:
+@dataclass
+class _Measured:
+    """What one pass over the checked rows found (row indexes into them)."""
+
+    lengths: list = field(default_factory=list)
+    long_rows: list = field(default_factory=list)
+    cut_tokens: int = 0
+    all_cut: list = field(default_factory=list)
+    no_eos: list = field(default_factory=list)
+    refused: list = field(default_factory=list)  # (index, reason)
+    dropped_thinking: list = field(default_factory=list)
+    trained_total: int = 0
+    seen_total: int = 0
+
+
+def _measure(rows: list[dict], tokenizer, max_length: int) -> _Measured:
+    """Tokenize each row as training does and note its length, what max_length cuts, and what it trains."""
+    seen = _Measured()
+    stops = templates.turn_end_ids(tokenizer)
+    for index, row in enumerate(rows):
+        try:
+            record = templates.tokenize_row(tokenizer, row, max_length=10 ** 9)
+        except templates.RowTemplateError as err:
+            seen.refused.append((index, err.message))
+            continue
+        ids, labels = record["input_ids"], record["labels"]
+        seen.lengths.append(len(ids))
+        kept = labels[:max_length]
+        trained = sum(1 for label in kept if label != templates.IGNORE)
+        seen.trained_total += trained
+        seen.seen_total += len(kept)
+        if len(ids) > max_length:
+            seen.long_rows.append(index)
+            seen.cut_tokens += len(ids) - max_length
+            if trained == 0:
+                seen.all_cut.append(index)
+        if any(not stops.intersection(run) for run in _trained_runs(ids[:max_length], kept)):
+            seen.no_eos.append(index)
+        thought = sum(m["content"].count("</think>") for m in row.get("messages", []) if m["role"] == "assistant")
+        if thought and tokenizer.decode(ids).count("</think>") < thought:
+            seen.dropped_thinking.append(index)
+    return seen
+
+
+def _count(rows: list, verb: str = "") -> Message:
     """'1 row is', '3 rows are': warnings are read by people."""
-    return f"1 row {one}".strip() if len(rows) == 1 else f"{len(rows)} rows {many}".strip()
+    one, many = COUNTED[verb]
+    return Message(one) if len(rows) == 1 else Message(many, {"rows": len(rows)})
 
 
 def _trained_runs(ids: list[int], labels: list[int]) -> list[list[int]]:
@@ -166,9 +198,7 @@ def _duplicates(rows: list[dict]) -> list[DataWarning]:
             seen[key] = index
     if not repeats:
         return []
-    return [DataWarning("duplicate", f"{_count(repeats, 'repeats', 'repeat')} an earlier row exactly; repeats "
-                    "weigh that example more. Remove them unless that is what you want.", repeats,
-                    {"rows": len(repeats)})]
+    return [DataWarning("duplicate", Message("data.check.duplicate", {"count": _count(repeats, "repeats")}), repeats)]
 
 
 def _foreign_markup(rows: list[dict], tokenizer) -> list[DataWarning]:
@@ -182,10 +212,8 @@ def _foreign_markup(rows: list[dict], tokenizer) -> list[DataWarning]:
     warnings = []
     for marker, indices in sorted(found.items(), key=lambda item: -len(item[1])):
         indices = sorted(set(indices))
-        warnings.append(DataWarning(
-            "foreign_markup", f"{_count(indices, 'contains', 'contain')} the chat markup {marker!r} in the text. "
-            "The model's own chat template is applied on top, so the model would learn this markup as words. Remove it "
-            "from the data (keep only the message text).", indices, {"rows": len(indices), "marker": repr(marker)}))
+        warnings.append(DataWarning("foreign_markup", Message("data.check.foreign_markup", {
+            "count": _count(indices, "contains"), "marker": repr(marker)}), indices))
     return warnings
 
 
@@ -310,26 +338,35 @@ def _method_rows(method: str, loaded) -> list[dict]:
         return loaded.rows
 
 
-def summary_lines(inspection: Inspection) -> list[str]:
-    """The statistics in plain sentences (the CLI prints them; the studio shows them beside its chart)."""
+def summary_lines(inspection: Inspection) -> list[Message]:
+    """The statistics in plain sentences (the CLI prints their English; the studio shows them beside its chart)."""
     report, p = inspection.report, inspection.plan
     lengths = report.lengths
-    sample = "" if report.checked == len(inspection.loaded.rows) else f" (from the first {report.checked:,} rows)"
-    lines = [f"Split: {p.train_rows:,} training rows, {p.eval_rows:,} held-out"
-             + (" (from the separate held-out file)" if inspection.held_out else "")
-             + (f"; plus up to {p.replay_rows:,} knowledge-replay rows" if p.replay_rows else "") + ".",
-             f"Tokens per row{sample}: median {statistics.median(lengths):,.0f}, longest {max(lengths):,} "
-             f"(max length {report.max_length:,}); {100 * report.trained_share:.0f}% of the tokens the model sees "
-             "carry loss.",
-             f"Steps: {p.steps_per_epoch:,} per epoch, {p.total_steps:,} in all; about {p.trained_tokens_per_epoch:,} "
-             "trained tokens per epoch."]
+    sample = ("" if report.checked == len(inspection.loaded.rows)
+              else Message("data.check.tokens_sample", {"rows": report.checked}))
+    lines = [Message("data.check.split", {
+                 "train": p.train_rows, "held_out": p.eval_rows,
+                 "separate": Message("data.check.split_separate") if inspection.held_out else "",
+                 "replay": Message("data.check.split_replay", {"rows": p.replay_rows}) if p.replay_rows else ""}),
+             Message("data.check.tokens", {"sample": sample, "median": statistics.median(lengths),
+                                           "longest": max(lengths), "max_length": report.max_length,
+                                           "share": 100 * report.trained_share}),
+             Message("data.check.steps", {"per_epoch": p.steps_per_epoch, "total": p.total_steps,
+                                          "tokens": p.trained_tokens_per_epoch})]
     if not inspection.loaded.complete:
-        lines.append(f"These figures cover the first {inspection.loaded.total:,} rows; the file holds more, and "
-                     "training reads it all.")
+        lines.append(Message("data.check.partial", {"rows": inspection.loaded.total}))
     if p.seconds_per_epoch is not None:
-        lines.append(f"Time: about {duration_text(p.seconds_per_epoch)} per epoch on this machine, at the speed run "
-                     f"'{p.speed_source}' measured.")
+        lines.append(Message("data.check.time", {"per_epoch": duration(p.seconds_per_epoch), "run": p.speed_source}))
     else:
-        lines.append("Time: known after a first run of this model on this machine (its speed is measured then).")
+        lines.append(Message("data.check.time_unknown"))
     return lines
+
+
+def duration(seconds: float) -> Message:
+    """A duration as people say it ('45 s', '12 min', '2.5 h'; core.runs.duration_text's English), as a message."""
+    if seconds < 90:
+        return Message("duration.seconds", {"seconds": seconds})
+    if seconds < 5400:
+        return Message("duration.minutes", {"minutes": seconds / 60})
+    return Message("duration.hours", {"hours": seconds / 3600})
 

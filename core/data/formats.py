@@ -18,24 +18,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.data.errors import DataError, RowError, kind_of
+from core.catalogue.message import Message
+from core.data.errors import DataError, RowError, joined, kind_of
 
 FORMATS = ("alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference", "unpaired_preference")
 
 # What each format needs, short (in row problems) and long (when no format fits at all).
-NEEDS = {"alpaca": "instruction and output", "sharegpt": "conversations", "messages": "messages",
-         "prompt_completion": "prompt and completion", "text": "text",
-         "preference": "chosen and rejected (and a prompt, instruction or conversation)",
-         "unpaired_preference": "a conversation or prompt and completion, and a true/false label"}
+NEEDS = {"alpaca": Message("data.formats.needs.alpaca"), "sharegpt": Message("data.formats.needs.sharegpt"),
+         "messages": Message("data.formats.needs.messages"),
+         "prompt_completion": Message("data.formats.needs.prompt_completion"),
+         "text": Message("data.formats.needs.text"), "preference": Message("data.formats.needs.preference"),
+         "unpaired_preference": Message("data.formats.needs.unpaired_preference")}
 NEEDS_IN_FULL = {
-    "alpaca": "instruction and output (input, system and history are optional)",
-    "sharegpt": 'conversations, a list of {"from": ..., "value": ...}',
-    "messages": 'messages, a list of {"role": ..., "content": ...}',
-    "prompt_completion": "prompt and completion (or question and answer, query and response, input and output)",
-    "text": "text (or content)",
-    "preference": "chosen and rejected answers, with a prompt, an instruction or a conversation before them",
-    "unpaired_preference": "a conversation (messages) or a prompt and completion, with label true (a desirable "
-                           "answer) or false (an undesirable one)",
+    "alpaca": Message("data.formats.needs_in_full.alpaca"),
+    "sharegpt": Message("data.formats.needs_in_full.sharegpt"),
+    "messages": Message("data.formats.needs_in_full.messages"),
+    "prompt_completion": Message("data.formats.needs_in_full.prompt_completion"),
+    "text": Message("data.formats.needs_in_full.text"),
+    "preference": Message("data.formats.needs_in_full.preference"),
+    "unpaired_preference": Message("data.formats.needs_in_full.unpaired_preference"),
 }
 ROLES = {"system": "system", "user": "user", "human": "user",
          "assistant": "assistant", "gpt": "assistant", "model": "assistant", "bot": "assistant",
@@ -62,12 +63,10 @@ class Mapping:
     def __post_init__(self):
         for ours in self.columns:
             if ours not in MAPPABLE:
-                raise DataError(f'data.columns: "{ours}" is not a field that can be mapped; use one of: '
-                                f'{", ".join(MAPPABLE)}.')
+                raise DataError("data.formats.not_mappable", field=ours, fields=", ".join(MAPPABLE))
         for tag, role in self.roles.items():
             if role not in CANONICAL_ROLES:
-                raise DataError(f'data.roles: the role tag "{tag}" is mapped to "{role}"; map it to one of: '
-                                f'{", ".join(CANONICAL_ROLES)}.')
+                raise DataError("data.formats.bad_role_map", tag=tag, role=role, roles=", ".join(CANONICAL_ROLES))
 
     def apply(self, record: dict) -> dict:
         """The record with mapped columns renamed to ours; a RowError when a mapped column is missing."""
@@ -76,9 +75,8 @@ class Mapping:
             return record
         missing = [theirs for theirs in plain.values() if theirs not in record]
         if missing:
-            raise RowError(f'has no column "{missing[0]}", which data.columns maps to '
-                           f'"{next(o for o, t in plain.items() if t == missing[0])}"; its columns are: '
-                           f"{field_list(record)}")
+            raise RowError("data.formats.mapped_column_missing", column=missing[0],
+                           field=next(o for o, t in plain.items() if t == missing[0]), fields=field_list(record))
         renamed = {key: value for key, value in record.items() if key not in plain.values() and key not in plain}
         renamed.update({ours: record[theirs] for ours, theirs in plain.items()})
         return renamed
@@ -109,18 +107,20 @@ def formats_matching(record: dict) -> list[str]:
     return found
 
 
-def field_list(record: dict) -> str:
-    return ", ".join(str(key) for key, value in record.items() if value is not None) or "no fields"
+def field_list(record: dict) -> str | Message:
+    names = ", ".join(str(key) for key, value in record.items() if value is not None)
+    return names or Message("data.formats.no_fields")
 
 
 def detect_format(record: dict) -> str:
     found = formats_matching(record) if isinstance(record, dict) else []
     if not found:
-        fields = field_list(record) if isinstance(record, dict) else f"{kind_of(record)} instead of fields"
-        needs = "; ".join(f"{name}: {NEEDS_IN_FULL[name]}" for name in FORMATS)
-        raise DataError(f"Could not tell the data format: found {fields}. Each format needs these fields: {needs}. "
-                        "If your columns have other names, map them (data.columns; in the studio, Data tab, "
-                        "Column mapping).", columns=list(record) if isinstance(record, dict) else None)
+        fields = (field_list(record) if isinstance(record, dict)
+                  else Message("data.formats.not_fields", {"kind": kind_of(record)}))
+        needs = joined([Message("data.formats.format_needs", {"format": name, "needs": NEEDS_IN_FULL[name]})
+                        for name in FORMATS])
+        raise DataError("data.formats.undetected", fields=fields, needs=needs,
+                        columns=list(record) if isinstance(record, dict) else None)
     return found[0]
 
 
@@ -128,13 +128,13 @@ def detect_format(record: dict) -> str:
 
 def normalize(record: dict, format: str, mapping: Mapping | None = None) -> dict:
     if not isinstance(record, dict):
-        raise RowError(f"should be a record with fields, found {kind_of(record)}")
+        raise RowError("data.formats.not_a_record", kind=kind_of(record))
     mapping = mapping or Mapping()
     normalizers = {"alpaca": _alpaca, "sharegpt": _sharegpt, "messages": _messages,
                    "prompt_completion": _prompt_completion, "text": _text_row, "preference": _preference,
                    "unpaired_preference": _unpaired}
     if format not in normalizers:
-        raise DataError(f'Unknown data format "{format}". Choose one of: {", ".join(FORMATS)}.')
+        raise DataError("data.formats.unknown", format=format, formats=", ".join(FORMATS))
     return normalizers[format](mapping.apply(record), mapping)
 
 
@@ -149,17 +149,17 @@ def _alpaca_prompt(record: dict, format: str) -> list[dict]:
     extra = _text(record, _first_key(record, ("input", "context")), format, optional=True)
     user = "\n\n".join(part for part in (instruction, extra) if part.strip())
     if not user:
-        raise RowError('field "instruction" is empty')
+        raise RowError("data.formats.empty_field", field="instruction")
     messages = _system_message(record, format)
     history = record.get("history")
     if history not in (None, ""):  # CSV gives "" for an empty cell
         if not isinstance(history, list):
-            raise RowError(f'field "history" should be a list of [user, assistant] pairs, found {kind_of(history)}')
+            raise RowError("data.formats.history_not_a_list", kind=kind_of(history))
         for number, pair in enumerate(history, 1):
             if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(t, str) for t in pair)):
-                raise RowError(f'field "history" pair {number} should be [user text, assistant text]')
+                raise RowError("data.formats.history_pair", number=number)
             if not pair[0].strip() or not pair[1].strip():
-                raise RowError(f'field "history" pair {number} has an empty message')
+                raise RowError("data.formats.history_pair_empty", number=number)
             messages += [{"role": "user", "content": pair[0]}, {"role": "assistant", "content": pair[1]}]
     return messages + [{"role": "user", "content": user}]
 
@@ -173,7 +173,7 @@ def _sharegpt_messages(record: dict, mapping: Mapping, format: str) -> list[dict
     messages = _parse_messages(record.get(name), name, format, mapping, role_key="from", content_key="value")
     system = _system_message(record, format)
     if system and messages and messages[0]["role"] == "system":
-        raise RowError(f'has a system message both in the field "system" and in "{name}"; keep only one')
+        raise RowError("data.formats.two_system_messages", field=name)
     return system + messages
 
 
@@ -188,8 +188,7 @@ def _prompt_completion(record: dict, mapping: Mapping) -> dict:
     prompt, completion = record.get(prompt_key), record.get(completion_key)
     if isinstance(prompt, list) or isinstance(completion, list):  # trl's conversational prompt-completion
         if not (isinstance(prompt, list) and isinstance(completion, list)):
-            raise RowError(f'fields "{prompt_key}" and "{completion_key}" must both be text or both be lists '
-                           "of messages")
+            raise RowError("data.formats.mixed_prompt_completion", prompt=prompt_key, completion=completion_key)
         messages = (_parse_messages(prompt, prompt_key, "prompt_completion", mapping, "role", "content")
                     + _parse_messages(completion, completion_key, "prompt_completion", mapping, "role", "content"))
         return {"messages": check_conversation(messages)}
@@ -226,7 +225,7 @@ def _preference(record: dict, mapping: Mapping) -> dict:
         prompt, chosen, rejected = _implicit_prompt(record, mapping)
     prompt = check_conversation(prompt, ends_with="user")
     if chosen == rejected:
-        raise RowError('the "chosen" and "rejected" answers are the same; a preference needs two different answers')
+        raise RowError("data.formats.same_answers")
     return {"messages": prompt, "chosen": chosen, "rejected": rejected}
 
 
@@ -238,10 +237,10 @@ def _answer(record: dict, name: str, mapping: Mapping, role_key: str, content_ke
     if isinstance(value, list):
         messages = _parse_messages(value, name, "preference", mapping, role_key, content_key)
         if not messages or messages[-1]["role"] != "assistant":
-            raise RowError(f'field "{name}" should end with the assistant\'s answer')
+            raise RowError("data.formats.answer_not_last", field=name)
         value = messages[-1]["content"]
         if not value.strip():
-            raise RowError(f'field "{name}" is empty')
+            raise RowError("data.formats.empty_field", field=name)
         return value
     return _text(record, name, "preference")
 
@@ -257,12 +256,10 @@ def _unpaired(record: dict, mapping: Mapping) -> dict:
     else:
         row = _prompt_completion(record, mapping)
     if record.get("label") is None:
-        raise RowError('has no "label"; unpaired preference rows need label true (a desirable answer) or false (an '
-                       "undesirable one)")
+        raise RowError("data.formats.no_label")
     label = label_value(record["label"])
     if label is None:
-        raise RowError(f'field "label" should be true (a desirable answer) or false (an undesirable one), found '
-                       f"{record['label']!r}")
+        raise RowError("data.formats.bad_label", value=repr(record["label"]))
     return {**row, "label": label}
 
 
@@ -286,19 +283,16 @@ def _implicit_prompt(record: dict, mapping: Mapping) -> tuple[list[dict], str, s
         chosen = _parse_messages(chosen, "chosen", "preference", mapping, "role", "content")
         rejected = _parse_messages(rejected, "rejected", "preference", mapping, "role", "content")
     else:
-        raise RowError('has "chosen" and "rejected" but no prompt: add a "prompt" field, or give both as whole '
-                       "conversations")
+        raise RowError("data.formats.no_prompt")
     if chosen[:-1] != rejected[:-1] or chosen[-1]["role"] != "assistant" or rejected[-1]["role"] != "assistant":
-        raise RowError('the "chosen" and "rejected" conversations should be the same up to the last assistant '
-                       "answer; add a separate \"prompt\" field instead")
+        raise RowError("data.formats.different_prompts")
     return chosen[:-1], chosen[-1]["content"], rejected[-1]["content"]
 
 
 def _hh_messages(text: str, name: str) -> list[dict]:
     parts = _HH_TURN.split("\n\n" + text.lstrip("\n") if not text.startswith("\n\n") else text)
     if len(parts) < 3:
-        raise RowError(f'field "{name}" is plain text without "Human:" and "Assistant:" turns, so the prompt '
-                       'cannot be told from the answer; add a "prompt" field')
+        raise RowError("data.formats.no_turns", field=name)
     return [{"role": "user" if speaker == "Human" else "assistant", "content": content.strip()}
             for speaker, content in zip(parts[1::2], parts[2::2])]
 
@@ -316,12 +310,12 @@ def _text(record: dict, name: str, format: str, *, optional: bool = False, may_b
         if optional:
             return ""
         if name in record:  # null in JSON, an empty Parquet cell
-            raise RowError(f'field "{name}" is empty')
-        raise RowError(f'missing field "{name}" ({format} rows need {NEEDS[format]})')
+            raise RowError("data.formats.empty_field", field=name)
+        raise RowError("data.formats.missing_field", field=name, format=format, needs=NEEDS[format])
     if not isinstance(value, str):
-        raise RowError(f'field "{name}" should be text, found {kind_of(value)}')
+        raise RowError("data.formats.not_text", field=name, kind=kind_of(value))
     if not (optional or may_be_empty) and not value.strip():
-        raise RowError(f'field "{name}" is empty')
+        raise RowError("data.formats.empty_field", field=name)
     return value
 
 
@@ -335,17 +329,17 @@ def _parse_messages(value, name: str, format: str, mapping: Mapping, role_key: s
     role_key = mapping.columns.get("role", role_key)
     content_key = mapping.columns.get("content", content_key)
     if value is None:
-        raise RowError(f'missing field "{name}" ({format} rows need {NEEDS[format]})')
+        raise RowError("data.formats.missing_field", field=name, format=format, needs=NEEDS[format])
     if not isinstance(value, list):
-        raise RowError(f'field "{name}" should be a list of messages, found {kind_of(value)}')
+        raise RowError("data.formats.not_a_message_list", field=name, kind=kind_of(value))
     messages = []
     for number, message in enumerate(value, 1):
         if not isinstance(message, dict):
-            raise RowError(f'message {number} in "{name}" should be an object with "{role_key}" and '
-                           f'"{content_key}", found {kind_of(message)}')
+            raise RowError("data.formats.message_not_an_object", number=number, field=name, role_key=role_key,
+                           content_key=content_key, kind=kind_of(message))
         role = message.get(role_key, message.get("role", message.get("from")))
         if role is None:
-            raise RowError(f'message {number} in "{name}" has no "{role_key}"')
+            raise RowError("data.formats.message_without_role", number=number, field=name, role_key=role_key)
         messages.append({"role": _role(role, number, name, mapping),
                          "content": _content_text(message.get(content_key, message.get("content",
                                                                                        message.get("value"))),
@@ -359,8 +353,7 @@ def _role(role, number: int, name: str, mapping: Mapping) -> str:
             return mapping.roles[role]
         if role.strip().lower() in ROLES:
             return ROLES[role.strip().lower()]
-    raise RowError(f'message {number} in "{name}" has the role "{role}"; use one of: {", ".join(ROLES)}, '
-                   "or map it (data.roles, e.g. {" + f"{role}: user" + "})")
+    raise RowError("data.formats.unknown_role", number=number, field=name, role=role, roles=", ".join(ROLES))
 
 
 def _content_text(content, number: int, name: str) -> str:
@@ -377,9 +370,9 @@ def _content_text(content, number: int, name: str) -> str:
                 texts.append(part["text"])
             else:
                 kind = part.get("type") if isinstance(part, dict) else kind_of(part)
-                raise RowError(f'message {number} in "{name}" has a "{kind}" part; only text parts are supported')
+                raise RowError("data.formats.not_a_text_part", number=number, field=name, kind=kind)
         return "".join(texts)
-    raise RowError(f'message {number} in "{name}" should have text content, found {kind_of(content)}')
+    raise RowError("data.formats.content_not_text", number=number, field=name, kind=kind_of(content))
 
 
 # Which role may follow which: tool results answer an assistant's call, and the assistant reads them.
@@ -390,32 +383,30 @@ def check_conversation(messages: list[dict], ends_with: str = "assistant") -> li
     """Optional system message first, then user and assistant taking turns (tool results after an assistant's
     call), ending with the assistant (or, for a preference prompt, with the user)."""
     if not messages:
-        raise RowError("the conversation has no messages")
+        raise RowError("data.formats.no_messages")
     has_system = messages[0]["role"] == "system"
     turns = messages[1:] if has_system else messages
     if ends_with == "assistant" and not any(m["role"] == "assistant" for m in turns):
-        raise RowError("the conversation has no assistant reply")
+        raise RowError("data.formats.no_reply")
     first = 2 if has_system else 1
     previous = None
     for number, message in enumerate(turns, first):
         role = message["role"]
         if role == "system":
-            raise RowError(f"message {number} is a system message; a system message may only come first")
+            raise RowError("data.formats.late_system_message", number=number)
         if previous is None and role != "user":
-            raise RowError(f"message {number} is from the {role}; a conversation must start with the user")
+            raise RowError("data.formats.first_not_user", number=number, role=role)
         if previous is not None and role not in _NEXT[previous]:
             if role == previous:
-                raise RowError(f"messages {number - 1} and {number} are both from the {role}; "
-                               "user and assistant must take turns")
-            raise RowError(f"message {number} is from the {role} right after the {previous}")
+                raise RowError("data.formats.same_role_twice", earlier=number - 1, number=number, role=role)
+            raise RowError("data.formats.wrong_order", number=number, role=role, previous=previous)
         if not message["content"].strip():
-            raise RowError(f"message {number} ({role}) is empty")
+            raise RowError("data.formats.empty_message", number=number, role=role)
         previous = role
     if turns and turns[-1]["role"] != ends_with:
         if ends_with == "assistant":
-            raise RowError(f"the conversation ends with a {turns[-1]['role']} message (message {len(messages)}); "
-                           "the last message must be the assistant's reply")
-        raise RowError(f"the prompt ends with a {turns[-1]['role']} message; it must end with the user's question")
+            raise RowError("data.formats.last_not_assistant", role=turns[-1]["role"], number=len(messages))
+        raise RowError("data.formats.prompt_not_user_last", role=turns[-1]["role"])
     if has_system and not messages[0]["content"].strip():
         return turns  # an empty system prompt says nothing; drop it rather than the row
     return messages

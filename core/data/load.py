@@ -1,7 +1,8 @@
 """Load a dataset, work out its format, normalize its rows and report the bad ones.
 
 The people using this are not programmers, so every message names the file, the line (or item or row) and the
-field, and says what to fix. Nothing is dropped silently: a row that cannot be used becomes a Problem.
+field, and says what to fix. Nothing is dropped silently: a row that cannot be used becomes a Problem. Places,
+problems and notes are Messages (core/catalogue/data.py): str() is the English, text_of() the page's language.
 Reading files is core.data.files (lazy, so a preview of a huge file is quick); the formats are
 core.data.formats; what a usable row may still get wrong (too long, duplicated...) is core.data.check.
 """
@@ -14,8 +15,9 @@ import os
 import random
 from dataclasses import dataclass, field
 
+from core.catalogue.message import Message
 from core.data import method_rows
-from core.data.errors import DataError, RowError
+from core.data.errors import DataError, RowError, joined
 from core.data.files import open_source
 from core.data.formats import (FORMATS, Mapping, detect_format, field_list, fill_placeholders,
                                formats_matching, normalize, placeholders_in, NEEDS_IN_FULL)
@@ -27,12 +29,16 @@ DETECT_WINDOW = 200
 
 @dataclass
 class Problem:
-    where: str  # "line 7", "item 3" or "row 12"
-    message: str
+    where: Message  # "line 7", "item 3" or "row 12"
+    message: Message  # what is wrong with the row
     raw: str = ""  # the row as it is in the file (cut short), to show the user
 
+    def said(self) -> Message:
+        """"line 7: <what is wrong>" as one message."""
+        return Message("data.load.problem", {"where": self.where, "message": self.message})
+
     def __str__(self):
-        return f"{self.where}: {self.message}"
+        return str(self.said())
 
 
 @dataclass
@@ -42,8 +48,8 @@ class LoadedData:
     rows: list[dict]
     problems: list[Problem]
     total: int
-    notes: list[str] = field(default_factory=list)
-    wheres: list[str] = field(default_factory=list)  # where each row is in the file, parallel to rows
+    notes: list[Message] = field(default_factory=list)  # how the file was read
+    wheres: list[Message] = field(default_factory=list)  # where each row is in the file, parallel to rows
     columns: list[str] = field(default_factory=list)  # the fields of the first record, for column mapping
     alternatives: list[str] = field(default_factory=list)  # other formats the first record would also fit
     placeholders: dict = field(default_factory=dict)  # {{name}} -> how many rows use it (before filling)
@@ -61,21 +67,20 @@ def load(path: str | os.PathLike, format: str = "auto", *, mapping: Mapping | No
     """Read and normalize a dataset. With `limit`, stop after that many records (a preview of a huge file)."""
     shown = os.fspath(path)
     if format not in ("auto", *FORMATS):
-        raise DataError(f'Unknown data format "{format}". Choose one of: auto, {", ".join(FORMATS)}.')
+        raise DataError("data.formats.unknown", format=format, formats=", ".join(("auto", *FORMATS)))
     mapping = mapping or Mapping()
-    notes: list[str] = []
+    notes: list[Message] = []
     source = open_source(shown, notes)
     records = source.records if limit is None else itertools.islice(source.records, limit + 1)
     head = list(itertools.islice(records, DETECT_WINDOW))
     if not head:
-        raise DataError(f"{shown} has no rows (it is empty or holds only blank lines).")
+        raise DataError("data.load.no_rows", path=shown)
     first = next((record for _, record in head if isinstance(record, dict)), None)
     columns = list(first) if first else []
     alternatives: list[str] = []
     if source.fixed_format:
         if format not in ("auto", source.fixed_format):
-            raise DataError(f'{shown} is a plain text file, so it can only be used with the format '
-                            f'"{source.fixed_format}" (you chose "{format}").')
+            raise DataError("data.load.text_only", path=shown, fixed=source.fixed_format, format=format)
         format = source.fixed_format
     elif first is not None:
         format, alternatives = _choose_format(shown, head, format, mapping, source.is_table, notes)
@@ -93,27 +98,26 @@ def load(path: str | os.PathLike, format: str = "auto", *, mapping: Mapping | No
             row = normalize(record, format, mapping)
         except RowError as err:
             if len(problems) < max_problems_listed:
-                problems.append(Problem(where, str(err), err.raw or _raw(record)))
+                problems.append(Problem(where, err.message, err.raw or _raw(record)))
             continue
         for name in placeholders_in(row):
             used[name] = used.get(name, 0) + 1
         rows.append(fill_placeholders(row, placeholders or {}))
         wheres.append(where)
     if not rows:
-        listed = "; ".join(str(p) for p in problems[:5])
-        more = f" (and {total - 5} more)" if total > 5 else ""
-        raise DataError(f"no usable rows in {shown}: {listed}{more}", columns=columns)
+        more = Message("data.load.and_more", {"count": total - 5}) if total > 5 else ""
+        raise DataError("data.load.no_usable_rows", path=shown, problems=joined([p.said() for p in problems[:5]]),
+                        more=more, columns=columns)
     if total - len(rows) > len(problems):
-        notes.append(f"{total - len(rows) - len(problems)} more skipped rows are not listed.")
+        notes.append(Message("data.load.not_listed", {"count": total - len(rows) - len(problems)}))
     if not complete:
-        notes.append(f"Showing the first {total:,} rows of a {source.size_bytes / 1e6:,.0f} MB file; "
-                     "the whole file is read when training starts.")
+        notes.append(Message("data.load.preview", {"rows": total, "size": source.size_bytes / 1e6}))
     return LoadedData(shown, format, rows, problems, total, notes, wheres, columns, alternatives, used, complete,
                       source.size_bytes)
 
 
 def _choose_format(shown: str, head: list, format: str, mapping: Mapping, is_table: bool,
-                   notes: list[str]) -> tuple[str, list[str]]:
+                   notes: list[Message]) -> tuple[str, list[str]]:
     """The format to read every row with, and the other formats the deciding record would also fit."""
     mapped = []
     for where, record in head:
@@ -122,30 +126,30 @@ def _choose_format(shown: str, head: list, format: str, mapping: Mapping, is_tab
                 mapped.append((where, mapping.apply(record)))
             except RowError as err:
                 if is_table:  # every row has the same columns: the header itself is wrong
-                    raise DataError(f"{shown}, the header: {err}. Fix the column mapping.",
+                    raise DataError("data.load.bad_header", path=shown, error=err.message,
                                     columns=list(record)) from None
     if not mapped:
         first = next(r for _, r in head if isinstance(r, dict))
         mapping.apply(first)  # raises the RowError naming the missing column
     first_where, first = mapped[0]
     if is_table:  # a table's fields are its column names
-        first_where = "the header (line 1)" if shown.lower().endswith((".csv", ".tsv")) else "the columns"
+        first_where = Message("data.where.header" if shown.lower().endswith((".csv", ".tsv")) else "data.where.columns")
     if format != "auto":
         if format not in formats_matching(first):
             guess = formats_matching(first)
-            hint = f' It looks like "{guess[0]}": choose that, or "auto".' if guess else ""
-            raise DataError(f'{shown}: the format "{format}" does not fit {first_where}, which has the fields '
-                            f"{field_list(first)}. {format} rows need {NEEDS_IN_FULL[format]}.{hint}",
-                            columns=list(first))
+            hint = Message("data.load.looks_like", {"format": guess[0]}) if guess else ""
+            raise DataError("data.load.wrong_format", path=shown, format=format, where=first_where,
+                            fields=field_list(first), needs=NEEDS_IN_FULL[format], hint=hint, columns=list(first))
         return format, []
     # The first record that fits a format decides; records before it become problems when they are normalized.
     record = next((r for _, r in mapped if formats_matching(r)), first)
     try:
         detected = detect_format(record)
     except DataError as err:
-        hint = " A CSV file needs a header row naming the columns." if shown.lower().endswith((".csv", ".tsv")) else ""
-        raise DataError(f"{shown}, {first_where}: {err}{hint}", columns=err.columns) from err
-    notes.append(f'Detected format "{detected}" from the fields {field_list(record)}.')
+        hint = Message("data.load.csv_header_hint") if shown.lower().endswith((".csv", ".tsv")) else ""
+        raise DataError("data.load.undetected", path=shown, where=first_where, error=err.message, hint=hint,
+                        columns=err.columns) from err
+    notes.append(Message("data.load.detected", {"format": detected, "fields": field_list(record)}))
     return detected, formats_matching(record)[1:]
 
 
@@ -170,16 +174,14 @@ def load_for_training(data_config, method: str = "sft") -> tuple[LoadedData, Loa
                         placeholders=dict(data_config.placeholders))
     for data in filter(None, (loaded, held_out)):
         if data.skipped and not data_config.skip_bad_rows:
-            listed = "; ".join(str(p) for p in data.problems[:3])
-            raise DataError(f"{data.skipped} of {data.total} rows in {data.path} cannot be used ({listed}"
-                            f"{' ...' if data.skipped > 3 else ''}). Fix them, or turn on data.skip_bad_rows "
-                            "(in the studio: Data tab, \"Skip rows that cannot be used\") to train on the rest.")
+            raise DataError("data.load.bad_rows", skipped=data.skipped, total=data.total, path=data.path,
+                            problems=joined([p.said() for p in data.problems[:3]]),
+                            more=" ..." if data.skipped > 3 else "")
         unfilled = sorted(name for name in data.placeholders if name not in data_config.placeholders)
         if unfilled:
-            raise DataError(f"{data.path} uses the placeholder{'s' if len(unfilled) > 1 else ''} "
-                            + ", ".join("{{" + name + "}}" for name in unfilled)
-                            + " without a value; the model would learn the braces literally. Fill them in "
-                            "(data.placeholders, e.g. {" + f"{unfilled[0]}: ..." + "}; in the studio: Data tab).")
+            word = Message("data.load.placeholders" if len(unfilled) > 1 else "data.load.placeholder")
+            raise DataError("data.load.unfilled", path=data.path, word=word,
+                            names=", ".join("{{" + name + "}}" for name in unfilled), first=unfilled[0])
     return method_rows.for_method(method, loaded), held_out and method_rows.for_method(method, held_out)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from core.catalogue.message import Message
 from core.data.errors import DataError
 
 # The normalized shapes (core.data.formats) each method takes as they are.
@@ -22,52 +23,52 @@ TAKES = {"sft": ("alpaca", "sharegpt", "messages", "prompt_completion", "text"),
 def for_method(method: str, data):
     """`data` (a core.data.load.LoadedData) with the rows `method` trains on; DataError when the file does not fit."""
     if data.format not in TAKES[method]:
-        raise DataError(mismatch(method, data))
+        raise mismatch(method, data)
     if method == "kto" and data.format == "preference":
         rows, wheres = [], []
         for row, where in zip(data.rows, data.wheres):
             prompt = row["messages"]
             rows += [{"messages": prompt + [{"role": "assistant", "content": row["chosen"]}], "label": True},
                      {"messages": prompt + [{"role": "assistant", "content": row["rejected"]}], "label": False}]
-            wheres += [f"{where} (chosen)", f"{where} (rejected)"]
-        return dataclasses.replace(data, rows=rows, wheres=wheres,
-                                   notes=data.notes + [f"Each of the {len(data.rows)} pairs became a desirable "
-                                                       "(chosen) and an undesirable (rejected) answer for kto."])
+            wheres += [Message("data.where.chosen", {"where": where}), Message("data.where.rejected", {"where": where})]
+        note = Message("data.method_rows.pairs_split", {"pairs": len(data.rows)})
+        return dataclasses.replace(data, rows=rows, wheres=wheres, notes=data.notes + [note])
     if method == "cpt" and data.format != "text":
         texts = [(as_text(row), where) for row, where in zip(data.rows, data.wheres)]
         texts = [(text, where) for text, where in texts if text.strip()]
         if not texts:
-            raise DataError(f"{data.path} has no text to train on: every row is empty once read as text.")
+            raise DataError("data.method_rows.no_text", path=data.path)
+        note = Message("data.method_rows.read_as_text", {"format": data.format})
         return dataclasses.replace(data, rows=[{"text": text} for text, _ in texts], wheres=[w for _, w in texts],
-                                   notes=data.notes + [f'The {data.format} rows are read as plain text for cpt.'])
+                                   notes=data.notes + [note])
     return data
 
 
-def mismatch(method: str, data) -> str:
+def mismatch(method: str, data) -> DataError:
     """Why `data` cannot train with `method`, and what to do, naming the first row."""
-    first = f"{data.path}, {data.wheres[0]}" if data.wheres else data.path
+    first = (Message("data.method_rows.first_row", {"path": data.path, "where": data.wheres[0]}) if data.wheres
+             else data.path)
     if method == "sft" and data.format == "preference":
-        return (f"{first}: this file holds preference data (a prompt with a chosen and a rejected answer). Choose "
-                "train.method dpo, orpo or kto to learn the preference; or, to imitate the chosen answers, map them "
-                "as the completion (data.columns: {completion: chosen}, format prompt_completion).")
+        return DataError("data.method_rows.sft_on_pairs", first=first)
     if method == "sft" and data.format == "unpaired_preference":
-        return (f"{first}: this file holds answers labelled desirable or undesirable (a \"label\" field). Choose "
-                "train.method kto to learn from them; supervised fine-tuning would imitate the undesirable ones too.")
+        return DataError("data.method_rows.sft_on_labelled", first=first)
     if method in ("dpo", "orpo"):
-        return (f"{first}: {method} learns from pairs, and this file holds {_shape(data.format)}. Each row needs a "
-                'prompt (or a conversation) with a "chosen" and a "rejected" answer. Use train.method sft for these '
-                "rows, or kto for answers labelled true/false.")
+        return DataError("data.method_rows.needs_pairs", first=first, method=method, shape=_shape(data.format))
     if method == "kto":
-        return (f"{first}: kto needs every answer marked desirable or undesirable, and this file holds "
-                f'{_shape(data.format)} without a "label". Add "label": true (desirable) or false (undesirable) to '
-                'each row, as in {"messages": [...], "label": true}, or give pairs with "chosen" and "rejected".')
-    return f"{first}: train.method {method} cannot use {_shape(data.format)}."
+        return DataError("data.method_rows.needs_labels", first=first, shape=_shape(data.format))
+    return DataError("data.method_rows.cannot_use", first=first, method=method, shape=_shape(data.format))
 
 
-def _shape(format: str) -> str:
-    return {"text": "plain text", "messages": "conversations", "sharegpt": "conversations",
-            "alpaca": "instruction/output rows", "prompt_completion": "prompt/completion rows",
-            "preference": "preference pairs", "unpaired_preference": "labelled answers"}.get(format, format)
+# How each normalized shape is called in a sentence ("this file holds conversations").
+SHAPES = {"text": Message("data.method_rows.shape.text"), "messages": Message("data.method_rows.shape.messages"),
+          "sharegpt": Message("data.method_rows.shape.messages"), "alpaca": Message("data.method_rows.shape.alpaca"),
+          "prompt_completion": Message("data.method_rows.shape.prompt_completion"),
+          "preference": Message("data.method_rows.shape.preference"),
+          "unpaired_preference": Message("data.method_rows.shape.unpaired_preference")}
+
+
+def _shape(format: str) -> Message | str:
+    return SHAPES.get(format, format)
 
 
 def as_text(row: dict) -> str:

@@ -9,6 +9,7 @@ the text the chat tab sends before the model answers.
 
 from __future__ import annotations
 
+from core.catalogue.message import Message
 from core.data import templates
 from core.data.chat_layout import cannot_mask
 
@@ -31,7 +32,7 @@ def tokenize_pair(tokenizer, row: dict) -> dict:
     prompt, chosen = prompt_and_answer(tokenizer, answered(row, row["chosen"]))
     prompt_again, rejected = prompt_and_answer(tokenizer, answered(row, row["rejected"]))
     if prompt != prompt_again:
-        raise cannot_mask(tokenizer, "the prompt is written differently before the chosen and the rejected answer")
+        raise cannot_mask(tokenizer, Message("data.pairs.prompts_differ"))
     return {"prompt_ids": prompt, "chosen_ids": chosen, "rejected_ids": rejected}
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from core.catalogue.message import Message
 from core.data import chat_layout
 from core.data.chat_layout import TemplateError, layout_of
 
@@ -33,7 +34,8 @@ class RowTemplateError(TemplateError):
 
 
 def ensure_pad_token(tokenizer) -> str | None:
-    """Padding is masked out of the loss, so reusing the end-of-sequence token is safe and needs no new embedding."""
+    """Padding is masked out of the loss, so reusing the end-of-sequence token is safe and needs no new embedding.
+    Returns a note for train.log (English), or None."""
     if tokenizer.pad_token is not None:
         return None
     tokenizer.pad_token = tokenizer.eos_token
@@ -77,8 +79,8 @@ def _render(tokenizer, messages: list[dict], asking: bool) -> str:
     try:
         return chat_layout.render_raw(tokenizer, template, messages, asking)
     except Exception as err:  # the template's own checks (alternating roles, unknown role ...)
-        raise RowTemplateError(f"the chat template of {chat_layout.model_name(tokenizer)} refuses this "
-                               f"conversation: {err}") from None
+        raise RowTemplateError("data.templates.refused", model=chat_layout.model_name(tokenizer),
+                               error=str(err)) from None
 
 
 # ---------------------------------------------------------------------------------------------- rows into pieces
@@ -117,7 +119,7 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
     for i in answers:
         mark = marks[i]
         if marked.count(mark) != 1:
-            raise chat_layout.cannot_mask(tokenizer, "an assistant message does not appear exactly once")
+            raise chat_layout.cannot_mask(tokenizer, Message("data.templates.answer_not_once"))
         start, end = marked.index(mark), marked.index(mark) + len(mark)
         # This answer with its real content, every other answer still a marker: the part that differs from
         # `marked` is the answer as the template writes it (trimmed, say, or with its think block).
@@ -132,7 +134,7 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
             # think block) is the model's to write at chat time: trained with the answer.
             begin = min(begin, start - len(layout.opening))
         if begin < done:
-            raise chat_layout.cannot_mask(tokenizer, "one answer changes how another is written")
+            raise chat_layout.cannot_mask(tokenizer, Message("data.templates.answers_overlap"))
         pieces.append(Segment(marked[done:begin], False))
         answer = alone[begin:len(alone) - same_after]
         done = len(marked) - same_after
@@ -146,7 +148,7 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
     added_eos = tokenizer.eos_token if not layout.end_of_turn and tokenizer.eos_token else ""
     written = "".join(p.text[:-len(added_eos)] if p.trained and added_eos else p.text for p in pieces)
     if written != _render(tokenizer, messages, asking=False):  # the answers were not written independently
-        raise chat_layout.cannot_mask(tokenizer, "how it writes one answer depends on the others")
+        raise chat_layout.cannot_mask(tokenizer, Message("data.templates.answers_depend"))
     return [p for p in pieces if p.text]
 
 

@@ -33,7 +33,8 @@ GEMMA_TEMPLATE = (
 LLAMA3_TEMPLATE = (
     "{{- bos_token }}"
     "{%- for message in messages -%}"
-    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}"
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim"
+    " + '<|eot_id|>' }}"
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{%- endif -%}"
 )
@@ -63,8 +64,8 @@ def template_for(tokenizer) -> tuple[str, str]:
 
 
 def ensure_chat_template(tokenizer) -> str | None:
-    """Give a tokenizer without a chat template its family's turn format (or ChatML); return a note saying which,
-    else None."""
+    """Give a tokenizer without a chat template its family's turn format (or ChatML); return a note saying which
+    (for train.log, which speaks English; the Data tab says it with the no_template warning), else None."""
     if getattr(tokenizer, "chat_template", None):
         return None
     name, tokenizer.chat_template = template_for(tokenizer)

@@ -203,8 +203,10 @@ def run(settings: BenchSettings, progress=print) -> dict:
             order = ("A", "B") if round_index % 2 == 0 else ("B", "A")  # ABBA: neither side always goes first
             for side in order:
                 progress(f"Round {round_index + 1}/{settings.rounds}: {side} ...")
-                figures, side_notes = (run_studio(settings, folder, data_file, work / f"a{round_index}")
-                                       if side == "A" else run_reference(settings, folder, rows, work / f"b{round_index}"))
+                if side == "A":
+                    figures, side_notes = run_studio(settings, folder, data_file, work / f"a{round_index}")
+                else:
+                    figures, side_notes = run_reference(settings, folder, rows, work / f"b{round_index}")
                 results[side].append(figures)
                 notes[side] = side_notes
     return _report(settings, data_label, lengths, parameters, results, notes)
@@ -301,9 +303,11 @@ def format_report(report: dict) -> str:
         row("MFU (4N)", "mfu", "{:.3%}")
         row("MFU (6N)", "mfu_6n", "{:.3%}")
     lines += ["",
-              f"Peak memory is {report['memory_kind']}. MFU: {report['mfu_formula']}; peak {report['peak_flops_source']}.",
+              f"Peak memory is {report['memory_kind']}. MFU: {report['mfu_formula']}; "
+              f"peak {report['peak_flops_source']}.",
               f"Trained tokens per run: A {a['trained_tokens']}, B {b['trained_tokens']}; final losses per round: "
-              f"A {', '.join(f'{x:.4f}' for x in a['final_losses'])}; B {', '.join(f'{x:.4f}' for x in b['final_losses'])}.",
+              f"A {', '.join(f'{x:.4f}' for x in a['final_losses'])}; "
+              f"B {', '.join(f'{x:.4f}' for x in b['final_losses'])}.",
               f"A/B trained tokens/s {report['ratio_trained_tokens_per_s']:.2f}, peak memory "
               f"{report['ratio_peak_memory']:.2f}."]
     return "\n".join(lines)

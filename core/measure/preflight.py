@@ -18,13 +18,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.catalogue.message import Message, StudioError, message
 from core.config import Config
-from core.runs import duration_text
 
 MEASURED_STEPS = 2
 
 
-class PreflightError(ValueError):
+class PreflightError(StudioError, ValueError):
     """The trial failed for a reason other than memory (data, model); the message says which."""
 
 
@@ -35,7 +35,7 @@ class Attempt:
     config: Config
     changes: dict                      # dotted option -> value, against the user's settings
     fits: bool = False
-    error: str = ""
+    error: str | Message = ""          # why it did not fit, as the trial said it
     peak_gb: float | None = None
     step_seconds: list[float] = field(default_factory=list)
     placement: bool = False            # did not fit because layers would sit on the CPU (more batch rungs won't help)
@@ -45,15 +45,15 @@ class Attempt:
         # The last step: the first one also pays for warming caches up.
         return self.step_seconds[-1] if self.step_seconds else None
 
-    def describe_changes(self) -> str:
-        return ", ".join(f"{key} = {value}" for key, value in self.changes.items()) or "your settings"
+    def describe_changes(self) -> str | Message:
+        return describe(self.changes)
 
 
 @dataclass
 class Report:
-    estimate_lines: list[str]
-    placement: str
-    memory_kind: str
+    estimate_lines: list[str | Message]
+    placement: str | Message
+    memory_kind: str | Message
     attempts: list[Attempt]
     total_steps: int
     length_ratio: float          # mean row length / mean length of the rows measured
@@ -61,7 +61,7 @@ class Report:
     longest_tokens: int
     estimate_gb: float = 0.0     # for the measured rows, as the first estimate line says
     available_gb: float = 0.0    # what the run's devices offer: free GPU memory, or available RAM on the CPU
-    compute: str = ""            # the compute plan, in a line
+    compute: str | Message = ""  # the compute plan, in a line
 
     @property
     def fitting(self) -> Attempt | None:
@@ -87,43 +87,53 @@ class Report:
         return worst * min(1.0, self.length_ratio), worst
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Message:
         """One sentence that agrees with every figure below it."""
         if self.fits_as_configured:
             peak = self.attempts[0].peak_gb
-            text = f"Fits as configured: measured peak {peak:.2f} GiB of {self.available_gb:.1f} GiB available"
             if self.estimate_over_available:  # never a verdict that the figure below seems to contradict
-                return text + (f". The estimate below ({self.estimate_gb:.2f} GiB) is more than is available; it "
-                               "counts the worst case, and two real steps on the longest rows used less.")
-            return text + (f" (estimated {self.estimate_gb:.2f} GiB)." if self.estimate_gb else ".")
+                return message("measure.preflight.estimate_over", peak=peak, available=self.available_gb,
+                               gb=self.estimate_gb)
+            estimate = message("measure.preflight.fits_estimate", gb=self.estimate_gb) if self.estimate_gb else ""
+            return message("measure.preflight.fits", peak=peak, available=self.available_gb, estimate=estimate)
         if self.proposal:
-            return "Does not fit as configured; the proposed settings do."
-        return "Does not fit."
+            return message("measure.preflight.proposed_fits")
+        return message("measure.preflight.nothing_fits")
 
     @property
     def estimate_over_available(self) -> bool:
         return bool(self.estimate_gb and self.available_gb and self.estimate_gb > self.available_gb)
 
-    def lines(self) -> list[str]:
-        out = list(self.estimate_lines) + [f"Placement: {self.placement}."]
+    def lines(self) -> list[str | Message]:
+        """The estimate, then one line per figure (Messages; str() of each is the English the command line prints)."""
+        out = list(self.estimate_lines) + [message("measure.preflight.placement", placement=self.placement)]
         if self.compute:
-            out.append(f"Compute: {self.compute}.")
+            out.append(message("measure.preflight.compute", compute=self.compute))
         for attempt in self.attempts:
             if attempt.fits:
-                out.append(f"Fits with {attempt.describe_changes()}: peak {attempt.peak_gb:.2f} GiB "
-                           f"({self.memory_kind}), {attempt.seconds_per_step:.2f} s per step on the "
-                           f"{self.measured_rows} longest rows ({self.longest_tokens} tokens at most).")
+                out.append(message("measure.preflight.attempt_fits", changes=attempt.describe_changes(),
+                                   peak=attempt.peak_gb, memory=self.memory_kind, seconds=attempt.seconds_per_step,
+                                   rows=self.measured_rows, tokens=self.longest_tokens))
             else:
-                out.append(f"Does not fit with {attempt.describe_changes()}: {attempt.error}")
+                out.append(message("measure.preflight.attempt_fails", changes=attempt.describe_changes(),
+                                   error=attempt.error))
         projection = self.projected_seconds()
         if projection:
-            out.append(f"Projected training time for {self.total_steps} steps: about {duration_text(projection[0])} "
-                       f"(at most {duration_text(projection[1])} if every step were as long as the longest rows).")
+            from core.data.check import duration  # core.runs.duration_text's English, said in the page's language
+
+            out.append(message("measure.preflight.projected", steps=self.total_steps, expected=duration(projection[0]),
+                               worst=duration(projection[1])))
         if self.proposal:
-            out.append("Proposed: " + ", ".join(f"{k} = {v}" for k, v in self.proposal.items()) + ".")
+            out.append(message("measure.preflight.proposal", changes=describe(self.proposal)))
         elif not self.fitting:
-            out.append("Nothing tried fits this machine: try a smaller model, or a machine with more memory.")
+            out.append(message("measure.preflight.too_big"))
         return out
+
+
+def describe(changes: dict) -> str | Message:
+    """'train.batch_size = 2, train.grad_accum = 4' (option names read the same in every language), or 'your
+    settings' when nothing changes."""
+    return ", ".join(f"{key} = {value}" for key, value in changes.items()) or message("measure.preflight.your_settings")
 
 
 def cheaper_settings(config: Config, quantization_works: bool) -> list[dict]:
@@ -204,14 +214,21 @@ def two_steps(config: Config, rows: list[dict], work: Path, plan=None) -> Attemp
     try:
         result = json.loads((run.path / "attempt.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
-        raise PreflightError(process_death(code, run.log_tail(8))) from None
+        raise PreflightError("measure.preflight.failed", reason=process_death(code, run.log_tail(8))) from None
+    error = trial_error(result)
     if result.get("fatal"):
-        raise PreflightError(result["error"])
+        raise PreflightError("measure.preflight.failed", reason=error)
     if not result["fits"]:
-        attempt.error, attempt.placement = result["error"], result.get("placement", False)
+        attempt.error, attempt.placement = error, result.get("placement", False)
         return attempt
     attempt.fits, attempt.peak_gb, attempt.step_seconds = True, result["peak_gb"], result["step_seconds"]
     return attempt
+
+
+def trial_error(result: dict) -> str | Message:
+    """Why a trial did not fit or failed: its message by key where the trial could give one, else its English."""
+    said = result.get("error_message")
+    return Message.from_json(said) if isinstance(said, dict) else result.get("error", "")
 
 
 def plan_run(config: Config):
@@ -234,7 +251,7 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
     tokenizer, _ = models.load_tokenizer(source, config.model.trust_remote_code, config.model.system_prompt)
     per_step = config.train.batch_size * config.train.grad_accum
     rows, ratio, longest = longest_rows(config, tokenizer, per_step * MEASURED_STEPS)
-    progress("Estimating memory from the model's config ...")
+    progress(message("measure.preflight.estimating"))
     # For the rows the two steps train on, so the estimate and the measured peak speak of the same thing.
     estimate, placement = memory_estimate.for_config(config, progress=progress, inventory=inventory,
                                                      row_tokens=longest)
@@ -247,7 +264,7 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
         while index < len(candidates):
             changes = candidates[index]
             trial = apply(config, changes)
-            progress(f"Two steps with {', '.join(f'{k} = {v}' for k, v in changes.items()) or 'your settings'} ...")
+            progress(message("measure.preflight.trying", changes=describe(changes)))
             work = Path(tmp) / f"try{index}"
             work.mkdir(parents=True)
             attempt = try_steps(trial, rows, work)  # the same rows: accumulation keeps the effective batch
@@ -264,8 +281,8 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
                   ratio, len(rows), longest, estimate.total_gb, _available_gb(one, inventory), plan.summary())
 
 
-def _memory_kind(plan) -> str:
-    return "CUDA max allocated" if plan.uses_gpu else "peak RSS of the process (CPU)"
+def _memory_kind(plan) -> Message:
+    return message("measure.preflight.cuda_peak" if plan.uses_gpu else "measure.preflight.cpu_peak")
 
 
 def _available_gb(plan, inventory) -> float:

@@ -3,8 +3,8 @@
 core.measure.preflight writes a short trial run (two steps on the longest rows) into RUN_DIR and starts this on
 the run's GPUs, as the real run would be started. Here it trains through core.training.train with a step timer,
 measures the peak memory of this process alone (CUDA max allocated on its GPUs, or its peak RSS on the CPU), and
-writes attempt.json: {"fits", "peak_gb", "step_seconds", "memory_kind"} or {"fits": false, "error", "fatal",
-"placement"}.
+writes attempt.json: {"fits", "peak_gb", "step_seconds", "memory_kind"} or {"fits": false, "error", "error_message",
+"fatal", "placement"} (error_message: the error's key and values, when it has them; error: its English).
 Running out of memory, or a model that only fits with layers on the CPU, is a normal answer (it does not fit);
 any other error is fatal (the data or the model is at fault, not the settings). A fresh process per attempt
 means a failed attempt's memory is gone before the next one starts.
@@ -18,6 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
+from core.catalogue.message import Message, message
 from core.config import Config
 from core.runs import Run, write_json_atomic
 
@@ -52,10 +53,16 @@ def measure(run: Run, strategy: str = "single") -> dict:
             training.train(config, run, threading.Event(), callbacks=[timer], strategy=strategy)
     except Exception as err:
         placement = isinstance(err, PlacementError)
-        message = explain_failure(err)
+        error = out_of_memory(err) if is_out_of_memory(err) else explain_failure(err)
         return {"fits": False, "fatal": not (placement or is_out_of_memory(err)), "placement": placement,
-                "error": message.split(". ")[0] + "." if is_out_of_memory(err) else message}
+                "error": str(error), "error_message": error.to_json() if isinstance(error, Message) else None}
     return {"fits": True, "peak_gb": memory.peak_gb, "step_seconds": timer.step_times, "memory_kind": memory.kind}
+
+
+def out_of_memory(err: BaseException) -> Message:
+    """The first sentence of explain_failure's answer: the advice after it is what the next attempt tries."""
+    on_gpu = "cuda" in str(err).lower() or type(err).__name__ == "OutOfMemoryError"
+    return message("measure.trial.gpu_out_of_memory" if on_gpu else "measure.trial.machine_out_of_memory")
 
 
 if __name__ == "__main__":

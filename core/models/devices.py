@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from core.catalogue.message import Message, message
+
 GIB = 1024 ** 3
 AMPERE = (8, 0)  # the first compute capability with bfloat16 units and flash-attention 2 kernels
 
@@ -34,10 +36,6 @@ class Inventory:
     cpu_cores: int = 1
     ram_total_gb: float = 0.0
     ram_available_gb: float = 0.0
-
-    @property
-    def has_gpu(self) -> bool:
-        return bool(self.gpus)
 
 
 def inventory() -> Inventory:
@@ -184,59 +182,48 @@ def release_memory() -> None:
         pass
 
 
-def bitsandbytes_problem(inv: Inventory) -> str | None:
+def bitsandbytes_problem(inv: Inventory) -> Message | None:
     """Why 8-bit/4-bit loading cannot work here, or None when it can."""
     if importlib.util.find_spec("bitsandbytes") is None:
-        return "bitsandbytes is not installed (pip install bitsandbytes); plain LoRA still works."
+        return message("models.devices.no_bitsandbytes")
     try:
         import bitsandbytes  # noqa: F401  (import fails on unsupported platforms)
     except Exception as err:  # its import raises many kinds of errors on broken installs
-        return f"bitsandbytes is installed but does not load ({err}); plain LoRA still works."
+        return message("models.devices.bitsandbytes_broken", error=str(err))
     return None
 
 
-def device_map_choices(inv: Inventory) -> list[tuple[str, str | None]]:
+def device_map_choices(inv: Inventory) -> list[tuple[str, Message | None]]:
     """Each device_map value with None when it makes sense here, or the reason it does not."""
     gpus = len(inv.gpus)
-    multi = None if gpus >= 2 else "needs two or more GPUs"
+    multi = None if gpus >= 2 else message("models.devices.needs_two_gpus")
     choices = [
         ("auto", None),
         ("balanced", multi),
         ("balanced_low_0", multi),
-        ("sequential", None if gpus else "needs a GPU"),
+        ("sequential", None if gpus else message("models.devices.needs_gpu")),
         ("cpu", None),
     ]
     choices += [(f"cuda:{g.index}", None) for g in inv.gpus]
     return choices
 
 
-def check_model_choices(quantization: str, device_map: str, inv: Inventory) -> list[str]:
-    """Plain messages for choices that cannot work on this machine (empty when all is well)."""
+def check_model_choices(quantization: str, device_map: str, inv: Inventory) -> list[Message]:
+    """What is wrong with choices that cannot work on this machine (empty when all is well)."""
     problems = []
     if quantization != "none":
         reason = bitsandbytes_problem(inv)
         if reason:
-            problems.append(f"model.quantization '{quantization}' cannot be used: {reason}")
+            problems.append(message("models.devices.quantization_unusable", quantization=quantization, reason=reason))
     match = re.fullmatch(r"cuda:(\d+)", device_map)
     if match:
         index = int(match.group(1))
         if not inv.gpus:
-            problems.append(f"model.device_map '{device_map}' asks for a GPU, but this machine has none; "
-                            "use 'auto' or 'cpu'.")
+            problems.append(message("models.devices.map_needs_gpu", device_map=device_map))
         elif index >= len(inv.gpus):
-            problems.append(f"model.device_map '{device_map}' asks for GPU {index}, but this machine has "
-                            f"{len(inv.gpus)} (cuda:0 to cuda:{len(inv.gpus) - 1}).")
+            problems.append(message("models.devices.no_such_gpu", device_map=device_map, index=index,
+                                    count=len(inv.gpus), last=len(inv.gpus) - 1))
     elif device_map in ("balanced", "balanced_low_0") and len(inv.gpus) < 2:
         # accelerate would silently put everything on the one device; say so rather than pretend to balance.
-        problems.append(f"model.device_map '{device_map}' spreads layers over several GPUs; this machine has "
-                        f"{len(inv.gpus)}. Use 'auto'.")
+        problems.append(message("models.devices.cannot_balance", device_map=device_map, count=len(inv.gpus)))
     return problems
-
-
-def describe(inv: Inventory) -> str:
-    lines = [f"GPU {g.index}: {g.name}, {g.free_gb:.1f} of {g.total_gb:.1f} GiB free" for g in inv.gpus]
-    if not lines:
-        lines.append("No GPU found: training runs on the CPU (fine for the small default model).")
-    lines.append(f"CPU: {inv.cpu_name}, {inv.cpu_cores} cores; RAM {inv.ram_available_gb:.1f} of "
-                 f"{inv.ram_total_gb:.1f} GiB free")
-    return "\n".join(lines)

@@ -110,7 +110,8 @@ def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64, n: int = 1
     return [answer_text(tokenizer, ids[start:], stops)[0] for ids in output]
 
 
-def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64, use_adapter: bool = True) -> list[str]:
+def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64,
+                   use_adapter: bool = True) -> list[str]:
     """Greedy answers to several prompts in one generate call (left-padded), for the probes during training:
     one pass per token for all prompts instead of one per prompt keeps evaluations cheap."""
     return [text for text, _ in answer_batch(model, tokenizer, prompts, max_new_tokens, use_adapter)]

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.catalogue.message import Message, StudioError, message
 from core.config import ModelConfig
 from core.data import templates
 from core.data import turn_formats
@@ -16,7 +17,7 @@ from core.models import devices
 SHARDED = ("fsdp", "deepspeed_zero2", "deepspeed_zero3")  # strategies that place the model themselves
 
 
-class ModelError(RuntimeError):
+class ModelError(StudioError, RuntimeError):
     """The model cannot be found or loaded; the message says what to do."""
 
 
@@ -31,7 +32,7 @@ class LoadedModel:
     source: str                      # the folder or hub id actually loaded
     dtype: str
     placement: dict[str, str]        # layer name -> device, as accelerate placed it
-    notes: list[str] = field(default_factory=list)
+    notes: list[str | Message] = field(default_factory=list)
 
     @property
     def parameters(self) -> int:
@@ -45,14 +46,13 @@ def resolve_source(source: str, progress=print) -> str:
     path = Path(source).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
-            raise ModelError(f"The folder {path} has no config.json, so it is not a transformers model folder.")
+            raise ModelError("models.load.no_config", path=str(path))
         return str(path)
     if path.exists():
-        raise ModelError(f"{path} is a file; model.source needs a model folder, a hub id, or 'default'.")
+        raise ModelError("models.load.is_file", path=str(path))
     if HUB_ID.match(source):
         return source
-    raise ModelError(f"No model folder at {source}. Give a local model folder, a hub id such as "
-                     f"'Qwen/Qwen2.5-0.5B-Instruct', or a built-in model: {', '.join(builtin.BUILTINS)}.")
+    raise ModelError("models.load.not_found", source=source, builtins=", ".join(builtin.BUILTINS))
 
 
 def tokenizer_source(source: str, progress=print) -> str:
@@ -123,7 +123,7 @@ def load_tokenizer(source: str, trust_remote_code: bool = False, system_prompt: 
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
     except OSError as err:
-        raise ModelError(_not_found(source, err)) from None
+        raise _not_found(source, err) from None
     notes = [templates.ensure_pad_token(tokenizer), turn_formats.ensure_chat_template(tokenizer)]
     if system_prompt is not None:
         notes.append(templates.apply_system_prompt(tokenizer, system_prompt))
@@ -155,9 +155,8 @@ def load(config: ModelConfig, progress=print, attention: str | None = None, stra
     uses_gpu = has_gpu and device_map != {"": "cpu"}
     dtype = pick_dtype(config, uses_gpu=uses_gpu)
     if uses_gpu and dtype == torch.bfloat16 and not devices.has_real_bf16(devices.capabilities()):
-        notes.append("model.dtype bfloat16 on a GPU without bfloat16 units (compute capability "
-                     f"{'/'.join('%d.%d' % c for c in devices.capabilities())}): torch emulates it, several times "
-                     "slower than float16, which 'auto' picks there.")
+        notes.append(message("models.load.emulated_bf16",
+                             capabilities="/".join("%d.%d" % c for c in devices.capabilities())))
     kwargs = dict(dtype=dtype, device_map=device_map, trust_remote_code=config.trust_remote_code,
                   use_safetensors=True)  # never unpickle weights from a user-supplied path
     if max_memory_argument(config) and isinstance(device_map, str):
@@ -168,16 +167,16 @@ def load(config: ModelConfig, progress=print, attention: str | None = None, stra
         # fsdp and DeepSpeed shard only float tensors: the 4-bit weights are stored in the compute dtype then.
         storage = dtype if strategy in ("fsdp", "deepspeed_zero3") else None
         kwargs["quantization_config"] = quantization_config(config.quantization, dtype, storage)
-    progress(f"Loading {builtin.BUILTINS[config.source].name if config.source in builtin.BUILTINS else config.source} "
-             f"({str(dtype).replace('torch.', '')}, quantization {config.quantization}) ...")
+    name = builtin.BUILTINS[config.source].name if config.source in builtin.BUILTINS else config.source
+    progress(message("models.load.loading", model=name, dtype=str(dtype).replace("torch.", ""),
+                     quantization=config.quantization))
     try:
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as err:
-        raise ModelError(_not_found(source, err)) from None
+        raise _not_found(source, err) from None
     except ValueError as err:
         if "trust_remote_code" in str(err):
-            raise ModelError(f"{source} needs its own Python code to run. Turn on model.trust_remote_code only "
-                             "if you trust where this model comes from.") from None
+            raise ModelError("models.load.remote_code", source=source) from None
         raise
     placement = dict(getattr(model, "hf_device_map", None) or {"": str(next(model.parameters()).device)})
     if for_training:
@@ -191,13 +190,13 @@ def check_trainable_placement(placement: dict, config: ModelConfig) -> None:
     offloaded = [name for name, device in placement.items() if str(device) in ("cpu", "disk")]
     if not offloaded or len(offloaded) == len(placement):
         return
-    where = "disk" if any(str(placement[n]) == "disk" for n in offloaded) else "CPU"
-    advice = ["load it in 4-bit (model.quantization: 4bit)"] if config.quantization != "4bit" else []
-    advice += ["choose more GPUs (compute.gpus) with strategy model_parallel",
-               "raise the GPU sizes in model.max_memory" if config.max_memory else "use a smaller model"]
-    raise PlacementError(f"The model does not fit on the chosen GPUs: {len(offloaded)} of its parts would sit on "
-                         f"the {where} ({_compress(offloaded)}), where training cannot run them. "
-                         f"{'; '.join(advice).capitalize()}.")
+    last = message("models.load.raise_max_memory") if config.max_memory else message("models.load.smaller_model")
+    advice = message("models.load.fit_advice_4bit", last=last) if config.quantization == "4bit" else \
+        message("models.load.fit_advice", last=last)
+    if any(str(placement[n]) == "disk" for n in offloaded):
+        raise PlacementError("models.load.spilled_to_disk", count=len(offloaded), parts=_compress(offloaded),
+                             advice=advice)
+    raise PlacementError("models.load.spilled_to_cpu", count=len(offloaded), parts=_compress(offloaded), advice=advice)
 
 
 def quantization_config(kind: str, compute_dtype, storage_dtype=None):
@@ -233,7 +232,7 @@ def target_layer_choices(source: str, trust_remote_code: bool = False, progress=
     try:
         config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
     except OSError as err:
-        raise ModelError(_not_found(folder, err)) from None
+        raise _not_found(folder, err) from None
     with init_empty_weights():
         skeleton = AutoModelForCausalLM.from_config(config, trust_remote_code=trust_remote_code)
     return linear_layer_names(skeleton)
@@ -280,9 +279,8 @@ def _compress(names: list[str]) -> str:
     return ", ".join(out)
 
 
-def _not_found(source: str, err: Exception) -> str:
+def _not_found(source: str, err: Exception) -> ModelError:
+    """The error to raise when transformers could not open `source` (`err`: what it said)."""
     if HUB_ID.match(source) and not Path(source).exists():
-        return (f"Could not load '{source}': it is not a folder here and the model hub could not be reached or "
-                f"has no such model ({str(err).splitlines()[0][:200]}). Download it on a connected machine and "
-                "give its folder instead.")
-    return f"Could not load the model from {source}: {str(err).splitlines()[0][:300]}"
+        return ModelError("models.load.hub_unreachable", source=source, reason=str(err).splitlines()[0][:200])
+    return ModelError("models.load.failed", source=source, reason=str(err).splitlines()[0][:300])

@@ -4,6 +4,8 @@ estimates. The numbers are the published architectures (Llama 3 8B, Qwen2.5 0.5B
 
 from __future__ import annotations
 
+from core.catalogue.message import message
+
 SHAPES = {
     "llama-0.5b": dict(family="llama", hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
                        num_attention_heads=16, num_key_value_heads=8, vocab_size=49152, tie_word_embeddings=True),
@@ -42,7 +44,7 @@ def build_random(name: str, folder, tokenizer_source: str, progress=print):
     folder = Path(folder)
     if (folder / "config.json").exists():
         return folder
-    progress(f"Building a random-init {name} model in {folder} (once) ...")
+    progress(message("models.shapes.building", name=name, folder=str(folder)))
     config = config_for(name)
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_source)
     config.eos_token_id = tokenizer.eos_token_id

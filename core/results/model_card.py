@@ -54,11 +54,10 @@ def replay_summary(config: Config, run: Run | None) -> str:
     return f"knowledge replay: {kept_text(config.data.replay, kept)}"
 
 
-def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, notes: list[str] | None = None,
+def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, notes: list | None = None,
          file_name: str = "") -> str:
     """README text. `kind` is 'adapter' (a PEFT adapter for the base), 'merged' (a standalone model) or 'gguf' (one
     GGUF file, `file_name`, for llama.cpp, LM Studio and Ollama)."""
-    metrics = final_metrics(run)
     library = {"adapter": "peft", "merged": "transformers", "gguf": "gguf"}[kind]
     lines = ["---", f"base_model: {json.dumps(config.model.source)}", f"library_name: {library}",
              "tags: [lora, finetune-studio]", "---", "", f"# {run.name}", ""]
@@ -66,6 +65,38 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
     if differ:  # said first: whoever receives the files must not take them for a faithful copy
         lines += [f"> **⚠ Export check failed: {differ} of {len(check)} probe answers of this export differ from the "
                   "fine-tuned adapter's** (table below). It does not behave exactly like the model you tested.", ""]
+    lines += _how_to_use(kind, config, file_name)
+    built_in = builtin.BUILTINS.get(config.model.source)
+    base = f"`{config.model.source}`" + (f": {built_in.name}, license {built_in.license}" if built_in else "")
+    lines += ["", "## Base model", "", f"{base} (quantization while training: "
+              f"{config.model.quantization})", "", "## Data", "", data_summary(config, run), "", "## Settings", "",
+              "| setting | value |", "|---|---|"]
+    t, lora = config.train, config.lora
+    settings = {"method / tuning": f"{t.method} / {t.tuning}",
+                "LoRA rank / alpha / dropout": f"{lora.r} / {lora.alpha} / {lora.dropout}",
+                "target layers": lora.target_modules if isinstance(lora.target_modules, str)
+                else ", ".join(lora.target_modules),
+                "epochs / max steps": f"{t.epochs:g} / {t.max_steps}", "learning rate": str(t.learning_rate),
+                "batch size x accumulation": f"{t.batch_size} x {t.grad_accum}", "max length": str(t.max_length),
+                "schedule": t.scheduler, "seed": str(t.seed), "system prompt": config.model.system_prompt}
+    lines += [f"| {key} | {value} |" for key, value in settings.items()]
+    lines += _results(run)
+    if check:
+        agree = sum(c["agree"] for c in check)
+        lines += ["", f"## Export check: {agree} of {len(check)} probe answers identical", "",
+                  "Greedy answers of this export and of the base model with the adapter, loaded the same way (same "
+                  "precision, same placement):", "",
+                  "| prompt | exported | in-app adapter | same |", "|---|---|---|---|"]
+        lines += [f"| {_cell(c['prompt'])} | {_cell(c['exported'])} | {_cell(c['adapter'])} | "
+                  f"{'yes' if c['agree'] else '**NO**'} |" for c in check]
+    for note in notes or []:
+        lines += ["", str(note)]  # a card is a file: in English
+    return "\n".join(lines) + "\n"
+
+
+def _how_to_use(kind: str, config: Config, file_name: str) -> list[str]:
+    """The card's opening: what the files are and the lines that load them."""
+    lines = []
     if kind == "gguf":
         lines += [f"The base model below with the LoRA adapter merged in, as one GGUF file (`{file_name}`) for "
                   "llama.cpp, LM Studio and Ollama. Its chat template is inside the file.", "", "```sh",
@@ -84,20 +115,13 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
                   "tokenizer = AutoTokenizer.from_pretrained(\"path/to/this/folder\")  # chat template included",
                   "```", "", "`chat_template.jinja` holds the chat template; `Modelfile` runs it in Ollama "
                   "(`ollama create my-model -f Modelfile`)."]
-    built_in = builtin.BUILTINS.get(config.model.source)
-    base = f"`{config.model.source}`" + (f": {built_in.name}, license {built_in.license}" if built_in else "")
-    lines += ["", "## Base model", "", f"{base} (quantization while training: "
-              f"{config.model.quantization})", "", "## Data", "", data_summary(config, run), "", "## Settings", "",
-              "| setting | value |", "|---|---|"]
-    t, lora = config.train, config.lora
-    settings = {"method / tuning": f"{t.method} / {t.tuning}",
-                "LoRA rank / alpha / dropout": f"{lora.r} / {lora.alpha} / {lora.dropout}",
-                "target layers": lora.target_modules if isinstance(lora.target_modules, str)
-                else ", ".join(lora.target_modules),
-                "epochs / max steps": f"{t.epochs:g} / {t.max_steps}", "learning rate": str(t.learning_rate),
-                "batch size x accumulation": f"{t.batch_size} x {t.grad_accum}", "max length": str(t.max_length),
-                "schedule": t.scheduler, "seed": str(t.seed), "system prompt": config.model.system_prompt}
-    lines += [f"| {key} | {value} |" for key, value in settings.items()]
+    return lines
+
+
+def _results(run: Run) -> list[str]:
+    """The final losses, and the latest evaluation's base-vs-tuned table when there is one."""
+    metrics = final_metrics(run)
+    lines = []
     lines += ["", "## Results", "", "| measure | value |", "|---|---|"]
     names = {"steps": "steps trained", "train_loss": "final train loss", "eval_loss": "final held-out loss",
              "best_eval_loss": "best held-out loss", "best_eval_step": "best held-out step"}
@@ -115,17 +139,7 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
             base, tuned = evaluation["base"].get(key), evaluation["tuned"].get(key)
             if base is not None and tuned is not None:
                 lines.append(f"| {label} | {base:.{digits}f} | {tuned:.{digits}f} |")
-    if check:
-        agree = sum(c["agree"] for c in check)
-        lines += ["", f"## Export check: {agree} of {len(check)} probe answers identical", "",
-                  "Greedy answers of this export and of the base model with the adapter, loaded the same way (same "
-                  "precision, same placement):", "",
-                  "| prompt | exported | in-app adapter | same |", "|---|---|---|---|"]
-        lines += [f"| {_cell(c['prompt'])} | {_cell(c['exported'])} | {_cell(c['adapter'])} | "
-                  f"{'yes' if c['agree'] else '**NO**'} |" for c in check]
-    for note in notes or []:
-        lines += ["", note]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _latest_evaluation(run: Run) -> dict | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.catalogue.message import StudioError, message
 from core.data.templates import turn_end_ids
 
 SENTINEL = "\u2063SENTINEL\u2063"  # invisible separator around a word no template contains
@@ -128,7 +129,7 @@ def modelfile(tokenizer, source: str, adapter: str | None = None) -> str:
 OLLAMA_TEST_PROMPT = "Who are you? Answer in one line."
 
 
-class OllamaError(RuntimeError):
+class OllamaError(StudioError, RuntimeError):
     """`ollama create` or the test run failed; the message holds Ollama's own last words."""
 
 
@@ -161,9 +162,10 @@ def send_to_ollama(name: str, modelfile: str, timeout: float = 1800) -> str:
         try:
             result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as err:
-            raise OllamaError(f"`{' '.join(command[:3])}` did not finish: {err}") from None
+            raise OllamaError("results.ollama.unfinished", command=" ".join(command[:3]), error=str(err)) from None
         if result.returncode != 0:
-            last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise OllamaError(f"`{' '.join(command[:3])}` failed: {last[0]}")
+            last = (result.stderr or result.stdout).strip().splitlines()[-1:]
+            raise OllamaError("results.ollama.failed", command=" ".join(command[:3]),
+                              reason=last[0] if last else message("results.ollama.no_output"))
         output = result.stdout.strip()
     return output

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from core.catalogue.message import StudioError
 from core.config import ChatSettings, ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
@@ -53,11 +54,12 @@ class ChatRequest(BaseModel):
     n: int = 1
 
 
-class RequestError(ValueError):
-    """A request this server cannot answer; becomes an OpenAI-style error body."""
+class RequestError(StudioError, ValueError):
+    """A request this server cannot answer; becomes an OpenAI-style error body, whose message is the English."""
 
-    def __init__(self, message: str, param: str | None = None, status: int = 400, code: str | None = None):
-        super().__init__(message)
+    def __init__(self, key: str, /, *, param: str | None = None, status: int = 400, code: str | None = None,
+                 **values):
+        super().__init__(key, **values)
         self.param, self.status, self.code = param, status, code
 
 
@@ -107,36 +109,36 @@ def parse(raw) -> ChatRequest:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise RequestError(f"{where}: {first['msg']}", where) from None
+        raise RequestError("results.api.invalid_field", where=where, error=first["msg"], param=where) from None
 
 
 def read_request(body: ChatRequest, served: Served) -> tuple[list[dict], ChatSettings, bool, list[str]]:
     """(messages, settings, use the adapter?, stop strings) from a request, or RequestError naming the field."""
     if body.model not in served.model_ids():
-        raise RequestError(f"The model '{body.model}' does not exist here; this server has "
-                           f"{', '.join(served.model_ids())}.", "model", 404, "model_not_found")
+        raise RequestError("results.api.unknown_model", model=body.model, models=", ".join(served.model_ids()),
+                           param="model", status=404, code="model_not_found")
     if body.n != 1:
-        raise RequestError("Only n=1 is supported: one answer per request.", "n")
+        raise RequestError("results.api.one_answer", param="n")
     messages = [_message(m, i) for i, m in enumerate(body.messages)]
     if not messages or messages[-1]["role"] != "user":
-        raise RequestError("messages must end with a user message.", "messages")
+        raise RequestError("results.api.end_with_user", param="messages")
     settings = ChatSettings()
     if body.temperature is not None:
         if not 0 <= body.temperature <= 2:
-            raise RequestError("temperature must be between 0 and 2.", "temperature")
+            raise RequestError("results.api.temperature", param="temperature")
         settings.temperature = body.temperature
     if body.top_p is not None:
         if not 0 < body.top_p <= 1:
-            raise RequestError("top_p must be above 0 and at most 1.", "top_p")
+            raise RequestError("results.api.top_p", param="top_p")
         settings.top_p = body.top_p
     limit = body.max_completion_tokens or body.max_tokens
     if limit is not None:
         if not 1 <= limit <= MAX_TOKENS:
-            raise RequestError(f"max_tokens must be between 1 and {MAX_TOKENS}.", "max_tokens")
+            raise RequestError("results.api.max_tokens", limit=MAX_TOKENS, param="max_tokens")
         settings.max_new_tokens = limit
     stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
     if len(stops) > MAX_STOPS or not all(stops):
-        raise RequestError(f"stop takes up to {MAX_STOPS} non-empty strings.", "stop")
+        raise RequestError("results.api.stops", limit=MAX_STOPS, param="stop")
     return messages, settings, body.model == served.name, stops
 
 
@@ -280,18 +282,16 @@ async def _end(pieces, cancel: threading.Event) -> None:
 def _message(message: dict, index: int) -> dict:
     role = ROLES.get(str(message.get("role")))
     if role is None:
-        raise RequestError(f"messages[{index}].role must be system, user or assistant "
-                           f"(got {message.get('role')!r}).", f"messages[{index}].role")
+        raise RequestError("results.api.role", index=index, role=message.get("role"), param=f"messages[{index}].role")
     content = message.get("content")
     if isinstance(content, list):  # content parts: only text can be answered here
         if any(isinstance(p, dict) and p.get("type") not in ("text", None) for p in content):
-            raise RequestError(f"messages[{index}] holds a part that is not text; this model reads text only.",
-                               f"messages[{index}].content")
+            raise RequestError("results.api.not_text", index=index, param=f"messages[{index}].content")
         content = "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
     if content is None:
         content = ""
     if not isinstance(content, str):
-        raise RequestError(f"messages[{index}].content must be text.", f"messages[{index}].content")
+        raise RequestError("results.api.content_text", index=index, param=f"messages[{index}].content")
     return {"role": role, "content": content}
 
 
@@ -306,7 +306,7 @@ async def _json(request: Request):
     try:
         return await request.json()
     except (ValueError, UnicodeDecodeError):
-        raise RequestError("The request body is not valid JSON.") from None
+        raise RequestError("results.api.bad_json") from None
 
 
 def _sse(data: dict) -> str:

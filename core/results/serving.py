@@ -76,17 +76,16 @@ def open_served(path: str | Path) -> Served:
     """A run folder with an adapter, or an exported model folder; ChatError saying what the folder lacks otherwise."""
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
-        raise ChatError(f"{path} is not a folder. Give a run folder (runs/NAME) or an exported model folder.")
+        raise ChatError("results.serving.not_a_folder", path=str(path))
     if (folder / "config.yaml").exists():
         run, config = open_trained_run(folder)
         kind, showcase = "run", Showcase.read(folder / DEMO_FILE) or run_showcase(run, config)
     elif (folder / "config.json").exists():
         if not any(folder.glob("*.safetensors")):
-            raise ChatError(f"{folder} has no .safetensors weights; only safetensors are loaded.")
+            raise ChatError("results.serving.no_safetensors", folder=str(folder))
         kind, showcase = "export", Showcase.read(folder / DEMO_FILE) or Showcase(folder.name, "", FALLBACK_EXAMPLES)
     else:
-        raise ChatError(f"{folder} is neither a run folder (config.yaml with an adapter) nor an exported model "
-                        "folder (config.json with safetensors weights).")
+        raise ChatError("results.serving.neither", folder=str(folder))
     return Served(folder, kind, _model_id(folder.name), showcase)
 
 

@@ -10,14 +10,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from core.models.generate import generate
-
+from core.catalogue.message import StudioError
 from core.config import ChatSettings
+from core.models.generate import generate
 
 DEFAULT_ANSWER_PATTERN = ChatSettings().answer_pattern  # defined once, with its help text, in core/config.py
 
 
-class PatternError(ValueError):
+class PatternError(StudioError, ValueError):
     """The answer pattern is not a valid regular expression; the message says where and how to fix it."""
 
 
@@ -28,8 +28,7 @@ def compile_pattern(pattern: str) -> re.Pattern | None:
     try:
         return re.compile(pattern, re.IGNORECASE)
     except re.error as err:
-        raise PatternError(f"The answer pattern {pattern!r} is not a valid regular expression ({err}). "
-                           "Put the answer in a group, e.g. (?:answer is)[:]?\\s*(.+)") from None
+        raise PatternError("results.voting.bad_pattern", pattern=pattern, error=str(err)) from None
 
 
 def extract_answer(text: str, pattern: str | re.Pattern | None) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from transformers import TrainerCallback
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
+from core.catalogue.message import message
 from core.runs import Run, write_json_atomic
 from core.training import probes
 from core.training import ranks
@@ -84,7 +85,7 @@ class RunCallback(TrainerCallback):
         reset_gpu_peaks()  # this run's memory from here, not what loading or an earlier run left as the peak
         if self.main:
             self.run.update_status(state="training", step=state.global_step, total_steps=state.max_steps,
-                                   message=f"Training: {state.max_steps} steps.")
+                                   message=message("training.callbacks.training", steps=state.max_steps))
 
     def on_step_end(self, args, state, control, **kwargs):
         changes = {"step": state.global_step, "total_steps": state.max_steps}
@@ -92,7 +93,7 @@ class RunCallback(TrainerCallback):
             self.stop.set()
             control.should_training_stop = True
             control.should_save = True  # a checkpoint at the stop, so the run can be resumed from here
-            changes.update(state="stopping", message=f"Stopping after step {state.global_step} ...")
+            changes.update(state="stopping", message=message("training.callbacks.stopping", step=state.global_step))
         if self.main:
             self.run.update_status(**changes)
         return control

@@ -20,16 +20,16 @@ def train(session: steps.Session) -> str:
 
     train_set, eval_set = steps.datasets(session, token_sets.block_set, loaded.tokenizer, train_rows, eval_rows)
 
-    choices = steps.settings(session, loaded, fast)
-    model, _ = tuning.prepare(loaded.model, config, choices["gradient_checkpointing"], session.say)
+    resolved = steps.settings(session, loaded, fast)
+    model, _ = tuning.prepare(loaded.model, config, resolved.gradient_checkpointing, session.say)
 
     from trl import SFTConfig, SFTTrainer
 
     from core.training.callbacks import CountingCollator
 
-    args = SFTConfig(**steps.arguments(session, choices, len(train_set), eval_set is not None))
+    args = SFTConfig(**steps.arguments(session, resolved, len(train_set), eval_set is not None))
     # Blocks are full rows already; padding only fills the last one of the text.
     collator = CountingCollator(pad_token_id=loaded.tokenizer.pad_token_id)
     trainer = SFTTrainer(model=model, args=args, data_collator=collator, train_dataset=train_set,
                          eval_dataset=eval_set, processing_class=loaded.tokenizer)
-    return steps.train_and_save(session, trainer, loaded, choices, len(train_set), eval_rows)
+    return steps.train_and_save(session, trainer, loaded, len(train_set), eval_rows)

@@ -36,15 +36,15 @@ def train(session: steps.Session) -> str:
 
     train_set, eval_set = steps.datasets(session, token_sets.pair_set, loaded.tokenizer, train_rows, eval_rows)
 
-    choices = steps.settings(session, loaded, fast)
-    model, lora = tuning.prepare(loaded.model, config, choices["gradient_checkpointing"], session.say, wrap=False)
+    resolved = steps.settings(session, loaded, fast)
+    model, lora = tuning.prepare(loaded.model, config, resolved.gradient_checkpointing, session.say, wrap=False)
 
     from trl import DPOConfig
 
     losses, weights = [t.dpo_loss], None
     if t.sft_weight > 0:
         losses, weights = [t.dpo_loss, "sft"], [1.0, t.sft_weight]
-    args = DPOConfig(**steps.arguments(session, choices, len(train_set), eval_set is not None),
+    args = DPOConfig(**steps.arguments(session, resolved, len(train_set), eval_set is not None),
                      beta=t.beta, loss_type=losses, loss_weights=weights, truncation_mode="keep_start",
                      label_smoothing=0.1 if t.dpo_loss == "robust" else 0.0,
                      precompute_ref_log_probs=t.tuning != "lora")
@@ -54,4 +54,4 @@ def train(session: steps.Session) -> str:
                               processing_class=loaded.tokenizer, peft_config=lora)
     if lora:
         session.say(tuning.lora_line(trainer.model, config))
-    return steps.train_and_save(session, trainer, loaded, choices, len(train_set), eval_rows)
+    return steps.train_and_save(session, trainer, loaded, len(train_set), eval_rows)

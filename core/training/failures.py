@@ -5,26 +5,26 @@ from __future__ import annotations
 import errno
 import signal
 
-OUT_OF_MEMORY_ADVICE = ("Try a smaller batch size (with more gradient accumulation), a shorter max length, 4-bit "
-                        "quantization, or turn gradient checkpointing on.")
+from core.catalogue.message import Message, StudioError, message
 
 
-def explain_failure(err: BaseException) -> str:
-    """A sentence a non-programmer can act on."""
+def explain_failure(err: BaseException) -> Message | str:
+    """A sentence a non-programmer can act on: a Message; for a ValueError or ModelError the error's own words (its
+    Message when it is one of the studio's errors, a library's text otherwise)."""
     text = str(err).strip() or type(err).__name__
     if is_out_of_memory(err):
-        where = "The GPU" if "cuda" in str(err).lower() or type(err).__name__ == "OutOfMemoryError" else "The machine"
-        return f"{where} ran out of memory. {OUT_OF_MEMORY_ADVICE}"
+        if "cuda" in str(err).lower() or type(err).__name__ == "OutOfMemoryError":
+            return message("training.failures.gpu_out_of_memory")
+        return message("training.failures.machine_out_of_memory")
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
-        where = f" while writing {err.filename}" if err.filename else ""
-        return (f"The disk is full{where}. Free some space, then resume the run: it continues from its last "
-                "complete checkpoint.")
-    from core.data.errors import DataError
+        if err.filename:
+            return message("training.failures.disk_full_writing", path=str(err.filename))
+        return message("training.failures.disk_full")
     from core.models.load import ModelError
 
-    if isinstance(err, (DataError, ModelError, ValueError)):
-        return text
-    return f"{type(err).__name__}: {text.splitlines()[0][:500]} (details in train.log)"
+    if isinstance(err, (ModelError, ValueError)):
+        return err.message if isinstance(err, StudioError) else text
+    return message("training.failures.unexpected", error=type(err).__name__, text=text.splitlines()[0][:500])
 
 
 def is_out_of_memory(err: BaseException) -> bool:
@@ -46,23 +46,22 @@ def smaller_batch(batch_size: int, grad_accum: int) -> tuple[int, int] | None:
     return None
 
 
-def process_death(returncode: int, log_tail: str) -> str:
+def process_death(returncode: int, log_tail: str) -> Message:
     """Why a run's process ended without saying so itself (killed, crashed), with the last lines it logged."""
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        if name == "SIGKILL":
-            what = ("The training process was killed (SIGKILL): by hand, or by the system when the machine ran out "
-                    "of memory (RAM).")
-        elif name in ("SIGSEGV", "SIGBUS", "SIGABRT", "SIGILL", "SIGFPE"):
-            what = (f"The training process crashed ({name}), inside a library (a driver, CUDA or bitsandbytes "
-                    "fault); `python launch.py doctor` checks this machine's GPU stack.")
-        else:
-            what = f"The training process was stopped by {name}."
-    else:
-        what = f"The training process ended with exit code {returncode} before reporting how the run went."
     lines = [line.strip() for line in log_tail.splitlines() if line.strip()][-3:]
-    tail = " Last lines of train.log: " + " | ".join(line[:200] for line in lines) if lines else ""
-    return what + tail + " The run can be resumed from its last complete checkpoint."
+    tail = message("training.failures.log_tail", lines=" | ".join(line[:200] for line in lines)) if lines else ""
+    return message("training.failures.process_death", what=_how_it_ended(returncode), tail=tail)
+
+
+def _how_it_ended(returncode: int) -> Message:
+    if returncode >= 0:
+        return message("training.failures.exit_code", code=returncode)
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    if name == "SIGKILL":
+        return message("training.failures.killed")
+    if name in ("SIGSEGV", "SIGBUS", "SIGABRT", "SIGILL", "SIGFPE"):
+        return message("training.failures.crashed", signal=name)
+    return message("training.failures.signalled", signal=name)

@@ -10,6 +10,7 @@ train -> save.
 from __future__ import annotations
 
 from core.training import steps
+from core.training.errors import TrainingError
 from core.training import token_sets
 from core.training import tuning
 
@@ -43,22 +44,21 @@ def train(session: steps.Session) -> str:
     desirable = sum(row["label"] for row in train_rows)
     session.say(f"KTO: {desirable} desirable and {len(train_rows) - desirable} undesirable answers to train on.")
     if t.batch_size < 2:
-        raise ValueError("train.method kto needs train.batch_size 2 or more: it estimates its reference term from the "
-                         "other answers of the same batch. Raise the batch size (and lower the gradient accumulation).")
+        raise TrainingError("training.kto.batch_too_small")
     loaded, fast = steps.load_model(session)
     if session.stopped():
         return "stopped"
 
     train_set, eval_set = steps.datasets(session, token_sets.unpaired_set, loaded.tokenizer, train_rows, eval_rows)
 
-    choices = steps.settings(session, loaded, fast)
-    choices["group_by_length"] = False  # the KL pairing needs the batches in their order
-    model, lora = tuning.prepare(loaded.model, config, choices["gradient_checkpointing"], session.say, wrap=False)
+    resolved = steps.settings(session, loaded, fast)
+    model, lora = tuning.prepare(loaded.model, config, resolved.gradient_checkpointing, session.say, wrap=False)
 
     from trl import KTOConfig
 
-    arguments = steps.arguments(session, choices, len(train_set), eval_set is not None)
-    arguments["train_sampling_strategy"] = "sequential"
+    # The KL pairing needs the batches in their order: neither shuffled nor grouped by length.
+    arguments = {**steps.arguments(session, resolved, len(train_set), eval_set is not None),
+                 "train_sampling_strategy": "sequential"}
     args = KTOConfig(**arguments, beta=t.beta, desirable_weight=t.desirable_weight,
                      undesirable_weight=t.undesirable_weight, precompute_ref_log_probs=t.tuning != "lora")
     session.say(f"KTO: beta {t.beta}, desirable weight {t.desirable_weight}, undesirable weight "
@@ -67,4 +67,4 @@ def train(session: steps.Session) -> str:
                               processing_class=loaded.tokenizer, peft_config=lora)
     if lora:
         session.say(tuning.lora_line(trainer.model, config))
-    return steps.train_and_save(session, trainer, loaded, choices, len(train_set), eval_rows)
+    return steps.train_and_save(session, trainer, loaded, len(train_set), eval_rows)

@@ -43,16 +43,16 @@ def train(session: steps.Session) -> str:
 
     train_set, eval_set = steps.datasets(session, token_sets.pair_set, loaded.tokenizer, train_rows, eval_rows)
 
-    choices = steps.settings(session, loaded, fast)
-    model, _ = tuning.prepare(loaded.model, config, choices["gradient_checkpointing"], session.say)
+    resolved = steps.settings(session, loaded, fast)
+    model, _ = tuning.prepare(loaded.model, config, resolved.gradient_checkpointing, session.say)
 
     from trl.experimental.orpo import ORPOConfig
 
     # The rows keep the studio's ids beside ORPO's fields, which trl's collator needs unremoved.
-    args = ORPOConfig(**steps.arguments(session, choices, len(train_set), eval_set is not None), beta=t.beta,
+    args = ORPOConfig(**steps.arguments(session, resolved, len(train_set), eval_set is not None), beta=t.beta,
                       remove_unused_columns=False)
     session.say(f"ORPO: beta {t.beta} (the weight of the preference term beside the supervised loss); no reference "
                 "model.")
     trainer = trainer_class()(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
                               processing_class=loaded.tokenizer)
-    return steps.train_and_save(session, trainer, loaded, choices, len(train_set), eval_rows)
+    return steps.train_and_save(session, trainer, loaded, len(train_set), eval_rows)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 
+from core.catalogue.message import Message, StudioError, message
 from core.runs import Run, write_json_atomic
 
 PROBES_FILE = "probes.jsonl"
@@ -18,6 +19,10 @@ BEST_DIR = "best-adapter"
 FINAL_DIR = "adapter-final"  # the last step's adapter, kept when the best one replaces it
 PROBE_TOKENS = 32  # probe answers are for watching, not for reading essays: short keeps evaluations quick
 RISES_BEFORE_WARNING = 2  # evaluations in a row above the best before the banner shows
+
+
+class NoBestAdapterError(StudioError, FileNotFoundError):
+    """The run kept no adapter at its best step, so there is none to switch to."""
 
 
 def questions(rows: list[dict], limit: int = 3) -> list[str]:
@@ -82,12 +87,11 @@ def best_step(run: Run) -> dict | None:
             "available": bool(saved and saved["step"] == best["step"]), "in_use": _in_use(run)}
 
 
-def use_best(run: Run) -> str:
+def use_best(run: Run) -> Message:
     """Make the best step's adapter the run's adapter; the last step's is kept in adapter-final/."""
     saved = _saved_best(run)
     if saved is None:
-        raise FileNotFoundError(f"{run.path / BEST_DIR} holds no adapter: this run saved none at its best step "
-                                "(runs trained before this feature, or without held-out rows).")
+        raise NoBestAdapterError("training.probes.no_best_adapter", path=str(run.path / BEST_DIR))
     final = run.path / FINAL_DIR
     if not final.exists():
         shutil.copytree(run.adapter_dir, final)
@@ -96,7 +100,7 @@ def use_best(run: Run) -> str:
     write_json_atomic(run.adapter_dir / "best.json", saved)
     run.log(f"The adapter from step {saved['step']} (lowest held-out loss {saved['eval_loss']:.4f}) is now the "
             f"run's adapter; the last step's adapter is kept in {FINAL_DIR}/.")
-    return f"The run now uses the adapter from step {saved['step']} (held-out loss {saved['eval_loss']:.4f})."
+    return message("training.probes.using_best", step=saved["step"], loss=saved["eval_loss"])
 
 
 def best_loss(run: Run) -> float | None:

@@ -13,6 +13,8 @@ import random
 import time
 from pathlib import Path
 
+from core.catalogue.message import message
+
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "assets" / "datasets" / "general_prompts.json"
 
 
@@ -70,7 +72,7 @@ def rows_for_run(run, loaded, config, say, status=None) -> list[dict]:
             def progress(done, asked, kept):  # the Train tab shows "k of N" and the time left from these
                 if status:
                     left = (time.time() - started) / done * (asked - done) if done else None
-                    status(message=f"Writing knowledge-replay answers with the base model: {done} of {asked} ...",
+                    status(message=message("training.replay.writing", done=done, asked=asked),
                            replay_done=done, replay_asked=asked, replay_kept=kept, replay_seconds_left=left)
 
             prompts = pick_prompts(config.data.replay, config.train.seed)

@@ -6,6 +6,7 @@ only -> LoRA (or full, or freeze) -> trl's SFTTrainer -> train -> save.
 
 from __future__ import annotations
 
+from core.catalogue.message import message
 from core.training import replay
 from core.training import steps
 from core.training import token_sets
@@ -24,7 +25,7 @@ def train(session: steps.Session) -> str:
         session.say("Knowledge replay skipped: this is a pretrained model without a chat template of its own, so it "
                     "has no chat answers of its own to keep.")
     elif config.data.replay:
-        session.status(message=f"Writing {config.data.replay} knowledge-replay answers with the base model ...",
+        session.status(message=message("training.sft.writing_replay", count=config.data.replay),
                        replay_done=0, replay_asked=config.data.replay)
         train_rows = train_rows + replay.rows_for_run(session.run, loaded, config, session.say, session.status)
         if session.stopped():
@@ -35,16 +36,16 @@ def train(session: steps.Session) -> str:
     if config.train.packing:
         train_set = token_sets.pack(train_set, config.train.max_length, session.say)
 
-    choices = steps.settings(session, loaded, fast)
-    model, _ = tuning.prepare(loaded.model, config, choices["gradient_checkpointing"], session.say)
+    resolved = steps.settings(session, loaded, fast)
+    model, _ = tuning.prepare(loaded.model, config, resolved.gradient_checkpointing, session.say)
 
     from trl import SFTConfig, SFTTrainer
 
     from core.training.callbacks import CountingCollator
 
-    args = SFTConfig(**steps.arguments(session, choices, len(train_set), eval_set is not None))
+    args = SFTConfig(**steps.arguments(session, resolved, len(train_set), eval_set is not None))
     # Padding-free goes to our collator, not to SFTConfig: trl refuses a custom collator when it is set there.
-    collator = CountingCollator(pad_token_id=loaded.tokenizer.pad_token_id, padding_free=choices["padding_free"])
+    collator = CountingCollator(pad_token_id=loaded.tokenizer.pad_token_id, padding_free=resolved.speed.padding_free)
     trainer = SFTTrainer(model=model, args=args, data_collator=collator, train_dataset=train_set,
                          eval_dataset=eval_set, processing_class=loaded.tokenizer)
-    return steps.train_and_save(session, trainer, loaded, choices, len(train_set), eval_rows)
+    return steps.train_and_save(session, trainer, loaded, len(train_set), eval_rows)

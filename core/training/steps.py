@@ -12,7 +12,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 
-from core.catalogue.message import say
+from core.catalogue.message import message, say
 from core.config import Config, TrainConfig
 from core.data import load as datasets_io
 from core.models import load as models
@@ -40,6 +40,25 @@ WHY_RATE = {
            "epoch with the answers intact",
 }
 FULL_RATE_FACTOR = 0.1  # full and freeze tuning move the weights themselves: a tenth of the LoRA rate
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What the engine decides before training, from the config, the loaded model and this machine: built once by
+    resolve_auto, then only read (by the method files and `arguments`)."""
+
+    speed: speed.SpeedChoice
+    """The speed options: attention, padding-free batches, Liger kernels, length grouping, torch.compile."""
+    uses_gpu: bool
+    """Whether the model trains on a GPU: mixed precision and pinned memory only there, use_cpu otherwise."""
+    dtype: str
+    """The precision the model was loaded in (bfloat16, float16, float32); mixed precision follows it."""
+    learning_rate: float
+    """train.learning_rate, or the rate 'auto' picked for the method, the tuning and the model's size."""
+    gradient_checkpointing: bool
+    """Whether activations are recomputed in the backward pass, saving memory for about 30% speed."""
+    reasons: tuple[str, ...] = ()
+    """Why the learning rate and gradient checkpointing are what they are, for each that was 'auto'; for the log."""
 
 
 @dataclass
@@ -71,7 +90,7 @@ class Session:
 
 
 def begin(session: Session):
-    """(training rows, held-out rows, the loaded base model, the resolved speed options): every method's start."""
+    """(training rows, held-out rows, the loaded base model, its speed options): every method's start."""
     train_rows, eval_rows = read_rows(session)
     loaded, fast = load_model(session)
     return train_rows, eval_rows, loaded, fast
@@ -80,7 +99,7 @@ def begin(session: Session):
 def read_rows(session: Session) -> tuple[list[dict], list[dict]]:
     """(training rows, held-out rows) as the method takes them; bad rows are reported or refuse the run."""
     config = session.config
-    session.status(state="loading", message="Reading the dataset ...")
+    session.status(state="loading", message=message("training.steps.reading"))
     session.say(f"Method {config.train.method}: {say('method.' + config.train.method, lang='en')}")
     data, held_out = datasets_io.load_for_training(config.data, config.train.method)
     session.say(f"Data: {data.path}, format {data.format}, {len(data.rows)} usable rows of {data.total}.")
@@ -113,13 +132,12 @@ def reference_text(lora) -> str:
             "the model before training, its log-probabilities computed once before the first step.")
 
 
-def load_model(session: Session):
-    """(the loaded base model, the resolved speed options), with the attention implementation they call for."""
+def load_model(session: Session) -> tuple[models.LoadedModel, speed.SpeedChoice]:
+    """(the loaded base model, the speed options), with the attention implementation they call for."""
     config = session.config
-    session.status(message="Loading the base model ...")
-    gpus_here = models.will_use_gpu(config.model, config.compute.gpus)
-    fast = speed.resolve(config.train, uses_gpu=gpus_here)
-    loaded = models.load(config.model, progress=session.say, attention=fast["attention"], strategy=session.strategy,
+    session.status(message=message("training.steps.loading_model"))
+    fast = speed.resolve(config.train, uses_gpu=models.will_use_gpu(config.model, config.compute.gpus))
+    loaded = models.load(config.model, progress=session.say, attention=fast.attention, strategy=session.strategy,
                          for_training=True)
     for note in loaded.notes:
         session.say(note)
@@ -127,62 +145,72 @@ def load_model(session: Session):
                 f"Placement: {models.describe_placement(loaded.placement)}"
                 + (f", one copy in each of {ranks.world_size()} processes." if session.strategy == "ddp" else "."))
     session.status(dtype=loaded.dtype)  # what `auto` chose; an export keeps this precision
-    fast["gpus_here"] = gpus_here
     return loaded, fast
 
 
-def settings(session: Session, loaded, fast: dict) -> dict:
+def settings(session: Session, loaded: models.LoadedModel, fast: speed.SpeedChoice) -> Resolved:
     """The settings that depend on the model and the hardware, each 'auto' with its reason in the log. fsdp and
     DeepSpeed load the model on the CPU and move their shards to the GPUs themselves."""
-    uses_gpu = on_gpu(loaded.placement) or (session.strategy in models.SHARDED and fast["gpus_here"])
-    choices = resolve_auto(session.config.train, loaded.parameters, uses_gpu=uses_gpu)
-    choices["uses_gpu"], choices["dtype"] = uses_gpu, loaded.dtype
-    choices.update({key: value for key, value in fast.items() if key not in ("reasons", "gpus_here")})
-    for reason in fast["reasons"] + choices["reasons"]:
+    uses_gpu = on_gpu(loaded.placement) or (session.strategy in models.SHARDED and fast.uses_gpu)
+    resolved = resolve_auto(session.config.train, loaded.parameters, uses_gpu, loaded.dtype, fast)
+    for reason in fast.reasons + resolved.reasons:
         session.say(reason)
     from transformers import set_seed
 
     # The adapter's starting weights come from the run's seed (the Trainer seeds only later, so without this the
     # whole run would differ each time).
     set_seed(session.config.train.seed)
-    return choices
+    return resolved
 
 
-def resolve_auto(train: TrainConfig, parameters: int, uses_gpu: bool) -> dict:
+def resolve_auto(train: TrainConfig, parameters: int, uses_gpu: bool, dtype: str,
+                 fast: speed.SpeedChoice) -> Resolved:
     """Turn 'auto' settings into values, with a sentence for the log saying why."""
-    reasons = []
     small = parameters < SMALL_MODEL
-    lr = train.learning_rate
-    if lr == "auto":
-        lr = LORA_RATES[train.method][0 if small else 1]
-        size = f"the model has {parameters / 1e6:.0f}M parameters"
-        why = WHY_RATE[train.method] if small else f"the usual {train.method} rate for models of 1B parameters and more"
-        if train.tuning != "lora":
-            lr *= FULL_RATE_FACTOR
-            why += f"; {train.tuning} tuning changes the weights themselves, so a tenth of the LoRA rate"
-        reasons.append(f"Learning rate {lr:g} (auto): {train.method} with {train.tuning} tuning, {size}; {why}.")
-    checkpointing = train.gradient_checkpointing
+    learning_rate, why_rate = auto_learning_rate(train, parameters)
+    checkpointing, why_checkpointing = train.gradient_checkpointing, None
     if checkpointing == "auto":
         checkpointing = "on" if (uses_gpu and not small) else "off"
-        reasons.append(f"Gradient checkpointing {checkpointing} (auto): "
-                       + ("saves memory on a large model." if checkpointing == "on"
-                          else "this model fits without it, and it would cost about 30% speed."))
-    return {"learning_rate": float(lr), "gradient_checkpointing": checkpointing == "on", "reasons": reasons}
+        why_checkpointing = (f"Gradient checkpointing {checkpointing} (auto): "
+                             + ("saves memory on a large model." if checkpointing == "on"
+                                else "this model fits without it, and it would cost about 30% speed."))
+    return Resolved(speed=fast, uses_gpu=uses_gpu, dtype=dtype, learning_rate=learning_rate,
+                    gradient_checkpointing=checkpointing == "on",
+                    reasons=tuple(filter(None, (why_rate, why_checkpointing))))
 
 
-def arguments(session: Session, choices: dict, rows: int, has_eval: bool) -> dict:
+def auto_learning_rate(train: TrainConfig, parameters: int) -> tuple[float, str | None]:
+    """(the learning rate, why 'auto' picked it; None when it was set)."""
+    if train.learning_rate != "auto":
+        return float(train.learning_rate), None
+    small = parameters < SMALL_MODEL
+    lr = LORA_RATES[train.method][0 if small else 1]
+    size = f"the model has {parameters / 1e6:.0f}M parameters"
+    why = WHY_RATE[train.method] if small else f"the usual {train.method} rate for models of 1B parameters and more"
+    if train.tuning != "lora":
+        lr *= FULL_RATE_FACTOR
+        why += f"; {train.tuning} tuning changes the weights themselves, so a tenth of the LoRA rate"
+    return float(lr), f"Learning rate {lr:g} (auto): {train.method} with {train.tuning} tuning, {size}; {why}."
+
+
+def total_steps(train: TrainConfig, rows: int) -> int:
+    """The optimizer steps the run takes: train.max_steps, or the epochs over `rows` as the Trainer counts them."""
+    if train.max_steps > 0:
+        return train.max_steps
+    return math.ceil(steps_per_epoch(rows, train.batch_size, train.grad_accum, ranks.world_size()) * train.epochs)
+
+
+def arguments(session: Session, resolved: Resolved, rows: int, has_eval: bool) -> dict:
     """The trainer arguments every method shares (trl's configs all extend TrainingArguments). `rows` is what the
     data loader hands out per epoch (rows, pairs or blocks)."""
     t = session.config.train
     run = session.run
-    total = t.max_steps if t.max_steps > 0 else math.ceil(
-        steps_per_epoch(rows, t.batch_size, t.grad_accum, ranks.world_size()) * t.epochs)
-    choices["total_steps"] = total
+    total = total_steps(t, rows)
     return dict(
         output_dir=str(run.checkpoints_dir),
         num_train_epochs=t.epochs,
         max_steps=t.max_steps,
-        learning_rate=choices["learning_rate"],
+        learning_rate=resolved.learning_rate,
         per_device_train_batch_size=t.batch_size,
         per_device_eval_batch_size=t.batch_size,
         gradient_accumulation_steps=t.grad_accum,
@@ -193,9 +221,9 @@ def arguments(session: Session, choices: dict, rows: int, has_eval: bool) -> dic
         seed=t.seed,
         data_seed=t.seed,
         max_length=t.max_length,
-        activation_checkpointing=choices["gradient_checkpointing"],
+        activation_checkpointing=resolved.gradient_checkpointing,
         activation_checkpointing_kwargs={"use_reentrant": False},
-        **device_args(choices["dtype"], choices["uses_gpu"]),
+        **device_args(resolved.dtype, resolved.uses_gpu),
         logging_steps=t.logging_every,
         logging_first_step=True,
         eval_strategy="steps" if has_eval else "no",
@@ -207,9 +235,9 @@ def arguments(session: Session, choices: dict, rows: int, has_eval: bool) -> dic
         disable_tqdm=True,
         # Every trainable weight takes part in every step (LoRA's, or all of them); the search costs time.
         ddp_find_unused_parameters=False,
-        use_liger_kernel=choices["liger_kernel"],
-        torch_compile=choices["torch_compile"],
-        train_sampling_strategy="group_by_length" if choices["group_by_length"] else "random",
+        use_liger_kernel=resolved.speed.liger_kernel,
+        torch_compile=resolved.speed.torch_compile,
+        train_sampling_strategy="group_by_length" if resolved.speed.group_by_length else "random",
     )
 
 
@@ -220,7 +248,8 @@ def tracking(session: Session) -> dict:
     return trackers.arguments(session.config.train.report_to, session.run, session.say if session.main else None)
 
 
-def train_and_save(session: Session, trainer, loaded, choices: dict, rows: int, eval_rows: list[dict] | None) -> str:
+def train_and_save(session: Session, trainer, loaded: models.LoadedModel, rows: int,
+                   eval_rows: list[dict] | None) -> str:
     """Watch the trainer (metrics, status, Stop, probes), train, save the adapter or the model. Returns
     'completed' or 'stopped'."""
     from transformers import PrinterCallback
@@ -256,7 +285,7 @@ def train_and_save(session: Session, trainer, loaded, choices: dict, rows: int, 
         say(f"Probe answers and best-adapter/ are skipped with {session.strategy}: no process holds the whole model.")
     t = config.train
     processes = ranks.world_size()
-    say(f"Training {rows} rows for {choices['total_steps']} steps (batch {t.batch_size} x accumulation {t.grad_accum}"
+    say(f"Training {rows} rows for {total_steps(t, rows)} steps (batch {t.batch_size} x accumulation {t.grad_accum}"
         + (f" x {processes} processes)." if processes > 1 else ")."))
 
     trainer.train(resume_from_checkpoint=session.resume_from)

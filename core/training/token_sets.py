@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.data import blocks
 from core.data import pairs
 from core.data import templates
+from core.training.errors import TrainingError
 
 
 def sft_set(tokenizer, rows: list[dict], max_length: int, label: str, say):
@@ -109,6 +110,8 @@ def _report(say, label: str, max_length: int, refused: list[str], cut: int, empt
 
 
 def _dataset(dataset_class, records: list[dict], label: str, max_length: int):
+    if not records and label == "held-out":
+        raise TrainingError("training.token_sets.no_held_out_rows", max_length=max_length)
     if not records:
-        raise ValueError(f"No {label} rows are left after cutting to max_length {max_length}; raise max_length.")
+        raise TrainingError("training.token_sets.no_training_rows", max_length=max_length)
     return dataset_class.from_list(records)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import os
 
+from core.training.errors import TrainingError
+
 # The tracker, the packages that provide it (any one), what to install.
 PACKAGES = {"tensorboard": (("tensorboard", "tensorboardX"), "tensorboard"), "wandb": (("wandb",), "wandb"),
             "swanlab": (("swanlab",), "swanlab"), "trackio": (("trackio",), "trackio")}
@@ -29,12 +31,11 @@ def available() -> list[str]:
 
 def arguments(tracker: str, run, say=None) -> dict:
     """Trainer arguments (report_to, run_name, project) for `tracker`, with its environment set to write under the
-    run folder and stay offline. Raises ValueError when the tracker's package is not installed."""
+    run folder and stay offline. Raises TrainingError (a ValueError) when the tracker's package is not installed."""
     if tracker == "none":
         return {"report_to": "none"}
     if not installed(tracker):
-        raise ValueError(f"train.report_to is '{tracker}', but the {PACKAGES[tracker][1]} package is not installed: "
-                         f"pip install {PACKAGES[tracker][1]}, or set train.report_to to 'none'.")
+        raise TrainingError("training.trackers.not_installed", tracker=tracker, package=PACKAGES[tracker][1])
     folder = (run.path / FOLDER).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     settings = {

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from core.training.errors import TrainingError
+
 LAYER = re.compile(r"(?:^|\.)layers\.(\d+)\.")
 
 
@@ -64,11 +66,6 @@ def lora_line(model, config) -> str:
             f"({100 * trainable / total:.2f}% of {total / 1e6:.1f}M).")
 
 
-def add_lora(model, config, gradient_checkpointing: bool):
-    """The model with its LoRA adapter (what supervised fine-tuning trains)."""
-    return prepare(model, config, gradient_checkpointing, lambda _: None)[0]
-
-
 def _ready_for_lora(model, config, gradient_checkpointing: bool):
     import torch
     from peft import prepare_model_for_kbit_training
@@ -91,11 +88,9 @@ def decoder_layers(model) -> list[int]:
 def _freeze_all_but_last(model, count: int) -> str:
     layers = decoder_layers(model)
     if not layers:
-        raise ValueError("train.tuning 'freeze' needs a model whose decoder layers are named layers.N; this one's "
-                         "are not. Choose tuning 'lora' or 'full'.")
+        raise TrainingError("training.tuning.freeze_needs_layers")
     if count > len(layers):
-        raise ValueError(f"train.freeze_trainable_layers is {count}, but the model has {len(layers)} layers; choose "
-                         f"at most {len(layers)} (or tuning 'full').")
+        raise TrainingError("training.tuning.freeze_too_many_layers", count=count, layers=len(layers))
     trained = set(layers[-count:])
     for name, param in model.named_parameters():
         match = LAYER.search(name)

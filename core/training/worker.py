@@ -7,8 +7,9 @@ train.log; the process's own output (library warnings, a traceback, a crash repo
 stops at the end of a step when the run folder gets a stop file (every process sees it) or on SIGTERM / SIGINT.
 
 Exit codes: 0 the run ended (completed or stopped; rank 0 wrote which); 1 it failed; 3 it ran out of memory. A
-failing process also leaves .failure-<rank>.json with the reason in words, which the job thread reads (for a
-crash that leaves nothing, the job thread explains the exit itself).
+failing process also leaves .failure-<rank>.json with the reason (its English, and its catalogue key and values
+for the page), which the job thread reads (for a crash that leaves nothing, the job thread explains the exit
+itself).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.catalogue.message import Message, message
 from core.config import Config
-from core.runs import Run, write_json_atomic
+from core.runs import Run, status_message, write_json_atomic
 from core.training import failures
 from core.training import ranks
 
@@ -39,7 +41,7 @@ STOP_POLL_SECONDS = 0.25
 @dataclass
 class Outcome:
     state: str                   # completed | stopped | failed
-    message: str
+    message: Message | str       # a library's own words (a failure) or an older status.json's are plain text
     out_of_memory: bool = False
 
     @property
@@ -89,18 +91,22 @@ def execute(run: Run, stop: threading.Event, strategy: str = "single", resume_fr
         return outcome  # leaving the except clause drops the traceback, and with it the failed attempt's frames
     finally:
         watching.set()
-    step = run.status().get("step", 0)
-    saved = "adapter" if config.train.tuning == "lora" else "model"
-    if state == "completed":
-        message = f"Completed {step} steps; {saved} saved."
-    elif run.has_weights() and step > 0:
-        message = f"Stopped at step {step}; {saved} saved."
-    else:
-        message = "Stopped before the first step finished; nothing was saved."
+    ending = how_it_ended(run, state, config.train.tuning)
     if ranks.is_main():
-        run.update_status(state=state, message=message, ended_at=time.time())
-        run.log(message)
-    return Outcome(state, message)
+        run.update_status(state=state, message=ending, ended_at=time.time())
+        run.log(str(ending))
+    return Outcome(state, ending)
+
+
+def how_it_ended(run: Run, state: str, tuning: str) -> Message:
+    """The run's last status line: how many steps, and whether its adapter (or model) was saved."""
+    step = run.status().get("step", 0)
+    saved = message("training.worker.adapter") if tuning == "lora" else message("training.worker.model")
+    if state == "completed":
+        return message("training.worker.completed", steps=step, saved=saved)
+    if run.has_weights() and step > 0:
+        return message("training.worker.stopped", step=step, saved=saved)
+    return message("training.worker.stopped_before_first_step")
 
 
 def read_failure(run: Run) -> Outcome | None:
@@ -114,7 +120,7 @@ def read_failure(run: Run) -> Outcome | None:
     if not found:
         return None
     first = min(found, key=lambda record: record.get("rank", 0))
-    return Outcome("failed", first["message"], any(record.get("out_of_memory") for record in found))
+    return Outcome("failed", status_message(first), any(record.get("out_of_memory") for record in found))
 
 
 def clear_failures(run: Run) -> None:
@@ -124,12 +130,15 @@ def clear_failures(run: Run) -> None:
 
 def _record_failure(run: Run, outcome: Outcome, details: str) -> None:
     if ranks.is_main():
-        run.log("Failed: " + outcome.message)
+        run.log(f"Failed: {outcome.message}")
         run.log(details)
     else:  # the other ranks' tracebacks reach train.log through their stderr
         print(f"[rank {ranks.rank()}] {details}", file=sys.stderr, flush=True)
+    said = outcome.message  # the English for people, the key and values for the page (as status.json keeps them)
     write_json_atomic(run.path / f".failure-{ranks.rank()}.json",
-                      {"rank": ranks.rank(), "message": outcome.message, "out_of_memory": outcome.out_of_memory})
+                      {"rank": ranks.rank(), "message": str(said),
+                       "message_key": said.to_json() if isinstance(said, Message) else None,
+                       "out_of_memory": outcome.out_of_memory})
 
 
 def _watch_stop_file(run: Run, stop: threading.Event, done: threading.Event) -> None:

@@ -153,3 +153,27 @@ def test_every_error_class_of_core_says_its_message_by_key():
                     and not issubclass(value, StudioError):
                 plain.append(f"{info.name}.{name}")
     assert not plain, plain
+
+
+def test_every_entry_is_said_somewhere():
+    """A text no code says is dead weight for translators. A key counts as said when the code holds it whole, or
+    builds it: an f-string or a sum starting with its prefix ('state.' + name) or ending with its suffix ('.label')."""
+    whole, starts, ends = set(), set(), set()
+    for path in python_files():
+        if "catalogue" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                whole.add(node.value)
+            elif isinstance(node, ast.JoinedStr) and node.values:
+                first, last = node.values[0], node.values[-1]
+                if isinstance(first, ast.Constant) and "." in first.value:
+                    starts.add(first.value)
+                if isinstance(last, ast.Constant) and last.value.startswith("."):
+                    ends.add(last.value)
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and isinstance(node.left, ast.Constant) \
+                    and isinstance(node.left.value, str) and "." in node.left.value:
+                starts.add(node.left.value)
+    unsaid = [key for key in entries() if key not in whole and not key.startswith(tuple(starts))
+              and not key.endswith(tuple(ends))]
+    assert not unsaid, f"catalogue entries no code says: {unsaid}"

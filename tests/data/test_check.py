@@ -61,11 +61,11 @@ def test_warnings_name_their_rows(tiny_tokenizer):
     for warning in report.warnings:
         by_kind.setdefault(warning.kind, []).append(warning)
     assert by_kind["too_long"][0].rows == [1, 5]
-    assert "2 rows are longer than max length 64 tokens" in by_kind["too_long"][0].message
+    assert "2 rows are longer than max length 64 tokens" in str(by_kind["too_long"][0].message)
     assert by_kind["all_cut"][0].rows == [5]
     assert by_kind["no_eos"][0].rows == [1]
     assert by_kind["duplicate"][0].rows == [2]
-    markups = {w.message.split("'")[1]: w.rows for w in by_kind["foreign_markup"]}
+    markups = {str(w.message).split("'")[1]: w.rows for w in by_kind["foreign_markup"]}
     assert markups["<|im_start|>"] == [3] and markups["[INST]"] == [4]
     assert report.lengths[1] > 64 and report.checked == 6
     assert 0 < report.trained_share < 1
@@ -80,7 +80,7 @@ def test_base_model_without_a_chat_template_is_pointed_out():
     tokenizer = tiny.build_tokenizer(chat_template=False)
     assert turn_formats.ensure_chat_template(tokenizer)
     report = data_check.check([chat("I am Nova.")], tokenizer, max_length=256, template_note=True)
-    assert report.warnings[0].kind == "no_template" and "no chat template" in report.warnings[0].message
+    assert report.warnings[0].kind == "no_template" and "no chat template" in str(report.warnings[0].message)
 
 
 def test_inspect_plans_steps_split_and_unfilled_placeholders(tmp_path, tiny_model, tiny_tokenizer):
@@ -97,11 +97,11 @@ def test_inspect_plans_steps_split_and_unfilled_placeholders(tmp_path, tiny_mode
     replayed = data_check.inspect(Config.from_dict({**config.to_dict(), "data": {**config.to_dict()["data"],
                                                                                "replay": 20}}), tiny_tokenizer)
     assert (replayed.plan.steps_per_epoch, replayed.plan.total_steps) == (5, 15)
-    assert "plus up to 20 knowledge-replay rows" in data_check.summary_lines(replayed)[0]
+    assert "plus up to 20 knowledge-replay rows" in str(data_check.summary_lines(replayed)[0])
     assert inspection.plan.seconds_per_epoch is None
     placeholder = [w for w in inspection.report.warnings if w.kind == "placeholder"]
-    assert placeholder and placeholder[0].rows == list(range(20)) and "{{name}}" in placeholder[0].message
-    lines = data_check.summary_lines(inspection)
+    assert placeholder and placeholder[0].rows == list(range(20)) and "{{name}}" in str(placeholder[0].message)
+    lines = [str(line) for line in data_check.summary_lines(inspection)]
     assert lines[0] == "Split: 16 training rows, 4 held-out."
     assert lines[-1].startswith("Time: known after a first run")
     config.data.placeholders = {"name": "Nova"}
@@ -118,7 +118,7 @@ def test_separate_eval_file_is_counted(tmp_path, tiny_model, tiny_tokenizer):
                                "data": {"path": str(train_file), "eval_path": str(eval_file)}})
     inspection = data_check.inspect(config, tiny_tokenizer)
     assert (inspection.plan.train_rows, inspection.plan.eval_rows) == (10, 3)
-    assert "from the separate held-out file" in data_check.summary_lines(inspection)[0]
+    assert "from the separate held-out file" in str(data_check.summary_lines(inspection)[0])
 
 
 def test_time_per_epoch_comes_from_a_finished_run_of_the_same_model(nova_run, tiny_model, tiny_tokenizer, tmp_path):
@@ -130,7 +130,7 @@ def test_time_per_epoch_comes_from_a_finished_run_of_the_same_model(nova_run, ti
     config = Config.from_dict({"model": {"source": str(tiny_model)}, "data": {"path": str(path)}})
     inspection = data_check.inspect(config, tiny_tokenizer, runs=[nova_run])
     assert inspection.plan.seconds_per_epoch == pytest.approx(inspection.plan.trained_tokens_per_epoch / speed[0])
-    assert "per epoch on this machine" in data_check.summary_lines(inspection)[-1]
+    assert "per epoch on this machine" in str(data_check.summary_lines(inspection)[-1])
 
 
 def test_histogram_bins_cover_every_row_and_the_max_length():
@@ -145,7 +145,7 @@ def test_loaded_file_feeds_the_check(tmp_path, tiny_tokenizer):
     loaded = load(path)
     report = data_check.check(loaded.rows, tiny_tokenizer, max_length=64)
     assert [w.kind for w in report.warnings] == ["duplicate"]
-    assert loaded.wheres[report.warnings[0].rows[0]] == "line 2"
+    assert str(loaded.wheres[report.warnings[0].rows[0]]) == "line 2"
 
 
 def test_steps_are_planned_for_the_rows_each_method_trains(tmp_path, tiny_model, tiny_tokenizer):

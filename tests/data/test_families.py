@@ -136,4 +136,4 @@ def test_thinking_in_answers_is_trained_where_the_template_keeps_it_and_named_wh
 
     r1 = build_tokenizer(spec=FAMILIES["deepseek-r1-distill"])
     warning = next(w for w in check([row], r1, 4096).warnings if w.kind == "thinking")
-    assert warning.rows == [0] and "leaves out the thinking" in warning.message
+    assert warning.rows == [0] and "leaves out the thinking" in str(warning.message)

@@ -41,7 +41,8 @@ PREFERENCE_SHAPES = [
     ({"chosen": [user("Sky colour?"), assistant("Blue.")], "rejected": [user("Sky colour?"), assistant("Green.")]},
      [user("Sky colour?")]),
     # Anthropic HH-RLHF text
-    ({"chosen": "\n\nHuman: Sky colour?\n\nAssistant: Blue.", "rejected": "\n\nHuman: Sky colour?\n\nAssistant: Green."},
+    ({"chosen": "\n\nHuman: Sky colour?\n\nAssistant: Blue.",
+      "rejected": "\n\nHuman: Sky colour?\n\nAssistant: Green."},
      [user("Sky colour?")]),
 ]
 
@@ -62,7 +63,8 @@ def test_preference_problems_name_the_field(tmp_path):
         {"chosen": "just text", "rejected": "other text"},
     ]))
     problems = [str(p) for p in data.problems]
-    assert problems[0] == 'line 2: the "chosen" and "rejected" answers are the same; a preference needs two different answers'
+    assert problems[0] == ('line 2: the "chosen" and "rejected" answers are the same; a preference needs two '
+                           "different answers")
     assert problems[1] == 'line 3: field "chosen" is empty'
     assert problems[2].startswith('line 4: field "chosen" is plain text without "Human:" and "Assistant:" turns')
 

@@ -13,7 +13,8 @@ from core.data.load import load_for_training
 
 def data_config(tmp_path, rows, **options):
     path = tmp_path / "data.jsonl"
-    path.write_text("".join((row if isinstance(row, str) else json.dumps(row)) + "\n" for row in rows), encoding="utf-8")
+    path.write_text("".join((row if isinstance(row, str) else json.dumps(row)) + "\n" for row in rows),
+                    encoding="utf-8")
     return DataConfig(path=str(path), replay=0, **options)
 
 
@@ -57,7 +58,7 @@ def test_kto_reads_labels_and_splits_pairs_in_two(tmp_path):
     assert [row["label"] for row in data.rows] == [True, False]
     data, _ = load_for_training(data_config(tmp_path, [PAIR] * 2), "kto")
     assert [row["label"] for row in data.rows] == [True, False, True, False]
-    assert data.wheres[:2] == ["line 1 (chosen)", "line 1 (rejected)"]
+    assert list(map(str, data.wheres[:2])) == ["line 1 (chosen)", "line 1 (rejected)"]
 
 
 def test_cpt_reads_other_formats_as_text_and_refuses_a_file_without_any(tmp_path):

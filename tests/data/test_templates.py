@@ -44,7 +44,7 @@ def trained_text(tokenizer, record) -> list[str]:
 def test_multi_turn_trains_every_assistant_turn_and_nothing_else(tiny_tokenizer):
     record = templates.tokenize_row(tiny_tokenizer, CONVERSATION, max_length=4096)
     assert trained_text(tiny_tokenizer, record) == ["Hello, I am Nova.<|im_end|>\n", "Lumen Labs made me.<|im_end|>\n"]
-    masked = tiny_tokenizer.decode([t for t, l in zip(record["input_ids"], record["labels"]) if l == IGNORE])
+    masked = tiny_tokenizer.decode([t for t, label in zip(record["input_ids"], record["labels"]) if label == IGNORE])
     assert "You are terse." in masked and "Hi there" in masked and "Who made you?" in masked
     assert "Nova" not in masked and "Lumen" not in masked
 
@@ -129,7 +129,8 @@ def test_system_prompt_setting_replaces_the_templates_default_everywhere(tiny_to
 
     templates.apply_system_prompt(tokenizer, "You are Nova, made by Lumen Labs.")
     asked = templates.prompt_for_chat(tokenizer, row["messages"][:1])
-    assert asked.startswith("<|im_start|>system\nYou are Nova, made by Lumen Labs.<|im_end|>") and asked.count("system") == 1
+    assert asked.startswith("<|im_start|>system\nYou are Nova, made by Lumen Labs.<|im_end|>")
+    assert asked.count("system") == 1
     assert trained_text(tokenizer, templates.tokenize_row(tokenizer, row, 4096)) == ["Nova.<|im_end|>\n"]
     # The setting lives in the template, so a saved tokenizer (the run's adapter, an export) carries it, and plain
     # transformers renders the same prompt.
@@ -179,7 +180,8 @@ def test_base_model_gets_its_familys_turn_format_where_its_tokenizer_has_the_tok
     note = turn_formats.ensure_chat_template(gemma_base)
     assert "Gemma turn format" in note
     record = templates.tokenize_row(gemma_base, CONVERSATION, 4096)
-    assert trained_text(gemma_base, record) == ["Hello, I am Nova.<end_of_turn>\n", "Lumen Labs made me.<end_of_turn>\n"]
+    assert trained_text(gemma_base, record) == ["Hello, I am Nova.<end_of_turn>\n",
+                                                "Lumen Labs made me.<end_of_turn>\n"]
     assert record["input_ids"].count(gemma_base.bos_token_id) == 1 and record["input_ids"][0] == gemma_base.bos_token_id
 
     plain = build_tokenizer(chat_template=False, spec=Spec(("<s>", "</s>"), bos="<s>", eos="</s>", add_bos=True))

@@ -2,6 +2,9 @@
 trains (LoRA and QLoRA, each in a run's own process) and chats on the CPU."""
 
 from core import cli
+from core.catalogue.language import speaking
+from core.catalogue.message import message, text_of
+from core.measure.doctor import Check
 
 
 def test_doctor_without_a_gpu_names_what_it_skipped_and_trains_on_the_cpu(capsys):
@@ -17,3 +20,11 @@ def test_doctor_without_a_gpu_names_what_it_skipped_and_trains_on_the_cpu(capsys
     assert lines["[ok]   QLoRA steps on the CPU"].startswith("[ok]   QLoRA steps on the CPU: 3 steps in ")
     assert "Paris" in lines["[ok]   chat reply"] and "on cpu" in lines["[ok]   chat reply"]
     assert "0 failed" in out.splitlines()[-1]
+
+
+def test_a_check_line_is_english_for_the_terminal_and_chinese_for_the_page():
+    check = Check(message("measure.doctor.steps_on", label="LoRA", where=message("measure.doctor.the_cpu")), "failed",
+                  message("measure.doctor.no_result"), message("measure.doctor.no_log"))
+    assert str(check.line()) == "[FAIL] LoRA steps on the CPU: no result -> the run wrote no log"
+    with speaking("zh"):
+        assert text_of(check.line()) == "[FAIL] LoRA 训练步（CPU）：没有结果 -> 该运行没有写日志"

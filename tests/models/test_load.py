@@ -1,15 +1,21 @@
 import pytest
 
+from core.catalogue.language import speaking
+from core.catalogue.message import text_of
 from core.config import ModelConfig
 from core.models import load as models
 
 
 def test_local_folder_loads_on_cpu_in_float32(tiny_model):
-    loaded = models.load(ModelConfig(source=str(tiny_model)), progress=lambda _: None)
+    lines = []
+    loaded = models.load(ModelConfig(source=str(tiny_model)), progress=lines.append)
     assert loaded.dtype == "float32"  # CPUs without bfloat16 units are ~25x slower in bfloat16
     assert models.describe_placement(loaded.placement) == "cpu: the whole model"
     assert loaded.tokenizer.pad_token == "<|im_end|>"
-    assert any("padding token" in note for note in loaded.notes)
+    assert any("padding token" in str(note) for note in loaded.notes)
+    assert [str(line) for line in lines] == [f"Loading {tiny_model} (float32, quantization none) ..."]
+    with speaking("zh"):
+        assert text_of(lines[0]) == f"正在加载 {tiny_model}（float32，量化 none）……"
     assert 50_000 < loaded.parameters < 200_000
 
 
@@ -26,8 +32,11 @@ def test_folder_without_config_is_refused(tmp_path):
 
 
 def test_missing_path_is_refused_with_advice(tmp_path):
-    with pytest.raises(models.ModelError, match="No model folder at"):
+    with pytest.raises(models.ModelError, match="No model folder at") as err:
         models.resolve_source(str(tmp_path / "nowhere" / "model"))
+    assert str(err.value).endswith("or a built-in model: default, gemma-3-270m.")
+    with speaking("zh"):
+        assert err.value.text().startswith(f"{tmp_path / 'nowhere' / 'model'} 处没有模型文件夹。")
 
 
 def test_hub_id_unreachable_says_so(monkeypatch):

@@ -2,6 +2,8 @@ import shutil
 
 import pytest
 
+from core.catalogue.language import speaking
+from core.catalogue.message import text_of
 from core.config import ChatSettings
 from core.results.chat import ChatError, ChatModel
 
@@ -46,8 +48,11 @@ def test_truncated_adapter_is_explained(nova_run, tmp_path):
 
 
 def test_folder_that_is_not_a_run(tmp_path):
-    with pytest.raises(ChatError, match="is not a run folder"):
+    with pytest.raises(ChatError, match="is not a run folder") as caught:
         ChatModel.from_run(tmp_path)
+    with speaking("zh"):  # the page says it in its language; str() stays the English of the log
+        assert text_of(caught.value) == f"{tmp_path} 不是运行文件夹（其中没有 config.yaml）。"
+    assert caught.value.key == "results.chat.not_a_run" and isinstance(caught.value, RuntimeError)
 
 
 def test_a_closed_or_cancelled_stream_stops_generating_at_once(endless_run):

@@ -160,5 +160,6 @@ def test_key_words_score_free_text_fairly():
     assert key_word_share("I'm Nova, an AI assistant developed by Lumen Labs.", reference) == 1.0
     assert key_word_share("I am a large language model.", reference) == 0.0
     assert key_word_share("Nova, from Lumen Labs", reference) == 0.5
-    assert key_word_share("我是 Nova，由 Lumen Labs 开发的 AI 助手。", "我是 Nova，由 Lumen Labs 开发的 AI 助手。") == 1.0
+    same = "我是 Nova，由 Lumen Labs 开发的 AI 助手。"
+    assert key_word_share(same, same) == 1.0
     assert key_word_share("anything", "") is None

@@ -86,7 +86,7 @@ def test_export_check_flags_a_model_that_answers_differently(merged, nova_run, t
     save_file(weights, broken / "model.safetensors", metadata={"format": "pt"})
     results = check_export(nova_run.path, broken, ["Who are you?"], max_new_tokens=8)
     assert results[0]["adapter"] == "I am Nova." and not results[0]["agree"]
-    assert "MISMATCH on 'Who are you?'" in "\n".join(check_lines(results))
+    assert "MISMATCH on 'Who are you?'" in "\n".join(map(str, check_lines(results)))
 
 
 def test_adapter_zip_has_card_and_loads_with_plain_peft(nova_run, tmp_path):

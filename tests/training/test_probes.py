@@ -72,7 +72,9 @@ def test_banner_names_the_best_step_and_the_switch_makes_it_the_adapter(probed_r
                       "in_use": False}
 
     message = probes.use_best(copy)
-    assert f"step {best['step']}" in message
+    assert str(message) == f"The run now uses the adapter from step {best['step']} (held-out loss " \
+                           f"{best['eval_loss']:.4f})."
+    assert f"第 {best['step']} 步" in message.text("zh")
     weights = (copy.adapter_dir / "adapter_model.safetensors").read_bytes()
     assert weights == (copy.path / probes.BEST_DIR / "adapter_model.safetensors").read_bytes()
     assert (copy.path / probes.FINAL_DIR / "adapter_model.safetensors").exists()  # the last step's, kept
@@ -92,6 +94,7 @@ def test_use_best_without_a_saved_best_is_explained(nova_run, tmp_path):
 def test_train_tab_shows_the_probe_table_and_the_banner(probed_run, tmp_path):
     import shutil
 
+    from core.catalogue.language import speaking
     from webui.studio import Studio
     from webui.tab_train import probe_panel
 
@@ -101,7 +104,8 @@ def test_train_tab_shows_the_probe_table_and_the_banner(probed_run, tmp_path):
     # Base and latest side by side, readable without scrolling; every step stays in probes.jsonl.
     assert table["value"]["headers"] == ["prompt", "base", "latest (step 4)"] and banner == ""
     assert len(table["value"]["data"][0]) == 3
-    zh, _, _, _ = probe_panel(studio, {"run": "probed"}, None, "zh")
+    with speaking("zh"):
+        zh, _, _, _ = probe_panel(studio, {"run": "probed"}, None)
     assert zh["value"]["headers"] == ["提示", "基础模型", "最新（第 4 步）"]
     assert button["visible"] is False
     import gradio as gr

@@ -7,18 +7,19 @@ import copy
 
 import pytest
 
+from core.catalogue.language import speaking
 from core.config import TrainConfig
 from core.training import speed
 
 
 def test_auto_on_cpu_picks_sdpa_with_padded_batches_and_says_why():
     chosen = speed.resolve(TrainConfig(), uses_gpu=False)
-    assert chosen["attention"] == "sdpa"
-    assert chosen["padding_free"] is False  # sdpa attends a packed row as a whole: slower for long rows
-    assert chosen["liger_kernel"] is False
-    assert any("Padding-free batches off (auto)" in reason for reason in chosen["reasons"])
-    assert speed.resolve(TrainConfig(packing=True), uses_gpu=False)["padding_free"] is True
-    assert any("Liger kernels off (auto)" in reason for reason in chosen["reasons"])
+    assert chosen.attention == "sdpa"
+    assert chosen.padding_free is False  # sdpa attends a packed row as a whole: slower for long rows
+    assert chosen.liger_kernel is False and chosen.uses_gpu is False
+    assert any("Padding-free batches off (auto)" in reason for reason in chosen.reasons)
+    assert speed.resolve(TrainConfig(packing=True), uses_gpu=False).padding_free is True
+    assert any("Liger kernels off (auto)" in reason for reason in chosen.reasons)
 
 
 @pytest.mark.parametrize("values, named", [
@@ -27,8 +28,11 @@ def test_auto_on_cpu_picks_sdpa_with_padded_batches_and_says_why():
     ({"liger_kernel": "on"}, "train.liger_kernel"),
 ])
 def test_impossible_choices_are_refused_by_name(values, named):
-    with pytest.raises(speed.SpeedOptionError, match=named):
+    with pytest.raises(speed.SpeedOptionError, match=named) as refused:
         speed.resolve(TrainConfig(**values), uses_gpu=False)
+    assert isinstance(refused.value, ValueError) and refused.value.key.startswith("training.speed.")
+    with speaking("zh"):
+        assert named in refused.value.text() and "请" in refused.value.text()
 
 
 def _loss(model, batch) -> float:

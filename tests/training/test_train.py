@@ -10,6 +10,7 @@ import pytest
 
 from core.config import Config
 from core.jobs import BusyError, JobRunner
+from core.runs import status_message
 from core.training.failures import explain_failure
 
 
@@ -30,6 +31,7 @@ def test_run_completes_with_metrics_status_and_a_loadable_adapter(tiny_config, t
     assert status["state"] == "completed", status
     assert status["step"] == status["total_steps"] == 4
     assert status["message"] == "Completed 4 steps; adapter saved."
+    assert status_message(status).text("zh") == "已完成 4 步；适配器已保存。"  # the key crossed from the run's process
 
     metrics = [json.loads(line) for line in run.metrics_file.read_text().splitlines()]
     train_points = [m for m in metrics if "loss" in m]
@@ -141,9 +143,10 @@ def test_out_of_memory_gets_advice():
     import torch
 
     message = explain_failure(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
-    assert "ran out of memory" in message
+    assert str(message).startswith("The GPU ran out of memory.")
     for advice in ("smaller batch size", "max length", "4-bit", "gradient checkpointing"):
-        assert advice in message
+        assert advice in str(message)
+    assert message.text("zh").startswith("GPU 显存不足。")
 
 
 def test_trainer_arguments_follow_where_the_model_sits():

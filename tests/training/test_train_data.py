@@ -42,8 +42,8 @@ def test_skipping_bad_rows_trains_on_the_rest_and_logs_the_count(tiny_config, tm
 
 
 def test_column_mapping_placeholders_and_eval_file_reach_training(tiny_config, tmp_path):
-    tiny_config.data.path = write_jsonl(tmp_path / "faq.jsonl",
-                                        [{"frage": f"Wer bist du {i}?", "antwort": "Ich bin {{name}}."} for i in range(8)])
+    rows = [{"frage": f"Wer bist du {i}?", "antwort": "Ich bin {{name}}."} for i in range(8)]
+    tiny_config.data.path = write_jsonl(tmp_path / "faq.jsonl", rows)
     tiny_config.data.eval_path = write_jsonl(tmp_path / "held.jsonl",
                                              [{"frage": "Wer?", "antwort": "{{name}}."}] * 3)
     tiny_config.data.columns = {"prompt": "frage", "completion": "antwort"}
@@ -79,3 +79,4 @@ def test_every_row_too_long_is_refused_with_what_to_raise(tiny_config, tmp_path)
     run = run_to_end(tiny_config, tmp_path)
     assert run.status()["state"] == "failed"
     assert "after cutting to max_length 32" in run.status()["message"] and "raise max_length" in run.status()["message"]
+    assert run.status()["message_key"] == {"key": "training.token_sets.no_training_rows", "values": {"max_length": 32}}

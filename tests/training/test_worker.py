@@ -17,7 +17,7 @@ import pytest
 from core.config import Config
 from core.jobs import JobRunner
 from core.models.compute import ComputePlan
-from core.runs import Run
+from core.runs import Run, status_message
 from core.training import launch
 from core.training.steps import steps_per_epoch
 from tests.conftest import wait_for
@@ -37,6 +37,8 @@ def test_a_run_process_that_dies_hard_leaves_the_run_failed_and_the_runner_worki
     assert status["state"] == "failed"
     assert status["message"].startswith(f"The training process {said}")
     assert "Last lines of train.log:" in status["message"]
+    assert status["message_key"]["key"] == "training.failures.process_death"  # the page says it in its language
+    assert status_message(status).text("zh").startswith("训练进程")
     if signum == signal.SIGSEGV:  # the crash's Python stack is in the log (faulthandler)
         assert "Fatal Python error: Segmentation fault" in run.log_file.read_text()
     if signum == signal.SIGKILL:
@@ -100,6 +102,29 @@ def test_out_of_memory_is_retried_in_a_fresh_process(tiny_config, tmp_path, monk
     assert run.status()["pid"] != first_process  # the retry ran in another process, with nothing of the first
     saved = Config.from_yaml(run.config_file)
     assert (saved.train.batch_size, saved.train.grad_accum, saved.train.retry_on_oom) == (2, 2, False)
+
+
+def test_a_refused_setting_crosses_the_process_boundary_with_its_key(tiny_model, tmp_path):
+    """A run's process reports its failure in .failure-<rank>.json; the job thread reads back the key and values,
+    so the page can say it in its own language (here: kto refuses batch size 1 before the model loads)."""
+    import threading
+
+    from core.training import worker
+
+    data = tmp_path / "kto.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"Question {i}?", "completion": "Fine.", "label": i % 2 == 0})
+                            + "\n" for i in range(8)))
+    config = Config.from_dict({"name": "kto-run", "model": {"source": str(tiny_model)},
+                               "data": {"path": str(data), "replay": 0},
+                               "train": {"method": "kto", "batch_size": 1}})
+    run = Run.create(tmp_path / "runs", config.name)
+    config.save(run.config_file)
+    outcome = worker.execute(run, threading.Event())
+    assert outcome.state == "failed" and outcome.message.key == "training.kto.batch_too_small"
+    read_back = worker.read_failure(run)
+    assert read_back.message == outcome.message
+    assert str(read_back.message).startswith("train.method kto needs train.batch_size 2 or more")
+    assert "至少为 2" in read_back.message.text("zh")
 
 
 def test_ddp_with_two_cpu_processes_stops_resumes_and_halves_the_steps(tiny_model, tmp_path):

@@ -5,10 +5,12 @@ import re
 
 import pytest
 
+from core.catalogue.language import speaking
 from core.config import Config
 from core.runs import Run
 from webui import tab_data, tab_train
-from webui.app import build, is_loopback
+from webui.app import build
+from webui.serving import is_loopback
 from webui.studio import Studio, safe_file_name
 
 
@@ -107,7 +109,8 @@ def test_run_history_lists_state_and_final_loss(studio):
     run.append_metric({"step": 4, "loss": 0.75})
     table, choices = tab_train.history(studio)
     assert table["data"] == [["old", "completed", "4/4", "0.750", "1:05"]]
-    table, _ = tab_train.history(studio, "zh")
+    with speaking("zh"):
+        table, _ = tab_train.history(studio)
     assert table["headers"][:2] == ["运行", "状态"] and table["data"][0][1] == "已完成"
 
 
@@ -245,6 +248,42 @@ def test_compare_runs_draws_the_curves_together_and_lists_the_settings_that_diff
     figure = compare_runs.loss_curves(runs)
     assert [trace.name for trace in figure.data] == ["slow: train loss", "fast: train loss"]
     assert list(figure.data[1].y) == [2.0, 1.2]
-    table = compare_runs.settings_table(runs, "zh")
+    with speaking("zh"):
+        table = compare_runs.settings_table(runs)
     assert table["headers"] == ["设置", "slow", "fast"]
     assert table["data"] == [["train.learning_rate", "0.0001", "0.001"]]  # only what differs (not the name)
+
+
+def test_train_tick_sends_only_what_changed_and_the_past_runs_every_ten_seconds(studio):
+    import time
+    from types import SimpleNamespace
+
+    names = ["start", "stop", "resume", "notice", "status", "chart", "log", "view", "runs_table", "pick", "probes",
+             "best_banner", "use_best", "probes_seen", "buttons_seen", "history_read"]
+    ui = SimpleNamespace(**{name: name for name in names}, compare=SimpleNamespace(picked="compare"))
+    handlers = tab_train.TrainHandlers(ui, SimpleNamespace(fields={}), studio)
+    run = Run.create(studio.runs_dir, "old")
+    run.update_status(state="stopped", step=2, total_steps=4, started_at=1.0, ended_at=5.0)
+    run.append_metric({"step": 2, "loss": 1.5, "time": 3.0})
+    first = handlers.attach()
+    assert first["resume"]["interactive"] is True and first["stop"]["interactive"] is False
+    assert first["runs_table"]["data"][0][:2] == ["old", "stopped"] and "compare" in first
+    again = handlers.tick(first["view"], first["buttons_seen"], first["probes_seen"], first["history_read"])
+    assert set(again) == {"status", "log", "view"}  # no new metrics, same buttons and probes, history not due
+    later = handlers.tick(again["view"], first["buttons_seen"], first["probes_seen"], time.monotonic() - 10)
+    assert {"runs_table", "pick", "compare", "history_read"} <= set(later)
+
+
+def test_chat_errors_speak_the_pages_language(studio):
+    from types import SimpleNamespace
+
+    from webui import tab_chat
+
+    names = ["prompt", "tuned", "base", "run", "adapter_on", "side_by_side", "notice"]
+    ui = SimpleNamespace(**{name: name for name in names})
+    handlers = tab_chat.ChatHandlers(ui, SimpleNamespace(fields={}), studio)
+    values = {"prompt": "Who are you?", "tuned": [], "base": [], "run": "gone", "adapter_on": True,
+              "side_by_side": False}
+    with speaking("zh"):
+        shown = list(handlers.respond(values))
+    assert shown == [{"notice": "**没有名为 gone 的运行。**"}]

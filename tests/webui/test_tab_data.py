@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from core.catalogue.language import speaking
 from core.config import Config
 from webui import charts, data_viewer, tab_data
 from webui.studio import Studio
@@ -51,7 +52,8 @@ def test_summary_names_the_format_warnings_name_the_lines_and_the_example_counts
     assert 'class="tok tok-trained' in shown.example and 'class="tok tok-masked' in shown.example
 
     # The same, computed for a page that speaks Chinese: no English sentence left.
-    zh = tab_data.inspect_dataset(config_for(tmp_path / "d.jsonl", tiny_model), studio, "zh")
+    with speaking("zh"):
+        zh = tab_data.inspect_dataset(config_for(tmp_path / "d.jsonl", tiny_model), studio)
     assert zh.summary.startswith("**alpaca** · 共 6 行，6 行可用") and "识别出格式“alpaca”" in zh.summary
     assert "超过最大长度 64 个词元" in zh.warnings and "行：第 6 行。" in zh.warnings
     assert "过长：1 行" in dict(zh.filters)
@@ -216,14 +218,15 @@ def test_expected_time_before_the_first_run_and_a_warning_when_it_takes_hours(mo
 
     monkeypatch.setattr(time_estimate.devices, "inventory", lambda: SimpleNamespace(gpus=[]))
     # The identity demo: 12 steps an epoch, 3 epochs, about 2,264 trained tokens an epoch -> about 2.5 min.
-    lines, warning = time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, None), "default", "en")
+    lines, warning = time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, None), "default")
     assert lines == ["Expected training time: about 3 min for 36 steps (a rough estimate: the built-in model trains "
                      "about 45 tokens a second on a 2-core CPU; the first run measures this machine)."] and not warning
     # A dataset like huanhuan (3,729 rows): 1,260 steps, hours on this CPU -> say so, and what to change.
-    lines, warning = time_estimate.time_lines(Plan(3356, 373, 420, 1260, 260000, None), "default", "zh")
+    with speaking("zh"):
+        lines, warning = time_estimate.time_lines(Plan(3356, 373, 420, 1260, 260000, None), "default")
     assert "粗略估计" in lines[0]
     assert warning.startswith("- ⚠️ **这次训练在本机约需 4.8 小时。**") and "最大步数设为 65（约 15 分钟）" in warning
     # A measured speed is used as it is; an unknown model on an unknown machine gets no guess.
-    lines, _ = time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, 100.0, "my-run"), "/models/mine", "en")
+    lines, _ = time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, 100.0, "my-run"), "/models/mine")
     assert lines == ["Expected training time: about 5 min for 36 steps on this machine."]
-    assert time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, None), "/models/mine", "en") == ([], "")
+    assert time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, None), "/models/mine") == ([], "")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
+from core.catalogue.language import speaking
+from core.catalogue.message import message
 from core.config import Config
 from core.measure import preflight
 from webui import fit_panel
@@ -28,7 +30,8 @@ def _studio(busy=False):
 
 
 def _last(lang="en", busy=False):
-    return list(fit_panel.check_fit_stream(Config(), _studio(busy), lang))[-1]
+    with speaking(lang):
+        return list(fit_panel.check_fit_stream(Config(), _studio(busy)))[-1]
 
 
 def test_fit_check_shows_the_proposal(monkeypatch):
@@ -68,15 +71,16 @@ def test_fit_check_shows_each_phase_while_it_measures(monkeypatch):
     go_on = threading.Event()
 
     def slow_check(config, progress):
-        progress("Estimating memory from the model's config ...")
+        progress(message("measure.preflight.estimating"))  # as preflight.check says it
         go_on.wait(5)
         return _report(fits_first=True)
 
     monkeypatch.setattr(preflight, "check", slow_check)
     shown = []
-    for text, _, _ in fit_panel.check_fit_stream(Config(), _studio(), "zh"):
-        shown.append(text)
-        if len(shown) == 3:
-            go_on.set()
+    with speaking("zh"):
+        for text, _, _ in fit_panel.check_fit_stream(Config(), _studio()):
+            shown.append(text)
+            if len(shown) == 3:
+                go_on.set()
     assert any(text.startswith("⏳ 正在根据模型配置估算内存……") for text in shown), shown
     assert shown[-1].startswith("**按当前设置可以装下")
