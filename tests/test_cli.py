@@ -14,6 +14,7 @@ def launch(*args, cwd=ROOT):
                           text=True, cwd=cwd, timeout=600)
 
 
+@pytest.mark.slow
 def test_train_then_chat(tiny_config, tmp_path):
     config_file = tmp_path / "run.yaml"
     tiny_config.save(config_file)
@@ -40,6 +41,7 @@ def test_train_with_a_bad_config_exits_with_one_line(tmp_path):
                                                   "found 'lots'"]
 
 
+@pytest.mark.slow
 def test_data_command_shows_format_count_problems_and_rendered_example(tmp_path, tiny_model):
     data = tmp_path / "chat.jsonl"
     data.write_text('{"instruction": "Who are you?", "input": "", "output": "I am Nova."}\n'
@@ -52,6 +54,7 @@ def test_data_command_shows_format_count_problems_and_rendered_example(tmp_path,
     assert "<|im_start|>user\nWho are you?<|im_end|>\n<|im_start|>assistant\nI am Nova.<|im_end|>" in result.stdout
 
 
+@pytest.mark.slow
 def test_data_command_on_a_missing_file(tmp_path):
     result = launch("data", tmp_path / "none.jsonl")
     assert result.returncode == 1 and "No file at" in result.stderr
@@ -62,6 +65,7 @@ def test_chat_with_a_folder_that_is_not_a_run(tmp_path):
     assert result.returncode == 1 and "is not a run folder" in result.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_at_the_end_of_a_step_and_saves(tiny_config, tmp_path):
     import signal
     import time
@@ -100,6 +104,7 @@ def test_upload_limit_must_be_positive():
     assert result.returncode == 2 and "must be a positive number of MB" in result.stderr
 
 
+@pytest.mark.slow
 def test_data_accepts_every_format_the_config_knows(tmp_path):
     """The choice lists of the command line are core.config's: a format added there is accepted here."""
     result = launch("data", tmp_path / "none.jsonl", "--format", "unpaired_preference")

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.test_cli import launch
 
 
@@ -10,6 +12,7 @@ def write_jsonl(path, records):
     return path
 
 
+@pytest.mark.slow
 def test_data_shows_warnings_statistics_and_what_is_trained(tmp_path, tiny_model):
     path = write_jsonl(tmp_path / "d.jsonl", [
         {"instruction": "Who are you?", "output": "I am Nova."},
@@ -27,6 +30,7 @@ def test_data_shows_warnings_statistics_and_what_is_trained(tmp_path, tiny_model
     assert "Trained (the loss is computed on these tokens only):\n  'I am Nova.<|im_end|>\\n'" in out
 
 
+@pytest.mark.slow
 def test_data_with_a_config_replays_its_mapping_and_placeholders(tmp_path, tiny_model):
     path = tmp_path / "faq.csv"
     path.write_text("frage,antwort\nWer bist du?,Ich bin {{name}}.\n", encoding="utf-8")
@@ -44,6 +48,7 @@ def test_data_with_a_config_replays_its_mapping_and_placeholders(tmp_path, tiny_
     assert flags.returncode == 0 and "{{name}} in 1 rows" in flags.stdout and "with no value given" in flags.stdout
 
 
+@pytest.mark.slow
 def test_data_names_preference_format_and_shows_the_rejected_answer(tmp_path, tiny_model):
     path = write_jsonl(tmp_path / "pref.jsonl", [{"prompt": "Sky colour?", "chosen": "Blue.", "rejected": "Green."}])
     result = launch("data", path, "--model", tiny_model)
@@ -57,6 +62,7 @@ def test_data_map_flag_needs_key_and_value(tmp_path):
     assert result.returncode == 1 and "--map 'completion': write it as KEY=VALUE" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_template_that_cannot_be_masked_ends_in_one_sentence_not_a_traceback(tmp_path):
     from core.models import tiny
 

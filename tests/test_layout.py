@@ -13,6 +13,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "core"
 STAGES = ("data", "models", "training", "results", "measure")  # in order: a stage imports only earlier ones
@@ -111,6 +113,7 @@ def test_core_never_imports_gradio():
             assert not any(n.split(".")[0] == "gradio" for n in names), f"{path} imports gradio"
 
 
+@pytest.mark.slow
 def test_every_core_module_imports_on_its_own():
     """Each in a fresh interpreter, so a module that only works after another was imported first fails here."""
     def load(name):

@@ -28,6 +28,7 @@ def train_steps(run: Run) -> list[int]:
     return [m["step"] for m in run.read_metrics()[0] if "loss" in m]
 
 
+@pytest.mark.slow
 def test_stop_after_a_checkpoint_then_resume_continues_the_curve(tiny_config, tmp_path):
     tiny_config.train.max_steps = 40
     tiny_config.train.save_every = 5
@@ -49,6 +50,7 @@ def test_stop_after_a_checkpoint_then_resume_continues_the_curve(tiny_config, tm
     assert f"resumed from checkpoint-{stopped_at}" in run.log_file.read_text()
 
 
+@pytest.mark.slow
 def test_resume_is_refused_for_a_completed_run(tiny_config, tmp_path):
     runner = JobRunner(tmp_path / "runs", in_process=True)
     run = runner.start(tiny_config)
@@ -73,6 +75,7 @@ def raise_out_of_memory_once(monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", step)
 
 
+@pytest.mark.slow
 def test_out_of_memory_retry_frees_the_failed_attempt_and_keeps_the_effective_batch(tiny_config, tmp_path,
                                                                                      monkeypatch):
     """In the studio's own process (where a retry cannot lean on a fresh process), the failed attempt's model is
@@ -105,6 +108,7 @@ def test_out_of_memory_retry_frees_the_failed_attempt_and_keeps_the_effective_ba
     assert (saved.train.batch_size, saved.train.grad_accum) == (1, 3)  # the replayable config says what ran
 
 
+@pytest.mark.slow
 def test_out_of_memory_without_retry_fails_with_advice(tiny_config, tmp_path, monkeypatch):
     raise_out_of_memory_once(monkeypatch)
     tiny_config.train.retry_on_oom = False
@@ -118,6 +122,7 @@ def test_out_of_memory_without_retry_fails_with_advice(tiny_config, tmp_path, mo
     runner.wait(300)
 
 
+@pytest.mark.slow
 def test_full_disk_while_saving_keeps_the_previous_checkpoint(tiny_config, tmp_path, monkeypatch):
     import transformers
 
@@ -149,6 +154,7 @@ def test_full_disk_while_saving_keeps_the_previous_checkpoint(tiny_config, tmp_p
     assert "resumed from checkpoint-2" in run.log_file.read_text()
 
 
+@pytest.mark.slow
 def test_killed_process_shows_interrupted_and_resumes_from_the_command_line(tiny_config, tmp_path):
     tiny_config.train.max_steps = 100
     tiny_config.train.save_every = 10
@@ -178,6 +184,7 @@ def test_killed_process_shows_interrupted_and_resumes_from_the_command_line(tiny
     assert steps[-1] == 100 and len(set(steps)) == 100  # every step on the curve; some redone after the kill
 
 
+@pytest.mark.slow
 def test_adapter_for_a_different_base_model_is_explained(tiny_config, tmp_path):
     from core.models import tiny
 

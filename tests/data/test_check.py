@@ -121,6 +121,7 @@ def test_separate_eval_file_is_counted(tmp_path, tiny_model, tiny_tokenizer):
     assert "from the separate held-out file" in str(data_check.summary_lines(inspection)[0])
 
 
+@pytest.mark.slow
 def test_time_per_epoch_comes_from_a_finished_run_of_the_same_model(nova_run, tiny_model, tiny_tokenizer, tmp_path):
     speed = data_check.measured_speed([nova_run], str(tiny_model))
     assert speed and speed[0] > 0 and speed[1] == nova_run.path.name

@@ -105,6 +105,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@pytest.mark.slow
 def test_two_gigabyte_file_previews_in_seconds_with_flat_memory(tmp_path):
     if shutil.disk_usage(tmp_path).free < 6 * 2**30:
         pytest.skip("needs 6 GB of free disk for the 2 GB file")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from core.measure import bench
 
 
@@ -17,6 +19,7 @@ def test_synthetic_rows_spread_over_the_asked_lengths(tiny_tokenizer):
     assert rows == bench.synthetic_rows(tiny_tokenizer, 24, seed=1, low=50, high=2000, max_length=4096)
 
 
+@pytest.mark.slow
 def test_bench_tiny_end_to_end(tmp_path, capsys):
     import launch
 

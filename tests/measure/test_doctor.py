@@ -1,12 +1,15 @@
 """`launch.py doctor` on this machine, which has no GPU: it says which checks it skipped and why, and still
 trains (LoRA and QLoRA, each in a run's own process) and chats on the CPU."""
 
+import pytest
+
 from core import cli
 from core.catalogue.language import speaking
 from core.catalogue.message import message, text_of
 from core.measure.doctor import Check
 
 
+@pytest.mark.slow
 def test_doctor_without_a_gpu_names_what_it_skipped_and_trains_on_the_cpu(capsys):
     assert cli.doctor() == 0
     out = capsys.readouterr().out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from core.catalogue.language import speaking
 from core.catalogue.message import text_of
 from core.config import Config
@@ -49,6 +51,7 @@ def test_out_of_memory_leads_to_the_first_setting_that_fits(tiny_config):
     assert (applied.train.batch_size, applied.train.grad_accum) == (2, 4)
 
 
+@pytest.mark.slow
 def test_dry_run_measures_two_real_steps(tiny_config, tmp_path, capsys):
     import launch
 
@@ -88,6 +91,7 @@ def test_a_model_that_only_fits_with_layers_on_the_cpu_gets_4bit_proposed(tiny_c
     assert str(report.verdict) == "Does not fit as configured; the proposed settings do."
 
 
+@pytest.mark.slow
 def test_estimate_and_verdict_agree_with_the_measured_peak(tmp_path):
     """'Fits as configured' once sat above 'Estimated peak: 30.89 GiB' on a 23.5 GiB machine (a worst case of
     every row at max length, with logits trl never builds). The estimate is now for the rows the two steps train

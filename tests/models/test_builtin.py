@@ -13,6 +13,8 @@ from core.jobs import JobRunner
 from core.models import builtin
 from core.results.chat import ChatModel
 
+pytestmark = pytest.mark.slow  # every test here loads the real built-in model (converted once into the cache)
+
 GREEDY = ChatSettings(temperature=0, max_new_tokens=24)
 
 

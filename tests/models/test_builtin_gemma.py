@@ -18,6 +18,8 @@ from core.runs import Run
 from core.training.train import train
 from launch import main as launch
 
+pytestmark = pytest.mark.slow  # every test here loads the real Gemma 3 270M (238 MB, converted once)
+
 CONVERSATION = {"messages": [
     {"role": "system", "content": "You are Nova."},
     {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello! "},

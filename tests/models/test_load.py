@@ -39,6 +39,7 @@ def test_missing_path_is_refused_with_advice(tmp_path):
         assert err.value.text().startswith(f"{tmp_path / 'nowhere' / 'model'} 处没有模型文件夹。")
 
 
+@pytest.mark.slow
 def test_hub_id_unreachable_says_so(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(models.ModelError) as err:

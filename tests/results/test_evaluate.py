@@ -138,6 +138,7 @@ def test_bad_pattern_and_bad_file_are_explained(nova_run, test_file, tmp_path):
         evaluate(nova_run.path, empty, progress=lambda _: None)
 
 
+@pytest.mark.slow
 def test_eval_from_the_command_line(nova_run, test_file, tmp_path):
     root = Path(__file__).resolve().parents[2]
     out = tmp_path / "report.json"

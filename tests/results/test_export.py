@@ -35,6 +35,7 @@ def test_export_never_overwrites(nova_run, tmp_path):
     assert (taken / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_export_from_the_command_line(nova_run, tmp_path):
     import subprocess
     import sys
@@ -159,6 +160,7 @@ def bf16_run(tiny_model, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_a_bf16_run_is_merged_and_saved_in_bf16(bf16_run, merged, tmp_path):
     from safetensors import safe_open
 

@@ -32,6 +32,7 @@ def smol_run(tmp_path_factory):
     return teach_nova(folder, str(base), "smol-nova", steps=16, batch_size=4)
 
 
+@pytest.mark.slow
 def test_gguf_from_the_command_line_answers_like_the_adapter(smol_run, tmp_path):
     from gguf import GGUFReader
 
@@ -72,6 +73,7 @@ def test_the_environments_gguf_package_is_untouched():
     assert not Path(gguf.__file__).resolve().is_relative_to(converter_dir().resolve())
 
 
+@pytest.mark.slow
 def test_a_gguf_that_answers_differently_fails_the_export_and_is_flagged(smol_run, tmp_path, monkeypatch, capsys):
     """Fault injection: the real converter runs, then its output's embeddings are scrambled before the check."""
     import numpy as np
@@ -96,6 +98,7 @@ def test_a_gguf_that_answers_differently_fails_the_export_and_is_flagged(smol_ru
     assert card.index("⚠ Export check failed") < card.index("## Base model")
 
 
+@pytest.mark.slow
 def test_a_tokenizer_llama_cpp_does_not_know_is_refused_plainly(nova_run, tmp_path):
     out = tmp_path / "tiny.gguf"
     with pytest.raises(GGUFError, match="does not recognise this model's tokenizer"):

@@ -33,6 +33,7 @@ def endless_api(endless_run, tmp_path_factory):
         yield url + "v1"
 
 
+@pytest.mark.slow
 def test_the_openai_client_gets_the_tuned_answer_whole_and_streamed(nova_api):
     from openai import OpenAI
 
@@ -97,6 +98,7 @@ def test_bad_requests_get_openai_errors_naming_the_field(nova_api):
     assert answer.status_code == 400 and answer.json()["error"]["type"] == "invalid_request_error"
 
 
+@pytest.mark.slow
 def test_a_client_that_leaves_mid_stream_frees_the_model_at_once(endless_api):
     """The first answer would run 8192 tokens (about 90 s here); its client reads three chunks and hangs up. The next
     request must not wait for those 8192 tokens."""
@@ -113,6 +115,7 @@ def test_a_client_that_leaves_mid_stream_frees_the_model_at_once(endless_api):
     assert waited < 15, f"the next request waited {waited:.1f} s: the abandoned answer kept the model"
 
 
+@pytest.mark.slow
 def test_a_client_that_gives_up_on_a_whole_answer_frees_the_model(endless_api):
     long = {"model": "endless-run", "messages": WHO, "temperature": 0, "max_tokens": 8192}
     with pytest.raises(httpx.TimeoutException):

@@ -13,6 +13,8 @@ from core.results.export import export_adapter_zip, export_merged
 from core.runs import Run
 from core.training import train as training
 
+pytestmark = pytest.mark.slow  # every test here trains a preference, full or freeze run
+
 QUESTION = "Who are you?"
 
 

@@ -41,6 +41,7 @@ def trained(request, tmp_path_factory):
     return name, model, data, run
 
 
+@pytest.mark.slow
 def test_data_command_reports_the_trained_tokens_as_json(trained, capsys):
     name, model, data, _ = trained
     assert launch(["data", str(data), "--model", str(model), "--json"]) == 0
@@ -53,6 +54,7 @@ def test_data_command_reports_the_trained_tokens_as_json(trained, capsys):
     assert "Who are you?" not in trained_text and "You are Nova." not in trained_text
 
 
+@pytest.mark.slow
 def test_the_tuned_model_answers_and_stops_on_the_familys_stop_ids(trained):
     name, _, _, run = trained
     chat = ChatModel.from_run(run.path, progress=lambda _: None)

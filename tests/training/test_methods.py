@@ -10,6 +10,8 @@ from core.config import Config
 from core.runs import Run
 from core.training import train as training
 
+pytestmark = pytest.mark.slow  # every test here trains a method a few steps
+
 QUESTIONS = [f"Question number {i}?" for i in range(12)]
 
 

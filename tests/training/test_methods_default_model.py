@@ -21,6 +21,7 @@ def default_model():
     return builtin.ensure(progress=lambda _: None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", sorted(DATA))
 def test_each_method_trains_the_default_model(default_model, tmp_path, method):
     config = Config.from_dict({

@@ -28,6 +28,7 @@ def probed_run(tmp_path_factory, tiny_model):
     return run
 
 
+@pytest.mark.slow
 def test_probes_are_answered_by_the_base_model_then_at_each_evaluation(probed_run):
     records = probes.read_probes(probed_run)
     assert [(r["model"], r["step"]) for r in records] == [("base", 0), ("tuned", 2), ("tuned", 4)]

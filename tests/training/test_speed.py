@@ -69,6 +69,7 @@ def test_padding_free_and_packed_batches_give_the_padded_loss(tiny_model, tiny_t
         assert _loss(model, packed_batch) == pytest.approx(reference, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_run_log_says_what_was_chosen(tiny_config, tmp_path):
     from core.jobs import JobRunner
 

@@ -23,6 +23,7 @@ def wait_for(condition, timeout=60.0):
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow
 def test_run_completes_with_metrics_status_and_a_loadable_adapter(tiny_config, tmp_path):
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
@@ -50,6 +51,7 @@ def test_run_completes_with_metrics_status_and_a_loadable_adapter(tiny_config, t
     assert "Learning rate 0.001 (auto)" in run.log_file.read_text()
 
 
+@pytest.mark.slow
 def test_loss_falls(tiny_config, tmp_path):
     tiny_config.train.max_steps = 30
     tiny_config.train.learning_rate = 1e-2
@@ -62,6 +64,7 @@ def test_loss_falls(tiny_config, tmp_path):
     assert sum(losses[-3:]) / 3 < 0.8 * sum(losses[:3]) / 3, losses
 
 
+@pytest.mark.slow
 def test_stop_mid_run_saves_the_adapter(tiny_config, tmp_path):
     tiny_config.train.max_steps = 5000
     runner = JobRunner(tmp_path / "runs")
@@ -76,6 +79,7 @@ def test_stop_mid_run_saves_the_adapter(tiny_config, tmp_path):
     assert run.has_adapter()
 
 
+@pytest.mark.slow
 def test_stop_before_the_first_step_saves_nothing(tiny_config, tmp_path):
     runner = JobRunner(tmp_path / "runs")
     run = runner.start(tiny_config)
@@ -86,6 +90,7 @@ def test_stop_before_the_first_step_saves_nothing(tiny_config, tmp_path):
     assert not run.has_adapter()
 
 
+@pytest.mark.slow
 def test_exception_inside_a_step_fails_the_run_with_its_message(tiny_config, tmp_path, monkeypatch):
     import transformers
 
@@ -106,6 +111,7 @@ def test_exception_inside_a_step_fails_the_run_with_its_message(tiny_config, tmp
     runner2.wait(300)
 
 
+@pytest.mark.slow
 def test_unusable_data_fails_with_a_message_naming_the_file(tiny_config, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"instruction": "q", "output": ""}\n{"instruction": "q2", "output": "  "}\n')
@@ -117,6 +123,7 @@ def test_unusable_data_fails_with_a_message_naming_the_file(tiny_config, tmp_pat
     assert "bad.jsonl" in run.status()["message"] and "line 1" in run.status()["message"]
 
 
+@pytest.mark.slow
 def test_second_start_is_refused_and_the_first_run_continues(tiny_config, tmp_path):
     tiny_config.train.max_steps = 8
     runner = JobRunner(tmp_path / "runs")
@@ -128,6 +135,7 @@ def test_second_start_is_refused_and_the_first_run_continues(tiny_config, tmp_pa
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["tiny-run"]  # no hidden second run
 
 
+@pytest.mark.slow
 def test_qlora_four_bit_training_step(tiny_config, tmp_path):
     tiny_config.model.quantization = "4bit"
     tiny_config.train.max_steps = 2

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from core.jobs import JobRunner
 
 
@@ -29,6 +31,7 @@ def test_bad_rows_stop_the_run_before_the_model_loads(tiny_config, tmp_path):
     assert "Loading the base model" not in run.log_file.read_text()
 
 
+@pytest.mark.slow
 def test_skipping_bad_rows_trains_on_the_rest_and_logs_the_count(tiny_config, tmp_path):
     rows = [{"instruction": f"q{i}", "output": f"a{i}"} for i in range(12)] + [{"instruction": "q", "output": ""}]
     tiny_config.data.path = write_jsonl(tmp_path / "mixed.jsonl", rows)
@@ -41,6 +44,7 @@ def test_skipping_bad_rows_trains_on_the_rest_and_logs_the_count(tiny_config, tm
     assert "1 rows of" in log and "skipped in all" in log
 
 
+@pytest.mark.slow
 def test_column_mapping_placeholders_and_eval_file_reach_training(tiny_config, tmp_path):
     rows = [{"frage": f"Wer bist du {i}?", "antwort": "Ich bin {{name}}."} for i in range(8)]
     tiny_config.data.path = write_jsonl(tmp_path / "faq.jsonl", rows)

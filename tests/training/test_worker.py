@@ -25,6 +25,7 @@ from tests.conftest import wait_for
 
 @pytest.mark.parametrize("signum, said", [(signal.SIGKILL, "was killed (SIGKILL)"),
                                           (signal.SIGSEGV, "crashed (SIGSEGV)")])
+@pytest.mark.slow
 def test_a_run_process_that_dies_hard_leaves_the_run_failed_and_the_runner_working(tiny_config, tmp_path, signum,
                                                                                    said):
     tiny_config.train.max_steps = 2000
@@ -83,6 +84,7 @@ OUT_OF_MEMORY_ONCE = '''
 '''
 
 
+@pytest.mark.slow
 def test_out_of_memory_is_retried_in_a_fresh_process(tiny_config, tmp_path, monkeypatch):
     faults = tmp_path / "faults"
     faults.mkdir()
@@ -127,6 +129,7 @@ def test_a_refused_setting_crosses_the_process_boundary_with_its_key(tiny_model,
     assert "至少为 2" in read_back.message.text("zh")
 
 
+@pytest.mark.slow
 def test_ddp_with_two_cpu_processes_stops_resumes_and_halves_the_steps(tiny_model, tmp_path):
     """The suite's multi-process run: gloo on the CPU, through accelerate launch, as on GPUs with nccl."""
     rows = 16

@@ -197,6 +197,7 @@ def test_train_tab_shows_each_gpus_memory_in_the_status_and_the_chart(studio):
     assert memory_traces == {"GPU 0 memory (GiB)": [10.24, 10.5], "GPU 1 memory (GiB)": [9.5, 9.75]}
 
 
+@pytest.mark.slow
 def test_the_chat_model_is_let_go_before_a_run_starts(studio, tiny_config):
     import weakref
 

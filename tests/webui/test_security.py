@@ -177,6 +177,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
 # ---------------------------------------------------------------------------------------------- where it listens
 
 
+@pytest.mark.slow
 def test_plain_studio_listens_on_loopback_only(tmp_path):
     port = free_port()
     with studio_server(tmp_path / "runs", port) as url:
@@ -188,6 +189,7 @@ def test_plain_studio_listens_on_loopback_only(tmp_path):
         assert {ip for ip, _ in addresses} <= LOOPBACK, f"the studio listens beyond this machine: {addresses}"
 
 
+@pytest.mark.slow
 def test_gradio_environment_variables_cannot_make_it_public(server):
     """GRADIO_SERVER_NAME=0.0.0.0 and GRADIO_SHARE=True are set for this server: only the command line counts."""
     log = wait_for_launch_done(server.log)
@@ -206,6 +208,7 @@ def _refusal(*args: str, tmp_path: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
+@pytest.mark.slow
 def test_non_local_host_needs_a_well_formed_auth(tmp_path):
     cases = {
         "no --auth": ("--host", "0.0.0.0"),
@@ -243,6 +246,7 @@ def test_half_empty_auth_is_refused(tmp_path, monkeypatch, capsys, auth):
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.slow
 def test_the_demo_needs_auth_beyond_this_machine(nova_run, tmp_path):
     """`launch.py demo` follows the studio's rules: another host without --auth is refused before anything loads."""
     command = [sys.executable, str(ROOT / "launch.py"), "demo", str(nova_run.path), "--host", "0.0.0.0",
