@@ -24,8 +24,8 @@ def build(i18n, default_path: str) -> SimpleNamespace:
         gr.Markdown(i18n("quick.intro"))
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
-                sample = gr.Dropdown([(text, name) for name, text in SAMPLES.items()], value=sample_shown(default_path),
-                                     label=i18n("quick.data"), elem_id="quick-sample")
+                sample = gr.Dropdown([(i18n(key), name) for name, key in SAMPLES.items()],
+                                     value=sample_shown(default_path), label=i18n("quick.data"), elem_id="quick-sample")
                 upload = gr.File(label=i18n("quick.upload"), file_types=list(EXTENSIONS), height=110,
                                  elem_id="quick-upload")
                 model = gr.Dropdown(local_model_folders(), value=builtin.DEFAULT.source, allow_custom_value=True,

@@ -19,7 +19,7 @@ from core.runs import Run, list_runs, mark_interrupted
 
 APP_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = APP_ROOT / "assets" / "datasets"
-SAMPLES = {"identity.jsonl": "Identity demo: Nova by Lumen Labs (English + 中文, 104 rows)"}
+SAMPLES = {"identity.jsonl": "sample.identity"}  # file name -> its label in core/catalogue/labels.py
 
 
 @dataclass

@@ -55,7 +55,7 @@ def build_choices(form, i18n) -> SimpleNamespace:
     """The left column: the file, its format and mapping, placeholders, the held-out split and replay."""
     upload = gr.File(label=i18n("data.upload"), file_types=list(EXTENSIONS),
                      elem_id="data-upload", height=140)
-    sample = gr.Dropdown([(text, name) for name, text in SAMPLES.items()],
+    sample = gr.Dropdown([(i18n(key), name) for name, key in SAMPLES.items()],
                          value=sample_shown(default_of("data.path")),
                          label=i18n("data.sample"), elem_id="data-sample")
     form.add("data.path")
@@ -69,8 +69,8 @@ def build_choices(form, i18n) -> SimpleNamespace:
         for start in range(0, len(fields), 3):
             with gr.Row():
                 for name in fields[start:start + 3]:
-                    mapping[name] = gr.Dropdown([NOT_USED], value=NOT_USED, label=name, min_width=120,
-                                                allow_custom_value=True, elem_id=f"data-map-{name}")
+                    mapping[name] = gr.Dropdown([(i18n("data.not_used"), NOT_USED)], value=NOT_USED, label=name,
+                                                min_width=120, allow_custom_value=True, elem_id=f"data-map-{name}")
         form.add("data.columns")
         form.add("data.roles")
         form.add("data.placeholders")
@@ -351,7 +351,8 @@ def plain(text: str) -> str:
 def outputs_for(ui, shown: Shown) -> dict:
     """Component updates for one inspection."""
     headers = [say("data.where"), say("data.problem")]
-    choices = [NOT_USED] + [str(c) for c in (shown.columns or [])]
+    columns = [str(c) for c in (shown.columns or [])]
+    choices = [(say("data.not_used"), NOT_USED), *columns]
     updates = {ui.summary: shown.summary, ui.warnings: shown.warnings, ui.stats: shown.stats,
                ui.show_rows: gr.update(choices=[(say("data.all_rows"), data_viewer.ALL), *shown.filters],
                                        value=data_viewer.ALL),
@@ -367,7 +368,8 @@ def outputs_for(ui, shown: Shown) -> dict:
         updates[ui.mapping_box] = gr.update(open=True)
     for name, dropdown in ui.mapping.items():
         value = shown.mapping.get(name, NOT_USED)
-        updates[dropdown] = gr.update(choices=choices + ([value] if value not in choices else []), value=value)
+        extra = [value] if value != NOT_USED and value not in columns else []
+        updates[dropdown] = gr.update(choices=choices + extra, value=value)
     names = sorted(shown.placeholders)[:PLACEHOLDER_SLOTS]
     for number, slot in enumerate(ui.slots):
         if number < len(names):

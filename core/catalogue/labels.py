@@ -16,6 +16,9 @@ TEXTS = {
     "quick.upload": (
         "…or your own file (JSONL, JSON, CSV, Parquet, TXT)",
         "……或你自己的文件（JSONL、JSON、CSV、Parquet、TXT）"),
+    "sample.identity": (
+        "Identity demo: Nova by Lumen Labs (English + 中文, 104 rows)",
+        "身份演示：Lumen Labs 的 Nova（English + 中文，104 行）"),
     "quick.model": ("2. The model to fine-tune", "2. 要微调的模型"),
     "quick.go": ("3. Go: start training", "3. 开始训练"),
     "quick.what_you_get": ("### What this run will do", "### 这次训练会做什么"),
@@ -33,11 +36,12 @@ TEXTS = {
     "data.example": (
         "The example exactly as the model sees it (chat template applied)",
         "模型实际看到的样本（已套用对话模板）"),
+    "data.not_used": ("(not used)", "（不使用）"),
     "data.mapping": ("Column mapping", "列映射"),
     "data.mapping_help": (
         "Which of the file's columns holds what. Leave “(not used)” where the usual name fits; the mapping is saved "
         "with the run's settings.",
-        "指定文件中的哪一列对应哪个字段。名称已是常用名称时保持“(not used)”即可；映射会随运行设置一起保存。"),
+        "指定文件中的哪一列对应哪个字段。名称已是常用名称时保持“（不使用）”即可；映射会随运行设置一起保存。"),
     "data.placeholders_help": (
         "**Placeholders** in the data: give each a value, or the model learns the braces.",
         "**数据中的占位符**：请为每个占位符填写值，否则模型会把花括号当作文字学习。"),
