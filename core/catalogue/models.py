@@ -31,6 +31,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "下载的 {name} 文件的 sha256 是 {found}，应为 {expected}。该文件没有被使用。请重试；如果仍然如此，"
         "说明索引上的软件包已经变了。"),
     # ---- core/models/load.py: finding and loading a model
+    "models.load.whole_model": ("{device}: the whole model", "{device}：整个模型"),
     "models.load.loading": (
         "Loading {model} ({dtype}, quantization {quantization}) ...",
         "正在加载 {model}（{dtype}，量化 {quantization}）……"),

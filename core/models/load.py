@@ -246,10 +246,11 @@ def count_parameters(model) -> int:
     return total
 
 
-def describe_placement(placement: dict[str, str]) -> str:
-    """'cpu: everything' or 'cuda:0: model.embed_tokens, model.layers.0-15; cuda:1: model.layers.16-31, lm_head'."""
+def describe_placement(placement: dict[str, str]) -> Message | str:
+    """'cpu: the whole model' (a Message) or 'cuda:0: model.embed_tokens, model.layers.0-15; cuda:1:
+    model.layers.16-31, lm_head' (layer names, the same in every language)."""
     if set(placement) == {""}:
-        return f"{_device_name(placement[''])}: the whole model"
+        return message("models.load.whole_model", device=_device_name(placement[""]))
     by_device: dict[str, list[str]] = {}
     for name, device in placement.items():
         by_device.setdefault(_device_name(device), []).append(name)

@@ -10,7 +10,7 @@ def test_local_folder_loads_on_cpu_in_float32(tiny_model):
     lines = []
     loaded = models.load(ModelConfig(source=str(tiny_model)), progress=lines.append)
     assert loaded.dtype == "float32"  # CPUs without bfloat16 units are ~25x slower in bfloat16
-    assert models.describe_placement(loaded.placement) == "cpu: the whole model"
+    assert str(models.describe_placement(loaded.placement)) == "cpu: the whole model"
     assert loaded.tokenizer.pad_token == "<|im_end|>"
     assert any("padding token" in str(note) for note in loaded.notes)
     assert [str(line) for line in lines] == [f"Loading {tiny_model} (float32, quantization none) ..."]
