@@ -36,7 +36,8 @@ def _train_from_arguments(args, usage_error) -> int:
 def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = None, dry_run: bool = False) -> int:
     from pathlib import Path
 
-    from core.jobs import BusyError, JobRunner
+    from core.catalogue.message import StudioError
+    from core.jobs import BusyError, JobRunner, check_inputs
     from core.runs import FINAL_STATES, Run, mark_interrupted
 
     previous = None
@@ -50,6 +51,10 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
         return _fail(str(err))
     if dry_run:
         return preflight(config)
+    try:
+        check_inputs(config)  # a missing model or unusable data is said here, once, before any run folder exists
+    except StudioError as err:
+        return _fail(str(err))
     runner = JobRunner(previous.path.parent if previous else runs_dir)
     try:
         run = runner.start(config, resume=previous)
@@ -106,8 +111,8 @@ def preflight(config: Config) -> int:
         return _fail(str(err))
     print("\n".join(map(str, report.lines())))
     print(report.verdict)
-    if report.fits_as_configured:
-        return 0
+    if report.fits_as_configured or (report.skipped and not report.estimate_over_available):
+        return 0  # a sharded plan is not measured: its per-GPU estimate decides
     return _fail("these settings do not fit" + ("; the proposal above does" if report.proposal else ""))
 
 
@@ -395,9 +400,12 @@ def print_data_report(inspection, index: int, view, notes: list) -> None:
 
 
 def data_report(inspection, tokenizer, index: int, view, notes: list[str]) -> dict:
-    """The `data --json` report: what the Data tab shows, one token per entry (its text decoded on its own)."""
+    """The `data --json` report: what the Data tab shows, one token per entry (its text decoded on its own, with
+    the space a SentencePiece token carries mid-text)."""
     loaded = inspection.loaded
-    tokens = [{"id": token_id, "text": tokenizer.decode([token_id]), "trained": token.kind == "trained",
+    from core.data.templates import token_text
+
+    tokens = [{"id": token_id, "text": token_text(tokenizer, [token_id]), "trained": token.kind == "trained",
                "cut": token.kind == "cut"} for token in view for token_id in token.ids]
     return {"format": loaded.format, "rows": len(loaded.rows), "total": loaded.total,
             "problems": [{"where": str(p.where), "message": str(p.message)} for p in loaded.problems],
@@ -567,7 +575,8 @@ def _echo_new_log(run, offset: int, bar: _ProgressBar) -> int:
         chunk = f.read()
     end = chunk.rfind(b"\n") + 1
     for line in chunk[:end].decode("utf-8", errors="replace").splitlines():
-        if line[:4].isdigit():  # timestamped lines are messages; the rest is traceback detail kept in the log
+        # Timestamped lines are messages; the rest, and the header that starts it, is traceback detail for the log.
+        if line[:4].isdigit() and not line[20:].startswith("Traceback (most recent call last)"):
             sys.stdout.write("\r" + " " * 100 + "\r" + line[20:] + "\n")
     sys.stdout.flush()
     return offset + end

@@ -114,7 +114,8 @@ class TrainConfig:
     desirable_weight: float = option(1.0, minimum=0.0, maximum=100.0, methods=("kto",))
     undesirable_weight: float = option(1.0, minimum=0.0, maximum=100.0, methods=("kto",))
     epochs: float = option(3.0, minimum=0.01, maximum=1000)
-    max_steps: int = option(-1, minimum=-1)
+    # 0 is refused: it reads like "no limit" but the Trainer would count epochs and still stop after one step.
+    max_steps: int = option(-1, minimum=-1, zero_refused=True)
     learning_rate: typing.Union[float, str] = option("auto", minimum=1e-7, maximum=1.0, auto_or_number=True)
     batch_size: int = option(8, minimum=1, maximum=4096)
     grad_accum: int = option(1, minimum=1, maximum=1024)
@@ -314,7 +315,8 @@ def _check_type(meta, default, value, said: dict):
 def _check_allowed(meta, value, said: dict):
     """The option's pattern, choices and range."""
     pattern, choices = meta.get("pattern"), meta.get("choices")
-    if pattern and not re.match(pattern, value):
+    # fullmatch, not match: '$' also matches before a trailing newline, so "my-run\n" would pass as a name.
+    if pattern and not re.fullmatch(pattern, value):
         if not choices:
             raise ConfigError("config.bad_name", **said, found=repr(value))
         other = Message("config.gpu_numbers") if said["key"] == "compute.gpus" else "cuda:N"
@@ -323,6 +325,8 @@ def _check_allowed(meta, value, said: dict):
         value = value.replace(" ", "")
     if choices and not pattern and value not in choices:
         raise ConfigError("config.bad_choice", **said, found=repr(value), choices=", ".join(choices))
+    if meta.get("zero_refused") and value == 0:
+        raise ConfigError("config.zero_steps", **said)
     low, high = meta.get("min"), meta.get("max")
     if isinstance(value, (int, float)):
         if low is not None and value < low:
@@ -348,9 +352,9 @@ def used_by(meta, method: str, tuning: str) -> bool:
 
 def _check_memory_cap(key, size, said: dict) -> None:
     """accelerate refuses keys such as 'gpu0' deep inside loading; say so here, naming the key."""
-    if not MEMORY_KEY.match(str(key)):
+    if not MEMORY_KEY.fullmatch(str(key)):
         raise ConfigError("config.memory_key", **said, name=repr(key))
-    if not MEMORY_SIZE.match(str(size).strip()):
+    if not MEMORY_SIZE.fullmatch(str(size).strip()):
         raise ConfigError("config.memory_size", **said, name=repr(key), size=repr(size))
 
 

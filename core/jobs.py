@@ -56,6 +56,7 @@ class JobRunner:
         self._done.set()
         self._process = None
         self._aborted = False
+        self.held_gpus: tuple[int, ...] = ()  # the GPUs the running run trains on (the chat keeps off them)
         self.run: Run | None = None
 
     @property
@@ -125,6 +126,7 @@ class JobRunner:
 
                 plan = one_process(plan)
             run.log(f"Compute: {plan.summary()} ({plan.reason}).")
+            self.held_gpus = tuple(plan.gpus)
             outcome = self._train_with_retry(config, run, plan)
             if outcome.state == "failed":
                 run.log(f"Failed: {outcome.message}")
@@ -136,6 +138,7 @@ class JobRunner:
             run.update_status(state="failed", message=message, ended_at=time.time())
         finally:
             self._process = None
+            self.held_gpus = ()
             devices.release_memory()
             done.set()
 
@@ -176,6 +179,35 @@ class JobRunner:
             run.update_status(state="stopped", message=message, ended_at=time.time())
             return worker.Outcome("stopped", message)
         return worker.read_failure(run) or worker.Outcome("failed", failures.process_death(code, run.log_tail(8)))
+
+
+def check_inputs(config: Config) -> None:
+    """Refuse what would fail a run at once, before a run folder or a process exists: a model source that is not
+    there (no such folder, a folder without config.json, a hub id the hub does not answer for) and data that
+    cannot be trained on (a missing or empty file, no usable row, bad rows). Raises the DataError or ModelError the
+    run's process would raise 30-60 s later, after a run folder had been made for nothing."""
+    from core.data.load import load_for_training
+    from core.models import builtin
+    from core.models.load import resolve_source
+
+    if config.model.source not in builtin.BUILTINS:  # a built-in is always there (fetched on first use)
+        resolved = resolve_source(config.model.source, progress=lambda _: None)
+        if not Path(resolved).is_dir():
+            _check_hub_model(resolved)
+    load_for_training(config.data, config.train.method)
+
+
+def _check_hub_model(model_id: str) -> None:
+    """The model's config.json, from the hub or its cache: the cheapest proof that the hub id can be loaded."""
+    from huggingface_hub import hf_hub_download
+
+    from core.models.load import ModelError
+
+    try:
+        hf_hub_download(model_id, "config.json")
+    except Exception as err:  # offline, no such repo, gated, no network: all end the same way for the user
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise ModelError("models.load.hub_unreachable", source=model_id, reason=reason) from None
 
 
 def plan_run(config: Config):

@@ -99,6 +99,8 @@ def endless_run(tmp_path_factory, nova_run, tiny_model):
         settings["eos_token_id"] = None
         if name == "generation_config.json":
             settings["suppress_tokens"] = ends
+        else:  # a context that holds such an answer, which the API checks before generating (RoPE needs no weights)
+            settings["max_position_embeddings"] = 16384
         (base / name).write_text(json.dumps(settings), encoding="utf-8")
     run = Run(folder / "runs" / "endless-run")
     shutil.copytree(nova_run.path, run.path)

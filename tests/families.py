@@ -42,7 +42,9 @@ FAMILIES = {
     "qwen3": Spec(QWEN_TOKENS, bos=None, eos="<|im_end|>", pad="<|endoftext|>", chat_template=template("qwen3"),
                   stop=("<|im_end|>", "<|endoftext|>"), extra=("<think>", "</think>")),
     # Mistral v0.3: the system prompt folded into the last user turn; answers as " " + content + </s>.
-    "mistral-v0.3": Spec(MISTRAL_TOKENS, bos="<s>", eos="</s>", add_bos=True, chat_template=template("mistral-v0.3")),
+    # SentencePiece vocabulary (a "▁" in front of a text that starts mid-conversation).
+    "mistral-v0.3": Spec(MISTRAL_TOKENS, bos="<s>", eos="</s>", add_bos=True, chat_template=template("mistral-v0.3"),
+                         sentencepiece=True),
     "mistral-nemo": Spec(MISTRAL_TOKENS, bos="<s>", eos="</s>", add_bos=True, chat_template=template("mistral-nemo")),
     # Gemma 2 refuses a system message; Gemma 3 puts it in front of the first user turn. EOS <eos>, turns end with
     # <end_of_turn>.
@@ -52,7 +54,8 @@ FAMILIES = {
                     chat_template=template("gemma-3"), stop=("<eos>", "<end_of_turn>")),
     # Phi-3.5: turns end with <|end|>; a whole conversation ends with EOS <|endoftext|>.
     "phi-3.5": Spec(PHI3_TOKENS, bos="<s>", eos="<|endoftext|>", pad="<|endoftext|>",
-                    chat_template=template("phi-3.5"), stop=("<|end|>", "<|assistant|>", "<|endoftext|>")),
+                    chat_template=template("phi-3.5"), stop=("<|end|>", "<|assistant|>", "<|endoftext|>"),
+                    sentencepiece=True),
     "phi-4": Spec(PHI4_TOKENS, bos="<|endoftext|>", eos="<|im_end|>", pad="<|dummy_87|>",
                   chat_template=template("phi-4")),
     # DeepSeek-R1 distilled into Qwen: the generation prompt forces "<think>\n"; the template drops the thinking

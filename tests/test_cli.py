@@ -41,6 +41,42 @@ def test_train_with_a_bad_config_exits_with_one_line(tmp_path):
                                                   "found 'lots'"]
 
 
+def _one_line_long(path):
+    from core.data.files import MAX_ROW_BYTES
+
+    path.write_text('{"instruction": "q", "output": "' + "x" * MAX_ROW_BYTES + '"}\n', encoding="utf-8")
+
+
+@pytest.mark.parametrize("model, data, expected", [
+    ("made-up-org/no-such-model", "identity", "Could not load 'made-up-org/no-such-model': it is not a folder here"),
+    ("{tmp}/no-folder", "identity", "No model folder at {tmp}/no-folder."),
+    ("{tmp}", "identity", "The folder {tmp} has no config.json"),
+    ("default", "{tmp}/none.jsonl", "No file at {tmp}/none.jsonl."),
+    ("default", "{tmp}/empty.jsonl", "{tmp}/empty.jsonl is empty."),
+    ("default", "{tmp}/long.jsonl", "no usable rows in {tmp}/long.jsonl: line 1: this line is 4.2 MB, over the 4 MB"),
+])
+def test_train_refuses_a_missing_model_or_unusable_data_before_making_a_run(tmp_path, model, data, expected):
+    """These failed 30-60 s later in the run's process, printed three times under a bare 'Traceback' line, and
+    left a failed run folder. HF_HUB_OFFLINE=1 stands for a machine without network (the hub id is made up)."""
+    import os
+
+    (tmp_path / "empty.jsonl").write_text("")
+    _one_line_long(tmp_path / "long.jsonl")
+    identity = ROOT / "assets" / "datasets" / "identity.jsonl"
+    model, data, expected = (text.replace("{tmp}", str(tmp_path)) for text in (model, data, expected))
+    config_file = tmp_path / "run.yaml"
+    config_file.write_text(f"name: x\nmodel:\n  source: {model}\ndata:\n  path: "
+                           f"{identity if data == 'identity' else data}\n")
+    result = subprocess.run([sys.executable, str(ROOT / "launch.py"), "train", str(config_file), "--runs-dir",
+                             str(tmp_path / "runs")], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 1
+    said = result.stdout + result.stderr
+    assert said.count(expected) == 1, said
+    assert result.stderr.startswith("error: ") and "Traceback" not in said
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.slow
 def test_data_command_shows_format_count_problems_and_rendered_example(tmp_path, tiny_model):
     data = tmp_path / "chat.jsonl"

@@ -68,6 +68,28 @@ def test_bad_values_name_the_key(yaml_text, expected):
     assert "run.yaml line" in str(err.value)
 
 
+def test_max_steps_zero_is_refused_not_read_as_one_step():
+    """max_steps: 0 was accepted, planned the epochs' steps, trained one and reported 'completed'."""
+    with pytest.raises(ConfigError) as err:
+        Config.from_yaml_text("train:\n  max_steps: 0\n", source="run.yaml")
+    assert str(err.value) == ("run.yaml line 2: 'train.max_steps' is 0, which would train no step; use -1 to train "
+                              "the epochs, or 1 or more steps")
+    assert Config.from_dict({"train": {"max_steps": -1}}).train.max_steps == -1
+    assert Config.from_dict({"train": {"max_steps": 5}}).train.max_steps == 5
+
+
+@pytest.mark.parametrize("values, key", [
+    ({"name": "my-run\n"}, "'name'"),
+    ({"model": {"device_map": "cuda:0\n"}}, "'model.device_map'"),
+    ({"compute": {"gpus": "0,1\n"}}, "'compute.gpus'"),
+    ({"model": {"max_memory": {"cpu\n": "20GiB"}}}, "'model.max_memory'"),
+])
+def test_a_trailing_newline_does_not_pass_a_pattern(values, key):
+    """'$' matches before a final newline: a run name 'my-run\\n' passed and became a folder name with a newline."""
+    with pytest.raises(ConfigError, match=key):
+        Config.from_dict(values)
+
+
 def test_accepted_spellings():
     config = Config.from_yaml_text(
         "model:\n  device_map: cuda:1\ntrain:\n  learning_rate: '3e-4'\nlora:\n  target_modules: [q_proj, v_proj]\n")

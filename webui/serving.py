@@ -4,26 +4,19 @@ the app's own folders."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
+from urllib.parse import urlparse
 
 import gradio as gr
+from gradio.routes import App, ORJSONResponse
 from starlette.middleware import Middleware
 
+from webui.guard import Guard, is_loopback, server_names
 from webui.lang import LanguageScript
 from webui.studio import APP_ROOT
 
 CSS_FILE = APP_ROOT / "assets" / "studio.css"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ExposureError(ValueError):
@@ -47,20 +40,46 @@ def login_for(host: str, share: bool, auth: str | None, what: str = "the studio"
 def launch_safely(blocks: gr.Blocks, i18n: gr.I18n, *, host: str, port: int, share: bool,
                   login: tuple[str, str] | None, open_browser: bool, max_upload_mb: int = 1,
                   extra_routes: list | None = None) -> None:
-    """Serve a page of this app under the same rules: only the given address, no analytics, no CORS grant to
-    other origins, no file served outside the app's own folders. `extra_routes` (FastAPI routes, e.g. the demo's
-    OpenAI-compatible API) are served by the same server, ahead of Gradio's own. No Gradio footer: its settings
-    panel offered a second, half-working language switch, a PWA notice, Screen Studio and a run history that is not
-    the studio's runs. Every HTML page gets the language script (webui/lang.py)."""
+    """Serve a page of this app under the same rules: only the given address, no analytics, only the server's own
+    names in the Host header and only its own pages as callers, no CORS grant to other origins, wrong passwords
+    slowed down (webui/guard.py), no file served outside the app's own folders. `extra_routes` (FastAPI routes, e.g.
+    the demo's OpenAI-compatible API) are served by the same server, ahead of Gradio's own. No Gradio footer: its
+    settings panel offered a second, half-working language switch, a PWA notice, Screen Studio and a run history that
+    is not the studio's runs. Every HTML page gets the language script (webui/lang.py)."""
     if not share:
         print(f"Finetune Studio: open http://{host}:{port} in a browser (Ctrl+C stops it).", flush=True)
+    # Wrong passwords are counted per client address: uvicorn must not take that address from X-Forwarded-For, which
+    # it trusts from 127.0.0.1 by default, i.e. from every client of a loopback studio and of the share tunnel, so any
+    # guesser could name a new address each time. (Gradio reads X-Forwarded-Proto/-Host itself for its links.)
+    os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
+    app = GuardedApp(lambda inner: Guard(inner, server_names(host), lambda: _share_host(blocks)),
+                     routes=list(extra_routes or []), middleware=[Middleware(LanguageScript)],
+                     default_response_class=ORJSONResponse)
     blocks.launch(server_name=host, server_port=port, share=share, auth=login, i18n=i18n,
                   max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
                   css_paths=[CSS_FILE], footer_links=[], strict_cors=True, ssr_mode=False,
-                  allowed_paths=[], quiet=not share, app_kwargs={"routes": list(extra_routes or []),
-                                                           "middleware": [Middleware(LanguageScript)]})
+                  allowed_paths=[], quiet=not share, _app=app)
     # Gradio's own start-up lines are left out unless sharing (they print the public link): its hint to share
     # contradicts the README. The local address is said before launch() blocks.
+
+
+class GuardedApp(App):
+    """Gradio's app with webui.guard.Guard in front of everything, Gradio's own CORS middleware included: Gradio adds
+    that middleware outside any passed in app_kwargs and answers CORS preflights itself, granting every localhost
+    origin, so a guard passed there would come too late. Handed to launch() as its `_app` (gradio 6.31, pinned)."""
+
+    def __init__(self, guard, **kwargs):
+        self._guard = guard
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self):
+        return self._guard(super().build_middleware_stack())
+
+
+def _share_host(blocks: gr.Blocks) -> list[str]:
+    """The share link's host once launch() has opened the tunnel (its requests arrive with that Host)."""
+    url = getattr(blocks, "share_url", None)
+    return [urlparse(url).hostname or ""] if url else []
 
 
 def _has_display() -> bool:

@@ -98,21 +98,23 @@ class ChatHandlers:
         tuned = list(values[ui.tuned] or []) + turn
         base = list(values[ui.base] or []) + ([dict(m) for m in turn] if side else [])
         answer = Answer(model, chat_settings_from(self.form, values), bool(values[ui.adapter_on]), side,
-                        sharing_notice(self.studio))
+                        sharing_notice(self.studio, model))
         steps = answer.vote(tuned, base) if answer.settings.votes > 1 else answer.stream(tuned, base)
         for notice in steps:
             yield {ui.notice: notice, ui.tuned: tuned, ui.base: base, ui.prompt: ""}
 
     def load_chat_model(self, values):
         choice = values[self.ui.run]
+        held = self.studio.runner.held_gpus  # a run's GPUs: the chat model is placed off them (and says where)
         if choice and choice != BASE_ONLY:
             run = self.studio.run_named(choice)
             if run is None:
                 raise ChatError("chat.no_run", name=choice)
-            return self.studio.chat_model(f"run:{run.path}",
-                                          lambda: ChatModel.from_run(run.path, progress=lambda _: None))
+            return self.studio.chat_model(f"run:{run.path}:{held}", lambda: ChatModel.from_run(
+                run.path, progress=lambda _: None, held_gpus=held))
         config = self.form.config_from({w: values[w] for w in self.model_widgets}).model
-        return self.studio.chat_model(f"base:{config}", lambda: ChatModel.base(config, progress=lambda _: None))
+        return self.studio.chat_model(f"base:{config}:{held}", lambda: ChatModel.base(
+            config, progress=lambda _: None, held_gpus=held))
 
 
 class Answer:
@@ -183,10 +185,13 @@ def vote_counts(vote) -> str:
     return say("chat.votes", total=sum(vote.counts.values()), listed=listed)
 
 
-def sharing_notice(studio) -> str:
-    """Say plainly when the chat and a training run share the machine."""
+def sharing_notice(studio, model=None) -> str:
+    """Say plainly when the chat and a training run share the machine, and where the chat model went to keep off
+    the run's GPUs."""
     if not studio.runner.busy:
         return ""
+    if getattr(model, "placement_note", None) is not None:
+        return text_of(model.placement_note)
     import torch
 
     return say("chat.sharing_gpu" if torch.cuda.is_available() else "chat.sharing_cpu")

@@ -109,6 +109,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "文件的路径。"),
     "data.files.hub": ('Loaded "{name}" (split "train") from the Hugging Face dataset hub.',
                        "已从 Hugging Face 数据集中心加载“{name}”（划分“train”）。"),
+    "data.files.line_too_long": (
+        "this line is {size:.1f} MB, over the {limit:.0f} MB a row may hold, so it was not read; split it into "
+        "several rows, or shorten it",
+        "这一行有 {size:.1f} MB，超过了每行最多 {limit:.0f} MB 的上限，因此未读取；请把它拆成多行，或把它缩短"),
+    "data.files.row_too_long": (
+        "this row holds {size:.1f} MB of text, over the {limit:.0f} MB a row may hold; split it into several rows, "
+        "or shorten it",
+        "这一行含有 {size:.1f} MB 的文本，超过了每行最多 {limit:.0f} MB 的上限；请把它拆成多行，或把它缩短"),
     "data.files.not_an_object": ('should be a JSON object with fields, like {{"text": ...}}, but found {kind}',
                                  '应为带字段的 JSON 对象，如 {{"text": ...}}，实际是{kind}'),
     # ---- the shapes data comes in (core/data/formats.py)
@@ -322,6 +330,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "prompt/completion rows, which are trained without the chat template.",
         "{model} 的对话模板无法为训练拆分成轮次（{reason}）。请选择一个模板会把每条消息写成文字的模型（例如它的 "
         "-Instruct 版本），或者把数据写成 prompt/completion 行，这种行训练时不使用对话模板。"),
+    "data.chat_layout.needs_context": (
+        "The chat template of {model} cannot be used for training: it renders a conversation only together with a "
+        "list of {needs} (a tool-use or retrieval template), and training rows carry none. Use the model's plain "
+        "chat template (its \"default\" one), or give the data as prompt/completion rows.",
+        "{model} 的对话模板无法用于训练：它只在同时给出 {needs} 列表时才能写出对话（工具调用或检索模板），而训练数据行"
+        "没有这些。请使用该模型的普通对话模板（其 \"default\" 模板），或把数据写成 prompt/completion 行。"),
     "data.chat_layout.fails": ("it fails on a plain conversation: {error}", "它在一段普通对话上出错：{error}"),
     "data.chat_layout.answers_not_text": ("it does not write the assistant's messages as text",
                                           "它没有把助手的消息写成文字"),
@@ -367,10 +381,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "data.check.no_eos_token": ("the tokenizer has no end-of-sequence token", "分词器没有结束标记"),
     "data.check.eos_cut": ("the cut at max length removes it", "被最大长度截掉了"),
     "data.check.thinking": (
-        "In {count} the model's chat template leaves out the thinking (<think> ... </think>) of an answer, so only "
-        "the text after it is trained (DeepSeek-R1's template drops it from every answer, Qwen3's from all but the "
-        "last).",
-        "{count}中，模型的对话模板省略了回答里的思考部分（<think> ... </think>），只训练其后的文字"
+        "In {count} the model's chat template leaves out the thinking (<think> ... </think> or reasoning_content) "
+        "of an answer, so only the text after it is trained (DeepSeek-R1's template drops it from every answer, "
+        "Qwen3's from all but the last).",
+        "{count}中，模型的对话模板省略了回答里的思考部分（<think> ... </think> 或 reasoning_content），只训练其后的文字"
         "（DeepSeek-R1 的模板对每个回答都这样，Qwen3 的模板只保留最后一个）。"),
     "data.check.template": (
         "{count} refused by the model's chat template ({reason}); training leaves them out. Fix their roles, or "

@@ -56,6 +56,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Does not fit as configured; the proposed settings do.",
         "按当前设置装不下；建议的设置可以。"),
     "measure.preflight.nothing_fits": ("Does not fit.", "装不下。"),
+    "measure.preflight.sharded_verdict": (
+        "Not measured with {strategy}: by the estimate about {share:.1f} GB on each GPU, {free:.1f} GB free on the "
+        "smallest.",
+        "{strategy} 下不做实测：按估算每块 GPU 约需 {share:.1f} GB，最小的一块有 {free:.1f} GB 空闲。"),
+    "measure.preflight.sharded_skipped": (
+        "Check fit runs no trial for {strategy}: the {count} GPUs hold one copy of the model between them, while a "
+        "trial runs in one process on one GPU, which would have to hold the whole copy and could only answer 'does "
+        "not fit'. The estimate divides the weights, gradients and optimizer over the GPUs; each GPU keeps its own "
+        "activations.",
+        "Check fit 不为 {strategy} 做实测：这 {count} 块 GPU 合起来存放一份模型，而实测在一块 GPU 上用一个进程运行，"
+        "必须放下整份模型，只能得出“装不下”。估算把权重、梯度和优化器状态平分到各块 GPU 上，激活值由每块 GPU "
+        "各自保存。"),
     "measure.preflight.placement": ("Placement: {placement}.", "模型位置：{placement}。"),
     "measure.preflight.compute": ("Compute: {compute}.", "计算方式：{compute}。"),
     "measure.preflight.attempt_fits": (
@@ -149,6 +161,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "measure.doctor.flash_attn_old_gpu": (
         "installed, but GPU {gpus} predates Ampere (compute capability 8.0)",
         "已安装，但 GPU {gpus} 早于 Ampere 架构（计算能力 8.0）"),
+    "measure.doctor.flash_attn_broken": (
+        "installed, but it does not load ({error}); 'auto' attention uses sdpa until it does",
+        "已安装，但无法加载（{error}）；在修好之前，“auto”注意力使用 sdpa"),
+    "measure.doctor.reinstall_flash_attn": (
+        "usually a wheel built for another torch: pip install --force-reinstall flash-attn --no-build-isolation",
+        "通常是为另一个 torch 版本编译的安装包：pip install --force-reinstall flash-attn --no-build-isolation"),
     "measure.doctor.auto_uses_sdpa": ("'auto' attention uses sdpa there", "“auto”注意力在那里使用 sdpa"),
     "measure.doctor.no_kernels": ("the `kernels` package is not installed", "没有安装 `kernels` 包"),
     "measure.doctor.kernels_hint": (

@@ -61,6 +61,23 @@ TEXTS: dict[str, tuple[str, str]] = {
         "it, several times slower than float16, which 'auto' picks there.",
         "model.dtype 为 bfloat16，但这块 GPU 没有 bfloat16 计算单元（计算能力 {capabilities}）：torch 会模拟它，"
         "比 float16 慢好几倍；在这种 GPU 上 'auto' 会选 float16。"),
+    "models.load.float16_overflows": (
+        "model.dtype float16 cannot train {family}: its activations grow past float16's largest number (65504), so "
+        "every step would give a NaN loss. Choose bfloat16 on a GPU with bfloat16 units (compute capability 8.0 "
+        "or newer), or float32 (or 'auto', which picks one of them).",
+        "model.dtype 为 float16 时无法训练 {family}：它的激活值会超过 float16 能表示的最大数（65504），每一步的损失"
+        "都会是 NaN。请在有 bfloat16 计算单元的 GPU（计算能力 8.0 及以上）上选 bfloat16，或选 float32"
+        "（或 'auto'，它会在两者中选一个）。"),
+    "models.load.float16_overflow_float32": (
+        "Precision float32 (auto): this GPU has no bfloat16 units, and {family} overflows float16 (its activations "
+        "pass 65504, giving a NaN loss), so it trains in float32: twice the memory of float16, and slower.",
+        "精度 float32（auto）：这块 GPU 没有 bfloat16 计算单元，而 {family} 在 float16 下会溢出（激活值超过 65504，"
+        "损失变成 NaN），所以用 float32 训练：显存是 float16 的两倍，速度也更慢。"),
+    "models.load.quantized_spilled": (
+        "The model does not fit on the chosen GPUs in {quantization}: some of its layers would sit on the CPU or "
+        "the disk, where training cannot run them. {advice}.",
+        "以 {quantization} 加载时模型在所选 GPU 上装不下：它的一些层会被放到 CPU 或磁盘上，而训练无法在那里运行"
+        "它们。{advice}。"),
     "models.load.spilled_to_cpu": (
         "The model does not fit on the chosen GPUs: {count} of its parts would sit on the CPU ({parts}), where "
         "training cannot run them. {advice}.",
@@ -214,5 +231,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "而训练无法在那里运行它们。{advice}，或选择更多 GPU 并使用 model_parallel 策略。"),
     "models.compute.load_4bit": (
         "Load it in 4-bit (model.quantization: 4bit)", "以 4 位加载（model.quantization: 4bit）"),
+    "models.compute.host_ram_too_small": (
+        "{label} with {strategy} holds {copies} × {weights:.0f} GiB of weights in this machine's RAM while it loads, "
+        "before they are sharded (about {need:.0f} GiB), but {available:.0f} GiB is available. {advice}",
+        "{label} 使用 {strategy} 时，权重在分片之前会先在本机内存中存放 {copies} × {weights:.0f} GiB"
+        "（约 {need:.0f} GiB），但可用内存只有 {available:.0f} GiB。{advice}"),
+    "models.compute.host_ram_zero3": (
+        "Use deepspeed_zero3 or fsdp, which load one copy between the processes.",
+        "请改用 deepspeed_zero3 或 fsdp，它们在所有进程之间只加载一份。"),
+    "models.compute.host_ram_more": (
+        "Free memory on this machine, load the model in 4-bit (model.quantization: 4bit), or use a smaller model.",
+        "请释放本机内存、以 4 位加载模型（model.quantization: 4bit），或换用更小的模型。"),
     "models.compute.smaller_model": ("Use a smaller model", "换用更小的模型"),
 }

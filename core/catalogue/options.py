@@ -172,8 +172,10 @@ TEXTS = {
     "train.epochs.help": ("Passes over the training data.", "遍历训练数据的次数。"),
     "train.max_steps.label": ("Max steps", "最大步数"),
     "train.max_steps.help": (
-        "If above 0, stop after this many optimizer steps instead of counting epochs.",
-        "若大于 0，则在这么多个优化器步数后停止，而不按训练轮数计算。"),
+        "If above 0, stop after this many optimizer steps instead of counting epochs; -1 trains the epochs (0 is "
+        "refused: it would train no step).",
+        "若大于 0，则在这么多个优化器步数后停止，而不按训练轮数计算；-1 表示按训练轮数训练"
+        "（0 会被拒绝：它不会训练任何一步）。"),
     "train.learning_rate.label": ("Learning rate", "学习率"),
     "train.learning_rate.help": (
         "Step size. 'auto' picks a rate measured for the method and the model's size, and the log says which and "
@@ -259,9 +261,11 @@ TEXTS = {
         "把多个短样本装进一行，直到最大长度（最佳适配，从不拆开一个样本）。步数更少、每步更满；每轮的步数会减少。"),
     "train.attention.label": ("Attention", "注意力实现"),
     "train.attention.help": (
-        "Attention implementation: 'auto' picks flash_attention_2 on a GPU when installed, else sdpa; 'eager' is the "
-        "plain reference code.",
-        "注意力的实现方式：'auto' 在 GPU 上且已安装时选 flash_attention_2，否则选 sdpa；'eager' 是朴素的参考实现。"),
+        "Attention implementation: 'auto' picks flash_attention_2 on an Ampere or newer GPU when flash-attn is "
+        "installed and loads, and the model computes in bfloat16 or float16; else sdpa. 'eager' is the plain "
+        "reference code.",
+        "注意力的实现方式：'auto' 在 Ampere 或更新的 GPU 上、flash-attn 已安装且能加载、并且模型以 bfloat16 或 float16 "
+        "计算时选 flash_attention_2，否则选 sdpa；'eager' 是朴素的参考实现。"),
     "train.liger_kernel.label": ("Liger kernels", "Liger 内核"),
     "train.liger_kernel.help": (
         "Liger's fused GPU kernels (less memory for the loss and MLP). 'auto' uses them on a GPU when the "

@@ -133,6 +133,16 @@ TEXTS = {
     "demo.api": (
         "**Use it from code.** This server also speaks the OpenAI chat API at `{url}` (models: {models}):",
         "**在代码中使用。** 本服务器同时提供 OpenAI 聊天接口，地址 `{url}`（模型：{models}）："),
+    "guard.wrong_host": (
+        "This server answers only under its own address, such as {address}; the address {host!r} is not one of "
+        "its names.",
+        "本服务器只响应它自己的地址（例如 {address}）；地址 {host!r} 不是它的名称。"),
+    "guard.foreign_origin": (
+        "Refused: a page from {origin} may not use this server. Open the studio at its own address.",
+        "已拒绝：来自 {origin} 的页面不能使用本服务器。请通过它自己的地址打开。"),
+    "guard.too_many": (
+        "Too many wrong passwords from this address: try again in {seconds} s.",
+        "该地址输错密码次数过多：请在 {seconds} 秒后再试。"),
     "chart.step": ("step", "步数"),
     "chart.loss": ("loss", "损失"),
     "chart.train_loss": ("train loss", "训练损失"),

@@ -3,6 +3,14 @@
 TEXTS: dict[str, tuple[str, str]] = {
     # chat.py: the run to talk to
     "results.chat.generation_failed": ("Generation failed: {error}", "生成失败：{error}"),
+    "results.chat.beside_run_on_gpu": (
+        "A run is training on GPU {held}; this chat model was loaded on GPU {gpu} so that the run keeps its memory.",
+        "有运行正在 GPU {held} 上训练；为了不占用它的显存，这个对话模型加载在 GPU {gpu} 上。"),
+    "results.chat.beside_run_on_cpu": (
+        "A run is training on GPU {held}, and no other GPU is free; this chat model was loaded on the CPU so that "
+        "the run keeps its memory, and answers more slowly.",
+        "有运行正在 GPU {held} 上训练，且没有其他空闲的 GPU；为了不占用它的显存，这个对话模型加载在 CPU 上，"
+        "回答会慢一些。"),
     "results.chat.not_a_run": (
         "{path} is not a run folder (it has no config.yaml).",
         "{path} 不是运行文件夹（其中没有 config.yaml）。"),
@@ -41,6 +49,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "results.export.folder_not_empty": (
         "{path} already exists and is not empty; choose a new folder (nothing is overwritten).",
         "{path} 已存在且不为空；请选择一个新文件夹（不会覆盖任何内容）。"),
+    "results.export.write_failed": (
+        "Could not write the export into {path}: {reason}. It needs about {needed} there, and {free} is free. Free "
+        "some space or choose a folder on another disk; the part already written was removed.",
+        "无法把导出写入 {path}：{reason}。那里大约需要 {needed}，目前可用 {free}。请腾出空间，或选择另一块磁盘上的"
+        "文件夹；已写入的部分已删除。"),
+    "results.export.disk_full": ("the disk is full", "磁盘已满"),
+    "results.export.file_too_large": (
+        "a file is larger than this disk or a limit on file size allows (a FAT32 disk holds at most 4 GB per file)",
+        "有文件超过了这块磁盘或文件大小限制所允许的大小（FAT32 磁盘每个文件最多 4 GB）"),
     "results.export.file_exists": (
         "{path} already exists; choose a new file name (nothing is overwritten).",
         "{path} 已存在；请换一个文件名（不会覆盖任何内容）。"),
@@ -57,6 +74,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{dtype}, the weights it trained against, so this model is {dtype} and full size.",
         "该运行在 {quantization} 的基础模型上训练（{method}）；适配器被合并进反量化为 {dtype} 的该基础模型，"
         "也就是它训练时面对的权重，因此这个模型是 {dtype}、完整大小。"),
+    "results.export.dequantizing_on_gpu": (
+        "Loading the {quantization} base on the GPU and dequantizing it there, as training quantized it ...",
+        "正在把 {quantization} 基础模型加载到 GPU 上并在那里反量化，与训练时的量化方式一致……"),
     "results.export.merged_note": (
         "Merged and saved in {dtype}, the precision the run trained in.",
         "已按运行训练时的精度 {dtype} 合并并保存。"),
@@ -146,7 +166,31 @@ TEXTS: dict[str, tuple[str, str]] = {
         "messages[{index}] holds a part that is not text; this model reads text only.",
         "messages[{index}] 含有不是文本的部分；该模型只读取文本。"),
     "results.api.content_text": ("messages[{index}].content must be text.", "messages[{index}].content 必须是文本。"),
+    "results.api.part_text": ("{where} must be a string.", "{where} 必须是字符串。"),
+    "results.api.too_many_messages": (
+        "messages holds {count:,} messages; this server takes at most {limit:,} in one request.",
+        "messages 含有 {count:,} 条消息；本服务器一个请求最多接受 {limit:,} 条。"),
+    "results.api.prompt_too_long": (
+        "The messages come to {prompt:,} tokens (chat template included), beyond this model's context of {limit:,} "
+        "tokens; shorten them or send fewer.",
+        "这些消息共 {prompt:,} 个词元（含聊天模板），超出了该模型 {limit:,} 个词元的上下文长度；请缩短或减少消息。"),
+    "results.api.over_context": (
+        "The messages come to {prompt:,} tokens and max_tokens asks for {asked:,} more: {total:,} in all, beyond this "
+        "model's context of {limit:,} tokens. Ask for at most {room:,}, or shorten the messages.",
+        "这些消息共 {prompt:,} 个词元，max_tokens 又要求 {asked:,} 个：合计 {total:,} 个，超出了该模型 {limit:,} "
+        "个词元的上下文长度。请把 max_tokens 设为不超过 {room:,}，或缩短消息。"),
+    "results.api.busy": (
+        "The model is busy answering another request; try again in {seconds} s.",
+        "模型正在回答另一个请求；请在 {seconds} 秒后重试。"),
     "results.api.bad_json": ("The request body is not valid JSON.", "请求体不是有效的 JSON。"),
+    "results.api.content_type": (
+        "Send the request body as JSON, with the header 'Content-Type: application/json' (this one came as "
+        "'{got}').",
+        "请以 JSON 发送请求体，并带上请求头 'Content-Type: application/json'（本次收到的是 '{got}'）。"),
+    "results.api.too_large": (
+        "The request body is over {limit:,} bytes, the most this server reads in one request; send fewer or shorter "
+        "messages.",
+        "请求体超过 {limit:,} 字节，这是本服务器一个请求读取的上限；请减少消息或缩短消息。"),
     # serving.py: what `launch.py demo` and the studio's demo page serve
     "results.serving.not_a_folder": (
         "{path} is not a folder. Give a run folder (runs/NAME) or an exported model folder.",

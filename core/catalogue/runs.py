@@ -49,6 +49,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "{where}'{key}' 为 {value}；不能小于 {low}"),
     "config.above_max": ("{where}'{key}' is {value}; it must be at most {high}",
                          "{where}'{key}' 为 {value}；不能大于 {high}"),
+    "config.zero_steps": ("{where}'{key}' is 0, which would train no step; use -1 to train the epochs, or 1 or more "
+                          "steps",
+                          "{where}'{key}' 为 0，这样一步也不会训练；请用 -1 按训练轮数训练，或填 1 及以上的步数"),
     "config.memory_key": ("{where}'{key}' has the key {name}; use a GPU number such as 0 (or cuda:0), cpu or disk",
                           "{where}'{key}' 含有键 {name}；请使用 GPU 编号（如 0，或 cuda:0）、cpu 或 disk"),
     "config.memory_size": ("{where}'{key}' gives {name} the size {size}; write it like 20GiB or 512MiB",

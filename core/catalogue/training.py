@@ -66,6 +66,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "has {capability}. Choose 'auto' or 'sdpa'.",
         "train.attention 'flash_attention_2' 需要 Ampere 或更新的 GPU（计算能力 8.0 以上）；这次运行的 GPU 为 "
         "{capability}。请选择 'auto' 或 'sdpa'。"),
+    "training.speed.flash_attention_broken": (
+        "train.attention 'flash_attention_2': flash-attn is installed but does not load ({error}), usually a wheel "
+        "built for another torch; reinstall it (pip install flash-attn --no-build-isolation) or choose 'auto' or "
+        "'sdpa'.",
+        "train.attention 'flash_attention_2'：已安装 flash-attn，但无法加载（{error}），通常是为另一个 torch 版本"
+        "编译的安装包；请重新安装（pip install flash-attn --no-build-isolation），或选择 'auto' 或 'sdpa'。"),
+    "training.speed.flash_attention_needs_half": (
+        "train.attention 'flash_attention_2' computes only in float16 and bfloat16, and model.dtype is float32; "
+        "set model.dtype to 'auto' or choose 'auto' or 'sdpa' for train.attention.",
+        "train.attention 'flash_attention_2' 只能以 float16 和 bfloat16 计算，而 model.dtype 为 float32；"
+        "请把 model.dtype 设为 'auto'，或把 train.attention 设为 'auto' 或 'sdpa'。"),
     "training.speed.packing_needs_padding_free": (
         "train.packing needs padding-free batches to keep packed examples apart; set train.padding_free to 'auto' "
         "or 'on', or turn packing off.",

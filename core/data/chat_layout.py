@@ -44,6 +44,9 @@ class Layout:
     asks_with_generation_prompt: bool  # False when the generation prompt adds what the turns never render
     system: str  # "native", "last_user" (folded into the last user turn when asked), "first_user" (refused)
     default_system: str  # the system prompt the template adds to a conversation that has none
+    # The end of the conversation's last answer where the template ends it differently (gpt-oss: <|end|> after
+    # earlier answers, <|return|> after the last); None when every answer ends with end_of_turn.
+    last_end_of_turn: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------- the system prompt
@@ -128,6 +131,10 @@ def _probe(tokenizer, template: str) -> Layout:
         try:
             return render_raw(tokenizer, template, messages, asking)
         except Exception as err:  # templates raise their own errors (jinja2's TemplateError and others)
+            needs = _needs_context(tokenizer, template, messages)
+            if needs:  # a raw Jinja error ("'NoneType' object is not iterable") would name nothing the user has
+                raise TemplateError("data.chat_layout.needs_context", model=model_name(tokenizer),
+                                    needs=needs) from None
             raise cannot_mask(tokenizer, Message("data.chat_layout.fails", {"error": str(err)})) from None
 
     a0, a1 = answer_mark(0), answer_mark(1)
@@ -138,6 +145,14 @@ def _probe(tokenizer, template: str) -> Layout:
     after_first = two[two.index(a0) + len(a0):]
     after_last = two[two.index(a1) + len(a1):]
     end_of_turn, ids = _end_of_turn(tokenizer, os.path.commonprefix([after_first, after_last]))
+    last_end = None
+    if not end_of_turn:  # no common end: each answer may still end with its own token (gpt-oss)
+        first_end, first_ids = _end_of_turn(tokenizer, after_first, first_only=True)
+        last_end, last_ids = _end_of_turn(tokenizer, after_last, first_only=True)
+        if first_end and last_end:
+            end_of_turn, ids = first_end, tuple(dict.fromkeys(first_ids + last_ids))
+        else:
+            last_end = None
 
     asked = render([{"role": "user", "content": USER}], asking=True)
     one = render([{"role": "user", "content": USER}, {"role": "assistant", "content": a0}])
@@ -147,23 +162,41 @@ def _probe(tokenizer, template: str) -> Layout:
 
     system = _system_placement(tokenizer, template)
     default_system = _default_system(tokenizer, template) if system == "native" else ""
-    return Layout(end_of_turn, ids, opening, follows, system, default_system)
+    return Layout(end_of_turn, ids, opening, follows, system, default_system, last_end)
 
 
-def _end_of_turn(tokenizer, close: str) -> tuple[str, tuple[int, ...]]:
-    """The part of `close` (what follows every answer) through its last special token, and those tokens' ids."""
+def _needs_context(tokenizer, template: str, messages: list[dict]) -> str:
+    """"tools" or "documents" when the template renders only with such a list (Command R+'s tool-use and RAG
+    templates loop over them), else ""."""
+    for name in ("tools", "documents"):
+        try:
+            tokenizer.apply_chat_template(messages, chat_template=template, tokenize=False, **{name: []})
+        except Exception:  # still fails: not what it lacks
+            continue
+        return name
+    return ""
+
+
+def _end_of_turn(tokenizer, close: str, first_only: bool = False) -> tuple[str, tuple[int, ...]]:
+    """The part of `close` (what follows every answer) through its last special token, and those tokens' ids.
+    `first_only`: through the first special token only, when `close` runs on into the next turn's header."""
     specials = {str(t): i for i, t in tokenizer.added_tokens_decoder.items() if len(str(t)) > 1}
     end, found = 0, []
     for text, token_id in specials.items():
         for match in re.finditer(re.escape(text), close):
-            found.append((match.start(), token_id))
+            found.append((match.start(), token_id, match.end()))
             end = max(end, match.end())
+    if first_only and found:
+        start, token_id, end = min(found)
+        found = [(start, token_id, end)]
+        if start:  # text before the token: not a plain end of turn
+            return "", ()
     if end:
         # The line break after the token belongs to the answer's own turn (ChatML's "<|im_end|>\n"): trained with
         # it, as trl and LLaMA-Factory train it, so the studio and a plain trl script put loss on the same tokens.
         while end < len(close) and close[end] in " \n":
             end += 1
-        return close[:end], tuple(token_id for _, token_id in sorted(found))
+        return close[:end], tuple(token_id for _, token_id, _ in sorted(found))
     # No end-of-turn token: we add EOS after each answer, so the model learns to stop.
     return "", ((tokenizer.eos_token_id,) if tokenizer.eos_token_id is not None else ())
 

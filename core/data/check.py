@@ -161,8 +161,12 @@ def _measure(rows: list[dict], tokenizer, max_length: int) -> _Measured:
                 seen.all_cut.append(index)
         if any(not stops.intersection(run) for run in _trained_runs(ids[:max_length], kept)):
             seen.no_eos.append(index)
-        thought = sum(m["content"].count("</think>") for m in row.get("messages", []) if m["role"] == "assistant")
-        if thought and tokenizer.decode(ids).count("</think>") < thought:
+        answers = [m for m in row.get("messages", []) if m["role"] == "assistant"]
+        thought = sum(m["content"].count("</think>") for m in answers)
+        written = tokenizer.decode(ids)
+        # reasoning_content: the template writes it (Qwen3: in the last turn only) or leaves it out (DeepSeek-R1).
+        reasoned = [m["reasoning_content"].strip() for m in answers if m.get("reasoning_content")]
+        if (thought and written.count("</think>") < thought) or any(r not in written for r in reasoned):
             seen.dropped_thinking.append(index)
     return seen
 

@@ -21,7 +21,8 @@ from core.data.errors import DataError, RowError, kind_of, short_reason, where
 from core.data.formats import formats_matching
 
 EXTENSIONS = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".txt")
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# \Z, not $: '$' also matches before a trailing newline, and callers use .match.
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+\Z")
 # CSV cells in these columns may hold a JSON list (a conversation does not fit in a plain cell).
 CSV_JSON_COLUMNS = ("messages", "conversations", "conversation", "history", "chosen", "rejected", "prompt")
 # A .json file above this size is streamed item by item instead of parsed whole.
@@ -29,6 +30,22 @@ JSON_STREAM_BYTES = 64 * 1024 * 1024
 # How much of a .txt file decides between "paragraphs" and "one row per line".
 TXT_SNIFF_BYTES = 1024 * 1024
 LISTED_EXTENSIONS = "/".join(EXTENSIONS)
+# The most one row (a line of JSONL, CSV or text, or one record) may hold. The longest max_length (131,072 tokens)
+# rarely spans more than 1 MB of text, so a bigger row is a mistake (a whole book on one line, a dump of a file),
+# and decoding and tokenizing it whole took 6.5 GB and 80 s for 50 MB: it is reported, never read whole.
+MAX_ROW_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class LongLine:
+    """A line over MAX_ROW_BYTES, in place of its text: its size, and its start to show the user."""
+
+    size: int
+    start: str
+
+    def error(self) -> RowError:
+        return RowError("data.files.line_too_long", raw=self.start, size=self.size / 1e6,
+                        limit=MAX_ROW_BYTES / 1e6)
 
 
 @dataclass
@@ -44,7 +61,7 @@ class Source:
 def open_source(path: str, notes: list[Message]) -> Source:
     """Check the path and return its records as a lazy iterator; raises DataError for a file that cannot be used."""
     if not os.path.exists(path):
-        if HUB_ID.match(path) and not path.lower().endswith(EXTENSIONS):
+        if HUB_ID.fullmatch(path) and not path.lower().endswith(EXTENSIONS):
             return Source(_records_from_hub(path, notes), None, 0, True)
         raise DataError("data.files.missing", path=path, extensions=LISTED_EXTENSIONS)
     if os.path.isdir(path):
@@ -102,16 +119,22 @@ def _folder(path: str, notes: list[Message]) -> Source:
 
 # ---------------------------------------------------------------------------------------------- text decoding
 
-def _lines(path: str) -> Iterator[tuple[int, str]]:
+def _lines(path: str, capped: bool = True) -> Iterator[tuple[int, str | LongLine]]:
     """(line number, text) one line at a time: UTF-8 with or without a byte order mark, any line ending.
 
-    Decoding line by line keeps memory flat and lets a bad byte be reported with its line and column.
+    Decoding line by line keeps memory flat and lets a bad byte be reported with its line and column. With `capped`,
+    a line over MAX_ROW_BYTES comes as a LongLine: it is skipped in 1 MB reads, never held or decoded whole.
     """
     number, offset = 0, 0
     with open(path, "rb") as file:
-        for raw in file:
+        while raw := file.readline(MAX_ROW_BYTES + 1 if capped else -1):
             start = offset
             offset += len(raw)
+            if capped and len(raw) > MAX_ROW_BYTES and not raw.endswith(b"\n"):
+                offset += _skip_line(file)
+                number += 1
+                yield number, LongLine(offset - start, raw[:300].decode("utf-8", errors="replace") + " ...")
+                continue
             if start == 0 and raw.startswith(codecs.BOM_UTF8):
                 raw, start = raw[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
             try:
@@ -124,6 +147,16 @@ def _lines(path: str) -> Iterator[tuple[int, str]]:
                 yield number, part
 
 
+def _skip_line(file) -> int:
+    """Read past the rest of the current line, 1 MB at a time; the bytes skipped."""
+    skipped = 0
+    while chunk := file.readline(1 << 20):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
 def _not_utf8(path: str, raw: bytes, err: UnicodeDecodeError, start: int, line: int) -> DataError:
     column = len(raw[:err.start].decode("utf-8", errors="replace")) + 1
     return DataError("data.files.not_utf8", path=path, byte=raw[err.start], position=start + err.start, line=line,
@@ -131,14 +164,17 @@ def _not_utf8(path: str, raw: bytes, err: UnicodeDecodeError, start: int, line: 
 
 
 def read_text(path: str) -> str:
-    """A whole (small) file as text, with the same rules as _lines."""
-    return "\n".join(text for _, text in _lines(path))
+    """A whole (small) file as text, with the same rules as _lines; a .json file may well be one long line."""
+    return "\n".join(text for _, text in _lines(path, capped=False))
 
 
 # ---------------------------------------------------------------------------------------------- readers
 
 def _records_from_jsonl(path: str, label: str):
     for number, line in _lines(path):
+        if isinstance(line, LongLine):
+            yield where("line", number, label), line.error()
+            continue
         if not line.strip():
             continue
         place = where("line", number, label)
@@ -227,7 +263,8 @@ def _records_from_big_json(path: str, label: str, chunk_bytes: int = 1 << 20):
 
 def _records_from_csv(path: str, delimiter: str, label: str):
     csv.field_size_limit(2**31 - 1)  # long answers are normal; the default limit is 128 KB per cell
-    reader = csv.reader((text + "\n" for _, text in _lines(path)), delimiter=delimiter)
+    long_lines: list[tuple[int, LongLine]] = []
+    reader = csv.reader(_csv_lines(path, long_lines), delimiter=delimiter)
     try:
         header = [name.strip() for name in next(reader, [])]
         if not any(header):
@@ -235,10 +272,22 @@ def _records_from_csv(path: str, delimiter: str, label: str):
         end_of_previous = reader.line_num
         for cells in reader:
             start, end_of_previous = end_of_previous + 1, reader.line_num  # a quoted cell may span lines
+            while long_lines:  # a line too long to read reaches the reader as a blank line: report it here
+                number, line = long_lines.pop(0)
+                yield where("line", number, label), line.error()
             if any(cell.strip() for cell in cells):  # blank lines and rows of empty cells carry nothing
                 yield where("line", start, label), _csv_record(header, cells, delimiter)
     except csv.Error as err:
         raise DataError("data.files.bad_table", path=path, line=reader.line_num, error=str(err)) from err
+
+
+def _csv_lines(path: str, long_lines: list) -> Iterator[str]:
+    """The file's lines for csv.reader; a line over MAX_ROW_BYTES becomes a blank line, noted in `long_lines`."""
+    for number, text in _lines(path):
+        if isinstance(text, LongLine):
+            long_lines.append((number, text))
+            text = ""
+        yield text + "\n"
 
 
 def _csv_record(header: list[str], cells: list[str], delimiter: str) -> dict | RowError:
@@ -278,13 +327,17 @@ def _records_from_txt(path: str, notes: list[Message], label: str):
     if not paragraphs:
         notes.append(Message("data.files.text_lines"))
         for number, line in _lines(path):
-            if line.strip():
+            if isinstance(line, LongLine):
+                yield where("line", number, label), line.error()
+            elif line.strip():
                 yield where("line", number, label), {"text": line}
         return
     notes.append(Message("data.files.text_paragraphs"))
     current, start = [], 0
     for number, line in _lines(path):
-        if line.strip():
+        if isinstance(line, LongLine):
+            yield where("line", number, label), line.error()  # the paragraph goes on; its own size is load's check
+        elif line.strip():
             if not current:
                 start = number
             current.append(line)
@@ -308,6 +361,38 @@ def _records_from_hub(dataset_id: str, notes: list[Message]):
 
 
 # ---------------------------------------------------------------------------------------------- small helpers
+
+def oversized(record: dict) -> RowError | None:
+    """The error for a record holding more than MAX_ROW_BYTES of text (a .json item, a Parquet, hub or CSV row, a
+    paragraph of many lines), checked before anything renders or tokenizes it; None when it is not too big."""
+    size = _text_size(record)
+    if size <= MAX_ROW_BYTES:
+        return None
+    return RowError("data.files.row_too_long", raw=json.dumps(_shortened(record), ensure_ascii=False, default=str),
+                    size=size / 1e6, limit=MAX_ROW_BYTES / 1e6)
+
+
+def _text_size(value) -> int:
+    """Characters of text in a record, all fields and turns together (a lower bound of its UTF-8 bytes)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_text_size(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_text_size(item) for item in value)
+    return 0
+
+
+def _shortened(value):
+    """The record with every text cut to 200 characters: enough to recognise it in the file."""
+    if isinstance(value, str):
+        return value[:200] + (" ..." if len(value) > 200 else "")
+    if isinstance(value, dict):
+        return {key: _shortened(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_shortened(item) for item in value[:20]]
+    return value
+
 
 def as_record(value, raw: str = "") -> dict | RowError:
     if isinstance(value, dict):

@@ -344,6 +344,11 @@ def _parse_messages(value, name: str, format: str, mapping: Mapping, role_key: s
                          "content": _content_text(message.get(content_key, message.get("content",
                                                                                        message.get("value"))),
                                                   number, name)})
+        reasoning = message.get("reasoning_content")
+        if isinstance(reasoning, str) and reasoning.strip() and messages[-1]["role"] == "assistant":
+            # The thinking before an answer (Qwen3's, DeepSeek-R1's datasets): the chat template writes it where
+            # the model writes it (Qwen3: <think> ... </think> in the last turn), and it is trained there.
+            messages[-1]["reasoning_content"] = reasoning
     return messages
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from core.catalogue.message import Message
 from core.data import method_rows
 from core.data.errors import DataError, RowError, joined
-from core.data.files import open_source
+from core.data.files import open_source, oversized
 from core.data.formats import (FORMATS, Mapping, detect_format, field_list, fill_placeholders,
                                formats_matching, normalize, placeholders_in, NEEDS_IN_FULL)
 
@@ -95,6 +95,8 @@ def load(path: str | os.PathLike, format: str = "auto", *, mapping: Mapping | No
         try:
             if isinstance(record, RowError):  # the line could not even be read as a record
                 raise record
+            if too_long := oversized(record):  # before anything renders or tokenizes it
+                raise too_long
             row = normalize(record, format, mapping)
         except RowError as err:
             if len(problems) < max_problems_listed:

@@ -18,8 +18,10 @@ def prompt_and_answer(tokenizer, row: dict) -> tuple[list[int], list[int]]:
     """(prompt ids, answer ids) of a conversation ending with the answer, or of a prompt/completion row."""
     pieces = templates.segments(tokenizer, row)
     last = max(i for i, piece in enumerate(pieces) if piece.trained)
-    prompt = [i for piece in pieces[:last] for i in _ids(tokenizer, piece.text)]
-    return prompt, _ids(tokenizer, pieces[last].text)
+    # Tokenized as one text, as SFT tokenizes it (a piece tokenized alone gets a SentencePiece prefix "▁").
+    ids, owners = templates.encode(tokenizer, pieces[:last + 1])
+    prompt = [token for token, owner in zip(ids, owners) if owner < last]
+    return prompt, [token for token, owner in zip(ids, owners) if owner == last]
 
 
 def answered(row: dict, answer: str) -> dict:
@@ -52,7 +54,3 @@ def pair_views(tokenizer, row: dict, max_length: int) -> tuple[list[templates.To
         labels = [templates.IGNORE] * len(pair["prompt_ids"]) + answer
         views.append(templates.view_of(tokenizer, ids, labels, max_length))
     return views[0], views[1]
-
-
-def _ids(tokenizer, text: str) -> list[int]:
-    return tokenizer(text, add_special_tokens=False)["input_ids"] if text else []

@@ -4,13 +4,15 @@ A conversation is rendered with the model's own chat template, once with its rea
 in place of each assistant message; where the markers land tells us where each answer is, whatever else the
 template does (fold the system prompt somewhere, trim contents, add think blocks). Trained: each answer as the
 template writes it, then the template's own end-of-turn token(s) (EOS only when the template has none). Masked:
-system and user turns, the assistant headers, and the separators after an end-of-turn. Each piece is tokenized on
-its own, which is also how the model sees a prompt at chat time (tokenized up to the assistant header, then
-generating). prompt/completion and text rows get the tokenizer's BOS first, as plain tokenization would.
+system and user turns, the assistant headers, and the separators after an end-of-turn. The whole text is tokenized
+once, as apply_chat_template and the chat tab tokenize it, and each token is trained or masked by the character
+offsets of the piece it falls in. prompt/completion and text rows get the tokenizer's BOS first, as plain
+tokenization would.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 from dataclasses import dataclass
 
@@ -40,6 +42,22 @@ def ensure_pad_token(tokenizer) -> str | None:
         return None
     tokenizer.pad_token = tokenizer.eos_token
     return f"The tokenizer has no padding token; using its end-of-sequence token {tokenizer.eos_token!r}."
+
+
+def turn_end_note(tokenizer) -> str | None:
+    """A note for train.log when the chat template ends no answer with a special token (GLM-4.6's): the studio
+    trains EOS after each answer instead, which the template itself never writes. None otherwise."""
+    if not getattr(tokenizer, "chat_template", None):
+        return None
+    try:
+        layout = layout_of(tokenizer)
+    except TemplateError:  # said where the rows are read
+        return None
+    if layout.end_of_turn or not tokenizer.eos_token:
+        return None
+    return (f"The chat template ends no answer with a special token; each trained answer ends with the "
+            f"end-of-sequence token {tokenizer.eos_token!r} so the model learns to stop (the template itself does "
+            "not write it).")
 
 
 # ---------------------------------------------------------------------------------------------- the system prompt
@@ -112,7 +130,7 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
     messages = messages[:answers[-1] + 1]  # turns after the last answer teach nothing
     layout = layout_of(tokenizer)
     marks = {i: chat_layout.answer_mark(n) for n, i in enumerate(answers)}
-    marked = _render(tokenizer, [dict(m, content=marks[i]) if i in marks else m for i, m in enumerate(messages)],
+    marked = _render(tokenizer, [_marked(m, marks[i]) if i in marks else m for i, m in enumerate(messages)],
                      asking=False)
     pieces: list[Segment] = []
     done = 0  # how far into `marked` the pieces reach
@@ -123,7 +141,7 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
         start, end = marked.index(mark), marked.index(mark) + len(mark)
         # This answer with its real content, every other answer still a marker: the part that differs from
         # `marked` is the answer as the template writes it (trimmed, say, or with its think block).
-        alone = _render(tokenizer, [dict(m, content=marks[j]) if j in marks and j != i else m
+        alone = _render(tokenizer, [_marked(m, marks[j]) if j in marks and j != i else m
                                     for j, m in enumerate(messages)], asking=False)
         same_before = min(len(os.path.commonprefix([alone, marked])), start)
         same_after = min(len(os.path.commonprefix([alone[::-1], marked[::-1]])), len(marked) - end,
@@ -138,11 +156,14 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
         pieces.append(Segment(marked[done:begin], False))
         answer = alone[begin:len(alone) - same_after]
         done = len(marked) - same_after
-        if not layout.end_of_turn:
+        end_of_turn = layout.end_of_turn
+        if layout.last_end_of_turn is not None and i == answers[-1]:
+            end_of_turn = layout.last_end_of_turn  # gpt-oss ends the last answer with <|return|>, others <|end|>
+        if not end_of_turn:
             answer += tokenizer.eos_token or ""  # the template has no end-of-turn token: EOS teaches stopping
-        elif marked.startswith(layout.end_of_turn, done):
-            answer += layout.end_of_turn
-            done += len(layout.end_of_turn)
+        elif marked.startswith(end_of_turn, done):
+            answer += end_of_turn
+            done += len(end_of_turn)
         pieces.append(Segment(answer, True))
     pieces.append(Segment(marked[done:], False))
     added_eos = tokenizer.eos_token if not layout.end_of_turn and tokenizer.eos_token else ""
@@ -152,15 +173,55 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
     return [p for p in pieces if p.text]
 
 
+def _marked(message: dict, mark: str) -> dict:
+    """An answer replaced by its marker, without its thinking (reasoning_content), so that the thinking the
+    template writes for the real answer falls in the part that differs, and is trained with it."""
+    return {key: value for key, value in message.items() if key != "reasoning_content"} | {"content": mark}
+
+
 def tokenize_row(tokenizer, row: dict, max_length: int) -> dict:
     """input_ids and labels for one row (cut to max_length), plus how many tokens it had before cutting."""
-    input_ids: list[int] = []
-    labels: list[int] = []
-    for piece in segments(tokenizer, row):
-        ids = tokenizer(piece.text, add_special_tokens=False)["input_ids"]
-        input_ids += ids
-        labels += ids if piece.trained else [IGNORE] * len(ids)
+    pieces = segments(tokenizer, row)
+    input_ids, owners = encode(tokenizer, pieces)
+    labels = [token if pieces[owner].trained else IGNORE for token, owner in zip(input_ids, owners)]
     return {"input_ids": input_ids[:max_length], "labels": labels[:max_length], "full_length": len(input_ids)}
+
+
+def encode(tokenizer, pieces: list[Segment]) -> tuple[list[int], list[int]]:
+    """The pieces' text tokenized as one text, as apply_chat_template and the chat tab tokenize it, and for each
+    token the index of the piece it belongs to. Tokenizing each piece on its own would differ wherever a piece
+    starts mid-text: a SentencePiece tokenizer (Llama 2, Mistral, Phi-3) puts its prefix "▁" in front of every
+    piece, and the model would learn to open each answer with a space. A token that reaches into a trained piece
+    belongs to it, so every character of an answer carries loss."""
+    text = "".join(piece.text for piece in pieces)
+    if not text:
+        return [], []
+    try:
+        encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    except NotImplementedError:  # a slow (Python) tokenizer gives no offsets: piece by piece, as before
+        return _encode_pieces(tokenizer, pieces)
+    starts, position = [], 0
+    for piece in pieces:
+        starts.append(position)
+        position += len(piece.text)
+    owners = []
+    for begin, end in encoded["offset_mapping"]:
+        owner = max(bisect.bisect_right(starts, begin) - 1, 0)
+        # A token that starts in a masked piece and ends in the next, trained one (a merge across the border).
+        while owner + 1 < len(pieces) and not pieces[owner].trained and end > starts[owner + 1] \
+                and pieces[owner + 1].trained:
+            owner += 1
+        owners.append(owner)
+    return list(encoded["input_ids"]), owners
+
+
+def _encode_pieces(tokenizer, pieces: list[Segment]) -> tuple[list[int], list[int]]:
+    input_ids, owners = [], []
+    for number, piece in enumerate(pieces):
+        ids = tokenizer(piece.text, add_special_tokens=False)["input_ids"] if piece.text else []
+        input_ids += ids
+        owners += [number] * len(ids)
+    return input_ids, owners
 
 
 def turn_end_ids(tokenizer) -> set[int]:
@@ -197,9 +258,10 @@ def view_of(tokenizer, input_ids: list[int], labels: list[int], max_length: int 
              for i, label in enumerate(labels)]
     view: list[Token] = []
     pending: list[int] = []
+    anchor = _anchor(tokenizer)
     for i, token_id in enumerate(input_ids):
         pending.append(token_id)
-        text = tokenizer.decode(pending)
+        text = _decoded(tokenizer, pending, anchor)
         # A character split over several byte-level tokens decodes to U+FFFD until its last byte arrives.
         next_same = i + 1 < len(kinds) and kinds[i + 1] == kinds[i]
         if text.endswith("\ufffd") and next_same and len(pending) < 4:
@@ -207,6 +269,22 @@ def view_of(tokenizer, input_ids: list[int], labels: list[int], max_length: int 
         view.append(Token(pending, text, kinds[i]))
         pending = []
     return view
+
+
+def token_text(tokenizer, ids: list[int]) -> str:
+    """The text of `ids` as it reads mid-sequence (with the space a SentencePiece "▁am" carries)."""
+    return _decoded(tokenizer, ids, _anchor(tokenizer))
+
+
+def _anchor(tokenizer) -> tuple[list[int], int]:
+    """A special token to decode after, and the length of its text: a SentencePiece decoder drops the space of a
+    text's first "▁am", so a token decoded on its own would lose the space it carries mid-sequence."""
+    token_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.bos_token_id
+    return ([token_id], len(tokenizer.decode([token_id]))) if token_id is not None else ([], 0)
+
+
+def _decoded(tokenizer, ids: list[int], anchor: tuple[list[int], int]) -> str:
+    return tokenizer.decode(anchor[0] + ids)[anchor[1]:]
 
 
 def render(tokenizer, row: dict) -> str:

@@ -132,10 +132,16 @@ def bitsandbytes_check(torch, inv: devices.Inventory) -> Check:
 def attention_checks(inv: devices.Inventory) -> list[Check]:
     checks = []
     old = [g.index for g in inv.gpus if g.capability and g.capability < devices.AMPERE]
+    from core.training.speed import flash_attn_error
+
+    broken = flash_attn_error()  # imports its compiled module: a wheel built for another torch fails only there
     if importlib.util.find_spec("flash_attn") is None:
         checks.append(Check("flash-attention", "skipped" if not inv.gpus else "note",
                             message("measure.doctor.no_flash_attn"),
                             message("measure.doctor.flash_attn_hint" if inv.gpus else "measure.doctor.needs_gpu")))
+    elif broken:
+        checks.append(Check("flash-attention", "failed", message("measure.doctor.flash_attn_broken", error=broken),
+                            message("measure.doctor.reinstall_flash_attn")))
     elif old:
         checks.append(Check("flash-attention", "note", message("measure.doctor.flash_attn_old_gpu",
                                                                gpus=", ".join(map(str, old))),

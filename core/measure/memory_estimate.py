@@ -68,12 +68,16 @@ def skeleton(hf_config, trust_remote_code: bool = False):
 
 
 def lora_targets(model, target_modules) -> list[tuple[int, int]]:
-    """(in_features, out_features) of every linear layer LoRA would wrap."""
+    """(in_features, out_features) of every linear layer LoRA would wrap (in the language model alone, as
+    core.training.tuning keeps it)."""
     import torch
 
+    from core.training.tuning import outside_language_model
+
+    left_out = tuple(f"{branch}." for branch in outside_language_model(model))
     found = []
     for name, module in model.named_modules():
-        if not isinstance(module, torch.nn.Linear):
+        if not isinstance(module, torch.nn.Linear) or (left_out and name.startswith(left_out)):
             continue
         leaf = name.rsplit(".", 1)[-1]
         if target_modules == "all-linear":
@@ -202,9 +206,9 @@ def for_config(config, gradient_checkpointing: bool | None = None, progress=prin
     source = models.resolve_source(config.model.source, progress)
     hf_config = AutoConfig.from_pretrained(source, trust_remote_code=config.model.trust_remote_code)
     uses_gpu = bool(gpus)
-    dtype = run_dtype(config.model.dtype, gpus)
+    dtype = run_dtype(config.model.dtype, gpus, hf_config.model_type)
     capabilities = [g.capability for g in gpus if g.capability]
-    attention = speed.resolve(config.train, uses_gpu, capabilities=capabilities).attention
+    attention = speed.resolve(config.train, uses_gpu, capabilities=capabilities, model_dtype=dtype).attention
     model = skeleton(hf_config, config.model.trust_remote_code)
     if gradient_checkpointing is None:  # the rule core.training.steps.resolve_auto applies
         from core.training.steps import SMALL_MODEL
@@ -220,7 +224,8 @@ def for_config(config, gradient_checkpointing: bool | None = None, progress=prin
                       method=config.train.method)
     result.dtype = dtype
     if uses_gpu:
-        max_memory = models.max_memory_argument(config.model) or {g.index: f"{g.free_gb:.1f}GiB" for g in gpus}
+        free = {g.index: g.free_gb for g in gpus}
+        max_memory = models.max_memory_argument(config.model, free) or {i: f"{gb:.1f}GiB" for i, gb in free.items()}
         max_memory.setdefault("cpu", f"{inv.ram_available_gb:.1f}GiB")
         placement = placement_preview(hf_config, max_memory, dtype, config.model.quantization, model=model)
     else:
@@ -228,16 +233,20 @@ def for_config(config, gradient_checkpointing: bool | None = None, progress=prin
     return result, placement
 
 
-def run_dtype(setting: str, gpus: list) -> str:
-    """The dtype models.load.pick_dtype will choose in the run's process, told from the inventory."""
+def run_dtype(setting: str, gpus: list, model_type: str | None = None) -> str:
+    """The dtype models.load.pick_dtype will choose in the run's process, told from the inventory (float32 for a
+    family that overflows float16 where bfloat16 is missing)."""
     if setting != "auto":
         return setting
     if not gpus:
         return "float32"
     from core.models import devices
+    from core.models.load import FLOAT16_OVERFLOW
 
     known = [g.capability for g in gpus if g.capability]
-    return "bfloat16" if (devices.has_real_bf16(known) if known else all(g.bf16 for g in gpus)) else "float16"
+    if devices.has_real_bf16(known) if known else all(g.bf16 for g in gpus):
+        return "bfloat16"
+    return "float32" if model_type in FLOAT16_OVERFLOW else "float16"
 
 
 def run_label(result: Estimate, quantization: str) -> str:

@@ -22,6 +22,7 @@ from core.catalogue.message import Message, StudioError, message
 from core.config import Config
 
 MEASURED_STEPS = 2
+SHARDED_WEIGHTS = ("fsdp", "deepspeed_zero3")  # the GPUs hold one copy of the weights between them
 
 
 class PreflightError(StudioError, ValueError):
@@ -62,6 +63,7 @@ class Report:
     estimate_gb: float = 0.0     # for the measured rows, as the first estimate line says
     available_gb: float = 0.0    # what the run's devices offer: free GPU memory, or available RAM on the CPU
     compute: str | Message = ""  # the compute plan, in a line
+    skipped: tuple[Message, Message] | None = None  # (verdict, why) where no trial can measure the plan
 
     @property
     def fitting(self) -> Attempt | None:
@@ -89,6 +91,8 @@ class Report:
     @property
     def verdict(self) -> Message:
         """One sentence that agrees with every figure below it."""
+        if self.skipped:
+            return self.skipped[0]
         if self.fits_as_configured:
             peak = self.attempts[0].peak_gb
             if self.estimate_over_available:  # never a verdict that the figure below seems to contradict
@@ -109,6 +113,8 @@ class Report:
         out = list(self.estimate_lines) + [message("measure.preflight.placement", placement=self.placement)]
         if self.compute:
             out.append(message("measure.preflight.compute", compute=self.compute))
+        if self.skipped:
+            return out + [self.skipped[1]]
         for attempt in self.attempts:
             if attempt.fits:
                 out.append(message("measure.preflight.attempt_fits", changes=attempt.describe_changes(),
@@ -246,6 +252,8 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
 
     inventory = devices.inventory()
     plan = memory_estimate.plan_for(config, inventory, progress)  # ComputeError: settings this machine refuses
+    if plan.strategy in SHARDED_WEIGHTS:
+        return sharded_report(config, plan, inventory, progress)
     try_steps = try_steps or (lambda trial, rows, work: two_steps(trial, rows, work, plan))
     source = models.resolve_source(config.model.source, progress)
     tokenizer, _ = models.load_tokenizer(source, config.model.trust_remote_code, config.model.system_prompt)
@@ -279,6 +287,23 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
     one = compute.one_process(plan)
     return Report(estimate.lines(), models.describe_placement(placement), _memory_kind(one), attempts, total_steps,
                   ratio, len(rows), longest, estimate.total_gb, _available_gb(one, inventory), plan.summary())
+
+
+def sharded_report(config: Config, plan, inventory, progress) -> Report:
+    """The estimate alone, for a plan whose GPUs share one copy of the weights (fsdp, ZeRO-3): a trial is one
+    process on one GPU (core.compute.one_process), so it would measure the whole copy there and could only say
+    'does not fit', proposing 4-bit for a model that fits sharded as configured."""
+    from core.measure import memory_estimate
+
+    progress(message("measure.preflight.estimating"))
+    estimate, _ = memory_estimate.for_config(config, progress=progress, inventory=inventory)
+    weights, trainer, activations, loss_tiles, overhead = estimate.parts_gb.values()
+    share = (weights + trainer) / len(plan.gpus) + activations + loss_tiles + overhead
+    free = min(g.free_gb for g in inventory.gpus if g.index in plan.gpus)
+    skipped = (message("measure.preflight.sharded_verdict", strategy=plan.strategy, share=share, free=free),
+               message("measure.preflight.sharded_skipped", strategy=plan.strategy, count=len(plan.gpus)))
+    return Report(estimate.lines(), plan.summary(), _memory_kind(plan), [], 0, 1.0, 0, 0, share, free,
+                  plan.summary(), skipped)
 
 
 def _memory_kind(plan) -> Message:

@@ -120,6 +120,7 @@ def plan(compute: ComputeConfig, model: ModelConfig, inv: Inventory, need_gb: fl
             message("models.compute.on_cpu_gloo", count=count)
         reason = message("models.compute.then", reason=reason, more=more)
     _check_weights_fit(strategy, gpus, free, weights_gb, label, model.quantization)
+    _check_host_memory(strategy, count, weights_gb, inv.ram_available_gb, label)
     return ComputePlan(gpus, strategy, count, reason, [ids[g] for g in gpus] if all(ids.get(g) for g in gpus)
                        else None)
 
@@ -181,6 +182,28 @@ def _check_weights_fit(strategy, gpus, free, weights_gb, label, quantization) ->
                            advice=advice)
     raise ComputeError("models.compute.weights_too_big_each", label=label, weights=weights_gb, room=room,
                        advice=advice)
+
+
+def host_copies(strategy: str, processes: int) -> int:
+    """Whole copies of the weights the machine's RAM holds while the run loads, before they are sharded.
+
+    deepspeed_zero2 loads the model on the CPU in every process before DeepSpeed moves it (8 ranks of a 70B
+    bfloat16 model: about 1.1 TB). fsdp loads one copy in the first process (fsdp_cpu_ram_efficient_loading), the
+    others on the meta device; ZeRO-3 partitions the weights as they load (zero3_init_flag, core.training.launch).
+    The other strategies load straight onto their GPUs.
+    """
+    return {"deepspeed_zero2": processes, "deepspeed_zero3": 1, "fsdp": 1}.get(strategy, 0)
+
+
+def _check_host_memory(strategy, processes, weights_gb, ram_available_gb, label) -> None:
+    """Refuse a plan whose loading needs more RAM than the machine has (the kernel would kill a process)."""
+    copies = host_copies(strategy, processes)
+    if not copies or weights_gb is None or ram_available_gb <= 0 or copies * weights_gb <= ram_available_gb:
+        return
+    advice = message("models.compute.host_ram_zero3") if strategy == "deepspeed_zero2" else \
+        message("models.compute.host_ram_more")
+    raise ComputeError("models.compute.host_ram_too_small", label=label, strategy=strategy, copies=copies,
+                       weights=weights_gb, need=copies * weights_gb, available=ram_available_gb, advice=advice)
 
 
 def one_process(plan: ComputePlan) -> ComputePlan:

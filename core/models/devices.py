@@ -67,8 +67,21 @@ def nvidia_smi_gpus() -> list[Gpu] | None:
         except (OSError, subprocess.TimeoutExpired):
             return None
         if result.returncode == 0:
-            return visible_to_this_process(parse_nvidia_smi(result.stdout), os.environ.get("CUDA_VISIBLE_DEVICES"))
+            rows, visible = parse_nvidia_smi(result.stdout), os.environ.get("CUDA_VISIBLE_DEVICES")
+            if unmatched_entries(rows, visible):
+                # A MIG slice (MIG-...) is no row of --query-gpu: only torch can see it; its entries pass through as
+                # they are, so the run's processes are shown the same slices.
+                return torch_gpus()
+            return visible_to_this_process(rows, visible)
     return None
+
+
+def unmatched_entries(gpus: list[Gpu], visible: str | None) -> list[str]:
+    """CUDA_VISIBLE_DEVICES entries that name no nvidia-smi row by UUID (MIG slices: MIG-<uuid> or
+    MIG-GPU-<uuid>/<gi>/<ci>). A number past the last GPU is not one: CUDA itself stops there."""
+    entries = filter(None, (part.strip() for part in (visible or "").split(",")))
+    return [entry for entry in entries
+            if not entry.isdigit() and not any(g.device_id.startswith(entry) for g in gpus)]
 
 
 def parse_nvidia_smi(text: str) -> list[Gpu]:

@@ -85,6 +85,24 @@ def _may_be_empty_think(text: str) -> bool:
     return rest == ""
 
 
+def run_precision(model):
+    """torch.autocast in the precision the model was loaded in, on a GPU: what the run's mixed precision (bf16 or
+    fp16) does for its training steps. Full and freeze tuning keep their trained weights in float32 beside
+    bfloat16 ones, and flash attention refuses float32 ('FlashAttention only support fp16 and bf16'), so probes
+    and replay answered without it fail. Elsewhere (the CPU, a float32 model) nothing changes."""
+    import torch
+
+    dtype = getattr(getattr(model, "config", None), "dtype", None)
+    dtype = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
+    if dtype not in (torch.bfloat16, torch.float16) or _device_type(model) != "cuda":
+        return contextlib.nullcontext()
+    return torch.autocast("cuda", dtype=dtype)
+
+
+def _device_type(model) -> str:
+    return next(model.parameters()).device.type
+
+
 def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64, n: int = 1, temperature: float = 0.0,
              top_p: float = 1.0, seed: int | None = None, use_adapter: bool = True) -> list[str]:
     """`n` answers to one prompt: greedy (n must be 1) at temperature 0, sampled with `seed` otherwise."""
@@ -104,7 +122,7 @@ def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64, n: int = 1
         torch.manual_seed(seed)
     adapter_off = model.disable_adapter() if (not use_adapter and hasattr(model, "disable_adapter")) \
         else contextlib.nullcontext()
-    with torch.no_grad(), adapter_off:
+    with torch.no_grad(), adapter_off, run_precision(model):
         output = model.generate(**kwargs)
     start = inputs["input_ids"].shape[1]
     return [answer_text(tokenizer, ids[start:], stops)[0] for ids in output]
@@ -133,7 +151,7 @@ def answer_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64,
         tokenizer.padding_side = side
     adapter_off = model.disable_adapter() if (not use_adapter and hasattr(model, "disable_adapter")) \
         else contextlib.nullcontext()
-    with torch.no_grad(), adapter_off:
+    with torch.no_grad(), adapter_off, run_precision(model):
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                                 eos_token_id=stops, do_sample=False, temperature=None, top_p=None, top_k=None)
     start = inputs["input_ids"].shape[1]

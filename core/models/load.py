@@ -63,8 +63,17 @@ def tokenizer_source(source: str, progress=print) -> str:
     return resolve_source(source, progress)
 
 
-def pick_dtype(config: ModelConfig, uses_gpu: bool):
-    """bfloat16 on GPUs that have bfloat16 units (Ampere and newer), float16 on older GPUs, float32 on the CPU.
+# Families whose residual stream outgrows float16 (largest 65504), so every float16 forward pass ends in inf and
+# a NaN loss. Measured with the built-ins' real weights on the CPU: Gemma 3 270M reaches 1.04e5 in float32 and
+# its float16 logits are NaN; SmolLM2-135M (the Llama architecture) peaks at 2.3e4 and is fine. Gemma 2 is known
+# to do the same (its own code clamps float16 activations and it still diverges). model_type as config.json says.
+FLOAT16_OVERFLOW = ("gemma2", "gemma3", "gemma3_text")
+
+
+def pick_dtype(config: ModelConfig, uses_gpu: bool, model_type: str | None = None):
+    """bfloat16 on GPUs that have bfloat16 units (Ampere and newer), float16 on older GPUs, float32 on the CPU;
+    float32 instead of float16 for a family that overflows float16 (`model_type`, FLOAT16_OVERFLOW), and a
+    model.dtype of float16 for such a family is refused: that run could only produce NaN.
 
     torch.cuda.is_bf16_supported() is not asked: it says yes on T4, V100 and RTX 20xx too, where bf16 is emulated
     and several times slower than float16. Measured on a 2-core AVX2 CPU: a forward+backward of SmolLM2-135M takes
@@ -72,11 +81,25 @@ def pick_dtype(config: ModelConfig, uses_gpu: bool):
     """
     import torch
 
+    if config.dtype == "float16" and model_type in FLOAT16_OVERFLOW:
+        raise ModelError("models.load.float16_overflows", family=model_type)
     if config.dtype != "auto":
         return getattr(torch, config.dtype)
-    if uses_gpu:
-        return torch.bfloat16 if devices.has_real_bf16(devices.capabilities()) else torch.float16
+    if uses_gpu and devices.has_real_bf16(devices.capabilities()):
+        return torch.bfloat16
+    if uses_gpu and model_type not in FLOAT16_OVERFLOW:
+        return torch.float16
     return torch.float32
+
+
+def model_type(source: str, trust_remote_code: bool = False) -> str | None:
+    """config.json's model_type of a resolved source (a folder or a hub id), None when it cannot be read."""
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code).model_type
+    except (OSError, ValueError):
+        return None
 
 
 def placement_argument(config: ModelConfig, has_gpu: bool, strategy: str = "single"):
@@ -98,11 +121,22 @@ def placement_argument(config: ModelConfig, has_gpu: bool, strategy: str = "sing
     return config.device_map
 
 
-def max_memory_argument(config: ModelConfig) -> dict | None:
+def max_memory_argument(config: ModelConfig, free_gb: dict[int, float] | None = None) -> dict | None:
     """model.max_memory as accelerate wants it: GPU keys as this process numbers them ('cuda:1' and 1 alike);
-    GPUs the run does not use are left out."""
+    GPUs the run does not use are left out.
+
+    `free_gb` (this process's GPU number -> free GiB) fills in the run's GPUs the caps do not name: accelerate
+    places layers only on the devices max_memory lists, so a cap for GPU 0 alone would leave GPU 1 empty and
+    spill to the CPU although the plan counted it."""
     if not config.max_memory:
         return None
+    caps = _named_caps(config)
+    for gpu, free in (free_gb or {}).items():
+        caps.setdefault(gpu, f"{free:.1f}GiB")
+    return caps or None
+
+
+def _named_caps(config: ModelConfig) -> dict:
     caps = {}
     for key, size in config.max_memory.items():
         text = str(key).removeprefix("cuda:")
@@ -112,7 +146,14 @@ def max_memory_argument(config: ModelConfig) -> dict | None:
                 caps[local] = str(size).replace(" ", "")
         else:
             caps[text] = str(size).replace(" ", "")
-    return caps or None
+    return caps
+
+
+def free_gpu_memory() -> dict[int, float]:
+    """Free GiB of each GPU this process sees (in a run's process: exactly the run's GPUs)."""
+    import torch
+
+    return {i: torch.cuda.mem_get_info(i)[0] / devices.GIB for i in range(torch.cuda.device_count())}
 
 
 def load_tokenizer(source: str, trust_remote_code: bool = False, system_prompt: str | None = None):
@@ -127,6 +168,7 @@ def load_tokenizer(source: str, trust_remote_code: bool = False, system_prompt: 
     notes = [templates.ensure_pad_token(tokenizer), turn_formats.ensure_chat_template(tokenizer)]
     if system_prompt is not None:
         notes.append(templates.apply_system_prompt(tokenizer, system_prompt))
+    notes.append(templates.turn_end_note(tokenizer))
     return tokenizer, [note for note in notes if note]
 
 
@@ -139,11 +181,12 @@ def will_use_gpu(config: ModelConfig, gpus: str = "auto") -> bool:
 
 
 def load(config: ModelConfig, progress=print, attention: str | None = None, strategy: str = "single",
-         for_training: bool = False) -> LoadedModel:
+         for_training: bool = False, before_weights=None) -> LoadedModel:
     """Load as configured; `attention` names the attention implementation (sdpa, eager, ...), None for the default.
 
     `strategy` (compute.strategy, resolved) decides the device map; `for_training` refuses a placement with layers
-    on the CPU or disk next to GPU layers, which generation survives but training does not.
+    on the CPU or disk next to GPU layers, which generation survives but training does not. `before_weights(dtype)`
+    runs once the precision is known, just before the weights load (DeepSpeed ZeRO-3 sets itself up there).
     """
     import torch
     from transformers import AutoModelForCausalLM
@@ -153,23 +196,27 @@ def load(config: ModelConfig, progress=print, attention: str | None = None, stra
     has_gpu = torch.cuda.is_available()
     device_map = placement_argument(config, has_gpu, strategy)
     uses_gpu = has_gpu and device_map != {"": "cpu"}
-    dtype = pick_dtype(config, uses_gpu=uses_gpu)
+    family = model_type(source, config.trust_remote_code)
+    dtype = pick_dtype(config, uses_gpu=uses_gpu, model_type=family)
     if uses_gpu and dtype == torch.bfloat16 and not devices.has_real_bf16(devices.capabilities()):
         notes.append(message("models.load.emulated_bf16",
                              capabilities="/".join("%d.%d" % c for c in devices.capabilities())))
+    if uses_gpu and dtype == torch.float32 and config.dtype == "auto":
+        notes.append(message("models.load.float16_overflow_float32", family=family))
     kwargs = dict(dtype=dtype, device_map=device_map, trust_remote_code=config.trust_remote_code,
                   use_safetensors=True)  # never unpickle weights from a user-supplied path
-    if max_memory_argument(config) and isinstance(device_map, str):
-        kwargs["max_memory"] = max_memory_argument(config)
+    if config.max_memory and isinstance(device_map, str):
+        kwargs["max_memory"] = max_memory_argument(config, free_gpu_memory() if has_gpu else None)
     if attention:
         kwargs["attn_implementation"] = attention
     if config.quantization != "none":
-        # fsdp and DeepSpeed shard only float tensors: the 4-bit weights are stored in the compute dtype then.
-        storage = dtype if strategy in ("fsdp", "deepspeed_zero3") else None
-        kwargs["quantization_config"] = quantization_config(config.quantization, dtype, storage)
+        kwargs["quantization_config"] = quantization_config(config.quantization, dtype,
+                                                            storage_dtype(strategy, dtype))
     name = builtin.BUILTINS[config.source].name if config.source in builtin.BUILTINS else config.source
     progress(message("models.load.loading", model=name, dtype=str(dtype).replace("torch.", ""),
                      quantization=config.quantization))
+    if before_weights:
+        before_weights(dtype)
     try:
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as err:
@@ -177,6 +224,11 @@ def load(config: ModelConfig, progress=print, attention: str | None = None, stra
     except ValueError as err:
         if "trust_remote_code" in str(err):
             raise ModelError("models.load.remote_code", source=source) from None
+        if "dispatched on the CPU or the disk" in str(err):
+            # bitsandbytes refuses a 4/8-bit model that accelerate spilled to the CPU, before the placement check
+            # below, and suggests llm_int8_enable_fp32_cpu_offload, with which training cannot run either.
+            raise PlacementError("models.load.quantized_spilled", quantization=config.quantization,
+                                 advice=fit_advice(config)) from None
         raise
     placement = dict(getattr(model, "hf_device_map", None) or {"": str(next(model.parameters()).device)})
     if for_training:
@@ -190,13 +242,34 @@ def check_trainable_placement(placement: dict, config: ModelConfig) -> None:
     offloaded = [name for name, device in placement.items() if str(device) in ("cpu", "disk")]
     if not offloaded or len(offloaded) == len(placement):
         return
-    last = message("models.load.raise_max_memory") if config.max_memory else message("models.load.smaller_model")
-    advice = message("models.load.fit_advice_4bit", last=last) if config.quantization == "4bit" else \
-        message("models.load.fit_advice", last=last)
+    advice = fit_advice(config)
     if any(str(placement[n]) == "disk" for n in offloaded):
         raise PlacementError("models.load.spilled_to_disk", count=len(offloaded), parts=_compress(offloaded),
                              advice=advice)
     raise PlacementError("models.load.spilled_to_cpu", count=len(offloaded), parts=_compress(offloaded), advice=advice)
+
+
+def fit_advice(config: ModelConfig) -> Message:
+    """What would make a model that spills off the GPUs fit: 4-bit (unless it is already), more GPUs, and bigger
+    caps or a smaller model."""
+    last = message("models.load.raise_max_memory") if config.max_memory else message("models.load.smaller_model")
+    return message("models.load.fit_advice_4bit", last=last) if config.quantization == "4bit" else \
+        message("models.load.fit_advice", last=last)
+
+
+def storage_dtype(strategy: str, dtype):
+    """The dtype 4-bit weights are stored in, or None for bitsandbytes' own (uint8).
+
+    fsdp and DeepSpeed ZeRO-3 flatten every tensor of a wrapped block into one, which needs a single dtype: the
+    4-bit weights are stored in the dtype of the rest. In float16 that is float32, because peft's k-bit recipe
+    (core.training.tuning) upcasts norms and embeddings to float32 there; float16 storage beside them fails at
+    wrapping ('Must flatten tensors with uniform dtype'). The packed bytes are the same size in any storage dtype.
+    """
+    import torch
+
+    if strategy not in ("fsdp", "deepspeed_zero3"):
+        return None
+    return torch.float32 if dtype == torch.float16 else dtype
 
 
 def quantization_config(kind: str, compute_dtype, storage_dtype=None):

@@ -25,6 +25,9 @@ class Spec:
     chat_template: str | None = CHATML_TEMPLATE
     stop: tuple[str, ...] = ()  # generation_config.eos_token_id as the family ships it; () = the EOS alone
     extra: tuple[str, ...] = ()  # added tokens that are not special (Qwen3's <think>)
+    # A SentencePiece-style BPE (Llama 2, Mistral, Phi-3): "▁" for spaces, a "▁" put in front of the text
+    # (transformers 5's Metaspace prepend_scheme "first") and byte fallback, instead of GPT-2's byte-level BPE.
+    sentencepiece: bool = False
 
 
 CHATML = Spec(special=("<|endoftext|>", "<|im_start|>", "<|im_end|>"), bos="<|endoftext|>", eos="<|im_end|>")
@@ -40,8 +43,25 @@ _CORPUS = [
 
 
 def build_tokenizer(vocab_size: int = 400, chat_template: bool = True, spec: Spec = CHATML):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
+
+    core = _sentencepiece_core(vocab_size, spec) if spec.sentencepiece else _byte_level_core(vocab_size, spec)
+    if spec.add_bos:
+        core.post_processor = processors.TemplateProcessing(
+            single=f"{spec.bos} $A", pair=f"{spec.bos} $A {spec.bos} $B",
+            special_tokens=[(spec.bos, core.token_to_id(spec.bos))])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token=spec.eos, bos_token=spec.bos,
+                                        unk_token="<unk>" if spec.sentencepiece else None, pad_token=spec.pad)
+    if spec.extra:
+        tokenizer.add_tokens(list(spec.extra))
+    if chat_template and spec.chat_template:
+        tokenizer.chat_template = spec.chat_template
+    return tokenizer
+
+
+def _byte_level_core(vocab_size: int, spec: Spec):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     core = Tokenizer(models.BPE(unk_token=None))
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -49,17 +69,32 @@ def build_tokenizer(vocab_size: int = 400, chat_template: bool = True, spec: Spe
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(spec.special),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     core.train_from_iterator(_CORPUS * 20, trainer)
-    if spec.add_bos:
-        core.post_processor = processors.TemplateProcessing(
-            single=f"{spec.bos} $A", pair=f"{spec.bos} $A {spec.bos} $B",
-            special_tokens=[(spec.bos, core.token_to_id(spec.bos))])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token=spec.eos, bos_token=spec.bos,
-                                        unk_token=None, pad_token=spec.pad)
-    if spec.extra:
-        tokenizer.add_tokens(list(spec.extra))
-    if chat_template and spec.chat_template:
-        tokenizer.chat_template = spec.chat_template
-    return tokenizer
+    return core
+
+
+def _sentencepiece_core(vocab_size: int, spec: Spec):
+    """Llama 2's tokenizer in small, as transformers 5 builds it (models/llama/tokenization_llama.py): merges that
+    never cross a "▁", the 256 byte tokens <0x00>..<0xFF> for any character the merges lack, and one "▁" in front
+    of the text (not after a special token), so "\nHello" alone becomes "▁" "\n" ... as in the real vocabularies."""
+    import json
+
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    special = ["<unk>"] + [token for token in spec.special if token != "<unk>"]
+    core = Tokenizer(models.BPE(unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special, show_progress=False)
+    core.train_from_iterator(_CORPUS * 20, trainer)
+    trained = json.loads(core.to_str())["model"]
+    vocab = dict(trained["vocab"])
+    for byte in range(256):
+        vocab.setdefault(f"<0x{byte:02X}>", len(vocab))
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in trained["merges"]]
+    core.model = models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True, fuse_unk=True)
+    core.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=False)
+    core.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                      decoders.Strip(content=" ", left=1)])
+    return core
 
 
 def build(folder: str | Path, chat_template: bool = True, seed: int = 0, hidden_size: int = 64,

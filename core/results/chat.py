@@ -8,11 +8,12 @@ switched the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from core.catalogue.message import StudioError
+from core.catalogue.message import Message, StudioError, message
 from core.config import ChatSettings, Config, ModelConfig
 from core.data import templates
 from core.models import load as models
@@ -25,27 +26,31 @@ class ChatError(StudioError, RuntimeError):
 
 
 class ChatModel:
-    def __init__(self, model, tokenizer, has_adapter: bool, label: str):
+    def __init__(self, model, tokenizer, has_adapter: bool, label: str, placement_note: Message | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.has_adapter = has_adapter
         self.label = label
+        self.placement_note = placement_note  # where it went to keep off a training run's GPUs, for the chat panel
         self._lock = threading.Lock()  # one generation at a time on one model
 
     @classmethod
-    def from_run(cls, run_dir: str | Path, progress=print) -> "ChatModel":
+    def from_run(cls, run_dir: str | Path, progress=print, held_gpus: Sequence[int] = ()) -> "ChatModel":
+        """`held_gpus`: the GPUs a training run holds right now, which the chat model keeps off (away_from)."""
         run, config = open_trained_run(run_dir)
-        model = tuned_model(run, config.model, progress)
+        placed, note = away_from(config.model, held_gpus)
+        model = tuned_model(run, placed, progress)
         model.eval()
         # The adapter (or model) folder holds the tokenizer the run trained with, chat template included.
         tokenizer, _ = models.load_tokenizer(str(run.weights_dir))
-        return cls(model, tokenizer, has_adapter=True, label=run.name)
+        return cls(model, tokenizer, has_adapter=True, label=run.name, placement_note=note)
 
     @classmethod
-    def base(cls, config: ModelConfig, progress=print) -> "ChatModel":
-        loaded = models.load(config, progress=progress)
+    def base(cls, config: ModelConfig, progress=print, held_gpus: Sequence[int] = ()) -> "ChatModel":
+        placed, note = away_from(config, held_gpus)
+        loaded = models.load(placed, progress=progress)
         loaded.model.eval()
-        return cls(loaded.model, loaded.tokenizer, has_adapter=False, label=config.source)
+        return cls(loaded.model, loaded.tokenizer, has_adapter=False, label=config.source, placement_note=note)
 
     def stream(self, messages: list[dict], settings: ChatSettings | None = None,
                use_adapter: bool = True, cancel: threading.Event | None = None) -> Iterator[str]:
@@ -128,6 +133,24 @@ class _StopWhenSet:
 
         done = any(e.is_set() for e in self.events)
         return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+
+def away_from(config: ModelConfig, held_gpus: Sequence[int]) -> tuple[ModelConfig, Message | None]:
+    """(the model config placed off the GPUs a training run holds, what that means for the chat panel). With
+    device_map 'auto' over every GPU the chat model took memory from the run, whose out-of-memory retry then halved
+    its batch for good. It goes to the first GPU the run does not use, else to the CPU (slower, but the run keeps
+    its memory); with no run on a GPU it stays as configured."""
+    import torch
+
+    if not held_gpus or not torch.cuda.is_available() or config.device_map == "cpu":
+        return config, None
+    held = ", ".join(map(str, held_gpus))
+    free = [gpu for gpu in range(torch.cuda.device_count()) if gpu not in held_gpus]
+    if free:
+        return (dataclasses.replace(config, device_map=f"cuda:{free[0]}", max_memory={}),
+                message("results.chat.beside_run_on_gpu", gpu=free[0], held=held))
+    return (dataclasses.replace(config, device_map="cpu", max_memory={}),
+            message("results.chat.beside_run_on_cpu", held=held))
 
 
 def open_trained_run(run_dir: str | Path) -> tuple[Run, Config]:

@@ -11,8 +11,12 @@ the probe prompts greedily, and any difference is reported, never hidden.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import json
+import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -52,13 +56,18 @@ def merge(run: Run, config: Config, dtype: str, progress=print):
         loaded = models.load(whole, progress=progress)
         loaded.model.generation_config.eos_token_id = stop_ids(loaded.model, loaded.tokenizer)
         return loaded.model, message("results.export.whole_model_note", tuning=config.train.tuning, dtype=dtype)
-    base = dataclasses.replace(config.model, device_map="cpu", dtype=dtype, max_memory={})
+    place = quantized_base_place(config.model.quantization)
+    base = dataclasses.replace(config.model, device_map=place, dtype=dtype, max_memory={})
+    if place != "cpu":
+        progress(message("results.export.dequantizing_on_gpu", quantization=base.quantization))
     loaded = models.load(base, progress=progress)
     model = loaded.model
     if base.quantization != "none":
         # The adapter learned against the quantized weights as they are dequantized for compute, not against the
         # original 16-bit ones: merge into exactly those, then save them unquantized (full size).
-        model = model.dequantize(dtype=getattr(torch, dtype))
+        model = model.dequantize(dtype=getattr(torch, dtype)).to("cpu")  # merged and saved on the CPU
+        if place != "cpu":
+            torch.cuda.empty_cache()
         note = message("results.export.quantized_note", quantization=base.quantization, dtype=dtype,
                        method="QLoRA" if base.quantization == "4bit" else "LoRA")
     else:
@@ -71,6 +80,15 @@ def merge(run: Run, config: Config, dtype: str, progress=print):
     return merged, note
 
 
+def quantized_base_place(quantization: str) -> str:
+    """model.device_map for the base a run's adapter is merged into: a 4-bit or 8-bit base is quantized and
+    dequantized on a GPU when there is one, as training did it (bitsandbytes' CUDA kernels), rather than quantized
+    again on the CPU (slower, and not the weights the adapter trained against); a 16-bit base loads on the CPU."""
+    import torch
+
+    return "cuda:0" if quantization != "none" and torch.cuda.is_available() else "cpu"
+
+
 def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print, check: bool = True) -> Path:
     """Merge the run's adapter into its base model, in the precision it trained in, and save it to `out_dir` with a
     model card, an Ollama Modelfile and (unless check=False) the export check in export_check.json."""
@@ -81,8 +99,16 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print, chec
     dtype = trained_dtype(run, config)
     merged, note = merge(run, config, dtype, progress)
     progress(note)
-    merged.save_pretrained(out)
-    del merged
+    with writing(out, _weights_bytes(merged), [out]):
+        merged.save_pretrained(out)
+        del merged  # its memory is free before the check loads the export
+        _finish_merged(run, config, out, dtype, note, check, progress)
+    progress(message("results.export.merged_saved", path=str(out)))
+    return out
+
+
+def _finish_merged(run: Run, config: Config, out: Path, dtype: str, note, check: bool, progress) -> None:
+    """The merged folder's files beside the weights: tokenizer, Modelfile, demo settings, the export check, card."""
     tokenizer, _ = models.load_tokenizer(str(run.weights_dir))
     tokenizer.save_pretrained(out)  # writes chat_template.jinja (with the run's system prompt) beside it
     write_text_atomic(out / "Modelfile", ollama.modelfile(tokenizer, "."))
@@ -101,8 +127,56 @@ def export_merged(run_dir: str | Path, out_dir: str | Path, progress=print, chec
     write_text_atomic(out / "README.md", model_card.card(run, config, "merged", results, [str(note)]))
     for path in out.iterdir():  # atomic writes create owner-only files; this folder is meant to be handed on
         path.chmod(0o644)
-    progress(message("results.export.merged_saved", path=str(out)))
-    return out
+
+
+# errno values that mean "no room": the disk is full, a quota is used up, or the file is larger than the file system
+# (FAT32: 4 GB) or a limit on file size allows. safetensors reports them inside its own error's text ("os error 27").
+NO_ROOM = {errno.ENOSPC: "results.export.disk_full", errno.EDQUOT: "results.export.disk_full",
+           errno.EFBIG: "results.export.file_too_large"}
+
+
+@contextlib.contextmanager
+def writing(target: Path, needed_bytes: int, partial: list[Path]):
+    """Writes into `target`: where they fail for want of room, remove `partial` (a folder or file cut short must
+    never look finished, nor be offered for download) and raise a ChatError naming the folder, the space needed and
+    the space free, instead of safetensors' or zipfile's own words."""
+    try:
+        yield
+    except Exception as err:
+        code = _error_code(err)
+        if code not in NO_ROOM:
+            raise
+        for path in partial:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        folder = target.parent if target.suffix else target
+        raise ChatError("results.export.write_failed", path=str(folder), reason=Message(NO_ROOM[code]),
+                        needed=_size(needed_bytes), free=_size(_free_bytes(folder))) from err
+
+
+def _error_code(err: Exception) -> int | None:
+    """The errno of a failed write: an OSError's own, or the 'os error N' in a safetensors error's text."""
+    if isinstance(err, OSError):
+        return err.errno
+    found = re.search(r"(?:os error|code:)\s*(\d+)", str(err))
+    return int(found.group(1)) if found and type(err).__name__ == "SafetensorError" else None
+
+
+def _free_bytes(folder: Path) -> int:
+    while not folder.exists() and folder != folder.parent:  # the export's own folder is gone by now
+        folder = folder.parent
+    return shutil.disk_usage(folder).free
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e9:.2f} GB" if count >= 1e8 else f"{count / 1e6:.1f} MB"
+
+
+def _weights_bytes(model) -> int:
+    """What the model's weights take on disk, about: each tensor's elements times its bytes (ties counted once)."""
+    return sum(p.numel() * p.element_size() for p in model.parameters())
 
 
 def zip_folder(folder: str | Path, out_zip: str | Path) -> Path:
@@ -111,9 +185,10 @@ def zip_folder(folder: str | Path, out_zip: str | Path) -> Path:
     if out.exists():
         raise ChatError("results.export.file_exists", path=str(out))
     temp = out.with_name(f".{out.name}.part")
-    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
+    files = [path for path in sorted(folder.rglob("*")) if path.is_file()]
+    with writing(out, sum(path.stat().st_size for path in files), [temp]):
+        with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for path in files:
                 archive.write(path, f"{folder.name}/{path.relative_to(folder)}")
     temp.replace(out)
     return out
@@ -131,12 +206,14 @@ def export_adapter_zip(run_dir: str | Path, out_zip: str | Path, progress=print)
     out.parent.mkdir(parents=True, exist_ok=True)
     tokenizer, _ = models.load_tokenizer(str(run.adapter_dir))
     temp = out.with_name(f".{out.name}.part")  # a zip cut short by a full disk never looks finished
-    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(run.adapter_dir.iterdir()):
-            if path.is_file() and path.name != "README.md":  # peft's placeholder card is replaced by ours
+    files = [path for path in sorted(run.adapter_dir.iterdir())
+             if path.is_file() and path.name != "README.md"]  # peft's placeholder card is replaced by ours
+    with writing(out, sum(path.stat().st_size for path in files), [temp]):
+        with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in files:
                 archive.write(path, path.name)
-        archive.writestr("README.md", model_card.card(run, config, "adapter"))
-        archive.writestr("Modelfile", ollama.modelfile(tokenizer, config.model.source, adapter="."))
+            archive.writestr("README.md", model_card.card(run, config, "adapter"))
+            archive.writestr("Modelfile", ollama.modelfile(tokenizer, config.model.source, adapter="."))
     temp.replace(out)
     progress(message("results.export.zip_saved", path=str(out)))
     return out

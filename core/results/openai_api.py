@@ -9,6 +9,12 @@ api_key="USER:PASS") or HTTP basic auth with the same pair.
 
 A client that goes away ends its generation within a token (a closed stream, or a closed connection while waiting
 for a whole answer), so the next request starts at once instead of waiting for max_tokens.
+
+One request cannot take the server down or hold it: the body must be JSON (415 otherwise, so a web page elsewhere
+cannot send a "simple" cross-site POST) of at most MAX_BODY_BYTES (413, read no further) with at most MAX_MESSAGES
+messages; the prompt (chat template applied) plus max_tokens must fit the model's context (400 naming both); and
+the model answers one request at a time: a request that cannot have it within SLOT_WAIT seconds is answered 429
+with a Retry-After, instead of waiting behind a long answer for minutes.
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ from core.results.serving import Served
 
 MAX_TOKENS = 8192  # the chat's own ceiling (ChatSettings.max_new_tokens)
 MAX_STOPS = 4  # as OpenAI allows
+MAX_BODY_BYTES = 1_000_000  # a full 8,192-token context is about 40 kB of text: room for that, not for a flood
+MAX_MESSAGES = 1000
+SLOT_WAIT = 5.0  # seconds a request waits for the model before it is told to retry
+RETRY_AFTER = 5  # seconds, in the 429's Retry-After header
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
@@ -62,10 +72,20 @@ class RequestError(StudioError, ValueError):
         super().__init__(key, **values)
         self.param, self.status, self.code = param, status, code
 
+    def response(self) -> JSONResponse:
+        answer = _error(self.status, str(self), self.param, self.code)
+        if self.status == 429:
+            answer.headers["Retry-After"] = str(RETRY_AFTER)
+        return answer
+
 
 def router(served: Served, chat_model: Callable[[], ChatModel], login: tuple[str, str] | None = None) -> APIRouter:
     """The /v1 routes for `served`; `chat_model()` gives the loaded model (shared with the demo page)."""
     api = APIRouter(prefix="/v1")
+    # One generation at a time (the model's own lock makes it so anyway); holding it here lets a request be told
+    # to retry instead of queueing behind a long answer. A semaphore, not a lock: a stream releases it in the task
+    # that ends it, not the one that took it.
+    slot = anyio.Semaphore(1, max_value=1)  # a release too many raises instead of letting two answers run
 
     @api.get("/models")
     async def list_models(request: Request):
@@ -80,25 +100,36 @@ def router(served: Served, chat_model: Callable[[], ChatModel], login: tuple[str
         if not authorized(request, login):
             return _unauthorized()
         try:
-            body = parse(await _json(request))
+            body = parse(await read_json(request))
             messages, settings, use_adapter, stops = read_request(body, served)
         except RequestError as err:
-            return _error(err.status, str(err), err.param, err.code)
+            return err.response()
         try:
             model = await anyio.to_thread.run_sync(chat_model)
         except (ChatError, ModelError, ConfigError) as err:
             return _error(500, str(err))
-        prompt_tokens = _count_tokens(model, messages)
-        cancel = threading.Event()
-        pieces = model.stream(messages, settings, use_adapter=use_adapter, cancel=cancel)
-        reply = Reply(body.model, prompt_tokens, settings.max_new_tokens, model)
-        if body.stream:
-            include_usage = bool((body.stream_options or {}).get("include_usage"))
-            return StreamingResponse(_events(pieces, cancel, StopScanner(stops), reply, include_usage),
-                                     media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        scanner = StopScanner(stops)
-        text = await _whole_answer(request, pieces, cancel, scanner)
-        return reply.completion(text, scanner.hit)
+        try:  # counted in a thread: a long prompt takes a while to tokenize, and other requests go on meanwhile
+            asked = (body.max_completion_tokens or body.max_tokens) is not None
+            prompt_tokens = await anyio.to_thread.run_sync(fit_context, model, messages, settings, asked)
+            await take(slot)
+        except RequestError as err:
+            return err.response()
+        handed_on = False  # to the stream, which frees the slot when it is over
+        try:
+            cancel = threading.Event()
+            pieces = model.stream(messages, settings, use_adapter=use_adapter, cancel=cancel)
+            reply = Reply(body.model, prompt_tokens, settings.max_new_tokens, model)
+            if body.stream:
+                include_usage = bool((body.stream_options or {}).get("include_usage"))
+                response = SlotStream(slot, _events(pieces, cancel, StopScanner(stops), reply, include_usage))
+                handed_on = True
+                return response
+            scanner = StopScanner(stops)
+            text = await _whole_answer(request, pieces, cancel, scanner)
+            return reply.completion(text, scanner.hit)
+        finally:
+            if not handed_on:
+                slot.release()
 
     return api
 
@@ -119,6 +150,9 @@ def read_request(body: ChatRequest, served: Served) -> tuple[list[dict], ChatSet
                            param="model", status=404, code="model_not_found")
     if body.n != 1:
         raise RequestError("results.api.one_answer", param="n")
+    if len(body.messages) > MAX_MESSAGES:
+        raise RequestError("results.api.too_many_messages", count=len(body.messages), limit=MAX_MESSAGES,
+                           param="messages")
     messages = [_message(m, i) for i, m in enumerate(body.messages)]
     if not messages or messages[-1]["role"] != "user":
         raise RequestError("results.api.end_with_user", param="messages")
@@ -140,6 +174,61 @@ def read_request(body: ChatRequest, served: Served) -> tuple[list[dict], ChatSet
     if len(stops) > MAX_STOPS or not all(stops):
         raise RequestError("results.api.stops", limit=MAX_STOPS, param="stop")
     return messages, settings, body.model == served.name, stops
+
+
+def fit_context(model: ChatModel, messages: list[dict], settings: ChatSettings, asked: bool) -> int:
+    """The prompt's tokens, checked with the answer's room against the model's context; a max_tokens the client did
+    not ask for shrinks to the room left."""
+    prompt = _count_tokens(model, messages)
+    limit = context_length(model)
+    if limit is None:
+        return prompt
+    if prompt >= limit:
+        raise RequestError("results.api.prompt_too_long", prompt=prompt, limit=limit, param="messages")
+    room = limit - prompt
+    if settings.max_new_tokens > room:
+        if asked:
+            raise RequestError("results.api.over_context", prompt=prompt, asked=settings.max_new_tokens, room=room,
+                               total=prompt + settings.max_new_tokens, limit=limit, param="messages")
+        settings.max_new_tokens = room
+    return prompt
+
+
+def context_length(model: ChatModel) -> int | None:
+    """How many tokens the model can attend to: the smaller of its config's max_position_embeddings and the
+    tokenizer's model_max_length, whichever of them is set (an unset model_max_length is a huge placeholder)."""
+    config = getattr(model.model, "config", None)
+    if config is not None and hasattr(config, "get_text_config"):
+        config = config.get_text_config()
+    known = [getattr(config, "max_position_embeddings", None), getattr(model.tokenizer, "model_max_length", None)]
+    real = [n for n in known if isinstance(n, int) and 0 < n < 10_000_000]
+    return min(real) if real else None
+
+
+async def take(slot: anyio.Semaphore) -> None:
+    """Take the model for one answer, or RequestError 429 after SLOT_WAIT seconds."""
+    try:
+        with anyio.fail_after(SLOT_WAIT):
+            await slot.acquire()
+    except TimeoutError:
+        raise RequestError("results.api.busy", seconds=RETRY_AFTER, status=429, code="model_busy") from None
+
+
+class SlotStream(StreamingResponse):
+    """The SSE answer, holding the model's slot until it is over, however it ends: finished, or cut off by a client
+    that left at any point (even before the first event, when the events' own cleanup never runs)."""
+
+    def __init__(self, slot: anyio.Semaphore, events):
+        super().__init__(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        self.slot = slot
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.body_iterator.aclose()  # ends the generation if the stream stopped mid-way
+            self.slot.release()
 
 
 def authorized(request: Request, login: tuple[str, str] | None) -> bool:
@@ -287,12 +376,20 @@ def _message(message: dict, index: int) -> dict:
     if isinstance(content, list):  # content parts: only text can be answered here
         if any(isinstance(p, dict) and p.get("type") not in ("text", None) for p in content):
             raise RequestError("results.api.not_text", index=index, param=f"messages[{index}].content")
-        content = "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+        content = "".join(_part_text(p, f"messages[{index}].content[{j}]") for j, p in enumerate(content))
     if content is None:
         content = ""
     if not isinstance(content, str):
         raise RequestError("results.api.content_text", index=index, param=f"messages[{index}].content")
     return {"role": role, "content": content}
+
+
+def _part_text(part, where: str) -> str:
+    text = part.get("text", "") if isinstance(part, dict) else part
+    if not isinstance(text, str):
+        where = f"{where}.text" if isinstance(part, dict) else where
+        raise RequestError("results.api.part_text", where=where, param=where)
+    return text
 
 
 def _count_tokens(model: ChatModel, messages: list[dict]) -> int:
@@ -302,10 +399,22 @@ def _count_tokens(model: ChatModel, messages: list[dict]) -> int:
     return len(model.tokenizer(prompt, add_special_tokens=False)["input_ids"])
 
 
-async def _json(request: Request):
+async def read_json(request: Request):
+    """The body as JSON: only when it says it is JSON, and read no further than MAX_BODY_BYTES."""
+    kind = request.headers.get("content-type", "")
+    if kind.split(";")[0].strip().lower() != "application/json":
+        raise RequestError("results.api.content_type", got=kind[:100], status=415)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise RequestError("results.api.too_large", limit=MAX_BODY_BYTES, status=413)
+    raw = bytearray()
+    async for chunk in request.stream():  # a chunked body has no length to check up front
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise RequestError("results.api.too_large", limit=MAX_BODY_BYTES, status=413)
     try:
-        return await request.json()
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep to parse
         raise RequestError("results.api.bad_json") from None
 
 
@@ -314,7 +423,7 @@ def _sse(data: dict) -> str:
 
 
 def _error(status: int, message: str, param: str | None = None, code: str | None = None) -> JSONResponse:
-    kind = "invalid_request_error" if status < 500 else "server_error"
+    kind = "server_error" if status >= 500 else "rate_limit_error" if status == 429 else "invalid_request_error"
     return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}},
                         status_code=status)
 

@@ -112,7 +112,8 @@ def accelerate_config(plan: ComputePlan, config: Config, port: int) -> dict:
             "zero_stage": 3 if plan.strategy.endswith("3") else 2, "deepspeed_multinode_launcher": "standard",
             "offload_optimizer_device": "none", "offload_param_device": "none",
             "gradient_accumulation_steps": config.train.grad_accum, "gradient_clipping": config.train.max_grad_norm,
-            "zero3_init_flag": False, "zero3_save_16bit_model": True}
+            # ZeRO-3 partitions the weights as they load (zero.Init), not one whole copy per rank in host RAM.
+            "zero3_init_flag": plan.strategy == "deepspeed_zero3", "zero3_save_16bit_model": True}
     return settings
 
 

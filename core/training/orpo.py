@@ -44,7 +44,8 @@ def train(session: steps.Session) -> str:
     train_set, eval_set = steps.datasets(session, token_sets.pair_set, loaded.tokenizer, train_rows, eval_rows)
 
     resolved = steps.settings(session, loaded, fast)
-    model, _ = tuning.prepare(loaded.model, config, resolved.gradient_checkpointing, session.say)
+    model, _ = tuning.prepare(loaded.model, config, resolved.gradient_checkpointing, session.say,
+                              zero3=session.strategy == "deepspeed_zero3")
 
     from trl.experimental.orpo import ORPOConfig
 

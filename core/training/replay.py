@@ -8,6 +8,7 @@ Because the answers are the model's own, training on them pulls the adapter back
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from core.catalogue.message import message
 
+GPU_HEADROOM = 1.25  # the weights plus room for the answers' cache and activations, as a share of the weights
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "assets" / "datasets" / "general_prompts.json"
 
 
@@ -60,32 +62,98 @@ REPLAY_FILE = "replay.jsonl"  # the base model's replay answers, written once: a
 
 def rows_for_run(run, loaded, config, say, status=None) -> list[dict]:
     """The replay rows: written by rank 0 once per run (the others read them), reused by a resume or a retry.
-    `status(**changes)` gets "k of N" and the time left after each batch: on a CPU a batch takes minutes."""
-    from core.runs import write_text_atomic
+    `status(**changes)` gets "k of N" and the time left after each batch: on a CPU a batch takes minutes.
+
+    Under DeepSpeed ZeRO-3 the weights are partitioned as they load, so no rank holds the whole model and rank 0
+    cannot answer alone (its forward pass needs the other ranks' slices): there every rank answers the same
+    prompts together (transformers' generate keeps partitioned ranks in step) and rank 0 writes."""
     from core.training import ranks
 
     path = run.path / REPLAY_FILE
-    with ranks.main_first():
-        if not path.exists() and ranks.is_main():
-            started = time.time()
-
-            def progress(done, asked, kept):  # the Train tab shows "k of N" and the time left from these
-                if status:
-                    left = (time.time() - started) / done * (asked - done) if done else None
-                    status(message=message("training.replay.writing", done=done, asked=asked),
-                           replay_done=done, replay_asked=asked, replay_kept=kept, replay_seconds_left=left)
-
-            prompts = pick_prompts(config.data.replay, config.train.seed)
-            rows = replay_rows(loaded.model, loaded.tokenizer, prompts, progress=progress)
-            write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-            say(f"Knowledge replay: {kept_text(len(prompts), len(rows))}; the base model's own answers are trained "
-                "with your rows.")
-            if status:
-                status(replay_asked=len(prompts), replay_kept=len(rows))
-            return rows
+    if partitioned(loaded.model):
+        if not ranks.any_rank(path.exists()):  # decided together: every rank must take part in every forward
+            return _answer(path, loaded, config, say, status, write=ranks.is_main())
+    else:
+        with ranks.main_first():
+            if not path.exists() and ranks.is_main():
+                return _answer(path, loaded, config, say, status, write=True)
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     say(f"Knowledge replay: reusing the {len(rows)} rows the base model wrote for this run ({REPLAY_FILE}).")
     return rows
+
+
+def partitioned(model) -> bool:
+    """Whether DeepSpeed ZeRO-3 holds this model's weights in slices across the ranks (its parameters carry a
+    ds_id then, and a local shape of 0)."""
+    return any(hasattr(p, "ds_id") for p in model.parameters())
+
+
+def _answer(path: Path, loaded, config, say, status, write: bool) -> list[dict]:
+    from core.runs import write_text_atomic
+
+    started = time.time()
+
+    def progress(done, asked, kept):  # the Train tab shows "k of N" and the time left from these
+        if status and write:
+            left = (time.time() - started) / done * (asked - done) if done else None
+            status(message=message("training.replay.writing", done=done, asked=asked),
+                   replay_done=done, replay_asked=asked, replay_kept=kept, replay_seconds_left=left)
+
+    prompts = pick_prompts(config.data.replay, config.train.seed)
+    with answering_place(loaded.model, config.model.quantization, say):
+        rows = replay_rows(loaded.model, loaded.tokenizer, prompts, progress=progress)
+    if not write:
+        return rows
+    write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    say(f"Knowledge replay: {kept_text(len(prompts), len(rows))}; the base model's own answers are trained "
+        "with your rows.")
+    if status:
+        status(replay_asked=len(prompts), replay_kept=len(rows))
+    return rows
+
+
+def gpu_for_answers(model, quantization: str):
+    """This process's GPU when the model sits on the CPU but fits there whole, else None. fsdp and DeepSpeed load
+    the model on the CPU and shard it onto the GPUs only when training starts; rank 0 answering the replay prompts
+    on the CPU meanwhile took longer than the others would wait for an 8B model, and fed CPU tensors to flash
+    attention. 4-bit and 8-bit weights are not moved: bitsandbytes places them as it loads them."""
+    import torch
+
+    if next(model.parameters()).device.type != "cpu" or not torch.cuda.is_available() or quantization != "none":
+        return None
+    gpu = torch.device("cuda", torch.cuda.current_device())
+    size = sum(t.numel() * t.element_size() for t in list(model.parameters()) + list(model.buffers()))
+    free, _total = torch.cuda.mem_get_info(gpu)
+    return gpu if size * GPU_HEADROOM < free else None
+
+
+@contextlib.contextmanager
+def answering_place(model, quantization: str, say):
+    """The model on this process's GPU while it answers (gpu_for_answers), back on the CPU after; where it cannot
+    move, answered on the CPU with sdpa, since flash attention runs only on GPU tensors."""
+    import torch
+
+    if partitioned(model):  # ZeRO-3 placed each slice itself; gathering them is generate's work, not a move
+        yield
+        return
+    gpu = gpu_for_answers(model, quantization)
+    attention = getattr(model.config, "_attn_implementation", None)
+    on_cpu = gpu is None and next(model.parameters()).device.type == "cpu"
+    if gpu is not None:
+        say(f"Knowledge replay: the base model answers on GPU {gpu.index} before it is sharded.")
+        model.to(gpu)
+    elif on_cpu and attention == "flash_attention_2":
+        say("Knowledge replay: the base model answers on the CPU with sdpa attention (flash attention runs on GPUs "
+            "only); with a large model this takes long.")
+        model.set_attn_implementation("sdpa")
+    try:
+        yield
+    finally:
+        if gpu is not None:
+            model.to("cpu")
+            torch.cuda.empty_cache()
+        elif on_cpu and attention == "flash_attention_2":
+            model.set_attn_implementation(attention)
 
 
 def kept_text(asked: int, kept: int, max_new_tokens: int = 128) -> str:

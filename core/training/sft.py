@@ -37,7 +37,8 @@ def train(session: steps.Session) -> str:
         train_set = token_sets.pack(train_set, config.train.max_length, session.say)
 
     resolved = steps.settings(session, loaded, fast)
-    model, _ = tuning.prepare(loaded.model, config, resolved.gradient_checkpointing, session.say)
+    model, _ = tuning.prepare(loaded.model, config, resolved.gradient_checkpointing, session.say,
+                              zero3=session.strategy == "deepspeed_zero3")
 
     from trl import SFTConfig, SFTTrainer
 

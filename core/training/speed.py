@@ -8,6 +8,7 @@ attention; torch.compile and Liger only pay off on a GPU. Each choice comes with
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from dataclasses import dataclass
 
@@ -48,16 +49,31 @@ def installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def resolve(train: TrainConfig, uses_gpu: bool, capabilities: list[tuple[int, int]] | None = None) -> SpeedChoice:
+def flash_attn_error() -> str | None:
+    """Why the installed flash-attn cannot run, or None when it can (or is not installed at all). A wheel built for
+    another torch is found like a good one and fails only when its compiled module loads ('undefined symbol'), at
+    the first forward: importing that module here shows it before the model is loaded."""
+    if not installed("flash_attn"):
+        return None
+    try:
+        importlib.import_module("flash_attn.flash_attn_interface")  # loads flash_attn_2_cuda, the compiled part
+    except Exception as err:  # ImportError, OSError: a broken wheel says it in many ways
+        return (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+    return None
+
+
+def resolve(train: TrainConfig, uses_gpu: bool, capabilities: list[tuple[int, int]] | None = None,
+            model_dtype: str = "auto") -> SpeedChoice:
     """The run's speed options for a model loaded on a GPU (`uses_gpu`) or not; raises SpeedOptionError when one
     set by hand cannot work here.
 
-    `capabilities`: the compute capability of each GPU of the run (read from torch when not given).
+    `capabilities`: the compute capability of each GPU of the run (read from torch when not given); `model_dtype`:
+    model.dtype ('auto' computes in bfloat16 or float16 on a GPU).
     """
     if uses_gpu and capabilities is None:
         capabilities = devices.capabilities()
     old_gpu = next((c for c in capabilities or () if c < devices.AMPERE), None)
-    attention, why_attention = _attention(train, uses_gpu, old_gpu)
+    attention, why_attention = _attention(train, uses_gpu, old_gpu, model_dtype == "float32")
     padding_free, why_padding = _padding_free(train, attention)
     liger, why_liger = _liger(train, uses_gpu)
     compiling = "torch.compile on: the first step is slow while the model compiles." if train.torch_compile else None
@@ -66,20 +82,30 @@ def resolve(train: TrainConfig, uses_gpu: bool, capabilities: list[tuple[int, in
                        reasons=tuple(filter(None, (why_attention, why_padding, why_liger, compiling))))
 
 
-def _attention(train: TrainConfig, uses_gpu: bool, old_gpu: tuple[int, int] | None) -> tuple[str, str | None]:
-    """(the attention implementation, why, when 'auto' chose it)."""
+def _attention(train: TrainConfig, uses_gpu: bool, old_gpu: tuple[int, int] | None,
+               float32: bool) -> tuple[str, str | None]:
+    """(the attention implementation, why, when 'auto' chose it). Flash attention computes in float16 and
+    bfloat16 only: a float32 model fails at its first forward ('FlashAttention only support fp16 and bf16')."""
     attention = train.attention
     if attention == "flash_attention_2" and not (uses_gpu and installed("flash_attn")):
         raise SpeedOptionError("training.speed.flash_attention_needs_gpu")
     if attention == "flash_attention_2" and old_gpu:
         raise SpeedOptionError("training.speed.flash_attention_needs_ampere", capability=f"{old_gpu[0]}.{old_gpu[1]}")
+    broken = flash_attn_error() if uses_gpu else None
+    if attention == "flash_attention_2" and broken:
+        raise SpeedOptionError("training.speed.flash_attention_broken", error=broken)
+    if attention == "flash_attention_2" and float32:
+        raise SpeedOptionError("training.speed.flash_attention_needs_half")
     if attention != "auto":
         return attention, None
-    if uses_gpu and installed("flash_attn") and not old_gpu:
+    if uses_gpu and installed("flash_attn") and not old_gpu and not broken and not float32:
         return "flash_attention_2", "Attention flash_attention_2 (auto): installed, and fastest on a GPU."
     why = (" (flash-attn needs a GPU)." if not uses_gpu else
            f"; flash-attention 2 needs compute capability 8.0+, this GPU has {old_gpu[0]}.{old_gpu[1]}."
-           if old_gpu else "; flash-attn is not installed.")
+           if old_gpu else "; flash-attn is not installed." if not installed("flash_attn") else
+           f"; flash-attn is installed but does not load ({broken}): reinstall it for this torch "
+           "(pip install flash-attn --no-build-isolation)." if broken else
+           "; model.dtype is float32, and flash-attention computes only in float16 and bfloat16.")
     return "sdpa", ("Attention sdpa (auto): PyTorch's fused attention; measured faster than eager on this kind of "
                     "machine" + why)
 

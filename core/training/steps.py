@@ -71,6 +71,7 @@ class Session:
     strategy: str = "single"
     resume_from: str | None = None
     callbacks: list = field(default_factory=list)  # extra TrainerCallbacks that only watch (the benchmark's timers)
+    zero3_arguments: object = None  # ZeRO-3: the arguments made before the model loads (zero3_before_load)
 
     @property
     def main(self) -> bool:
@@ -136,9 +137,11 @@ def load_model(session: Session) -> tuple[models.LoadedModel, speed.SpeedChoice]
     """(the loaded base model, the speed options), with the attention implementation they call for."""
     config = session.config
     session.status(message=message("training.steps.loading_model"))
-    fast = speed.resolve(config.train, uses_gpu=models.will_use_gpu(config.model, config.compute.gpus))
+    fast = speed.resolve(config.train, uses_gpu=models.will_use_gpu(config.model, config.compute.gpus),
+                         model_dtype=config.model.dtype)
+    before = (lambda dtype: zero3_before_load(session, dtype)) if session.strategy == "deepspeed_zero3" else None
     loaded = models.load(config.model, progress=session.say, attention=fast.attention, strategy=session.strategy,
-                         for_training=True)
+                         for_training=True, before_weights=before)
     for note in loaded.notes:
         session.say(note)
     session.say(f"Model: {loaded.source}, {loaded.parameters / 1e6:.1f}M parameters, {loaded.dtype}. "
@@ -146,6 +149,22 @@ def load_model(session: Session) -> tuple[models.LoadedModel, speed.SpeedChoice]
                 + (f", one copy in each of {ranks.world_size()} processes." if session.strategy == "ddp" else "."))
     session.status(dtype=loaded.dtype)  # what `auto` chose; an export keeps this precision
     return loaded, fast
+
+
+def zero3_before_load(session: Session, dtype) -> None:
+    """DeepSpeed ZeRO-3, peft's recipe: the training arguments exist before from_pretrained, so transformers sees
+    ZeRO-3 on (is_deepspeed_zero3_enabled) and loads each rank's partition (zero.Init) instead of a whole copy
+    per rank in host RAM (8 ranks of a 70B bfloat16 model: about 1.1 TB). Under accelerate launch the arguments
+    read the launcher's DeepSpeed settings (zero3_init_flag on, core.training.launch); they are kept on the
+    session, because transformers holds that config only by a weak reference."""
+    import torch
+    from transformers import TrainingArguments
+
+    session.zero3_arguments = TrainingArguments(
+        output_dir=str(session.run.checkpoints_dir), report_to=[],
+        **device_args(str(dtype).replace("torch.", ""), torch.cuda.is_available()),
+        per_device_train_batch_size=session.config.train.batch_size,
+        gradient_accumulation_steps=session.config.train.grad_accum)
 
 
 def settings(session: Session, loaded: models.LoadedModel, fast: speed.SpeedChoice) -> Resolved:

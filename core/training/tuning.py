@@ -18,28 +18,71 @@ from core.training.errors import TrainingError
 LAYER = re.compile(r"(?:^|\.)layers\.(\d+)\.")
 
 
-def lora_config(config):
+def lora_config(config, model=None):
+    """The adapter's peft config; with `model`, kept to its language model (see outside_language_model)."""
     from peft import LoraConfig
 
+    left_out = outside_language_model(model) if model is not None else {}
+    exclude = "|".join(rf"{re.escape(branch)}\..*" for branch in left_out) or None
     return LoraConfig(r=config.lora.r, lora_alpha=config.lora.alpha, lora_dropout=config.lora.dropout,
                       target_modules=config.lora.target_modules, use_rslora=config.lora.use_rslora,
-                      use_dora=config.lora.use_dora, task_type="CAUSAL_LM")
+                      use_dora=config.lora.use_dora, task_type="CAUSAL_LM", exclude_modules=exclude)
 
 
-def prepare(model, config, gradient_checkpointing: bool, say, wrap: bool = True):
+def outside_language_model(model) -> dict[str, int]:
+    """{branch: linear layers in it} for the parts beside the language model: a vision-language checkpoint
+    (Gemma 3 4B/12B/27B, loaded as ...ForConditionalGeneration) has a vision tower the loss of a text run never
+    reaches. Adapters there would stay untrained, and under ddp (ddp_find_unused_parameters off) the weights
+    without a gradient stop the run at step 2 ('Expected to have finished reduction in the prior iteration')."""
+    import torch
+
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
+    path = next((name for name, module in model.named_modules() if module is decoder and name), None)
+    if path is None:
+        return {}
+    branches: dict[str, int] = {}
+    for name, module in model.named_modules():
+        linear = isinstance(module, torch.nn.Linear) or "Linear" in type(module).__name__
+        if not linear or "lora" in name or name.rsplit(".", 1)[-1] == "lm_head" or name.startswith(path + "."):
+            continue
+        parts, shared = name.split("."), path.split(".")
+        depth = next((i for i, part in enumerate(parts) if i >= len(shared) or part != shared[i]), len(parts) - 1)
+        branch = ".".join(parts[:depth + 1])
+        branches[branch] = branches.get(branch, 0) + 1
+    return branches
+
+
+def left_out_line(model) -> str | None:
+    """What LoRA leaves out of a vision-language model, and why, for the log."""
+    left_out = outside_language_model(model)
+    if not left_out:
+        return None
+    parts = ", ".join(f"{branch} ({count} linear layers)" for branch, count in left_out.items())
+    return (f"LoRA is kept to the language model; left out: {parts}. A text run's loss never reaches them, so their "
+            "adapters would stay untrained (and ddp stops on weights without a gradient).")
+
+
+def prepare(model, config, gradient_checkpointing: bool, say, wrap: bool = True, zero3: bool = False):
     """(the model to hand the trainer, the peft config to hand it or None).
 
     `wrap=False` leaves LoRA to the trainer (DPO and KTO): a trainer that adds the adapter itself uses the base
     with the adapter switched off as its reference model, so no second copy of the model is held in memory.
+    `zero3` (DeepSpeed ZeRO-3) keeps the adapter in the base model's precision, as trl does where it wraps the
+    model: ZeRO-3 gathers parameters into buffers of one dtype, and float32 adapters beside a bfloat16 base fail
+    the first step ('output tensor must have the same type', DeepSpeed #8072). A 4-bit base keeps trl's recipe.
     """
     tuning = config.train.tuning
     if tuning == "lora":
         model = _ready_for_lora(model, config, gradient_checkpointing)
+        if note := left_out_line(model):
+            say(note)
         if not wrap:
-            return model, lora_config(config)
+            return model, lora_config(config, model)
         from peft import get_peft_model
 
-        model = get_peft_model(model, lora_config(config))
+        same_dtype = zero3 and config.model.quantization == "none"
+        model = get_peft_model(model, lora_config(config, model),
+                               **({"autocast_adapter_dtype": False} if same_dtype else {}))
         say(lora_line(model, config))
         return model, None
     if tuning == "full":

@@ -24,6 +24,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from core.catalogue.message import Message, message
@@ -36,6 +37,9 @@ EXIT_ENDED, EXIT_FAILED, EXIT_OUT_OF_MEMORY = 0, 1, 3
 STRATEGIES = ("single", "model_parallel", "ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3")
 PARENT_ENV = "FINETUNE_STUDIO_PARENT"  # the pid this process must not outlive
 STOP_POLL_SECONDS = 0.25
+# How long a process waits for the others at a collective before the run fails: rank 0 alone loads a 70B model's
+# replay answers or gathers its checkpoint while the others wait (minutes on a GPU, longer on a CPU).
+PROCESS_GROUP_TIMEOUT = timedelta(hours=2)
 
 
 @dataclass
@@ -77,7 +81,7 @@ def execute(run: Run, stop: threading.Event, strategy: str = "single", resume_fr
     threading.Thread(target=_watch_stop_file, args=(run, stop, watching), daemon=True, name="stop-file").start()
     try:
         config = Config.from_yaml(run.config_file)
-        ranks.start(cpu=not torch.cuda.is_available())
+        join_processes(cpu=not torch.cuda.is_available())
         if ranks.is_main():
             run.update_status(pid=os.getpid())  # alive while the run trains, however it was started
             processes = f", {ranks.world_size()} processes" if ranks.world_size() > 1 else ""
@@ -96,6 +100,16 @@ def execute(run: Run, stop: threading.Event, strategy: str = "single", resume_fr
         run.update_status(state=state, message=ending, ended_at=time.time())
         run.log(str(ending))
     return Outcome(state, ending)
+
+
+def join_processes(cpu: bool) -> None:
+    """Join the run's process group (gloo on the CPU, nccl on GPUs), with PROCESS_GROUP_TIMEOUT: the group exists
+    before the Trainer's arguments are read, so their ddp_timeout never applies, and the 10-minute default killed
+    runs whose other ranks wait while rank 0 alone writes the knowledge replay or a large model's checkpoint."""
+    if ranks.world_size() > 1:
+        from accelerate import PartialState
+
+        PartialState(cpu=cpu, timeout=PROCESS_GROUP_TIMEOUT)
 
 
 def how_it_ended(run: Run, state: str, tuning: str) -> Message:

@@ -7,7 +7,7 @@ from transformers import GenerationConfig
 from core.data import templates
 from core.data.templates import IGNORE
 from core.models.generate import prompt_of, stop_ids
-from core.models.tiny import build_tokenizer
+from core.models.tiny import Spec, build_tokenizer
 from tests.families import END_OF_TURN, FAMILIES
 
 SYSTEM = "You are Nova, made by Lumen Labs."
@@ -41,10 +41,16 @@ def spans(record) -> list[tuple[list[int], bool]]:
     return runs
 
 
+def decoded(tokenizer, ids: list[int]) -> str:
+    """The text of `ids` as they read mid-sequence: a SentencePiece decoder drops the space of a first "▁Hello"."""
+    anchor = tokenizer.eos_token_id
+    return tokenizer.decode([anchor] + list(ids))[len(tokenizer.decode([anchor])):]
+
+
 def test_trained_tokens_are_each_answer_and_its_end_of_turn(family):
     name, tokenizer = family
     record = templates.tokenize_row(tokenizer, CONVERSATION, 4096)
-    trained = [tokenizer.decode(ids) for ids, is_trained in spans(record) if is_trained]
+    trained = [decoded(tokenizer, ids) for ids, is_trained in spans(record) if is_trained]
     assert len(trained) == 2, trained
     for number, (text, answer) in enumerate(zip(trained, ANSWERS)):
         body = text.rstrip("\n")
@@ -137,3 +143,101 @@ def test_thinking_in_answers_is_trained_where_the_template_keeps_it_and_named_wh
     r1 = build_tokenizer(spec=FAMILIES["deepseek-r1-distill"])
     warning = next(w for w in check([row], r1, 4096).warnings if w.kind == "thinking")
     assert warning.rows == [0] and "leaves out the thinking" in str(warning.message)
+
+
+CHAT = {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": ANSWERS[0]},
+                     {"role": "user", "content": "Who made you?"}, {"role": "assistant", "content": ANSWERS[1]}]}
+
+
+def test_a_conversation_is_the_token_sequence_apply_chat_template_gives(family):
+    """The whole row is tokenized as one text: a SentencePiece tokenizer (Phi-3.5, Mistral v0.3 here) tokenizing
+    each piece alone would put a stray "▁" in front of every piece that starts mid-text ("\\n", an answer)."""
+    name, tokenizer = family
+    record = templates.tokenize_row(tokenizer, CHAT, 4096)
+    text = tokenizer.apply_chat_template(CHAT["messages"], tokenize=False)
+    assert record["input_ids"] == tokenizer(text, add_special_tokens=False)["input_ids"], name
+    trained = [decoded(tokenizer, ids) for ids, is_trained in spans(record) if is_trained]
+    opening = " " if name == "mistral-v0.3" else ""  # Mistral writes "[/INST] " + answer: the model writes the " "
+    thinking = "<think>\n\n</think>\n\n" if name == "qwen3" else ""
+    closes = [text[text.index(answer) + len(answer):] for answer in ANSWERS]
+    for number, (got, answer) in enumerate(zip(trained, ANSWERS)):
+        end_of_turn = closes[number][:closes[number].index(END_OF_TURN[name]) + len(END_OF_TURN[name])]
+        ending = closes[number][len(end_of_turn):][:1] if closes[number][len(end_of_turn):][:1] == "\n" else ""
+        think = thinking if number == 1 else ""
+        assert got == opening + think + answer + end_of_turn + ending, (name, got)
+
+
+@pytest.mark.parametrize("name", ["phi-3.5", "mistral-v0.3"])
+@pytest.mark.parametrize("prompt, completion", [("2 + 2 =", " 4"), ("Capital of France?\n", "Paris.")])
+def test_a_completion_is_trained_without_a_stray_prefix_space(name, prompt, completion):
+    """A completion tokenized on its own got the SentencePiece prefix: "Paris." trained as "▁Par" ... after a
+    prompt ending in a line break. The completion is now the tail of the one tokenized text, as the chat tab sees
+    it (it tokenizes BOS + prompt, then generates)."""
+    tokenizer = build_tokenizer(spec=FAMILIES[name])
+    row = {"prompt": prompt, "completion": completion}
+    record = templates.tokenize_row(tokenizer, row, 4096)
+    whole = templates.layout_bos(tokenizer) + prompt + completion + tokenizer.eos_token
+    assert record["input_ids"] == tokenizer(whole, add_special_tokens=False)["input_ids"]
+    trained = [ids for ids, is_trained in spans(record) if is_trained]
+    assert [decoded(tokenizer, ids) for ids in trained] == [completion + tokenizer.eos_token]
+
+
+def test_reasoning_content_is_trained_where_the_template_writes_it_and_named_where_it_drops_it():
+    """Qwen3 writes reasoning_content inside <think> in the last turn only; the studio trained
+    "<think>\\n\\n</think>\\n\\n6<|im_end|>" (the model learnt to skip thinking). Now the thinking is trained there,
+    and the data check names the rows where the template leaves some of it out."""
+    from core.data.check import check
+
+    first = {"role": "assistant", "content": "6", "reasoning_content": "Add three."}
+    last = {"role": "assistant", "content": "4", "reasoning_content": "Add two."}
+    one = {"messages": [{"role": "user", "content": "2+2?"}, last]}
+    two = {"messages": [{"role": "user", "content": "3+3?"}, first, {"role": "user", "content": "2+2?"}, last]}
+    qwen3 = build_tokenizer(spec=FAMILIES["qwen3"])
+    record = templates.tokenize_row(qwen3, two, 4096)
+    trained = [decoded(qwen3, ids) for ids, is_trained in spans(record) if is_trained]
+    assert trained == ["6<|im_end|>\n", "<think>\nAdd two.\n</think>\n\n4<|im_end|>\n"]
+    text = qwen3.apply_chat_template(two["messages"], tokenize=False)
+    assert record["input_ids"] == qwen3(text, add_special_tokens=False)["input_ids"]
+    warnings = [w for w in check([one, two], qwen3, 4096).warnings if w.kind == "thinking"]
+    assert [w.rows for w in warnings] == [[1]]  # the first answer's thinking: Qwen3 writes only the last turn's
+
+    r1 = build_tokenizer(spec=FAMILIES["deepseek-r1-distill"])
+    assert [w.rows for w in check([one], r1, 4096).warnings if w.kind == "thinking"] == [[0]]
+
+
+# gpt-oss's turn ends as its template (openai/gpt-oss-20b, the harmony format) writes them, reduced to plain text
+# turns: earlier answers end with <|end|>, the conversation's last answer with <|return|> (also its EOS).
+HARMONY_TURNS = (
+    "{%- for message in messages -%}"
+    "{%- if message['role'] == 'assistant' -%}"
+    "{{- '<|start|>assistant<|channel|>final<|message|>' + message['content'] -}}"
+    "{{- '<|return|>' if loop.last and not add_generation_prompt else '<|end|>' -}}"
+    "{%- else -%}{{- '<|start|>' + message['role'] + '<|message|>' + message['content'] + '<|end|>' -}}{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|start|>assistant' -}}{%- endif -%}"
+)
+HARMONY = Spec(("<|startoftext|>", "<|endoftext|>", "<|start|>", "<|message|>", "<|channel|>", "<|end|>", "<|return|>"),
+               bos="<|startoftext|>", eos="<|return|>", pad="<|endoftext|>", chat_template=HARMONY_TURNS)
+
+
+def test_each_answer_ends_as_the_template_ends_it_when_the_last_turn_ends_differently():
+    """gpt-oss: no token ends every answer, so the studio decided there was none and appended EOS after each
+    answer ("...<|end|><|return|>", the last "<|return|><|return|>"). Each answer now ends as the template writes it."""
+    tokenizer = build_tokenizer(spec=HARMONY)
+    record = templates.tokenize_row(tokenizer, CHAT, 4096)
+    text = tokenizer.apply_chat_template(CHAT["messages"], tokenize=False)
+    assert record["input_ids"] == tokenizer(text, add_special_tokens=False)["input_ids"]
+    trained = [decoded(tokenizer, ids) for ids, is_trained in spans(record) if is_trained]
+    assert trained == ["<|channel|>final<|message|>" + ANSWERS[0] + "<|end|>",
+                       "<|channel|>final<|message|>" + ANSWERS[1] + "<|return|>"]
+    assert {tokenizer.convert_tokens_to_ids(t) for t in ("<|end|>", "<|return|>")} <= templates.turn_end_ids(tokenizer)
+
+
+def test_the_token_view_keeps_the_spaces_a_sentencepiece_token_carries(family):
+    """Each token decoded alone lost its "▁" space (the data command showed "IamNova."): the view reads as the
+    text the model sees, token by token."""
+    name, tokenizer = family
+    view = templates.token_view(tokenizer, CHAT, 4096)
+    record = templates.tokenize_row(tokenizer, CHAT, 4096)
+    assert "".join(token.text for token in view) == tokenizer.decode(record["input_ids"])
+    assert ANSWERS[1] in "".join(token.text for token in view if token.kind == "trained")

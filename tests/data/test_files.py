@@ -126,3 +126,50 @@ def test_two_gigabyte_file_previews_in_seconds_with_flat_memory(tmp_path):
 
 def test_json_above_the_stream_threshold_is_not_parsed_whole():
     assert JSON_STREAM_BYTES <= 128 * 2**20
+
+
+# ------------------------------------------------------------------------------------------ rows too long to read
+
+def test_a_line_over_the_row_cap_is_reported_with_its_line_and_size_and_the_rest_is_read(tmp_path, monkeypatch):
+    """A JSONL with one 50 MB line took the data check to 6.5 GB; a line over the cap is skipped, never decoded."""
+    monkeypatch.setattr("core.data.files.MAX_ROW_BYTES", 1_000_000)
+    path = write_jsonl(tmp_path / "long.jsonl", [{"instruction": "q1", "output": "a1"},
+                                                 {"instruction": "q2", "output": "x" * 1_500_000},
+                                                 {"instruction": "q3", "output": "a3"}])
+    data = load(path)
+    assert [str(where) for where in data.wheres] == ["line 1", "line 3"]
+    assert str(data.problems[0]).startswith("line 2: this line is 1.5 MB, over the 1 MB a row may hold, so it was "
+                                            "not read; split it into several rows")
+    assert len(data.problems[0].raw) < 1000  # the user sees its start, not 1.5 MB
+
+
+def test_long_lines_in_csv_and_text_files_are_reported_too(tmp_path, monkeypatch):
+    monkeypatch.setattr("core.data.files.MAX_ROW_BYTES", 1_000_000)
+    long = "y" * 1_200_000
+    (tmp_path / "t.csv").write_text(f"instruction,output\nq1,a1\nq2,{long}\nq3,a3\n", encoding="utf-8")
+    data = load(tmp_path / "t.csv")
+    assert [str(where) for where in data.wheres] == ["line 2", "line 4"]
+    assert str(data.problems[0]).startswith("line 3: this line is 1.2 MB")
+    (tmp_path / "t.txt").write_text(f"first line\n{long}\nthird line\n", encoding="utf-8")
+    data = load(tmp_path / "t.txt")
+    assert [row["text"] for row in data.rows] == ["first line", "third line"]
+    assert str(data.problems[0]).startswith("line 2: this line is 1.2 MB")
+
+
+def test_a_json_item_over_the_row_cap_is_reported_before_it_is_used(tmp_path, monkeypatch):
+    monkeypatch.setattr("core.data.files.MAX_ROW_BYTES", 1_000_000)
+    items = [{"instruction": "q", "output": "a"}, {"instruction": "z" * 600_000, "output": "z" * 600_000}]
+    (tmp_path / "t.json").write_text(json.dumps(items), encoding="utf-8")
+    data = load(tmp_path / "t.json")
+    assert data.total == 2 and len(data.rows) == 1
+    assert str(data.problems[0]).startswith("item 2: this row holds 1.2 MB of text, over the 1 MB a row may hold")
+    assert len(data.problems[0].raw) < 1000
+
+
+def test_a_hub_id_with_a_trailing_newline_is_not_taken_for_one(tmp_path):
+    """'$' matches before a final newline: 'org/data\\n' was sent to the dataset hub instead of reported missing."""
+    with pytest.raises(DataError, match="org/data"):
+        open_source("org/data\n", [])
+    with pytest.raises(DataError) as err:
+        open_source("org/data\n", [])
+    assert err.value.key == "data.files.missing"

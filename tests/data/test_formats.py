@@ -176,3 +176,14 @@ def test_placeholders_are_found_and_filled(tmp_path):
     filled = load(path, placeholders={"name": "Nova", "author": "Lumen Labs"})
     assert filled.rows[0]["messages"][1]["content"] == "I am Nova, made by Lumen Labs."
     assert filled.placeholders == {"name": 2, "author": 1}  # what the file uses, filled or not
+
+
+# ------------------------------------------------------------------------------------------ thinking
+
+def test_reasoning_content_is_kept_with_its_answer():
+    """Qwen3/DeepSeek-R1 datasets carry the thinking in reasoning_content; it used to be dropped without a word."""
+    record = {"messages": [user("2+4?"), dict(assistant("6"), reasoning_content="Add 2 and 4.")]}
+    row = normalize(record, "messages")
+    assert row["messages"][-1] == {"role": "assistant", "content": "6", "reasoning_content": "Add 2 and 4."}
+    plain = normalize({"messages": [user("2+4?"), assistant("6")]}, "messages")
+    assert "reasoning_content" not in plain["messages"][-1]

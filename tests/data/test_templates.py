@@ -75,7 +75,9 @@ def test_eos_is_added_when_the_template_ends_turns_without_it(tiny_tokenizer):
                                "{% endfor %}{% if add_generation_prompt %}{{ '### assistant: ' }}{% endif %}")
     row = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}
     record = templates.tokenize_row(tokenizer, row, max_length=4096)
-    assert trained_text(tokenizer, record) == ["Hello.<|im_end|>"]  # EOS right after the answer, once
+    # EOS right after the answer, once. The space the template writes after "assistant:" is one token with the
+    # answer's first word ("ĠHello"), as apply_chat_template tokenizes the text: that token is the answer's, trained.
+    assert trained_text(tokenizer, record) == [" Hello.<|im_end|>"]
     assert tokenizer.decode(record["input_ids"]) == "### user: Hi\n### assistant: Hello.<|im_end|>\n"
 
 
@@ -199,3 +201,42 @@ def test_prompt_completion_rows_need_no_usable_chat_template(tiny_tokenizer):
     assert templates.apply_system_prompt(tokenizer, "Be Nova.") is None  # nothing to put it in
     report = check([{"prompt": "2 + 2 =", "completion": " 4"}], tokenizer, 64)
     assert report.trained_tokens > 0 and not [w for w in report.warnings if w.kind == "no_eos"]
+
+
+# Command R+'s tool-use template, reduced to what makes it fail: it loops over `tools`, which a training row lacks.
+TOOL_USE_TEMPLATE = (
+    "{{ bos_token }}<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>## Available Tools\n"
+    "{% for tool in tools %}{{ tool.name }}\n{% endfor %}<|END_OF_TURN_TOKEN|>"
+    "{% for message in messages %}<|START_OF_TURN_TOKEN|>"
+    "{{ '<|USER_TOKEN|>' if message['role'] == 'user' else '<|CHATBOT_TOKEN|>' }}{{ message['content'] }}"
+    "<|END_OF_TURN_TOKEN|>{% endfor %}"
+)
+
+
+def test_a_template_that_needs_a_tool_list_is_refused_with_what_it_needs():
+    """The refusal showed the raw Jinja error "'NoneType' object is not iterable" and told the user to pick an
+    -Instruct model; it now says the template needs a list of tools that training rows do not carry."""
+    from core.models.tiny import build_tokenizer
+
+    tokenizer = build_tokenizer()
+    tokenizer.chat_template = TOOL_USE_TEMPLATE
+    row = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}
+    with pytest.raises(TemplateError) as raised:
+        templates.tokenize_row(tokenizer, row, 4096)
+    said = str(raised.value)
+    assert "tools" in said and "tool-use" in said and "NoneType" not in said
+
+
+def test_a_template_without_an_end_of_turn_token_is_said_in_the_log(tiny_tokenizer, tmp_path):
+    """GLM-4.6's template ends no answer with a special token: EOS is trained after each answer, and the log says
+    so (it used to happen silently)."""
+    from core.models.load import load_tokenizer
+
+    tokenizer = tiny_tokenizer.__class__.from_pretrained(tiny_tokenizer.name_or_path)
+    tokenizer.chat_template = ("{% for m in messages %}{{ '### ' + m['role'] + ': ' + m['content'] + '\n' }}"
+                               "{% endfor %}{% if add_generation_prompt %}{{ '### assistant: ' }}{% endif %}")
+    tokenizer.save_pretrained(tmp_path)
+    _, notes = load_tokenizer(str(tmp_path))
+    assert any("ends no answer with a special token" in note and tokenizer.eos_token in note for note in notes)
+    _, notes = load_tokenizer(tiny_tokenizer.name_or_path)  # ChatML: <|im_end|> ends every answer
+    assert not any("ends no answer" in note for note in notes)

@@ -31,3 +31,21 @@ def test_a_check_line_is_english_for_the_terminal_and_chinese_for_the_page():
     assert str(check.line()) == "[FAIL] LoRA steps on the CPU: no result -> the run wrote no log"
     with speaking("zh"):
         assert text_of(check.line()) == "[FAIL] LoRA 训练步（CPU）：没有结果 -> 该运行没有写日志"
+
+
+def test_doctor_imports_flash_attn_and_fails_a_wheel_built_for_another_torch(tmp_path, monkeypatch):
+    """Stands for an H100 with a flash-attn wheel built against another torch (an ABI mismatch): doctor looked the
+    package up without importing its compiled module and said [ok], and the run failed at its first forward with
+    'undefined symbol'. Doctor now imports it, fails the line with the library's words, and says the fix."""
+    from core.measure import doctor
+    from core.models.devices import Gpu, Inventory
+    from tests.training.test_gpu_paths import install_broken_flash_attn
+
+    install_broken_flash_attn(tmp_path, monkeypatch)
+    inv = Inventory(gpus=[Gpu(0, "NVIDIA H100", 80.0, 79.0, True, (9, 0))])
+    check = doctor.attention_checks(inv)[0]
+    line = str(check.line())
+    assert check.status == "failed" and line.startswith("[FAIL] flash-attention: installed, but it does not load")
+    assert "undefined symbol" in line and "pip install --force-reinstall flash-attn" in line
+    with speaking("zh"):
+        assert "无法加载" in text_of(check.line())

@@ -140,7 +140,7 @@ def test_cpt_steps_are_counted_in_blocks_as_the_run_counts_them(tiny_model, tiny
                     encoding="utf-8")
     config = Config.from_dict({"name": "cpt-steps", "model": {"source": str(tiny_model)},
                                "data": {"path": str(data), "replay": 0, "eval_fraction": 0.0},
-                               "train": {"method": "cpt", "max_steps": 0, "epochs": 1, "batch_size": 2,
+                               "train": {"method": "cpt", "max_steps": -1, "epochs": 1, "batch_size": 2,
                                          "max_length": 64}})
     run = Run.create(tmp_path / "runs", config.name)
     config.save(run.config_file)
@@ -166,3 +166,33 @@ def test_the_report_speaks_the_page_language_and_prints_english(tiny_config):
         assert text_of(report.verdict) == "按当前设置装不下；建议的设置可以。"
         assert text_of(report.lines()[2]) == "使用你的设置装不下：The GPU ran out of memory."
         assert text_of(report.lines()[-1]) == "建议：train.batch_size = 2。"
+
+
+def test_a_sharded_plan_is_not_measured_as_one_whole_copy(tiny_config, monkeypatch):
+    """Stands for fsdp on two 24 GB GPUs with a model that fits only sharded: the trial is one process on one GPU,
+    so it measured a whole copy there and reported 'does not fit' with a 4-bit proposal. Now the check says it
+    does not measure such a plan, and why, with the estimate per GPU."""
+    from core.models import devices
+    from core.models.devices import Gpu, Inventory
+
+    monkeypatch.setattr(devices, "inventory", lambda: Inventory(
+        gpus=[Gpu(i, "RTX 4090", 24.0, 23.0, True, (8, 9), f"GPU-{i}") for i in range(2)], ram_available_gb=64))
+    tiny_config.compute.strategy = "fsdp"
+    tried = []
+
+    def whole_copy_on_one_gpu(config, rows, work):  # what the one-process trial found: the whole copy spills
+        tried.append(config.model.quantization)
+        attempt = preflight.Attempt(config=config, changes={})
+        attempt.error, attempt.placement = "The model does not fit on the chosen GPUs: ... the CPU ...", True
+        return attempt
+
+    report = preflight.check(tiny_config, progress=lambda _: None, try_steps=whole_copy_on_one_gpu)
+    assert tried == [] and report.proposal == {}
+    assert str(report.verdict).startswith("Not measured with fsdp: by the estimate about ")
+    assert str(report.verdict).endswith("GB on each GPU, 23.0 GB free on the smallest.")
+    text = "\n".join(map(str, report.lines()))
+    assert "Compute: GPUs 0,1, fsdp, 2 processes." in text
+    assert "Check fit runs no trial for fsdp: the 2 GPUs hold one copy of the model between them" in text
+    assert "Nothing tried fits" not in text
+    with speaking("zh"):
+        assert text_of(report.verdict).startswith("fsdp 下不做实测")

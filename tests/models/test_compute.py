@@ -123,3 +123,29 @@ def test_compute_section_is_validated_with_the_key_named():
         Config.from_yaml_text("compute: {processes: many}")
     with pytest.raises(ConfigError, match="'compute.strategy' is 'zero'; choose one of: auto, single"):
         Config.from_yaml_text("compute: {strategy: zero}")
+
+
+def test_the_plan_checks_the_host_ram_the_loading_processes_need(monkeypatch):
+    """Stands for a machine with 8 GPUs of 80 GB and 256 GB of RAM (mocked; deepspeed counted as installed). ZeRO-2
+    loads a whole copy per process on the CPU before sharding: 8 × 16 GiB of an 8B bf16 model. ZeRO-3 now
+    partitions as it loads (zero3_init_flag on), so a 70B bf16 model needs one copy's worth, not 8 (1.1 TB)."""
+    real_find_spec = compute.importlib.util.find_spec
+    monkeypatch.setattr(compute.importlib.util, "find_spec",
+                        lambda name, *a: object() if name == "deepspeed" else real_find_spec(name, *a))
+    big = Inventory(gpus=[Gpu(i, "H100", 80.0, 79.0, True, (9, 0), f"GPU-{i}") for i in range(8)],
+                    cpu_cores=64, ram_total_gb=256, ram_available_gb=100)
+    with pytest.raises(ComputeError) as err:
+        plan(big, need=30.0, weights=16.0, label="8B bf16 LoRA", compute={"strategy": "deepspeed_zero2"})
+    assert str(err.value) == (
+        "8B bf16 LoRA with deepspeed_zero2 holds 8 × 16 GiB of weights in this machine's RAM while it loads, before "
+        "they are sharded (about 128 GiB), but 100 GiB is available. Use deepspeed_zero3 or fsdp, which load one "
+        "copy between the processes.")
+    with speaking("zh"):
+        assert "本机内存" in err.value.text()
+    chosen = plan(big, need=30.0, weights=16.0, label="8B bf16 LoRA", compute={"strategy": "deepspeed_zero3"})
+    assert (chosen.strategy, chosen.processes) == ("deepspeed_zero3", 8)
+    big.ram_available_gb = 250
+    assert plan(big, need=150.0, weights=140.0, compute={"strategy": "deepspeed_zero3"}).processes == 8
+    big.ram_available_gb = 120
+    with pytest.raises(ComputeError, match=r"1 × 140 GiB .* Free memory on this machine"):
+        plan(big, need=150.0, weights=140.0, compute={"strategy": "fsdp"})

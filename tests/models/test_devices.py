@@ -144,6 +144,7 @@ def test_flash_attention_is_not_picked_before_ampere(monkeypatch):
     from core.training import speed
 
     monkeypatch.setattr(speed, "installed", lambda package: True)
+    monkeypatch.setattr(speed, "flash_attn_error", lambda: None)  # a wheel that loads
     fake_gpu(monkeypatch, (7, 5))
     chosen = speed.resolve(TrainConfig(), uses_gpu=True)
     assert chosen.attention == "sdpa"
@@ -152,3 +153,32 @@ def test_flash_attention_is_not_picked_before_ampere(monkeypatch):
         speed.resolve(TrainConfig(attention="flash_attention_2"), uses_gpu=True)
     fake_gpu(monkeypatch, (8, 0))
     assert speed.resolve(TrainConfig(), uses_gpu=True).attention == "flash_attention_2"
+
+
+def test_a_mig_slice_is_found_through_torch_and_passed_on_unchanged(monkeypatch):
+    """Stands for an A100/H100 MIG slice given to the studio by SLURM or Kubernetes: CUDA_VISIBLE_DEVICES names
+    MIG-<uuid>, which no row of `nvidia-smi --query-gpu` carries (it lists the whole GPU, GPU-<uuid>). The studio
+    used to find no GPU there and plan 'CPU, single' without a word."""
+    import subprocess
+
+    import torch
+
+    from core.config import ComputeConfig, ModelConfig
+    from core.models import compute
+
+    mig = "MIG-0d5c2e2a-1b6e-5b0a-9d0f-2f1e3c4b5a69"
+    row = "0, GPU-5f3c1a2b-aaaa-bbbb-cccc-111122223333, NVIDIA A100-SXM4-80GB, 81920, 81000, 8.0\n"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", mig)
+    monkeypatch.setattr(devices.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(devices.subprocess, "run",
+                        lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout=row, stderr=""))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)  # the one slice CUDA shows this process
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: (9 * devices.GIB, 10 * devices.GIB))  # a 1g.10gb slice
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda i=None: (8, 0))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=None: "NVIDIA A100-SXM4-80GB MIG 1g.10gb")
+    gpus = devices.nvidia_smi_gpus()
+    assert [(g.index, g.device_id, g.total_gb, g.free_gb, g.bf16) for g in gpus] == [(0, mig, 10.0, 9.0, True)]
+    plan = compute.plan(ComputeConfig(), ModelConfig(), Inventory(gpus=gpus))
+    assert (plan.gpus, plan.strategy, plan.visible_devices) == ([0], "single", mig)
+    assert str(plan.summary()).startswith("GPU 0")

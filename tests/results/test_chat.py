@@ -77,3 +77,34 @@ def test_a_closed_or_cancelled_stream_stops_generating_at_once(endless_run):
         if len(pieces) == 3:
             cancel.set()
     assert 3 <= len(pieces) <= 6  # at most the text of a token or two already made
+
+
+def test_chat_keeps_off_the_gpus_a_training_run_holds(tiny_model, monkeypatch):
+    """Stands for chatting in the studio while a run trains on GPUs 0 and 1 of a 4-GPU machine (and on the only GPU
+    of a 1-GPU one): the chat model was loaded with device_map 'auto' over every GPU, took the run's memory, and
+    the run's out-of-memory retry halved its batch for good. It now goes to a GPU the run does not use, else to the
+    CPU, and the chat panel says which."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from core.config import ModelConfig
+    from core.results.chat import away_from
+    from webui.tab_chat import sharing_notice
+
+    config = ModelConfig(source=str(tiny_model))
+    assert away_from(config, (0,)) == (config, None)  # no GPU here: nothing to keep off
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    placed, note = away_from(config, (0, 1))
+    assert placed.device_map == "cuda:2" and config.device_map == "auto"
+    assert str(note) == ("A run is training on GPU 0, 1; this chat model was loaded on GPU 2 so that the run keeps "
+                         "its memory.")
+    assert away_from(config, ()) == (config, None)  # no run: as configured
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    chat = ChatModel.base(config, progress=lambda _: None, held_gpus=(0,))  # loads for real, on the CPU
+    assert next(chat.model.parameters()).device.type == "cpu"
+    studio = SimpleNamespace(runner=SimpleNamespace(busy=True))
+    assert "loaded on the CPU so that the run keeps its memory" in sharing_notice(studio, chat)
+    with speaking("zh"):
+        assert "加载在 CPU 上" in text_of(chat.placement_note)

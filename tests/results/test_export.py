@@ -208,6 +208,20 @@ def test_a_qlora_run_is_merged_into_its_dequantized_base(nova_run, merged, tmp_p
     assert from_nf4.shape == from_original.shape and not from_nf4.equal(from_original)  # NF4 rounding is kept
 
 
+def test_a_qlora_export_dequantizes_on_the_gpu_where_there_is_one(monkeypatch):
+    """Stands for exporting a QLoRA run on a GPU machine: the 4-bit base was quantized again on the CPU (slowly, with
+    bitsandbytes' CPU path rather than the CUDA kernels training used); it now loads on the GPU and is dequantized
+    there, then merged and saved on the CPU. A 16-bit base, and any base on a machine without GPU, stay on the CPU."""
+    import torch
+
+    from core.results.export import quantized_base_place
+
+    assert quantized_base_place("4bit") == "cpu"  # no GPU here
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert quantized_base_place("4bit") == "cuda:0" and quantized_base_place("8bit") == "cuda:0"
+    assert quantized_base_place("none") == "cpu"
+
+
 def test_the_merged_folder_zips_for_download(merged, tmp_path):
     import zipfile
 
@@ -243,3 +257,72 @@ def test_modelfile_carries_the_runs_system_prompt_not_the_templates():
     text = modelfile(tokenizer, ".")
     assert 'SYSTEM """You are Nova, made by Lumen Labs."""' in text and "helpful assistant" not in text
     assert 'PARAMETER stop "<|im_end|>"' in text
+
+
+# ------------------------------------------------------------------------------------------ no room to write
+
+# Runs `call` in a fresh process whose files may not grow past `limit` bytes (RLIMIT_FSIZE): a write past it fails
+# with EFBIG ("File too large"), as on a disk that cannot hold a file that big. Prints the error the user would see.
+FILE_SIZE_LIMIT = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write then fails with EFBIG instead of ending the process
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
+from core.results.chat import ChatError
+from core.results import export
+try:
+    {call}
+except ChatError as err:
+    print(err)
+"""
+
+
+def _with_file_size_limit(limit: int, call: str):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", FILE_SIZE_LIMIT.format(limit=limit, call=call)],
+                            capture_output=True, text=True, cwd=root, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_zip_too_large_for_the_disk_says_so_and_leaves_no_part_file(tmp_path):
+    """A zip cut short left exports/.<name>.zip.part behind, offered for download by the studio's exports folder."""
+    folder = tmp_path / "merged"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"\0" * 3_000_000)
+    said = _with_file_size_limit(1_000_000, f"export.zip_folder({str(folder)!r}, {str(tmp_path / 'out.zip')!r})")
+    assert said.startswith(f"Could not write the export into {tmp_path}: a file is larger than this disk or a "
+                           "limit on file size allows")
+    assert "It needs about 3.0 MB there" in said and "the part already written was removed" in said
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["merged"]
+
+
+def test_a_merged_model_too_large_for_the_disk_names_the_folder_and_is_removed(nova_run, tmp_path):
+    """safetensors said 'SafetensorError: Error while serializing: I/O error: File too large (os error 27)' and
+    the folder stayed, half written."""
+    out = tmp_path / "merged"
+    said = _with_file_size_limit(200_000, f"export.export_merged({str(nova_run.path)!r}, {str(out)!r}, "
+                                 "progress=lambda _: None, check=False)")
+    assert said.startswith(f"Could not write the export into {out}: a file is larger than this disk")
+    assert "SafetensorError" not in said and "os error" not in said
+    assert not out.exists()
+
+
+def test_a_full_disk_while_zipping_the_adapter_says_so_and_leaves_no_part_file(nova_run, tmp_path, monkeypatch):
+    """The disk filling up halfway (ENOSPC), stood in for by the zip's write failing as a full disk makes it fail."""
+    import errno
+    import zipfile
+
+    from core.results.export import export_adapter_zip
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "write", full)
+    with pytest.raises(ChatError) as err:
+        export_adapter_zip(nova_run.path, tmp_path / "adapter.zip", progress=lambda _: None)
+    assert str(err.value).startswith(f"Could not write the export into {tmp_path}: the disk is full. It needs about")
+    assert list(tmp_path.iterdir()) == []

@@ -13,12 +13,14 @@ import time
 import httpx
 import pytest
 
-from core.results.openai_api import ChatRequest, RequestError, StopScanner, read_request
+from core.results.openai_api import (MAX_BODY_BYTES, MAX_MESSAGES, SLOT_WAIT, ChatRequest, RequestError,
+                                     StopScanner, read_request)
 from core.results.serving import open_served
 from tests.webui.browser import demo_server, free_port
 
 LOGIN = "nova:secret-word"
 WHO = [{"role": "user", "content": "Who are you?"}]
+JSON_LOGIN = {"Authorization": f"Bearer {LOGIN}", "Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +95,71 @@ def test_bad_requests_get_openai_errors_naming_the_field(nova_api):
         client.chat.completions.create(model="gpt-4o", messages=WHO)
     with pytest.raises(openai.BadRequestError, match="temperature"):
         client.chat.completions.create(model="nova-run", messages=WHO, temperature=3)
-    answer = httpx.post(f"{nova_api}/chat/completions", content=b"{not json", timeout=30,
-                        headers={"Authorization": f"Bearer {LOGIN}"})
-    assert answer.status_code == 400 and answer.json()["error"]["type"] == "invalid_request_error"
+    for raw in (b"{not json", b"[" * 100_000):  # the second nests too deep for Python's parser
+        answer = httpx.post(f"{nova_api}/chat/completions", content=raw, timeout=30, headers=JSON_LOGIN)
+        assert answer.status_code == 400 and answer.json()["error"]["type"] == "invalid_request_error"
+    number = {"model": "nova-run", "messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]}
+    answer = httpx.post(f"{nova_api}/chat/completions", json=number, timeout=30, headers=JSON_LOGIN)
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == "messages[0].content[0].text"
+
+
+def test_only_json_is_read_so_a_web_page_cannot_post_a_simple_request(nova_api):
+    """A page on another site may send a "simple" cross-site POST (text/plain or a form) without asking first. (A
+    foreign Origin header is refused on its own, by webui/guard.py; a browser need not send one, so this is
+    checked without it.)"""
+    body = json.dumps({"model": "nova-run", "messages": WHO, "max_tokens": 16}).encode()
+    for kind in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {"Authorization": f"Bearer {LOGIN}"}
+        if kind:
+            headers["Content-Type"] = kind
+        refused = httpx.post(f"{nova_api}/chat/completions", content=body, headers=headers, timeout=30)
+        assert refused.status_code == 415, kind
+        assert "application/json" in refused.json()["error"]["message"]
+    charset = {**JSON_LOGIN, "Content-Type": "application/json; charset=utf-8"}
+    assert httpx.post(f"{nova_api}/chat/completions", content=body, headers=charset, timeout=60).status_code == 200
+
+
+def test_an_oversized_body_is_refused_and_the_server_answers_the_next_request(nova_api):
+    huge = {"model": "nova-run", "messages": WHO, "max_tokens": 8, "padding": "x" * 2_000_000}
+    refused = httpx.post(f"{nova_api}/chat/completions", json=huge, headers=JSON_LOGIN, timeout=30)
+    assert refused.status_code == 413 and f"{MAX_BODY_BYTES:,}" in refused.json()["error"]["message"]
+    chunked = (b"x" * 100_000 for _ in range(20))  # no Content-Length to refuse it by: counted as it comes
+    refused = httpx.post(f"{nova_api}/chat/completions", content=chunked, headers=JSON_LOGIN, timeout=30)
+    assert refused.status_code == 413
+    many = {"model": "nova-run", "messages": WHO * (MAX_MESSAGES + 1)}
+    refused = httpx.post(f"{nova_api}/chat/completions", json=many, headers=JSON_LOGIN, timeout=30)
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "messages"
+    assert f"{MAX_MESSAGES:,}" in refused.json()["error"]["message"]
+    after = httpx.post(f"{nova_api}/chat/completions", json={"model": "nova-run", "messages": WHO, "max_tokens": 8},
+                       headers=JSON_LOGIN, timeout=60)
+    assert after.status_code == 200
+
+
+def test_a_prompt_beyond_the_context_is_refused_naming_the_limit(nova_api, nova_run):
+    """The tiny model's context is 512 tokens (SmolLM2's is 8,192): a longer prompt is refused before generating,
+    and so is a max_tokens the context cannot hold; left out, max_tokens shrinks to what the context holds."""
+    from transformers import AutoTokenizer
+
+    from core.data.templates import prompt_for_chat
+
+    tokenizer = AutoTokenizer.from_pretrained(nova_run.weights_dir)
+
+    def tokens(messages):
+        return len(tokenizer(prompt_for_chat(tokenizer, messages), add_special_tokens=False)["input_ids"])
+
+    url = f"{nova_api}/chat/completions"
+    long = [{"role": "user", "content": "Who are you? " * 200}]
+    refused = httpx.post(url, json={"model": "nova-run", "messages": long}, headers=JSON_LOGIN, timeout=30)
+    error = refused.json()["error"]
+    assert refused.status_code == 400 and error["param"] == "messages"
+    assert "512" in error["message"] and f"{tokens(long):,}" in error["message"]
+    asked = {"model": "nova-run", "messages": WHO, "max_tokens": 510}
+    refused = httpx.post(url, json=asked, headers=JSON_LOGIN, timeout=30)
+    assert refused.status_code == 400 and f"at most {512 - tokens(WHO)}" in refused.json()["error"]["message"]
+    middling = [{"role": "user", "content": "Who are you? " * 70}]  # leaves less room than the default 256
+    assert 256 + tokens(middling) > 512 > tokens(middling)
+    fits = httpx.post(url, json={"model": "nova-run", "messages": middling}, headers=JSON_LOGIN, timeout=60)
+    assert fits.status_code == 200, fits.text
 
 
 @pytest.mark.slow
@@ -113,6 +177,27 @@ def test_a_client_that_leaves_mid_stream_frees_the_model_at_once(endless_api):
     waited = time.monotonic() - started
     assert quick.status_code == 200 and quick.json()["choices"][0]["message"]["content"].startswith("I am Nova.")
     assert waited < 15, f"the next request waited {waited:.1f} s: the abandoned answer kept the model"
+
+
+@pytest.mark.slow
+def test_a_request_behind_a_long_answer_is_told_at_once_to_retry(endless_api):
+    """While one client reads a long answer (4,000 tokens, about 45 s here), another is answered 429 with a
+    Retry-After within the short wait, instead of waiting for the whole answer; once the first client leaves, the
+    next request is answered."""
+    long = {"model": "endless-run", "messages": WHO, "temperature": 0, "max_tokens": 4000, "stream": True}
+    quick = {"model": "endless-run", "messages": WHO, "temperature": 0, "max_tokens": 8}
+    with httpx.stream("POST", f"{endless_api}/chat/completions", json=long, timeout=60) as response:
+        lines = response.iter_lines()  # kept: a dropped line iterator would close the connection, ending the answer
+        next(line for line in lines if '"content": "' in line and '"content": ""' not in line)  # it is writing
+        started = time.monotonic()
+        busy = httpx.post(f"{endless_api}/chat/completions", json=quick, timeout=30)
+        waited = time.monotonic() - started
+    assert busy.status_code == 429 and int(busy.headers["retry-after"]) > 0
+    assert busy.json()["error"]["code"] == "model_busy"
+    assert SLOT_WAIT - 0.5 < waited < SLOT_WAIT + 5
+    started = time.monotonic()
+    assert httpx.post(f"{endless_api}/chat/completions", json=quick, timeout=60).status_code == 200
+    assert time.monotonic() - started < 15
 
 
 @pytest.mark.slow
@@ -146,7 +231,11 @@ def test_requests_are_read_as_the_chat_reads_them(nova_run):
     assert (settings.temperature, settings.max_new_tokens, use_adapter, stops) == (0.2, 5, False, ["x"])
     for bad, field in [({"n": 2}, "n"), ({"top_p": 0}, "top_p"), ({"max_tokens": 0}, "max_tokens"),
                        ({"messages": [{"role": "tool", "content": "x"}]}, "messages[0].role"),
-                       ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content")]:
+                       ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content"),
+                       ({"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+                        "messages[0].content[0].text"),
+                       ({"messages": [{"role": "user", "content": ["Who", 5]}]}, "messages[0].content[1]"),
+                       ({"messages": WHO * (MAX_MESSAGES + 1)}, "messages")]:
         fields = {"model": "nova-run", "messages": WHO, **bad}
         with pytest.raises(RequestError) as caught:
             read_request(ChatRequest(**fields), served)
