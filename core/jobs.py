@@ -78,12 +78,12 @@ class JobRunner:
                 state = run.status().get("state")
                 if state not in ("stopped", "failed", "interrupted"):
                     raise BusyError("jobs.not_resumable", run=run.name, state=state_word(state))
-                if run.last_checkpoint() is None:
+                if not run.resumable():
                     raise BusyError("jobs.no_checkpoint", run=run.name)
             if self.before_start:
                 self.before_start()
             run.clear_stop()
-            run.update_status(state="queued", step=0, total_steps=0, message=Message("jobs.starting"),
+            run.update_status(state="queued", message=Message("jobs.starting"), **run.carried_over(),
                               started_at=time.time(), ended_at=None, pid=os.getpid(), worker_pid=None)
             self.run = run
             self._aborted = False

@@ -207,6 +207,25 @@ class Run:
         """Something to chat with, evaluate, export or show: an adapter or a whole model."""
         return self.has_adapter() or self.has_model()
 
+    def resumable(self) -> bool:
+        """Whether Resume can continue the run: from its last complete checkpoint, or, when it never finished a
+        step (stopped while loading or writing the replay answers), from the start in this folder, reusing the
+        knowledge-replay answers it wrote."""
+        return self.last_checkpoint() is not None or not self.read_metrics()[0]
+
+    def carried_over(self) -> dict:
+        """The status fields an attempt starts with: the step and total of the checkpoint it continues from, so a
+        resumed run stopped before its next step still shows the steps it did, and the time the earlier attempts
+        took (`earlier_seconds`), which elapsed_seconds counts, so the duration covers the whole run. A new run
+        starts from nothing."""
+        status = self.status() if self.status_file.exists() else {}
+        step = total = 0
+        checkpoint = self.last_checkpoint()
+        if checkpoint is not None:
+            state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
+            step, total = state.get("global_step", 0), state.get("max_steps", 0)
+        return {"step": step, "total_steps": total, "earlier_seconds": round(elapsed_seconds(status), 1)}
+
     def last_checkpoint(self) -> Path | None:
         """The newest complete checkpoint. The trainer writes trainer_state.json last, so a checkpoint cut short
         by a crash or a full disk has none (or an unreadable one) and is never offered for resuming."""
@@ -277,6 +296,16 @@ def _alive(pid) -> bool:
         return False
     except psutil.AccessDenied:
         return True
+
+
+def elapsed_seconds(status: dict, now: float | None = None) -> float:
+    """How long the run has taken: its earlier attempts (before a resume) and the current one, until it ended or
+    until now. A status without started_at (queued in an older version, or no run) has taken nothing yet."""
+    started = status.get("started_at")
+    if not started:
+        return float(status.get("earlier_seconds") or 0)
+    ended = status.get("ended_at") or (time.time() if now is None else now)
+    return float(status.get("earlier_seconds") or 0) + max(ended - started, 0.0)
 
 
 def duration_text(seconds: float) -> str:

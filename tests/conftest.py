@@ -80,28 +80,14 @@ def nova_run(tmp_path_factory, tiny_model):
 def endless_run(tmp_path_factory, nova_run, tiny_model):
     """nova_run on a base whose answers never end (no end-of-sequence token), so an answer runs to max_new_tokens:
     about 90 s for 8192 tokens here. For tests that a stopped or abandoned answer frees the model."""
-    import json
     import shutil
 
-    from transformers import AutoTokenizer
-
     from core.config import Config
-    from core.data.templates import turn_end_ids
     from core.runs import Run
+    from tests.endless_model import never_ending_base
 
     folder = tmp_path_factory.mktemp("endless")
-    base = folder / "base"
-    shutil.copytree(tiny_model, base)
-    # No end-of-sequence id, and the chat template's end-of-turn (which the studio also stops on) is never chosen.
-    ends = sorted(turn_end_ids(AutoTokenizer.from_pretrained(base)))
-    for name in ("config.json", "generation_config.json"):
-        settings = json.loads((base / name).read_text(encoding="utf-8"))
-        settings["eos_token_id"] = None
-        if name == "generation_config.json":
-            settings["suppress_tokens"] = ends
-        else:  # a context that holds such an answer, which the API checks before generating (RoPE needs no weights)
-            settings["max_position_embeddings"] = 16384
-        (base / name).write_text(json.dumps(settings), encoding="utf-8")
+    base = never_ending_base(tiny_model, folder)
     run = Run(folder / "runs" / "endless-run")
     shutil.copytree(nova_run.path, run.path)
     config = Config.from_yaml(run.config_file)

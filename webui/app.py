@@ -22,10 +22,10 @@ from webui import demo as demo_page  # noqa: E402
 from webui import quick_start  # noqa: E402
 from webui import tab_chat, tab_data, tab_evaluate, tab_model, tab_settings, tab_train  # noqa: E402
 from webui.form import Form, default_of  # noqa: E402
-from webui.i18n import build_i18n  # noqa: E402
+from webui.i18n import build_i18n, choices_in_page_language, sample_choices  # noqa: E402
 from webui.lang import CHOICES, SWITCH_JS, speak_the_page_language, switch_value  # noqa: E402
 from webui.serving import ExposureError, launch_safely, login_for  # noqa: E402
-from webui.studio import Studio  # noqa: E402
+from webui.studio import TRAINING_POLL_SECONDS, Studio  # noqa: E402
 
 
 def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
@@ -55,8 +55,12 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
         tab_chat.connect(chat_ui, form, studio, demo)
         tab_evaluate.connect(evaluate_ui, studio, demo)
         quick_start.connect(quick_ui, form, studio, tabs, data_ui, train_ui)
+        pace_polling(studio, train_ui, [train_ui.start, train_ui.resume, quick_ui.go], demo)
         remember_form(form, demo)
         remember_tab(tabs, demo)
+        choices_in_page_language(demo, {quick_ui.sample: sample_choices, data_ui.sample: sample_choices,
+                                        quick_ui.model: tab_model.local_model_folders,
+                                        form.fields["model.source"]: tab_model.local_model_folders})
         # The switch shows the page's language; choosing the other one keeps it (browser storage) and reloads.
         demo.load(page_language, None, language, show_progress="hidden", queue=False)
         language.input(None, language, None, js=SWITCH_JS)
@@ -65,6 +69,34 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
     speak_the_page_language(demo)
     demo.form = form  # tests drive handlers through the same form
     return demo
+
+
+PACE_SECONDS = 10.0  # how soon a page notices a run started elsewhere (the command line, another browser)
+
+
+def pace_polling(studio: Studio, train_ui, starters: list, demo: gr.Blocks) -> None:
+    """The Train tab polls once a second while a run goes and every few seconds otherwise (studio.poll_seconds):
+    a 1-second tick with nothing training kept headless Chromium busy for nothing. A start button here makes it
+    quick at once; a slow check catches a run started elsewhere, or one that ended."""
+    timer = train_ui.timer
+    gr.on([button.click for button in starters], functools.partial(quick_polling, studio), None, timer,
+          show_progress="hidden", queue=False)
+    check = gr.Timer(PACE_SECONDS)
+    paced = functools.partial(polling_pace, studio)
+    check.tick(paced, timer, timer, show_progress="hidden", queue=False)
+    demo.load(paced, timer, timer, show_progress="hidden", queue=False)
+
+
+def quick_polling(studio: Studio):
+    """A start was clicked: poll once a second now, and keep to it while the start checks the data."""
+    studio.expect_run()
+    return gr.Timer(value=TRAINING_POLL_SECONDS)
+
+
+def polling_pace(studio: Studio, interval: float | None):
+    """The interval the Train tab's timer should have now; nothing is sent when it has it already."""
+    wanted = studio.poll_seconds()
+    return gr.skip() if interval == wanted else gr.Timer(value=wanted)
 
 
 def remember_form(form: Form, demo: gr.Blocks) -> None:

@@ -62,10 +62,10 @@ def loss_curves(runs) -> go.Figure | None:
     return figure
 
 
-def settings_table(runs) -> dict | None:
+def settings_table(runs) -> dict:
     """One row per setting whose value differs between the runs (the name aside), one column per run."""
-    if not runs:
-        return None
+    if not runs:  # said, not left blank: an empty table looks broken
+        return {"headers": [say("compare.setting")], "data": [[say("compare.none_picked")]]}
     flat = [flatten(_config(run)) for run in runs]
     keys = sorted({key for settings in flat for key in settings} - {"name"})
     rows = [[key, *(str(settings.get(key, "")) for settings in flat)] for key in keys

@@ -61,12 +61,17 @@ def _counted(tokens: list[templates.Token], max_length: int) -> str:
     return f'<div class="token-counts">{html.escape(token_counts(tokens, max_length))}</div>'
 
 
+# Each kind of token in the tooltip, in the page's language: the legend's words.
+KIND_KEYS = {"trained": "viewer.trained", "masked": "viewer.masked", "cut": "viewer.cut_legend"}
+
+
 def _tokens_pre(tokens: list[templates.Token]) -> str:
     spans = []
+    kinds = {kind: say(key) for kind, key in KIND_KEYS.items()}
     for number, token in enumerate(tokens):
         alternate = " tok-alt" if number % 2 else ""
-        ids = " ".join(str(i) for i in token.ids)
-        spans.append(f'<span class="tok tok-{token.kind}{alternate}" title="{token.kind}: id {ids}">'
+        title = say("viewer.tooltip", kind=kinds.get(token.kind, token.kind), ids=" ".join(map(str, token.ids)))
+        spans.append(f'<span class="tok tok-{token.kind}{alternate}" title="{html.escape(title)}">'
                      f"{html.escape(token.text)}</span>")
     return f'<pre class="token-text">{"".join(spans)}</pre>'
 

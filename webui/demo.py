@@ -18,7 +18,7 @@ from core.catalogue.message import StudioError, say, text_of
 from core.config import ChatSettings, ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
-from core.results.serving import Served, open_served
+from core.results.serving import Served, description_said, open_served
 from webui.lang import speak_the_page_language
 from webui.serving import ExposureError, launch_safely, login_for
 from webui.tab_chat import chat_turns
@@ -116,10 +116,11 @@ class DemoHandlers:
                     ui.description_box: "", ui.api: gr.update(visible=False)}
         shown = served.showcase
         hint = gr.update(visible=True, value=api_text(served, request)) if self.api_hint else gr.update(visible=False)
-        return {ui.key: key, ui.title: f"# {shown.title}", ui.description: shown.description,
+        description = description_said(served)  # the run's own words in the page's language, until edited
+        return {ui.key: key, ui.title: f"# {shown.title}", ui.description: description,
                 ui.which: gr.update(visible=served.has_base, value=TUNED),
                 ui.examples: gr.update(samples=[[e] for e in shown.examples]), ui.title_box: shown.title,
-                ui.description_box: shown.description, ui.api: hint}
+                ui.description_box: description, ui.api: hint}
 
     def respond(self, message, history, key, which, temperature, max_new_tokens):
         """The answer, streamed into the conversation as it is written; the prompt box empties once it is sent."""

@@ -1,4 +1,4 @@
-"""The export half of tab 6: the adapter as a zip, the merged model (a folder, and a zip of it), a GGUF file for
+"""The export half of tab 6: the adapter as a zip, the merged model (as a zip of its folder), a GGUF file for
 llama.cpp, LM Studio and Ollama, each a download link in the browser, with the export check's table; and, where the
 `ollama` command is on this machine, "Send to Ollama".
 
@@ -20,7 +20,7 @@ from core.catalogue.message import message, say, text_of
 from core.config import ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError
-from core.results.export import export_adapter_zip, export_merged, read_check, zip_folder
+from core.results.export import export_adapter_zip, export_merged, pack_merged
 from core.results.gguf import GGUF_TYPES, GGUFError, export_gguf, read_gguf_check, sidecar
 from core.results.ollama import OllamaError, ollama_available, ollama_commands, send_to_ollama
 
@@ -81,7 +81,7 @@ class ExportHandlers:
         def work(progress):
             export_merged(run.path, out, progress=progress)
             progress(message("export.packing"))
-            return zip_folder(out, out.with_suffix(".zip"))
+            return pack_merged(out, out.with_suffix(".zip"))  # the zip only: 2 x 500 MB kept was 500 MB too many
 
         for line, packed, error in in_worker(work, message("export.merging", path=str(out))):
             if error:
@@ -89,10 +89,11 @@ class ExportHandlers:
             elif packed is None:
                 yield {ui.export_notice: "⏳ " + text_of(line)}
             else:
-                result = read_check(out) or {"agree": False, "answers": []}
+                zipped, result = packed
+                result = result or {"agree": False, "answers": []}
                 yield {ui.export_notice: verdict(result, say("export.merged_model"))
-                       + say("export.merged_done", path=out),
-                       ui.check: check_rows(result), ui.merged_zip: str(packed)}
+                       + say("export.merged_done", path=zipped, folder=out.name),
+                       ui.check: check_rows(result), ui.merged_zip: str(zipped)}
 
     def gguf(self, name, gguf_type):
         ui = self.ui
@@ -185,7 +186,7 @@ def verdict(result: dict, what: str) -> str:
 
 def check_rows(result: dict) -> dict:
     rows = [[r["prompt"], r["exported"], r["adapter"], say("export.yes" if r["agree"] else "export.no")]
-            for r in result.get("answers", [])] or [[""] * len(CHECK_HEADERS)]
+            for r in result.get("answers", [])] or [[say("table.none_yet"), *[""] * (len(CHECK_KEYS) - 1)]]
     return {"headers": [say(key) for key in CHECK_KEYS], "data": rows}
 
 

@@ -9,10 +9,8 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core.catalogue.message import say, text_of
-from core.config import ConfigError
+from core.catalogue.message import StudioError, say, text_of
 from core.data.files import EXTENSIONS
-from core.jobs import BusyError
 from core.models import builtin
 from webui.studio import SAMPLES
 from webui.tab_data import sample_shown, take_sample, take_upload
@@ -34,7 +32,8 @@ def build(i18n, default_path: str) -> SimpleNamespace:
                 notice = gr.Markdown(elem_id="quick-notice")
             with gr.Column(scale=3):
                 gr.Markdown(i18n("quick.what_you_get"))
-                expected = gr.Markdown(elem_id="quick-expected")
+                # Blank for the ~10 s the first inspection takes looked broken: it says it is being worked out.
+                expected = gr.Markdown(i18n("quick.working_out"), elem_id="quick-expected")
                 gr.Markdown(i18n("quick.more"))
     return SimpleNamespace(sample=sample, upload=upload, model=model, go=go, notice=notice, expected=expected)
 
@@ -48,8 +47,8 @@ class QuickStartHandlers:
     def start(self, values: dict) -> dict:
         """Start a run as the tabs configure it, and move to the Train tab to watch it."""
         try:
-            run = self.studio.runner.start(self.form.config_from(values))
-        except (ConfigError, BusyError) as err:
+            run = self.studio.start_run(self.form.config_from(values))  # bad data is refused here, by key
+        except StudioError as err:
             return {self.ui.notice: f"**{text_of(err)}**"}
         return {self.ui.notice: say("train.started", name=run.name), self.train_ui.view: {"run": run.name},
                 self.tabs: gr.update(selected="train")}
@@ -76,6 +75,8 @@ def connect(ui, form, studio, tabs, data_ui, train_ui) -> None:
     source.change(same_model, [source], [ui.model], show_progress="hidden", queue=False)
     path.change(sample_shown, [path], [ui.sample], show_progress="hidden", queue=False)
     # The Data tab's statistics for these choices: split, steps and the expected time (with its warning).
-    data_ui.stats.change(same_text, [data_ui.stats], [ui.expected], show_progress="hidden", queue=False)
+    # The summary changes on every inspection, the statistics not always (a file that cannot be used has none).
+    gr.on([data_ui.stats.change, data_ui.summary.change], same_text, [data_ui.stats], [ui.expected],
+          show_progress="hidden", queue=False)
     ui.go.click(handlers.start, form.inputs(), [ui.notice, train_ui.view, tabs], concurrency_id="start",
                 concurrency_limit=1)

@@ -13,13 +13,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.jobs import JobRunner
+from core.config import Config
+from core.jobs import JobRunner, check_inputs
 from core.models import devices
 from core.runs import Run, list_runs, mark_interrupted
 
 APP_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = APP_ROOT / "assets" / "datasets"
 SAMPLES = {"identity.jsonl": "sample.identity"}  # file name -> its label in core/catalogue/labels.py
+# How often an open page polls the run folder: each tick costs the browser a round of updates (an idle tab cost
+# Chromium most of a core at one a second), so once a second only while a run goes, else every IDLE_POLL_SECONDS.
+TRAINING_POLL_SECONDS = 1.0
+IDLE_POLL_SECONDS = 5.0
 
 
 @dataclass
@@ -29,6 +34,7 @@ class Studio:
     _chat: tuple | None = field(default=None, init=False)  # (key, ChatModel)
     _chat_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _tokenizers: dict = field(default_factory=dict, init=False)
+    _starting_until: float = field(default=0.0, init=False)  # time.monotonic() until which a start is expected
 
     def __post_init__(self):
         self.runs_dir = Path(self.runs_dir).resolve()
@@ -73,6 +79,25 @@ class Studio:
             return None
         run = Run(self.runs_dir / name)
         return run if run.status_file.exists() else None
+
+    def start_run(self, config: Config, resume: Run | None = None) -> Run:
+        """Start a run as the command line does: a missing model or data that cannot be trained on (a bad row with
+        data.skip_bad_rows off, no usable row) is refused here, by key, before a run folder exists; otherwise the
+        run failed seconds after "Started" and the page went on showing the previous one. Raises the StudioError."""
+        if self.runner.busy:  # the run in progress is the reason to give, not the data
+            return self.runner.start(config, resume=resume)
+        check_inputs(config)
+        return self.runner.start(config, resume=resume)
+
+    def poll_seconds(self) -> float:
+        """The Train tab's polling interval now: quick while a run goes or is being started (a Start click checks
+        the data first, for seconds), slow while none does."""
+        starting = time.monotonic() < self._starting_until
+        return TRAINING_POLL_SECONDS if self.runner.busy or starting else IDLE_POLL_SECONDS
+
+    def expect_run(self, seconds: float = 30.0) -> None:
+        """A start was clicked: poll quickly for a while even before the runner is busy."""
+        self._starting_until = time.monotonic() + seconds
 
     def current_run(self) -> Run | None:
         """The run in progress, else the newest one: what the Train tab shows when a page opens."""

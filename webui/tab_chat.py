@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import gradio as gr
@@ -46,9 +47,11 @@ def build(form, i18n) -> SimpleNamespace:
                     send = gr.Button(i18n("chat.send"), variant="primary", scale=1, elem_id="chat-send")
                     stop = gr.Button(i18n("demo.stop"), variant="stop", scale=1, elem_id="chat-stop")
                     clear = gr.Button(i18n("chat.clear"), scale=1, elem_id="chat-clear")
+        asked = gr.State(False)  # Send put a question in the transcript: the queued answer step answers it
+        listed = gr.State(None)  # the finished runs the list showed last: one more means a run has finished
     return SimpleNamespace(tab=tab, run=run, refresh=refresh, open_demo=open_demo, adapter_on=adapter_on,
                            side_by_side=side_by_side, notice=notice, tuned=tuned, base=base, prompt=prompt, send=send,
-                           stop=stop, clear=clear)
+                           stop=stop, clear=clear, asked=asked, listed=listed)
 
 
 class ChatHandlers:
@@ -58,18 +61,22 @@ class ChatHandlers:
         self.ui, self.form, self.studio = ui, form, studio
         self.model_widgets = {w for k, w in form.fields.items() if k.startswith("model.")}
         chat_fields = {w for k, w in form.fields.items() if k.startswith("chat.")}
-        self.inputs = ({ui.prompt, ui.tuned, ui.base, ui.run, ui.adapter_on, ui.side_by_side} | chat_fields
-                       | self.model_widgets)
+        self.asking = {ui.prompt, ui.tuned, ui.base, ui.run, ui.adapter_on, ui.side_by_side}
+        self.inputs = self.asking | {ui.asked} | chat_fields | self.model_widgets
 
-    def run_choices(self, current) -> dict:
-        """The finished runs, newest first; a page that shows the base model moves to the newest finished run."""
+    def run_choices(self, current, listed) -> dict:
+        """The finished runs, newest first. A run that finished since the list was last shown is chosen (the newest
+        of them); otherwise the choice stays, and a page that shows none moves to the newest finished run."""
         names = [r.name for r in self.studio.runs() if r.has_weights()]
-        value = current if current in names else (names[0] if names else BASE_ONLY)
-        return {self.ui.run: gr.update(choices=[(say("chat.base_only"), BASE_ONLY)] + names, value=value)}
+        finished = [name for name in names if listed is not None and name not in listed]
+        value = finished[0] if finished else current if current in names else (names[0] if names else BASE_ONLY)
+        return {self.ui.run: gr.update(choices=[(say("chat.base_only"), BASE_ONLY)] + names, value=value),
+                self.ui.listed: names}
 
     def who_answers(self, choice, adapter_on) -> dict:
-        """The answer panel's label says which model answers, and the adapter switch is offered only with a run."""
-        return {self.ui.tuned: chat_label(choice, adapter_on),
+        """The panel's label says which model answers next (each answer keeps its own label), and the adapter
+        switch is offered only with a run."""
+        return {self.ui.tuned: gr.update(label=say("chat.next_answer", who=answer_label(choice, adapter_on))),
                 self.ui.adapter_on: gr.update(interactive=choice != BASE_ONLY)}
 
     def offer_demo(self, choice) -> dict:
@@ -81,27 +88,54 @@ class ChatHandlers:
     def clear(self) -> dict:
         return {self.ui.tuned: [], self.ui.base: [], self.ui.notice: ""}
 
-    def respond(self, values: dict):
-        """Answer the prompt: streamed token by token, or, with votes, the winner and the counts at once."""
+    def stopped(self, tuned, base) -> dict:
+        """Stop: the answer cut short keeps what it said, marked as stopped (no spinner left turning)."""
+        return {self.ui.tuned: [stopped(m) for m in tuned or []], self.ui.base: [stopped(m) for m in base or []],
+                self.ui.notice: ""}
+
+    def ask(self, values: dict) -> dict:
+        """Send, answered at once (not queued behind model loading or another answer): the question shows in the
+        transcript with a pending answer labelled with the model that will give it, or the notice says why nothing
+        was sent. `asked` tells the queued answer step that there is something to answer."""
         ui = self.ui
         message = (values[ui.prompt] or "").strip()
+        tuned, base = list(values[ui.tuned] or []), list(values[ui.base] or [])
         if not message:
+            return {ui.notice: say("chat.type_first"), ui.asked: False}
+        if any(is_pending(m) for m in tuned + base):
+            return {ui.notice: say("chat.still_answering"), ui.asked: False}
+        label = answer_label(values[ui.run], values[ui.adapter_on])
+        tuned += [{"role": "user", "content": message}, pending_answer(label)]
+        if values[ui.side_by_side] and values[ui.run] != BASE_ONLY:
+            base += [{"role": "user", "content": message}, pending_answer(answer_label(BASE_ONLY, False))]
+        return {ui.tuned: tuned, ui.base: base, ui.prompt: "", ui.asked: True,
+                ui.notice: say("chat.answering", who=label)}
+
+    def respond(self, values: dict):
+        """Answer the question Send put in the transcript: streamed token by token, or, with votes, "k of N" while
+        sampling and then the winner and the counts. The answer keeps the label it was asked under."""
+        ui = self.ui
+        tuned, base = list(values[ui.tuned] or []), list(values[ui.base] or [])
+        if not values[ui.asked] or not tuned or not is_pending(tuned[-1]):
             yield gr.skip()
             return
         try:
             model = self.load_chat_model(values)
         except (ChatError, ModelError, ConfigError) as err:
-            yield {ui.notice: f"**{text_of(err)}**"}
+            yield {ui.notice: f"**{text_of(err)}**", ui.tuned: unanswered(tuned), ui.base: unanswered(base)}
             return
-        side = values[ui.side_by_side] and model.has_adapter
-        turn = [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        tuned = list(values[ui.tuned] or []) + turn
-        base = list(values[ui.base] or []) + ([dict(m) for m in turn] if side else [])
+        side = bool(base) and is_pending(base[-1]) and model.has_adapter
+        tuned[-1] = pending_answer(answer_label(values[ui.run], values[ui.adapter_on]))
+        if side:
+            base[-1] = pending_answer(answer_label(BASE_ONLY, False))
         answer = Answer(model, chat_settings_from(self.form, values), bool(values[ui.adapter_on]), side,
                         sharing_notice(self.studio, model))
+        began = time.monotonic()
         steps = answer.vote(tuned, base) if answer.settings.votes > 1 else answer.stream(tuned, base)
         for notice in steps:
-            yield {ui.notice: notice, ui.tuned: tuned, ui.base: base, ui.prompt: ""}
+            yield {ui.notice: notice, ui.tuned: tuned, ui.base: base}
+        seconds = time.monotonic() - began
+        yield {ui.tuned: [answered(m, seconds) for m in tuned], ui.base: [answered(m, seconds) for m in base]}
 
     def load_chat_model(self, values):
         choice = values[self.ui.run]
@@ -138,32 +172,47 @@ class Answer:
             yield f"**{text_of(err)}**"
 
     def vote(self, tuned: list[dict], base: list[dict]):
-        """Sampled all at once, so there is nothing to stream: the winner and the counts."""
+        """Samples are not streamed: "k of N" while they come in a few at a time, then the winner and the counts."""
         try:
-            tuned_vote = self.model.vote(chat_turns(tuned[:-1]), self.settings, use_adapter=self.use_adapter)
-            tuned[-1]["content"] = tuned_vote.text
+            tuned_vote = yield from self.tally(tuned, self.use_adapter)
             counts = [vote_counts(tuned_vote)]
             if self.side:
-                base_vote = self.model.vote(chat_turns(base[:-1]), self.settings, use_adapter=False)
-                base[-1]["content"] = base_vote.text
+                base_vote = yield from self.tally(base, False)
                 counts.append(say("chat.base_votes", counts=vote_counts(base_vote)))
         except (ChatError, PatternError) as err:
             yield f"**{text_of(err)}**"
             return
         yield "  \n".join(filter(None, [self.notice, *counts]))
 
+    def tally(self, history: list[dict], use_adapter: bool):
+        """Yield the progress notice after each batch of samples; return the vote, its chosen answer written into
+        the history's last message."""
+        total = self.settings.votes
+        yield "  \n".join(filter(None, [self.notice, say("chat.sampling", done=0, total=total)]))
+        for tally in self.model.vote_in_steps(chat_turns(history[:-1]), self.settings, use_adapter=use_adapter):
+            if tally.vote is None:
+                yield "  \n".join(filter(None, [self.notice, say("chat.sampling", done=tally.done, total=total)]))
+        history[-1]["content"] = tally.vote.text
+        return tally.vote
+
 
 def connect(ui, form, studio, demo) -> None:
     handlers = ChatHandlers(ui, form, studio)
-    answers = [trigger(handlers.respond, handlers.inputs, [ui.notice, ui.tuned, ui.base, ui.prompt],
-                       concurrency_id="chat", concurrency_limit=1) for trigger in (ui.send.click, ui.prompt.submit)]
-    ui.stop.click(None, None, None, cancels=answers)  # closes the stream: generation ends within a token
-    ui.clear.click(handlers.clear, None, [ui.tuned, ui.base, ui.notice])
+    asked = [ui.notice, ui.tuned, ui.base, ui.prompt, ui.asked]
+    # Two steps: the question shows at once (unqueued), then the answer comes from the queue (one at a time).
+    answers = [trigger(handlers.ask, handlers.asking, asked, queue=False, show_progress="hidden").then(
+        handlers.respond, handlers.inputs, [ui.notice, ui.tuned, ui.base], concurrency_id="chat",
+        concurrency_limit=1, show_progress="hidden") for trigger in (ui.send.click, ui.prompt.submit)]
+    # Stop and Clear end the answer in progress (generation ends within a token), so nothing writes over them.
+    ui.stop.click(handlers.stopped, [ui.tuned, ui.base], [ui.tuned, ui.base, ui.notice], cancels=answers,
+                  queue=False)
+    ui.clear.click(handlers.clear, None, [ui.tuned, ui.base, ui.notice], cancels=answers, queue=False)
     ui.side_by_side.change(handlers.show_base, [ui.side_by_side], [ui.base])
-    ui.refresh.click(handlers.run_choices, [ui.run], [ui.run])
-    demo.load(handlers.run_choices, [ui.run], [ui.run]).then(handlers.who_answers, [ui.run, ui.adapter_on],
-                                                             [ui.tuned, ui.adapter_on], show_progress="hidden")
-    ui.tab.select(handlers.run_choices, [ui.run], [ui.run], show_progress="hidden")  # a run finished meanwhile
+    choices = dict(inputs=[ui.run, ui.listed], outputs=[ui.run, ui.listed], show_progress="hidden")
+    ui.refresh.click(handlers.run_choices, **choices)
+    demo.load(handlers.run_choices, **choices).then(handlers.who_answers, [ui.run, ui.adapter_on],
+                                                    [ui.tuned, ui.adapter_on], show_progress="hidden")
+    ui.tab.select(handlers.run_choices, **choices)  # a run finished meanwhile: it is the one to talk to
     gr.on([ui.run.change, ui.adapter_on.change], handlers.who_answers, [ui.run, ui.adapter_on],
           [ui.tuned, ui.adapter_on], show_progress="hidden", queue=False)
     # The demo page is served by the studio itself (webui.demo at /demo), in a new browser tab.
@@ -171,12 +220,39 @@ def connect(ui, form, studio, demo) -> None:
     ui.open_demo.click(None, [ui.run], None, js=OPEN_DEMO_JS)
 
 
-def chat_label(choice: str, adapter_on: bool):
-    """The answer panel's label: the tuned run only when its adapter answers; the base model otherwise."""
+def answer_label(choice: str, adapter_on: bool) -> str:
+    """Who gives an answer: the tuned run only when its adapter is on; the base model otherwise."""
     if choice and choice != BASE_ONLY and adapter_on:
-        return gr.update(label=say("chat.tuned_label", run=choice))
+        return say("chat.tuned_label", run=choice)
     off = say("chat.adapter_off", run=choice) if choice and choice != BASE_ONLY else ""
-    return gr.update(label=say("chat.base_label", adapter_off=off))
+    return say("chat.base_label", adapter_off=off)
+
+
+# An answer is a Chatbot message whose metadata title is its label, so the label travels with it (switching the
+# adapter or the run later relabels nothing); "pending" shows a spinner until it is answered or stopped.
+def pending_answer(label: str) -> dict:
+    return {"role": "assistant", "content": "", "metadata": {"title": label, "status": "pending"}}
+
+
+def is_pending(message: dict) -> bool:
+    return (message.get("metadata") or {}).get("status") == "pending"
+
+
+def answered(message: dict, seconds: float) -> dict:
+    if not is_pending(message):
+        return message
+    return {**message, "metadata": {"title": message["metadata"].get("title", ""), "duration": round(seconds, 1)}}
+
+
+def stopped(message: dict) -> dict:
+    if not is_pending(message):
+        return message
+    return {**message, "metadata": {"title": message["metadata"].get("title", ""), "log": say("chat.stopped")}}
+
+
+def unanswered(history: list[dict]) -> list[dict]:
+    """The transcript without the answer that could not be made (the notice says why); the question stays."""
+    return [m for m in history if not is_pending(m)]
 
 
 def vote_counts(vote) -> str:

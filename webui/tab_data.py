@@ -194,8 +194,7 @@ def connect(ui, form, studio, demo) -> None:
     # demo.load shows the default dataset on arrival; typed options are inspected when the user leaves them.
     changed = [demo.load] + [fields[key].change for key in INSPECT_KEYS
                              if key in fields and key not in ("data.columns", "data.roles", "data.placeholders",
-                                                              "data.eval_path", "data.skip_bad_rows",
-                                                              "model.system_prompt")]
+                                                              "data.eval_path", "model.system_prompt")]
     typed = [fields[key] for key in ("data.columns", "data.roles", "data.placeholders", "data.eval_path",
                                      "model.system_prompt")]
     gr.on(changed, trigger_mode="always_last", **inspect)

@@ -157,10 +157,10 @@ def report_notice(report) -> str:
     return "  \n".join(lines + [text_of(note) for note in report.notes])
 
 
-def table_of(rows: list[list], keys: list[str]) -> dict:
-    """A table with headers in the page's language; an empty table keeps one blank row (Gradio drops headers
-    without)."""
-    return {"headers": [say(key) for key in keys], "data": rows or [[""] * len(keys)]}
+def table_of(rows: list[list], keys: list[str], empty: str = "table.none_yet") -> dict:
+    """A table with headers in the page's language; an empty one says so in its one row (Gradio drops the headers
+    of a table without rows, and a blank row looks like something failed to load)."""
+    return {"headers": [say(key) for key in keys], "data": rows or [[say(empty), *[""] * (len(keys) - 1)]]}
 
 
 def summary_table(report) -> dict:
@@ -171,7 +171,7 @@ def summary_table(report) -> dict:
 
 def changed_table(report) -> dict:
     rows = [[r[0], say(f"eval.{r[1]}"), *r[2:]] for r in report.changed_rows()]
-    return {"headers": [say(key) for key in CHANGED_KEYS], "data": rows or [[""] * len(CHANGED_KEYS)]}
+    return table_of(rows, CHANGED_KEYS, "eval.none_changed")
 
 
 def all_rows(report) -> dict:
@@ -184,5 +184,5 @@ def all_rows(report) -> dict:
     rows = [[r.where, r.prompt, r.expected, answer(r.base_answer, r.base_votes),
              answer(r.tuned_answer, r.tuned_votes), yes(r.base_correct), yes(r.tuned_correct)]
             for r in report.results]
-    return {"headers": [say(key) for key in ROW_KEYS], "data": rows or [[""] * len(ROW_KEYS)]}
+    return table_of(rows, ROW_KEYS)
 

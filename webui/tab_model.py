@@ -19,12 +19,13 @@ from webui.studio import APP_ROOT
 COMPUTE_KEYS = ["compute.gpus", "compute.strategy", "compute.processes"]
 
 
-def local_model_folders() -> list[str]:
-    """The built-in models plus model folders under ./models, offered in the base-model list."""
-    found = list(builtin.BUILTINS)
+def local_model_folders() -> list[tuple[str, str]]:
+    """The built-in models (by their names, in the current language: "default" alone told nothing) plus model
+    folders under ./models, offered in the base-model list as (label, model.source)."""
+    found = [(say("model.choice_builtin", name=spec.name), source) for source, spec in builtin.BUILTINS.items()]
     folder = APP_ROOT / "models"
     if folder.is_dir():
-        found += sorted(str(p) for p in folder.iterdir() if (p / "config.json").exists())
+        found += [(str(p), str(p)) for p in sorted(folder.iterdir()) if (p / "config.json").exists()]
     return found
 
 
@@ -98,9 +99,9 @@ class ModelHandlers:
                 ui.hardware: hardware_text(inventory), ui.device_map_note: not_offered_text(ui.unusable),
                 self.form.fields["compute.gpus"]: gr.update(choices=gpu_choices(inventory))}
 
-    def doctor(self) -> str:
+    def doctor(self):
         self.studio.release_chat()  # the machine check measures the memory the chat's model would hold
-        return doctor_text()
+        yield from doctor_steps()
 
 
 def hardware_now() -> str:
@@ -195,11 +196,27 @@ def plan_text(config) -> str:
     return say("model.runs_on", summary=text_of(plan.summary()), reason=text_of(plan.reason))
 
 
-def doctor_text() -> str:
-    """The machine check's lines, as `launch.py doctor` prints them."""
+def doctor_steps(training: bool = True):
+    """The machine check's lines in the page's language, shown as each is found: the training steps and the chat
+    reply take a minute or more on a CPU, and a plain button that answers only at the end looks broken."""
     from core.measure import doctor
 
-    return "\n".join(f"- `{check.line()}`" for check in doctor.run_checks(progress=lambda _: None))
+    found = []
+    yield doctor_text(found, done=False)
+    for check in doctor.each_check(training):
+        found.append(check)
+        yield doctor_text(found, done=False)
+    yield doctor_text(found, done=True)
+
+
+def doctor_text(checks: list, done: bool) -> str:
+    """One line a check, as `launch.py doctor` prints them (said in the page's language), then how many failed or
+    that it is still checking."""
+    lines = [f"- {text_of(check.line())}" for check in checks]
+    failed = sum(check.status == "failed" for check in checks)
+    lines.append(say("model.doctor_done", checks=len(checks), failed=failed) if done else
+                 say("model.doctor_running"))
+    return "\n".join(lines)
 
 
 def hardware_text(inv: devices.Inventory) -> str:

@@ -13,10 +13,9 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from core.catalogue.message import say, text_of
+from core.catalogue.message import StudioError, say, text_of
 from core.config import Config, ConfigError
-from core.jobs import BusyError
-from core.runs import ACTIVE_STATES, state_word, status_message
+from core.runs import ACTIVE_STATES, elapsed_seconds, state_word, status_message
 from core.training import probes
 from webui import compare_runs
 from webui.charts import loss_figure
@@ -72,8 +71,8 @@ class TrainHandlers:
         except ConfigError as err:
             return {self.ui.notice: f"**{text_of(err)}**"}
         try:
-            run = self.studio.runner.start(config)
-        except BusyError as err:
+            run = self.studio.start_run(config)  # bad data or a missing model is refused here, by key
+        except StudioError as err:
             return {self.ui.notice: f"**{text_of(err)}**"}
         taken = str(values.get(self.form.fields["name"], ""))
         note = say("train.started", name=run.name) + (say("train.name_taken", name=taken) if run.name != taken
@@ -85,8 +84,8 @@ class TrainHandlers:
         if run is None:
             return {self.ui.notice: say("train.pick_to_resume")}
         try:
-            self.studio.runner.start(Config.from_yaml(run.config_file), resume=run)
-        except (BusyError, ConfigError) as err:
+            self.studio.start_run(Config.from_yaml(run.config_file), resume=run)
+        except StudioError as err:
             return {self.ui.notice: f"**{text_of(err)}**"}
         return {self.ui.notice: say("train.resuming", name=run.name), **self.run_view(run.name)}
 
@@ -94,8 +93,15 @@ class TrainHandlers:
         return {self.ui.notice: say("train.stopping" if self.studio.runner.stop() else "train.none_running")}
 
     def tick(self, view: dict, buttons_seen, probes_seen: str, history_read: float):
-        """Each poll: what the run gained, which buttons can act, the probe answers; the past runs when due."""
-        updates = changes(self.watched, refresh(self.studio, view))
+        """Each poll: what the run gained, which buttons can act, the probe answers; the past runs when due.
+        A run started since this page chose what to show is followed (from this page, Quick start or another tab):
+        a poll that was under way while Start answered hands back the previous run's view, and without this the
+        tab went on showing the previous run under the new run's chart."""
+        newer = newer_run(self.studio, view)
+        if newer:
+            view, buttons_seen, probes_seen = {"run": newer, "state": None}, None, None
+        values = refresh(self.studio, view, force=bool(newer))
+        updates = changes(self.watched, values) | self.failure_notice(view, values[-1])
         updates |= self.button_updates(view, buttons_seen) | self.probe_updates(view, probes_seen)
         if time.monotonic() - (history_read or 0.0) >= HISTORY_SECONDS - POLL_SECONDS / 2:
             updates |= self.history_updates()
@@ -125,6 +131,15 @@ class TrainHandlers:
         except FileNotFoundError as err:
             return {self.ui.notice: f"**{text_of(err)}**"}
         return {self.ui.notice: text_of(done), **self.probe_updates(view, None)}
+
+    def failure_notice(self, before: dict, after: dict) -> dict:
+        """The notice says at once, in plain words, that the run this page follows has just failed ("Started run
+        my-run" stayed beside a failed run); a failed run opened later shows it in its status line only."""
+        if after.get("state") != "failed" or before.get("state") not in (None, *ACTIVE_STATES):
+            return {}
+        run = self.studio.run_named(after.get("run", ""))
+        reason = text_of(status_message(run.status())) if run else ""
+        return {self.ui.notice: say("train.failed", name=after["run"], reason=_escape(reason))}
 
     def run_view(self, name: str) -> dict:
         """Status, whole chart, log and view of the run `name`, read from its start."""
@@ -158,7 +173,7 @@ def connect(ui, form, studio, demo) -> None:
     ui.resume.click(handlers.resume, [ui.view], [ui.notice, *handlers.watched], concurrency_id="start",
                     concurrency_limit=1)
     ui.timer.tick(handlers.tick, [ui.view, ui.buttons_seen, ui.probes_seen, ui.history_read],
-                  shown + handlers.history_outputs, show_progress="hidden", concurrency_id="poll",
+                  [ui.notice, *shown, *handlers.history_outputs], show_progress="hidden", concurrency_id="poll",
                   concurrency_limit=None)
     ui.pick.select(handlers.pick_run, [ui.pick], shown, show_progress_on=on_run)
     demo.load(handlers.attach, None, shown + handlers.history_outputs, show_progress_on=on_run)
@@ -172,11 +187,20 @@ def changes(components: list, values) -> dict:
             if not (isinstance(value, dict) and value == gr.skip())}
 
 
+def newer_run(studio, view: dict) -> str | None:
+    """The name of the run the studio started after this page chose the run it shows (view["since"]), if another."""
+    run = studio.runner.run
+    if run is None or run.name == view.get("run"):
+        return None
+    started = run.status().get("started_at") or 0
+    return run.name if started > (view.get("since") or 0) else None
+
+
 def probe_panel(studio, view: dict, seen: str | None):
     """(probe table, best-step banner, use-best button, what is shown): gr.skip() where nothing changed."""
     run = studio.run_named(view.get("run", ""))
     if run is None:
-        return {"headers": [say("probes.prompt")], "data": [[""]]}, "", gr.update(visible=False), ""
+        return {"headers": [say("probes.prompt")], "data": [[say("table.none_yet")]]}, "", gr.update(visible=False), ""
     headers, rows = probes.probe_table(run)
     best = probes.best_step(run)
     shown = f"{run.name}:{len(headers)}:{best}"
@@ -190,7 +214,7 @@ def probe_panel(studio, view: dict, seen: str | None):
         elif not best["available"]:
             banner += say("train.best_missing")
     headers, rows = readable_probes(headers, rows)
-    table = gr.update(value={"headers": headers, "data": rows or [[""] * len(headers)]})
+    table = gr.update(value={"headers": headers, "data": rows or [[say("table.none_yet"), *[""] * (len(headers) - 1)]]})
     return table, banner, gr.update(visible=bool(best and best["available"] and not best["in_use"])), shown
 
 
@@ -203,10 +227,12 @@ def button_states(studio, view: dict) -> tuple[bool, bool, bool]:
 
 
 def readable_probes(headers: list[str], rows: list[list]) -> tuple[list[str], list[list]]:
-    """The probe table as a glance: prompt, the base model's answer and the latest adapter's answer side by side
-    (every evaluation's column made the table thousands of pixels wide; the run folder keeps them all)."""
-    if len(headers) > 3:
-        keep = [0, 1, len(headers) - 1]
+    """The probe table as a glance: the prompt, the latest adapter's answer, then the base model's (every
+    evaluation's column made the table thousands of pixels wide, and the latest, last, was off-screen on the right;
+    the run folder keeps them all)."""
+    latest = len(headers) - 1
+    if latest >= 2 and headers[latest].startswith("step"):
+        keep = [0, latest] + [i for i in range(1, latest) if headers[i] == "base"][:1]
         headers = [headers[i] for i in keep]
         rows = [[row[i] for i in keep] for row in rows]
     names = []
@@ -217,7 +243,7 @@ def readable_probes(headers: list[str], rows: list[list]) -> tuple[list[str], li
         elif header == "base":
             names.append(say("probes.base"))
         elif step.isdigit():
-            names.append(say("probes.latest" if number == len(headers) - 1 else "probes.step", step=step))
+            names.append(say("probes.latest" if number == 1 else "probes.step", step=step))
         else:
             names.append(header)
     return names, rows
@@ -230,10 +256,28 @@ def refresh(studio, view: dict, force: bool = False):
         return status_html(None), (gr.skip() if not force else None), "", view
     records, offset = run.read_metrics(view.get("offset", 0) if not force else 0)
     points = (view.get("points", []) if not force else []) + records
-    view = {"run": run.name, "offset": offset, "points": points}
     status = run.status()
+    # since: when this page chose the run (a run started later is followed); state: to tell when it fails
+    since = (view.get("since") if view.get("run") == run.name else None) or time.time()
+    view = {"run": run.name, "offset": offset, "points": points, "since": since, "state": status.get("state")}
     chart = loss_figure(points, title=run.name) if (records or force) else gr.skip()
-    return status_html(status, points, run.name), chart, run.log_tail(40), view
+    return status_html(status, points, run.name), chart, page_log(run), view
+
+
+def page_log(run, lines: int = 40) -> str:
+    """The log's last lines without Python tracebacks: the page says what went wrong in words (the status line);
+    train.log keeps the traceback for whoever debugs it."""
+    shown, in_traceback = [], False
+    for line in run.log_tail(lines * 5).splitlines():
+        stamped = line[:4].isdigit() and line[19:20] == " "
+        said = line[20:] if stamped else line
+        if said.startswith("Traceback (most recent call last)"):
+            in_traceback = True
+        elif stamped:
+            in_traceback = False
+        if not in_traceback:
+            shown.append(line)
+    return "\n".join(shown[-lines:])
 
 
 def state_name(state: str) -> str:
@@ -246,13 +290,13 @@ def history(studio):
     for run in studio.runs()[:50]:
         status = run.status()
         losses = [m["loss"] for m in run.read_metrics()[0] if "loss" in m]
-        duration = (status.get("ended_at") or time.time()) - status["started_at"] if status.get("started_at") else 0
+        duration = elapsed_seconds(status)  # a resumed run's earlier parts included
         rows.append([run.name, state_name(status.get("state", "?")),
                      f"{status.get('step', 0)}/{status.get('total_steps', 0)}", f"{losses[-1]:.3f}" if losses else "",
                      _clock(duration)])
         names.append(run.name)
     headers = [say(key) for key in ("runs.run", "runs.state", "runs.steps", "runs.final_loss", "runs.duration")]
-    return {"headers": headers, "data": rows or [[""] * 5]}, gr.update(choices=names)
+    return {"headers": headers, "data": rows or [[say("table.none_yet"), *[""] * 4]]}, gr.update(choices=names)
 
 
 def status_html(status: dict | None, points: list[dict] | None = None, name: str = "") -> str:
@@ -261,8 +305,7 @@ def status_html(status: dict | None, points: list[dict] | None = None, name: str
     state = status.get("state", "?")
     step, total = status.get("step") or 0, status.get("total_steps") or 0
     percent = int(100 * step / total) if total else 0
-    started, ended = status.get("started_at"), status.get("ended_at")
-    elapsed = ((ended or time.time()) - started) if started else 0
+    elapsed = elapsed_seconds(status)  # a resumed run's earlier parts included
     parts = [f"<b>{_escape(name)}</b>", f"<span class='state state-{state}'>{state_name(state)}</span>",
              say("train.elapsed", clock=_clock(elapsed))]
     if total:  # before the trainer has counted its steps there is no "step 0/?" to show: the message says what it does

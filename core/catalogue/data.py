@@ -51,6 +51,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{path} 不是 UTF-8 文本（位置 {position} 处的字节 0x{byte:02x}）；请以 UTF-8 编码保存。"),
     "data.files.bad_json_line": ("not valid JSON: {error} at column {column}",
                                  "不是有效的 JSON：第 {column} 列处 {error}"),
+    # Python's json module's reasons: its own English words, and Chinese for the page
+    "data.files.json_value": ("Expecting value", "此处应有一个值"),
+    "data.files.json_comma": ("Expecting ',' delimiter", "此处应有逗号 ','"),
+    "data.files.json_colon": ("Expecting ':' delimiter", "此处应有冒号 ':'"),
+    "data.files.json_name": ("Expecting property name enclosed in double quotes", "此处应有用双引号括起的字段名"),
+    "data.files.json_unterminated": ("Unterminated string starting at", "有未闭合的字符串（缺少结尾的引号）"),
+    "data.files.json_control": ("Invalid control character at", "字符串中有控制字符（例如换行）"),
+    "data.files.json_escape": ("Invalid \\escape", "无效的 \\ 转义"),
+    "data.files.json_extra": ("Extra data", "第一个值之后还有多余的内容"),
     "data.files.bad_json": (
         "{path} is not valid JSON: {error} at line {line}, column {column}. Fix that spot (often a missing comma, "
         "quote or bracket).{hint}",
@@ -137,8 +146,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "data.formats.needs_in_full.messages": ('messages, a list of {"role": ..., "content": ...}',
                                             'messages，即 {"role": ..., "content": ...} 的列表'),
     "data.formats.needs_in_full.prompt_completion": (
-        "prompt and completion (or question and answer, query and response, input and output)",
-        "prompt 和 completion（或 question 和 answer、query 和 response、input 和 output）"),
+        "prompt and completion (or question and answer, query and response, q and a, 问题 and 答案, input and "
+        "output)",
+        "prompt 和 completion（或 question 和 answer、query 和 response、q 和 a、问题 和 答案、input 和 output）"),
     "data.formats.needs_in_full.text": ("text (or content)", "text（或 content）"),
     "data.formats.needs_in_full.preference": (
         "chosen and rejected answers, with a prompt, an instruction or a conversation before them",
@@ -148,6 +158,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "undesirable one)",
         "一段对话（messages）或 prompt 和 completion，并带有 label：true（可取的回答）或 false（不可取的回答）"),
     "data.formats.format_needs": ("{format}: {needs}", "{format}：{needs}"),
+    "data.formats.read_as_turns": (
+        "Read as a conversation: `{prompt}` is the user's turn and `{completion}` the assistant's answer, written "
+        "with the model's chat template, as the Chat tab asks.",
+        "按对话读取：`{prompt}` 是用户的一轮，`{completion}` 是助手的回答，用模型的对话模板写出，"
+        "与“对话”页提问的方式一致。"),
+    "data.formats.read_as_text": (
+        "Read as plain text: `{completion}` continues `{prompt}` without the chat template (trl's prompt-completion), "
+        "so the model does not learn to answer in the chat turns it is asked in. To train them as a question and its "
+        "answer, name the columns question and answer, or map them to instruction and output (Column mapping).",
+        "按纯文本读取：`{completion}` 直接接在 `{prompt}` 后面，不套对话模板（trl 的 prompt-completion 格式），"
+        "模型学不到在提问所用的对话轮次中回答。要把它们当作问题和回答训练，请把列名改为 question 和 answer，"
+        "或在“列映射”中把它们映射为 instruction 和 output。"),
     "data.formats.no_fields": ("no fields", "没有字段"),
     "data.formats.not_fields": ("{kind} instead of fields", "{kind}，而不是字段"),
     "data.formats.unknown": ('Unknown data format "{format}". Choose one of: {formats}.',
@@ -399,6 +421,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "would learn this markup as words. Remove it from the data (keep only the message text).",
         "{count}的文本中含有对话标记 {marker}。模型自己的对话模板会再套一层，模型会把这些标记当作文字学习。"
         "请从数据中删除它们（只保留消息文字）。"),
+    "data.check.language": (
+        "{share:.0f}% of this data is Chinese, Japanese or Korean text, and this model's tokenizer spends "
+        "{per_character:.1f} tokens on each such character (its vocabulary was made for other languages, so it "
+        "spells them byte by byte): the model learns them slowly, and the tuned model is likely to answer nonsense. "
+        "Choose a model that knows these languages (Model tab), e.g. the built-in multilingual Gemma 3 270M "
+        "(model.source: gemma-3-270m).",
+        "这份数据中 {share:.0f}% 是中文、日文或韩文，而该模型的分词器每个这样的字要用 {per_character:.1f} 个词元"
+        "（它的词表是为其他语言做的，只能按字节拼出这些字）：模型学得很慢，微调后很可能答非所问、胡言乱语。"
+        "请换一个懂这些语言的模型（“模型与硬件”页），例如内置的多语言模型 Gemma 3 270M"
+        "（model.source: gemma-3-270m）。"),
     "data.check.placeholder": (
         "{count} {names} with no value given; fill them in, or the model learns the braces literally. Training "
         "refuses until they are filled.",
@@ -412,6 +444,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "data.check.name.no_template": ("No chat template", "没有对话模板"),
     "data.check.name.template": ("Refused by the chat template", "被对话模板拒绝"),
     "data.check.name.thinking": ("Thinking left out", "思考部分被省略"),
+    "data.check.name.bad_rows": ("Rows that stop the run", "会使训练停止的行"),
+    "data.check.name.language": ("Language the model does not know", "模型不懂的语言"),
     "data.check.split": (
         "Split: {train:,} training rows, {held_out:,} held-out{separate}{replay}.",
         "划分：{train:,} 行用于训练，{held_out:,} 行留出{separate}{replay}。"),

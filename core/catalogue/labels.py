@@ -22,6 +22,9 @@ TEXTS = {
     "quick.model": ("2. The model to fine-tune", "2. 要微调的模型"),
     "quick.go": ("3. Go: start training", "3. 开始训练"),
     "quick.what_you_get": ("### What this run will do", "### 这次训练会做什么"),
+    "quick.working_out": (
+        "⏳ Working it out: reading the data and loading the model's tokenizer (a few seconds) …",
+        "⏳ 正在计算：读取数据并加载模型的分词器（需要几秒）……"),
     "quick.more": (
         "The data as the model sees it is on tab 1; watch the loss and the answers change on tab 4; talk to the "
         "result on tab 5.",
@@ -86,6 +89,16 @@ TEXTS = {
     "train.log": ("Log", "日志"),
     "train.log_english": ("Log (in English, for diagnosis)", "日志（英文，供排查问题）"),
     "app.language": ("Language", "语言"),
+    # Gradio's own words its tables lack (webui/i18n.py GRADIO_KEYS): said by Gradio's status tracker, chat and tables
+    "common.complete": ("Complete", "完成"),
+    "common.progress": ("Progress", "进度"),
+    "common.download_all": ("Download all", "全部下载"),
+    "common.upload": ("Upload", "上传"),
+    "dataframe.filter": ("Filter", "筛选"),
+    "dataframe.clear_filter": ("Clear filters", "清除筛选"),
+    "chatbot.copy_message": ("Copy message", "复制消息"),
+    "chatbot.copied_message": ("Copied message", "已复制消息"),
+    "status.queue_position": ("In queue: {position} of {size}", "排队中：第 {position} 位，共 {size} 位"),
     "train.history": ("Past runs", "历史运行"),
     "train.pick_run": ("Show a past run", "查看历史运行"),
     "train.probes": (

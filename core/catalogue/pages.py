@@ -94,13 +94,13 @@ TEXTS = {
     "settings.loaded": ("Settings loaded.", "设置已加载。"),
     "settings.applied": ("Applied: {changes}.", "已采用：{changes}。"),
     "time.measured": (
-        "Expected training time: about {total} for {steps:,} steps on this machine.",
-        "预计训练时间：在本机 {steps:,} 步约需 {total}。"),
+        "Expected time for the whole run: about {total} on this machine ({parts}; {steps:,} steps).",
+        "整个运行的预计时间：在本机约需 {total}（{parts}；共 {steps:,} 步）。"),
     "time.rough": (
-        "Expected training time: about {total} for {steps:,} steps (a rough estimate: the built-in model trains "
-        "about 45 tokens a second on a 2-core CPU; the first run measures this machine).",
-        "预计训练时间：{steps:,} 步约需 {total}（粗略估计：内置模型在双核 CPU 上每秒约训练 45 "
-        "个词元；第一次运行后会按本机实测）。"),
+        "Expected time for the whole run: about {total} ({parts}; {steps:,} steps). A rough estimate: the built-in "
+        "model trains about 45 tokens a second on a quiet 2-core CPU; the first run measures this machine.",
+        "整个运行的预计时间：约需 {total}（{parts}；共 {steps:,} 步）。这是粗略估计：内置模型在空闲的双核 CPU "
+        "上每秒约训练 45 个词元；第一次运行后会按本机实测。"),
     "time.long": (
         "- ⚠️ **This run would take about {total} here.** For a first try, set max steps to {steps} (about {first}) "
         "on tab 3, or use fewer rows or epochs; train the whole set once the result looks right.",
@@ -118,6 +118,7 @@ TEXTS = {
     "viewer.trained": ("trained (carries loss)", "参与训练（计入损失）"),
     "viewer.masked": ("seen, not trained", "可见，不参与训练"),
     "viewer.cut_legend": ("cut at max length", "超出最大长度被截掉"),
+    "viewer.tooltip": ("{kind}: id {ids}", "{kind}：id {ids}"),
     "viewer.chosen_side": ("Chosen (preferred)", "选中（更好的回答）"),
     "viewer.rejected_side": ("Rejected (worse)", "被拒绝（较差的回答）"),
     "viewer.block": ("Block {number} of {total}", "第 {number} 块，共 {total} 块"),
@@ -169,6 +170,7 @@ TEXTS = {
         "⏳ {line} ({clock} so far; two real steps on the longest rows take a minute or more on a CPU)",
         "⏳ {line}（已用 {clock}；在 CPU 上用最长的样本实际训练两步需要一分钟或更久）"),
     "fit.starting": ("Reading the data and the model's tokenizer ...", "正在读取数据和模型的分词器……"),
+    "model.choice_builtin": ("{name} (built-in)", "{name}（内置）"),
     "model.builtin": (
         "Built-in: **{name}**. License: {license}.{ready}",
         "内置模型：**{name}**。许可证：{license}。{ready}"),
@@ -189,6 +191,10 @@ TEXTS = {
     "model.gpu_choice": (
         "GPU {index}: {name}, {free:.1f} of {total:.1f} GiB free",
         "GPU {index}：{name}，{total:.1f} GiB 中空闲 {free:.1f} GiB"),
+    "model.doctor_running": (
+        "⏳ Checking ... (the training steps and the chat reply take a minute or more on a CPU)",
+        "⏳ 正在检查……（训练步和对话回复在 CPU 上需要一分钟或更久）"),
+    "model.doctor_done": ("**{checks} checks, {failed} failed.**", "**共 {checks} 项检查，{failed} 项失败。**"),
     "model.runs_on": ("**Runs on: {summary}** ({reason}).", "**运行在：{summary}**（{reason}）。"),
     "hw.gpu": (
         "**GPU {index}** {name}: {used:.1f} / {total:.1f} GiB used",
@@ -210,6 +216,17 @@ TEXTS = {
     "chat.tuned_label": ("Fine-tuned: {run} (adapter on)", "微调后：{run}（已启用适配器）"),
     "chat.base_label": ("Base model, before fine-tuning{adapter_off}", "基础模型，微调前{adapter_off}"),
     "chat.adapter_off": (" (adapter of {run} off)", "（{run} 的适配器已关闭）"),
+    "chat.next_answer": ("Next answer: {who}", "下一条回答：{who}"),
+    "chat.type_first": ("**Type a message first.**", "**请先输入一条消息。**"),
+    "chat.still_answering": (
+        "**Still answering the last message: wait for it, or press Stop.** Your new message is kept in the box.",
+        "**还在回答上一条消息：请稍候，或按“停止”。**你的新消息仍留在输入框中。"),
+    "chat.answering": (
+        "⏳ {who} is answering (the first answer after choosing a model also loads it) ...",
+        "⏳ {who} 正在回答（选择模型后的第一次回答还要先加载模型）……"),
+    "chat.sampling": (
+        "⏳ Sampling for the vote: {done} of {total} answers ...", "⏳ 正在为投票采样：{done}/{total} 个回答……"),
+    "chat.stopped": ("stopped", "已停止"),
     "chat.votes": ("Votes ({total}): {listed}", "投票（{total}）：{listed}"),
     "chat.base_votes": ("base model: {counts}", "基础模型：{counts}"),
     "chat.sharing_gpu": (
@@ -265,6 +282,8 @@ TEXTS = {
     "eval.tuned_right": ("tuned right", "微调后正确"),
     "eval.yes": ("yes", "是"),
     "eval.no": ("no", "否"),
+    "eval.none_changed": ("(no answer changed)", "（没有回答发生变化）"),
+    "table.none_yet": ("(none yet)", "（暂无）"),
     "eval.fixed": ("fixed", "变对"),
     "eval.broken": ("broken", "变错"),
     "export.pick_run": ("**Pick a finished run first.**", "**请先选择一个已完成的运行。**"),
@@ -272,8 +291,10 @@ TEXTS = {
     "export.merging": ("Merging into `{path}` and checking its answers ...", "正在合并到 `{path}` 并校验其回答……"),
     "export.packing": ("Packing the folder as a zip to download ...", "正在把文件夹打包为 zip 以便下载……"),
     "export.merged_done": (
-        "  \nMerged model folder (model card, chat_template.jinja, Modelfile): `{path}`",
-        "  \n合并后的模型文件夹（模型卡片、chat_template.jinja、Modelfile）：`{path}`"),
+        "  \nMerged model as one zip (model card, chat_template.jinja, Modelfile inside; unzipped it is the folder "
+        "`{folder}` that `launch.py demo` and Ollama take): `{path}`",
+        "  \n合并后的模型，打包为一个 zip（内含模型卡片、chat_template.jinja、Modelfile；解压后即为 `launch.py demo` "
+        "和 Ollama 使用的文件夹 `{folder}`）：`{path}`"),
     "export.writing": ("Writing `{path}` ...", "正在写入 `{path}`……"),
     "export.gguf_done": (
         "  \nGGUF file with `{modelfile}` (Ollama) and `{card}` (model card) beside it: `{path}`",
@@ -305,6 +326,7 @@ TEXTS = {
     "compare.train": ("{run}: train loss", "{run}：训练损失"),
     "compare.held_out": ("{run}: held-out loss", "{run}：留出集损失"),
     "compare.setting": ("setting", "设置"),
+    "compare.none_picked": ("(pick two or more runs above)", "（请在上方选择两个或更多运行）"),
     "compare.same": ("(the runs have the same settings)", "（这些运行的设置相同）"),
     "train.no_run": (
         "No run yet. Start one with the defaults, or adjust the tabs before.",
@@ -319,11 +341,12 @@ TEXTS = {
     "train.gpu_peak": ("GPU memory peak {gb:.1f} GiB", "显存峰值 {gb:.1f} GiB"),
     "train.no_gpu": ("no GPU in use", "未使用 GPU"),
     "train.replay_progress": ("knowledge replay {done} of {asked}", "知识回放 {done}/{asked}"),
-    "train.replay_left": ("about {clock} left", "约剩 {clock}"),
+    "train.replay_left": ("replay about {clock} left, then the training steps", "回放约剩 {clock}，之后是训练步骤"),
     "train.replay_kept": (
         "replay: {asked} asked, {kept} kept ({dropped} unfinished dropped)",
         "知识回放：请求 {asked} 条，保留 {kept} 条（丢弃 {dropped} 条未完成的回答）"),
     "train.started": ("Started run **{name}**.", "已开始运行 **{name}**。"),
+    "train.failed": ("**Run {name} failed.** {reason}", "**运行 {name} 失败。** {reason}"),
     "train.name_taken": (" (The name {name} was taken.)", "（名称 {name} 已被占用。）"),
     "train.pick_to_resume": ("Pick a run to resume (Past runs, below).", "请选择要继续的运行（见下方“历史运行”）。"),
     "train.resuming": ("Resuming run **{name}** from its last checkpoint.", "正在从最近的检查点继续运行 **{name}**。"),

@@ -192,6 +192,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "messages.",
         "请求体超过 {limit:,} 字节，这是本服务器一个请求读取的上限；请减少消息或缩短消息。"),
     # serving.py: what `launch.py demo` and the studio's demo page serve
+    "results.serving.description": (
+        "{base}, fine-tuned with {method} on `{data}`. Ask it something, or start from an example below.",
+        "{base}，用 {method} 在 `{data}` 上微调。问它点什么，或从下面的示例开始。"),
+    "results.serving.tuning": ("{tuning} fine-tuning", "{tuning} 微调"),
     "results.serving.not_a_folder": (
         "{path} is not a folder. Give a run folder (runs/NAME) or an exported model folder.",
         "{path} 不是文件夹。请给出运行文件夹（runs/NAME）或导出的模型文件夹。"),

@@ -18,6 +18,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "training.worker.stopped_before_first_step": (
         "Stopped before the first step finished; nothing was saved.",
         "在第一步完成前就停止了；没有保存任何内容。"),
+    "training.worker.stopped_during_replay": (
+        "Stopped before the first step, while the base model wrote its knowledge-replay answers: the {done} of "
+        "{asked} it finished are kept, and Resume asks only the rest.",
+        "在第一步之前、基础模型写知识回放回答时停止了：已写完的 {done}/{asked} 条回答已保留，“继续”只会补写其余的。"),
     "training.worker.adapter": ("adapter", "适配器"),
     "training.worker.model": ("model", "模型"),
     # why a run failed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 from dataclasses import dataclass, field
 
@@ -28,6 +29,17 @@ FOREIGN_MARKERS = ("<|im_start|>", "<|im_end|>", "[INST]", "[/INST]", "<<SYS>>",
                    "### Response:", "\nHuman:", "\nAssistant:")
 # Tokenizing is the slow part; past this many rows, statistics come from a sample and say so.
 MAX_CHECKED_ROWS = 2000
+# Chinese, Japanese and Korean characters (ideographs, kana, hangul): each says about what a word says elsewhere.
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
+CJK_CHARACTER = re.compile(f"[{CJK}]")
+OTHER_WORD = re.compile(f"(?:(?![{CJK}])[^\\W_])+")
+# "Most of the text": CJK characters against CJK characters plus the other words, so that "Nova" or "AI" in a
+# Chinese sentence does not outweigh it letter by letter.
+CJK_SHARE = 0.5
+# A vocabulary made for these languages spends about one token per character; one made for English spells most of
+# them in UTF-8 bytes, 2 to 3 tokens each, and the model learns them slowly or not at all.
+CJK_TOKENS_PER_CHARACTER = 1.5
+CJK_SAMPLE = 4000  # characters of the data tokenized to measure that
 
 
 # A warning's short name, by kind (the Data tab's "Show rows with" choices).
@@ -36,7 +48,8 @@ WARNING_NAMES = {"too_long": Message("data.check.name.too_long"), "all_cut": Mes
                  "foreign_markup": Message("data.check.name.foreign_markup"),
                  "placeholder": Message("data.check.name.placeholder"),
                  "no_template": Message("data.check.name.no_template"), "template": Message("data.check.name.template"),
-                 "thinking": Message("data.check.name.thinking")}
+                 "thinking": Message("data.check.name.thinking"), "bad_rows": Message("data.check.name.bad_rows"),
+                 "language": Message("data.check.name.language")}
 # "1 row is" / "3 rows are" by the verb that follows the count (English agrees with it; Chinese needs no verb).
 COUNTED = {"": ("data.check.count.row", "data.check.count.rows"),
            "is": ("data.check.count.row_is", "data.check.count.rows_are"),
@@ -48,7 +61,8 @@ COUNTED = {"": ("data.check.count.row", "data.check.count.rows"),
 
 @dataclass
 class DataWarning:
-    kind: str  # too_long, all_cut, no_eos, duplicate, foreign_markup, placeholder, no_template, template, thinking
+    kind: str  # too_long, all_cut, no_eos, duplicate, foreign_markup, placeholder, no_template, template, thinking,
+    # bad_rows, language
     message: Message  # str() is the English; text_of() the page's language
     rows: list[int] = field(default_factory=list)  # indices into LoadedData.rows
 
@@ -90,6 +104,7 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool |
     if template_note:
         layout = template_note if isinstance(template_note, str) else "ChatML"
         warnings.append(DataWarning("no_template", Message("data.check.no_template", {"layout": layout})))
+    warnings += _language_fit(checked, tokenizer)
     seen = _measure(checked, tokenizer, max_length)
     if not seen.lengths:  # every row refused: nothing to measure, and training would have nothing to learn
         raise TemplateError("data.check.no_row_usable", reason=seen.refused[0][1])
@@ -221,6 +236,40 @@ def _foreign_markup(rows: list[dict], tokenizer) -> list[DataWarning]:
     return warnings
 
 
+def cjk_share(rows: list[dict]) -> tuple[float, str]:
+    """The share of the rows' text that is Chinese, Japanese or Korean (each such character against each other
+    word), and the first CJK_SAMPLE of those characters, in order."""
+    characters, count, words = [], 0, 0
+    for row in rows:
+        for text in _texts(row):
+            found = CJK_CHARACTER.findall(text)
+            count += len(found)
+            words += len(OTHER_WORD.findall(text))
+            if len(characters) < CJK_SAMPLE:
+                characters += found[:CJK_SAMPLE - len(characters)]
+    return (count / (count + words) if count + words else 0.0), "".join(characters)
+
+
+def tokens_per_character(tokenizer, characters: str) -> float:
+    """How many tokens this tokenizer spends on each of these characters, measured on the tokenizer itself."""
+    if not characters:
+        return 0.0
+    return len(tokenizer(characters, add_special_tokens=False)["input_ids"]) / len(characters)
+
+
+def _language_fit(rows: list[dict], tokenizer) -> list[DataWarning]:
+    """A warning when most of the data is CJK text and this model's vocabulary spells those characters in bytes:
+    the tuned model then answers nonsense in that language."""
+    share, characters = cjk_share(rows)
+    if share <= CJK_SHARE:
+        return []
+    per_character = tokens_per_character(tokenizer, characters)
+    if per_character <= CJK_TOKENS_PER_CHARACTER:
+        return []
+    return [DataWarning("language", Message("data.check.language", {"share": 100 * share,
+                                                                    "per_character": per_character}))]
+
+
 def _texts(row: dict):
     for message in row.get("messages", []):
         yield message["content"]
@@ -322,12 +371,24 @@ def inspect(config, tokenizer, runs: list = (), loaded=None) -> Inspection:
     unfilled = {name: count for name, count in loaded.placeholders.items() if name not in config.data.placeholders}
     report = check(loaded.rows, tokenizer, config.train.max_length,
                    template_note=getattr(tokenizer, "studio_added_template", False), unfilled=unfilled)
+    if not config.data.skip_bad_rows:  # the run refuses such a file: the check says so too, in the same words
+        report.warnings[:0] = [_refused(data) for data in (loaded, held_out) if data is not None and data.skipped]
     t = config.train
     speed = measured_speed(list(runs), config.model.source)
     # A model without a chat template of its own has no answers to replay (the run skips replay then).
     replay_rows = 0 if getattr(tokenizer, "studio_added_template", False) or t.method != "sft" else config.data.replay
     return Inspection(loaded, report, plan(report, train_count, eval_count, t.batch_size, t.grad_accum, t.epochs,
                                            t.max_steps, speed, replay_rows), held_out)
+
+
+def _refused(data) -> DataWarning:
+    """The run's own refusal of a file with rows that cannot be used (core.data.load.load_for_training's error),
+    as a warning: the rows it names are not among the usable ones, so it lists none."""
+    from core.data.errors import joined
+
+    return DataWarning("bad_rows", Message("data.load.bad_rows", {
+        "skipped": data.skipped, "total": data.total, "path": data.path,
+        "problems": joined([p.said() for p in data.problems[:3]]), "more": " ..." if data.skipped > 3 else ""}))
 
 
 def _method_rows(method: str, loaded) -> list[dict]:

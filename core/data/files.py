@@ -170,6 +170,21 @@ def read_text(path: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- readers
 
+# Python's json module explains in English: the reasons a hand-edited file usually has are said by key (the same
+# English, and Chinese for the page); the rest as they are.
+JSON_REASONS = {"Expecting value": "data.files.json_value", "Expecting ',' delimiter": "data.files.json_comma",
+                "Expecting ':' delimiter": "data.files.json_colon",
+                "Expecting property name enclosed in double quotes": "data.files.json_name",
+                "Unterminated string starting at": "data.files.json_unterminated",
+                "Invalid control character at": "data.files.json_control", "Invalid \\escape": "data.files.json_escape",
+                "Extra data": "data.files.json_extra"}
+
+
+def json_reason(err: json.JSONDecodeError) -> Message | str:
+    key = JSON_REASONS.get(err.msg)
+    return Message(key) if key else err.msg
+
+
 def _records_from_jsonl(path: str, label: str):
     for number, line in _lines(path):
         if isinstance(line, LongLine):
@@ -181,7 +196,7 @@ def _records_from_jsonl(path: str, label: str):
         try:
             yield place, as_record(json.loads(line), raw=line)
         except json.JSONDecodeError as err:
-            yield place, RowError("data.files.bad_json_line", raw=line, error=err.msg, column=err.colno)
+            yield place, RowError("data.files.bad_json_line", raw=line, error=json_reason(err), column=err.colno)
 
 
 def _records_from_json(path: str, notes: list[Message], label: str):
@@ -193,7 +208,7 @@ def _records_from_json(path: str, notes: list[Message], label: str):
     except json.JSONDecodeError as err:
         # "Extra data" after a first complete object usually means one object per line: JSON Lines.
         hint = Message("data.files.jsonl_hint") if err.msg == "Extra data" else ""
-        raise DataError("data.files.bad_json", path=path, error=err.msg, line=err.lineno, column=err.colno,
+        raise DataError("data.files.bad_json", path=path, error=json_reason(err), line=err.lineno, column=err.colno,
                         hint=hint) from err
     if isinstance(data, dict):
         data = _unwrap_object(path, data, notes)
@@ -251,7 +266,7 @@ def _records_from_big_json(path: str, label: str, chunk_bytes: int = 1 << 20):
                     value, end = decoder.raw_decode(buffer, pos)
                 except json.JSONDecodeError as err:
                     if at_end or len(buffer) - pos > 64 * chunk_bytes:
-                        raise DataError("data.files.bad_big_json", path=path, error=err.msg,
+                        raise DataError("data.files.bad_big_json", path=path, error=json_reason(err),
                                         line=line + buffer.count("\n", 0, err.pos)) from err
                     break  # the item continues in the next chunk
                 item += 1
@@ -301,7 +316,8 @@ def _csv_record(header: list[str], cells: list[str], delimiter: str) -> dict | R
             try:
                 record[column] = json.loads(record[column])
             except json.JSONDecodeError as err:
-                return RowError("data.files.bad_json_cell", raw=raw, field=column, error=err.msg, column=err.colno)
+                return RowError("data.files.bad_json_cell", raw=raw, field=column, error=json_reason(err),
+                                column=err.colno)
     return record
 
 

@@ -47,9 +47,13 @@ CANONICAL_ROLES = ("user", "assistant", "system", "tool")
 # Fields a column map can point elsewhere: the key is ours, the value the file's column name.
 MAPPABLE = ("instruction", "input", "output", "system", "history", "prompt", "completion", "messages",
             "conversations", "text", "chosen", "rejected", "label", "role", "content")
-# Pairs of column names that mean prompt and completion, in the order they are tried.
-PAIRS = (("prompt", "completion"), ("question", "answer"), ("query", "response"), ("prompt", "response"),
-         ("question", "response"), ("query", "answer"), ("input", "output"))
+# Pairs of column names that mean a prompt and its completion, in the order they are tried, whatever their case.
+# prompt/completion is trl's plain prompt-completion: the completion continues the prompt's text, no chat template.
+# Every other pair is a question and its answer: a user turn and the assistant's answer, written with the chat
+# template, since chat always asks through it (trained as plain text, the model never learns the turns it is asked in).
+PLAIN_PAIR = ("prompt", "completion")
+PAIRS = (PLAIN_PAIR, ("question", "answer"), ("query", "response"), ("prompt", "response"), ("question", "response"),
+         ("query", "answer"), ("q", "a"), ("问题", "答案"), ("问题", "回答"), ("问", "答"), ("input", "output"))
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
@@ -100,11 +104,39 @@ def formats_matching(record: dict) -> list[str]:
     if "instruction" in keys:
         found.append("alpaca")
     pairs = PAIRS if "instruction" not in keys else PAIRS[:-1]  # alpaca's input/output is not a prompt pair
-    if keys & {"prompt", "completion"} or any(set(pair) <= keys for pair in pairs):
+    if keys & {"prompt", "completion"} or pair_columns(dict.fromkeys(keys, ""), pairs):
         found.append("prompt_completion")
     if "text" in keys or ("content" in keys and not keys & {"role", "from"}):
         found.append("text")
     return found
+
+
+def pair_columns(record: dict, pairs: tuple = PAIRS) -> tuple[str, str] | None:
+    """The record's own names for the first pair of `pairs` it has ("Question", "Answer"), or None."""
+    names: dict = {}
+    for key in record:
+        names.setdefault(str(key).strip().lower(), key)
+    return next(((names[prompt], names[answer]) for prompt, answer in pairs if prompt in names and answer in names),
+                None)
+
+
+def as_turns(pair: tuple[str, str]) -> bool:
+    """Whether a pair of columns is a question and its answer (chat turns) rather than trl's plain prompt-completion."""
+    return tuple(str(name).strip().lower() for name in pair) != PLAIN_PAIR
+
+
+def reading_note(record: dict, format: str) -> Message | None:
+    """Which columns become which turn (or that a pair is trained as plain text), said once for the file."""
+    present = {key: value for key, value in record.items() if value is not None}
+    if format == "alpaca":
+        prompt = [name for name in ("instruction", "input", "context") if name in present]
+        answer = _first_key(present, ("output", "response"))
+        return Message("data.formats.read_as_turns", {"prompt": " + ".join(prompt), "completion": answer})
+    pair = pair_columns(present, PAIRS if "instruction" not in present else PAIRS[:-1])
+    if format != "prompt_completion" or pair is None or not isinstance(present[pair[0]], str):
+        return None  # other shapes name their roles themselves; lists of messages are turns already
+    key = "data.formats.read_as_turns" if as_turns(pair) else "data.formats.read_as_text"
+    return Message(key, {"prompt": pair[0], "completion": pair[1]})
 
 
 def field_list(record: dict) -> str | Message:
@@ -183,8 +215,8 @@ def _messages(record: dict, mapping: Mapping) -> dict:
 
 
 def _prompt_completion(record: dict, mapping: Mapping) -> dict:
-    prompt_key, completion_key = next((pair for pair in PAIRS if set(pair) <= record.keys()),
-                                      ("prompt", "completion"))
+    """trl's prompt-completion (plain, or lists of messages), or a question and its answer as two chat turns."""
+    prompt_key, completion_key = pair_columns(record) or PLAIN_PAIR
     prompt, completion = record.get(prompt_key), record.get(completion_key)
     if isinstance(prompt, list) or isinstance(completion, list):  # trl's conversational prompt-completion
         if not (isinstance(prompt, list) and isinstance(completion, list)):
@@ -192,6 +224,9 @@ def _prompt_completion(record: dict, mapping: Mapping) -> dict:
         messages = (_parse_messages(prompt, prompt_key, "prompt_completion", mapping, "role", "content")
                     + _parse_messages(completion, completion_key, "prompt_completion", mapping, "role", "content"))
         return {"messages": check_conversation(messages)}
+    if as_turns((prompt_key, completion_key)):
+        return {"messages": [{"role": "user", "content": _text(record, prompt_key, "prompt_completion")},
+                             {"role": "assistant", "content": _text(record, completion_key, "prompt_completion")}]}
     return {"prompt": _text(record, prompt_key, "prompt_completion", may_be_empty=True),
             "completion": _text(record, completion_key, "prompt_completion")}
 

@@ -20,7 +20,7 @@ from core.data import method_rows
 from core.data.errors import DataError, RowError, joined
 from core.data.files import open_source, oversized
 from core.data.formats import (FORMATS, Mapping, detect_format, field_list, fill_placeholders,
-                               formats_matching, normalize, placeholders_in, NEEDS_IN_FULL)
+                               formats_matching, normalize, placeholders_in, reading_note, NEEDS_IN_FULL)
 
 
 # Records looked at to decide the format: the first one that fits a format decides.
@@ -142,6 +142,7 @@ def _choose_format(shown: str, head: list, format: str, mapping: Mapping, is_tab
             hint = Message("data.load.looks_like", {"format": guess[0]}) if guess else ""
             raise DataError("data.load.wrong_format", path=shown, format=format, where=first_where,
                             fields=field_list(first), needs=NEEDS_IN_FULL[format], hint=hint, columns=list(first))
+        notes += filter(None, [reading_note(first, format)])
         return format, []
     # The first record that fits a format decides; records before it become problems when they are normalized.
     record = next((r for _, r in mapped if formats_matching(r)), first)
@@ -152,6 +153,7 @@ def _choose_format(shown: str, head: list, format: str, mapping: Mapping, is_tab
         raise DataError("data.load.undetected", path=shown, where=first_where, error=err.message, hint=hint,
                         columns=err.columns) from err
     notes.append(Message("data.load.detected", {"format": detected, "fields": field_list(record)}))
+    notes += filter(None, [reading_note(record, detected)])  # which columns are the user's turn, which the answer
     return detected, formats_matching(record)[1:]
 
 

@@ -43,28 +43,28 @@ class Check:
 
 def run_checks(progress=print, training: bool = True) -> list[Check]:
     """Every check, in order; `progress` hears each line as it is found (the slow ones take seconds each)."""
-    checks: list[Check] = []
-
-    def add(check: Check) -> None:
-        checks.append(check)
+    found = []
+    for check in each_check(training):
+        found.append(check)
         progress(check.line())
+    return found
 
+
+def each_check(training: bool = True):
+    """Yields each Check as it is found, so a page can show the lines while the slow ones (training steps in run
+    processes, the built-in model's chat reply: a minute or more on a CPU) are still running."""
     import torch
 
     build = (message("measure.doctor.torch_cuda", version=torch.__version__, cuda=torch.version.cuda)
              if torch.version.cuda else message("measure.doctor.torch_cpu", version=torch.__version__))
-    add(Check("torch", "ok", build))
+    yield Check("torch", "ok", build)
     inv = devices.inventory()
-    for check in cuda_checks(torch, inv):
-        add(check)
-    add(bitsandbytes_check(torch, inv))
-    for check in attention_checks(inv):
-        add(check)
+    yield from cuda_checks(torch, inv)
+    yield bitsandbytes_check(torch, inv)
+    yield from attention_checks(inv)
     if training:
-        for check in training_checks(inv):
-            add(check)
-        add(chat_check())
-    return checks
+        yield from training_checks(inv)
+        yield chat_check()
 
 
 def cuda_checks(torch, inv: devices.Inventory) -> list[Check]:

@@ -40,6 +40,8 @@ class Attempt:
     peak_gb: float | None = None
     step_seconds: list[float] = field(default_factory=list)
     placement: bool = False            # did not fit because layers would sit on the CPU (more batch rungs won't help)
+    trained_tokens_per_s: float | None = None  # the two steps' speed, which scales replay and probes' time
+    load_seconds: float | None = None  # from the trial's start to its first step: loading the model and data
 
     @property
     def seconds_per_step(self) -> float | None:
@@ -64,6 +66,8 @@ class Report:
     available_gb: float = 0.0    # what the run's devices offer: free GPU memory, or available RAM on the CPU
     compute: str | Message = ""  # the compute plan, in a line
     skipped: tuple[Message, Message] | None = None  # (verdict, why) where no trial can measure the plan
+    replay_prompts: int = 0      # knowledge-replay answers the run writes before training
+    evaluations: int = 0         # evaluations during training, each with the probe answers
 
     @property
     def fitting(self) -> Attempt | None:
@@ -87,6 +91,20 @@ class Report:
             return None
         worst = fitting.seconds_per_step * self.total_steps
         return worst * min(1.0, self.length_ratio), worst
+
+    def run_time(self):
+        """The whole run (core.measure.duration.RunTime): load as the trial measured it, replay and probes at the
+        speed its steps trained, and the projected training time; None when nothing fitted."""
+        from core.measure import duration
+
+        projection, fitting = self.projected_seconds(), self.fitting
+        if projection is None:
+            return None
+        factor = duration.slowdown(fitting.trained_tokens_per_s)
+        whole = duration.whole_run(projection[0], self.replay_prompts, self.evaluations, factor)
+        if fitting.load_seconds is not None:
+            whole.load = fitting.load_seconds
+        return whole
 
     @property
     def verdict(self) -> Message:
@@ -123,11 +141,12 @@ class Report:
             else:
                 out.append(message("measure.preflight.attempt_fails", changes=attempt.describe_changes(),
                                    error=attempt.error))
-        projection = self.projected_seconds()
+        projection, whole = self.projected_seconds(), self.run_time()
         if projection:
             from core.data.check import duration  # core.runs.duration_text's English, said in the page's language
 
-            out.append(message("measure.preflight.projected", steps=self.total_steps, expected=duration(projection[0]),
+            out.append(message("measure.preflight.projected", total=duration(whole.total), parts=whole.parts(),
+                               steps=self.total_steps, expected=duration(projection[0]),
                                worst=duration(projection[1])))
         if self.proposal:
             out.append(message("measure.preflight.proposal", changes=describe(self.proposal)))
@@ -228,6 +247,7 @@ def two_steps(config: Config, rows: list[dict], work: Path, plan=None) -> Attemp
         attempt.error, attempt.placement = error, result.get("placement", False)
         return attempt
     attempt.fits, attempt.peak_gb, attempt.step_seconds = True, result["peak_gb"], result["step_seconds"]
+    attempt.trained_tokens_per_s, attempt.load_seconds = result.get("trained_tokens_per_s"), result.get("load_seconds")
     return attempt
 
 
@@ -246,7 +266,7 @@ def plan_run(config: Config):
 def check(config: Config, progress=print, try_steps=None) -> Report:
     """Estimate, then measure; on running out of memory, walk down the cheaper settings. `try_steps(config,
     rows, work) -> Attempt` replaces the real two steps in tests."""
-    from core.measure import memory_estimate
+    from core.measure import duration, memory_estimate
     from core.models import compute, devices
     from core.models import load as models
 
@@ -286,7 +306,10 @@ def check(config: Config, progress=print, try_steps=None) -> Report:
                              len(candidates))
     one = compute.one_process(plan)
     return Report(estimate.lines(), models.describe_placement(placement), _memory_kind(one), attempts, total_steps,
-                  ratio, len(rows), longest, estimate.total_gb, _available_gb(one, inventory), plan.summary())
+                  ratio, len(rows), longest, estimate.total_gb, _available_gb(one, inventory), plan.summary(),
+                  replay_prompts=0 if getattr(tokenizer, "studio_added_template", False)
+                  else duration.replay_prompts_asked(config),  # a model without a chat template skips replay
+                  evaluations=duration.evaluations(total_steps, config.train.eval_every, _held_out(config)))
 
 
 def sharded_report(config: Config, plan, inventory, progress) -> Report:
@@ -314,6 +337,11 @@ def _available_gb(plan, inventory) -> float:
     if plan.uses_gpu:
         return sum(g.free_gb for g in inventory.gpus if g.index in plan.gpus)
     return inventory.ram_available_gb
+
+
+def _held_out(config: Config) -> int:
+    """Whether the run evaluates: a held-out file, or a share of the rows kept for evaluation."""
+    return int(bool(config.data.eval_path) or config.data.eval_fraction > 0)
 
 
 def _total_steps(config: Config, tokenizer) -> int:

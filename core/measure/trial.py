@@ -3,8 +3,9 @@
 core.measure.preflight writes a short trial run (two steps on the longest rows) into RUN_DIR and starts this on
 the run's GPUs, as the real run would be started. Here it trains through core.training.train with a step timer,
 measures the peak memory of this process alone (CUDA max allocated on its GPUs, or its peak RSS on the CPU), and
-writes attempt.json: {"fits", "peak_gb", "step_seconds", "memory_kind"} or {"fits": false, "error", "error_message",
-"fatal", "placement"} (error_message: the error's key and values, when it has them; error: its English).
+writes attempt.json: {"fits", "peak_gb", "step_seconds", "memory_kind", "trained_tokens_per_s", "load_seconds"}
+or {"fits": false, "error", "error_message", "fatal", "placement"} (error_message: the error's key and values,
+when it has them; error: its English).
 Running out of memory, or a model that only fits with layers on the CPU, is a normal answer (it does not fit);
 any other error is fatal (the data or the model is at fault, not the settings). A fresh process per attempt
 means a failed attempt's memory is gone before the next one starts.
@@ -56,7 +57,12 @@ def measure(run: Run, strategy: str = "single") -> dict:
         error = out_of_memory(err) if is_out_of_memory(err) else explain_failure(err)
         return {"fits": False, "fatal": not (placement or is_out_of_memory(err)), "placement": placement,
                 "error": str(error), "error_message": error.to_json() if isinstance(error, Message) else None}
-    return {"fits": True, "peak_gb": memory.peak_gb, "step_seconds": timer.step_times, "memory_kind": memory.kind}
+    summary = timer.summary()
+    # Loading (model, data, the base model's probe answers) is what came before the first step: the whole run's
+    # time counts it too (core.measure.duration).
+    load = summary["time_to_first_step_s"] - timer.step_times[0] if timer.step_times else None
+    return {"fits": True, "peak_gb": memory.peak_gb, "step_seconds": timer.step_times, "memory_kind": memory.kind,
+            "trained_tokens_per_s": summary.get("trained_tokens_per_s"), "load_seconds": load}
 
 
 def out_of_memory(err: BaseException) -> Message:

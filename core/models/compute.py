@@ -43,11 +43,11 @@ class ComputePlan:
 
     def summary(self) -> Message:
         """Where and how, in a line: 'GPUs 0,1, ddp, 2 processes', 'CPU, single'."""
-        where = self._where()
+        where, strategy = self._where(), message(f"models.compute.strategy_{self.strategy}")
         if self.processes > 1:
-            return message("models.compute.summary_processes", where=where, strategy=self.strategy,
+            return message("models.compute.summary_processes", where=where, strategy=strategy,
                            processes=self.processes)
-        return message("models.compute.summary", where=where, strategy=self.strategy)
+        return message("models.compute.summary", where=where, strategy=strategy)
 
     def _where(self) -> Message:
         gpus = ",".join(map(str, self.gpus))

@@ -129,15 +129,19 @@ def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64, n: int = 1
 
 
 def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64,
-                   use_adapter: bool = True) -> list[str]:
+                   use_adapter: bool = True, should_stop=None) -> list[str]:
     """Greedy answers to several prompts in one generate call (left-padded), for the probes during training:
     one pass per token for all prompts instead of one per prompt keeps evaluations cheap."""
-    return [text for text, _ in answer_batch(model, tokenizer, prompts, max_new_tokens, use_adapter)]
+    return [text for text, _ in answer_batch(model, tokenizer, prompts, max_new_tokens, use_adapter, should_stop)]
 
 
 def answer_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64,
-                 use_adapter: bool = True) -> list[tuple[str, bool]]:
-    """generate_batch's answers, each with whether a stop id ended it (rather than max_new_tokens)."""
+                 use_adapter: bool = True, should_stop=None) -> list[tuple[str, bool]]:
+    """generate_batch's answers, each with whether a stop id ended it (rather than max_new_tokens).
+
+    `should_stop()` is asked after every token: when it says yes (the run's Stop), generation ends there, and the
+    answers not ended by a stop id come back unfinished (done False), as if cut at max_new_tokens. On a CPU one
+    batch of replay answers took minutes, and Stop waited for all of it."""
     import torch
 
     if not prompts:
@@ -153,6 +157,21 @@ def answer_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64,
         else contextlib.nullcontext()
     with torch.no_grad(), adapter_off, run_precision(model):
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                                eos_token_id=stops, do_sample=False, temperature=None, top_p=None, top_k=None)
+                                eos_token_id=stops, do_sample=False, temperature=None, top_p=None, top_k=None,
+                                **({"stopping_criteria": [stop_when_asked(should_stop)]} if should_stop else {}))
     start = inputs["input_ids"].shape[1]
     return [answer_text(tokenizer, ids[start:], stops) for ids in output]
+
+
+def stop_when_asked(should_stop):
+    """A stopping criterion that ends generation for every sequence as soon as `should_stop()` is true (read once
+    per new token). Under DeepSpeed ZeRO-3 generate keeps the ranks' forward passes in step (synced_gpus) until all
+    have ended, so a rank that sees Stop a token before another does not leave it waiting."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class WhenAsked(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), bool(should_stop()), dtype=torch.bool, device=input_ids.device)
+
+    return WhenAsked()

@@ -105,6 +105,13 @@ class ChatModel:
     def vote(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True,
              seed: int | None = None):
         """settings.votes sampled answers at once and their majority after settings.answer_pattern (a voting.Vote)."""
+        *_, last = self.vote_in_steps(messages, settings, use_adapter, seed, batch=(settings or ChatSettings()).votes)
+        return last.vote
+
+    def vote_in_steps(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True,
+                      seed: int | None = None, batch: int | None = None):
+        """The vote a few samples at a time: a voting.Tally after each batch ("k of N samples"), the last one with
+        the vote. The model is locked for each batch only, so a closed page never leaves it locked."""
         from core.results import voting
 
         settings = settings or ChatSettings()
@@ -112,11 +119,11 @@ class ChatModel:
             messages = [{"role": "system", "content": settings.system_prompt}] + [
                 m for m in messages if m["role"] != "system"]
         prompt = templates.prompt_for_chat(self.tokenizer, messages)
-        with self._lock:
-            return voting.vote(self.model, self.tokenizer, prompt, settings.votes, settings.answer_pattern,
-                               temperature=settings.temperature, top_p=settings.top_p,
-                               max_new_tokens=settings.max_new_tokens, seed=seed,
-                               use_adapter=use_adapter or not self.has_adapter)
+        return voting.vote_in_steps(self.model, self.tokenizer, prompt, settings.votes, settings.answer_pattern,
+                                    temperature=settings.temperature, top_p=settings.top_p,
+                                    max_new_tokens=settings.max_new_tokens, seed=seed,
+                                    use_adapter=use_adapter or not self.has_adapter, batch=batch,
+                                    guard=lambda: self._lock)
 
     def reply(self, messages: list[dict], settings: ChatSettings | None = None, use_adapter: bool = True) -> str:
         return "".join(self.stream(messages, settings, use_adapter)).strip()

@@ -194,6 +194,20 @@ def zip_folder(folder: str | Path, out_zip: str | Path) -> Path:
     return out
 
 
+def pack_merged(folder: str | Path, out_zip: str | Path) -> tuple[Path, dict | None]:
+    """The merged folder as one zip to download, and its export check; the folder goes once packed, so a model of
+    500 MB is kept once (the zip holds the same files), not twice. Unzipped, it is the folder again."""
+    folder = Path(folder)
+    check = read_check(folder)
+    try:
+        out = zip_folder(folder, out_zip)
+    except Exception:
+        Path(out_zip).with_name(f".{Path(out_zip).name}.part").unlink(missing_ok=True)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
+    return out, check
+
+
 def export_adapter_zip(run_dir: str | Path, out_zip: str | Path, progress=print) -> Path:
     """The run's adapter folder (weights, config, tokenizer with chat template) as a zip, with a model card and
     an Ollama Modelfile that applies the adapter to its base."""

@@ -15,6 +15,14 @@ from core.models import builtin
 from core.runs import Run
 
 EVALUATION_FILE = "evaluation.json"  # the latest `launch.py eval` / Evaluate tab report, kept in the run folder
+# The Hugging Face id of each built-in model: a card's `base_model` must name a model others can find, not the
+# studio's own short name for it ("default").
+HUB_IDS = {"default": "HuggingFaceTB/SmolLM2-135M-Instruct", "gemma-3-270m": "google/gemma-3-270m"}
+
+
+def base_model_id(source: str) -> str:
+    """What the card's `base_model` names: a built-in model's hub id, else model.source as the run had it."""
+    return HUB_IDS.get(source, source)
 
 
 def final_metrics(run: Run) -> dict:
@@ -38,8 +46,9 @@ def data_summary(config: Config, run: Run | None = None) -> str:
     try:
         loaded = datasets_io.load(config.data.path, config.data.format)
     except Exception as err:  # the file may have moved since training; the card still gets written
-        return f"`{config.data.path}` (not readable now: {str(err).splitlines()[0][:120]})"
-    return (f"`{config.data.path}`: {len(loaded.rows)} usable rows ({loaded.format} format), "
+        return f"`{Path(config.data.path).name}` (not readable now: {str(err).splitlines()[0][:120]})"
+    # The file's own name: where it lies on this machine means nothing to whoever receives the card
+    return (f"`{Path(config.data.path).name}`: {len(loaded.rows)} usable rows ({loaded.format} format), "
             f"{config.data.eval_fraction:.0%} held out for evaluation, {replay_summary(config, run)}")
 
 
@@ -59,7 +68,7 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
     """README text. `kind` is 'adapter' (a PEFT adapter for the base), 'merged' (a standalone model) or 'gguf' (one
     GGUF file, `file_name`, for llama.cpp, LM Studio and Ollama)."""
     library = {"adapter": "peft", "merged": "transformers", "gguf": "gguf"}[kind]
-    lines = ["---", f"base_model: {json.dumps(config.model.source)}", f"library_name: {library}",
+    lines = ["---", f"base_model: {json.dumps(base_model_id(config.model.source))}", f"library_name: {library}",
              "tags: [lora, finetune-studio]", "---", "", f"# {run.name}", ""]
     differ = sum(not c["agree"] for c in check or [])
     if differ:  # said first: whoever receives the files must not take them for a faithful copy
@@ -131,7 +140,8 @@ def _results(run: Run) -> list[str]:
             lines.append(f"| {name} | {value:.4f} |" if isinstance(value, float) else f"| {name} | {value} |")
     evaluation = _latest_evaluation(run)
     if evaluation:
-        lines += ["", f"Evaluation on `{evaluation['data_path']}` ({evaluation['rows']} rows):", "",
+        # The file's own name: the studio's upload lies in a temporary folder of Gradio's that means nothing to a reader
+        lines += ["", f"Evaluation on `{Path(evaluation['data_path']).name}` ({evaluation['rows']} rows):", "",
                   "| | base | tuned |", "|---|---|---|"]
         measures = (("loss", "loss", 4), ("perplexity", "perplexity", 3), ("accuracy", "exact match", 3),
                     ("preference_accuracy", "preference accuracy", 3))

@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from core.catalogue.message import Message, message, text_of
 from core.config import Config, ModelConfig
 from core.results.chat import ChatError, ChatModel, open_trained_run
 from core.runs import Run, write_json_atomic
@@ -91,15 +92,27 @@ def open_served(path: str | Path) -> Served:
 
 def run_showcase(run: Run, config: Config) -> Showcase:
     """The run's own words: its name, what it was tuned from and on, and questions from its held-out rows."""
+    return Showcase(run.name, str(run_description(config)), example_prompts(run, config))
+
+
+def run_description(config: Config) -> Message:
+    """What the run was tuned from and on, as a Message (demo.json keeps its English; a page says it in its own)."""
     from core.models import builtin
 
     base = builtin.NAME if config.model.source == "default" else Path(config.model.source).name or config.model.source
     method = "QLoRA" if config.model.quantization == "4bit" else "LoRA"
     if config.train.tuning != "lora":
-        method = f"{config.train.tuning} fine-tuning"
-    description = (f"{base}, fine-tuned with {method} on `{Path(config.data.path).name}`. "
-                   "Ask it something, or start from an example below.")
-    return Showcase(run.name, description, example_prompts(run, config))
+        method = message("results.serving.tuning", tuning=config.train.tuning)
+    return message("results.serving.description", base=base, method=method, data=Path(config.data.path).name)
+
+
+def description_said(served: Served) -> str:
+    """The showcase's description for a page: the presenter's words as written, or, where none were saved for a
+    run, the run's own words in the current language."""
+    if served.kind != "run" or (served.folder / DEMO_FILE).exists():
+        return served.showcase.description
+    _, config = open_trained_run(served.folder)
+    return text_of(run_description(config))
 
 
 def example_prompts(run: Run, config: Config, limit: int = EXAMPLES) -> list[str]:

@@ -15,6 +15,7 @@ from core.catalogue.message import message
 from core.runs import Run, write_json_atomic
 from core.training import probes
 from core.training import ranks
+from core.training.stopping import StopRequested
 
 
 # Metrics trl's preference trainers log, kept under trl's own names (their eval_ versions too).
@@ -79,13 +80,21 @@ class RunCallback(TrainerCallback):
         self.collator = collator
         self.main = ranks.is_main()
         self._last = (time.time(), 0, 0)  # time, trained tokens, all tokens at the previous log
+        self._first_step = 0
 
     def on_train_begin(self, args, state, control, **kwargs):
         self._last = (time.time(), self.collator.trained_tokens, self.collator.all_tokens)
+        self._first_step = state.global_step  # this attempt's first step (a resume's starts at its checkpoint)
         reset_gpu_peaks()  # this run's memory from here, not what loading or an earlier run left as the peak
         if self.main:
             self.run.update_status(state="training", step=state.global_step, total_steps=state.max_steps,
                                    message=message("training.callbacks.training", steps=state.max_steps))
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        """A Stop heard before this attempt's first step (while the base model answered the probes) ends the run
+        here: the trainer checks its stop flag only after a step, which on a large model is minutes away."""
+        if state.global_step == self._first_step and ranks.any_rank(self.stop.is_set()):
+            raise StopRequested
 
     def on_step_end(self, args, state, control, **kwargs):
         changes = {"step": state.global_step, "total_steps": state.max_steps}
@@ -93,6 +102,7 @@ class RunCallback(TrainerCallback):
             self.stop.set()
             control.should_training_stop = True
             control.should_save = True  # a checkpoint at the stop, so the run can be resumed from here
+            control.should_evaluate = False  # Stop within seconds: no held-out pass and probe answers first
             changes.update(state="stopping", message=message("training.callbacks.stopping", step=state.global_step))
         if self.main:
             self.run.update_status(**changes)
@@ -158,24 +168,30 @@ def merge_gpu_memory(per_process: list[dict]) -> dict[str, float]:
 class ProbeCallback(TrainerCallback):
     """Answers the probes with the base model at the start and with the adapter after each evaluation."""
 
-    def __init__(self, run: Run, tokenizer, prompts: list[str], keep_best: bool = True):
+    def __init__(self, run: Run, tokenizer, prompts: list[str], keep_best: bool = True,
+                 stop: threading.Event | None = None):
         self.run, self.tokenizer, self.prompts = run, tokenizer, prompts
+        self.stop = stop or threading.Event()  # a Stop cuts the answers short; cut answers are not recorded
         self.best = probes.best_loss(run)  # a resumed run keeps its best so far: a worse step must not replace it
         # The best step's adapter is a few megabytes; a whole model (full and freeze tuning) is not kept twice.
         self.keep_best = keep_best
 
-    def _answer(self, model, use_adapter: bool) -> list[str]:
+    def _answer(self, model, use_adapter: bool) -> list[str] | None:
+        """The probe answers, or None when a Stop cut them short (probes.jsonl then keeps no half answers)."""
         from core.models.generate import chat_prompt, generate_batch
 
         was_training = model.training
         model.eval()  # dropout off: the answers are the ones the model would give in the chat
         try:
-            return generate_batch(model, self.tokenizer, [chat_prompt(self.tokenizer, p) for p in self.prompts],
-                                  probes.PROBE_TOKENS, use_adapter=use_adapter)
+            answers = generate_batch(model, self.tokenizer, [chat_prompt(self.tokenizer, p) for p in self.prompts],
+                                     probes.PROBE_TOKENS, use_adapter=use_adapter, should_stop=self.stop.is_set)
         finally:
             model.train(was_training)
+        return None if self.stop.is_set() else answers
 
     def _append(self, record: dict) -> None:
+        if record["answers"] is None:
+            return
         with open(self.run.path / probes.PROBES_FILE, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 

@@ -15,7 +15,10 @@ import time
 from pathlib import Path
 
 from core.catalogue.message import message
+from core.runs import STOP_FILE, write_text_atomic
 
+ANSWER_TOKENS = 128  # an answer not ended within this many tokens is dropped (kept_text says so)
+BATCH_SIZE = 8  # prompts answered together; a stop keeps the batches finished before it
 GPU_HEADROOM = 1.25  # the weights plus room for the answers' cache and activations, as a share of the weights
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "assets" / "datasets" / "general_prompts.json"
 
@@ -30,39 +33,56 @@ def pick_prompts(count: int, seed: int) -> list[str]:
 
 
 def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
-                progress=None) -> list[dict]:
+                progress=None, should_stop=None, stopped=None, record=None) -> list[dict]:
     """Answer each prompt greedily with the base model; return conversation rows for training.
 
     An answer is kept only when it ended on one of the model's stop ids (its EOS, any id of its generation
     config, its template's end-of-turn token): an empty one would teach silence, a cut-off one stopping mid-sentence.
     `progress(answered, asked, kept)` is called after each batch: on a CPU a batch takes minutes.
+    `should_stop()` (the run's Stop, read after every token) cuts the batch short; `stopped()` (the same question,
+    asked of every process together under ZeRO-3) then ends the replay after that batch. `record(answers)` gets each
+    batch's finished answers as {"prompt", "answer", "kept"}: those a stop cut short are left out, to be asked again.
     """
     from core.models.generate import answer_batch, chat_prompt
 
+    stopped = stopped or should_stop
     rows = []
     was_training = model.training
     model.eval()
     try:
         for start in range(0, len(prompts), batch_size):
             batch = prompts[start:start + batch_size]
-            answers = answer_batch(model, tokenizer, [chat_prompt(tokenizer, p) for p in batch], max_new_tokens)
-            for prompt, (answer, done) in zip(batch, answers):
-                if answer and done:
-                    rows.append({"messages": [{"role": "user", "content": prompt},
-                                              {"role": "assistant", "content": answer}]})
+            answers = answer_batch(model, tokenizer, [chat_prompt(tokenizer, p) for p in batch], max_new_tokens,
+                                   should_stop=should_stop)
+            cut = bool(stopped and stopped())
+            finished = [{"prompt": prompt, "answer": answer, "kept": bool(answer and done)}
+                        for prompt, (answer, done) in zip(batch, answers) if done or not cut]
+            rows += [conversation(item) for item in finished if item["kept"]]
+            if record:
+                record(finished)
             if progress:
-                progress(min(start + batch_size, len(prompts)), len(prompts), len(rows))
+                progress(start + len(finished), len(prompts), len(rows))
+            if cut:
+                break
     finally:
         model.train(was_training)
     return rows
 
 
+def conversation(answered: dict) -> dict:
+    return {"messages": [{"role": "user", "content": answered["prompt"]},
+                         {"role": "assistant", "content": answered["answer"]}]}
+
+
 REPLAY_FILE = "replay.jsonl"  # the base model's replay answers, written once: a resume or retry reuses them
+PARTIAL_FILE = "replay.partial.jsonl"  # answers appended as they come: a stopped run keeps them, a resume asks the rest
 
 
-def rows_for_run(run, loaded, config, say, status=None) -> list[dict]:
+def rows_for_run(run, loaded, config, say, status=None, stop=None) -> list[dict]:
     """The replay rows: written by rank 0 once per run (the others read them), reused by a resume or a retry.
     `status(**changes)` gets "k of N" and the time left after each batch: on a CPU a batch takes minutes.
+    `stop` (the run's stop flag; else its stop file) ends the replay within a token: the answers finished so far stay
+    in replay.partial.jsonl and the rows come back empty, for the run to stop; a resume asks only the rest.
 
     Under DeepSpeed ZeRO-3 the weights are partitioned as they load, so no rank holds the whole model and rank 0
     cannot answer alone (its forward pass needs the other ranks' slices): there every rank answers the same
@@ -70,16 +90,61 @@ def rows_for_run(run, loaded, config, say, status=None) -> list[dict]:
     from core.training import ranks
 
     path = run.path / REPLAY_FILE
+    asking = Asking(run, stop)
     if partitioned(loaded.model):
         if not ranks.any_rank(path.exists()):  # decided together: every rank must take part in every forward
-            return _answer(path, loaded, config, say, status, write=ranks.is_main())
+            return _answer(run, loaded, config, say, status, asking.together(), write=ranks.is_main())
     else:
         with ranks.main_first():
             if not path.exists() and ranks.is_main():
-                return _answer(path, loaded, config, say, status, write=True)
+                return _answer(run, loaded, config, say, status, asking, write=True)
+    if not path.exists():  # rank 0 was stopped before it finished: every process stops with it (Session.stopped)
+        return []
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     say(f"Knowledge replay: reusing the {len(rows)} rows the base model wrote for this run ({REPLAY_FILE}).")
     return rows
+
+
+class Asking:
+    """Whether to stop answering: `token()` after each new token (this process's own flag), `batch()` after each
+    batch (with `together()`, decided by every process at once, as ZeRO-3's shared forward passes need)."""
+
+    def __init__(self, run, stop=None, shared: bool = False):
+        self.run, self.stop, self.shared = run, stop, shared
+
+    def token(self) -> bool:
+        return self.stop.is_set() if self.stop is not None else (self.run.path / STOP_FILE).exists()
+
+    def batch(self) -> bool:
+        from core.training import ranks
+
+        return ranks.any_rank(self.token()) if self.shared else self.token()
+
+    def together(self) -> "Asking":
+        return Asking(self.run, self.stop, shared=True)
+
+
+def finished_answers(run, prompts: list[str]) -> list[dict]:
+    """The answers replay.partial.jsonl keeps for these prompts (a line cut by a killed process is skipped)."""
+    path = run.path / PARTIAL_FILE
+    if not path.exists():
+        return []
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            answered = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(answered, dict) and answered.get("prompt") in prompts:
+            found[answered["prompt"]] = answered
+    return list(found.values())
+
+
+def _append(path: Path, answers: list[dict]) -> None:
+    if not answers:
+        return
+    with open(path, "a", encoding="utf-8") as f:  # one write per batch, so a stop keeps every whole batch
+        f.write("".join(json.dumps(answered, ensure_ascii=False) + "\n" for answered in answers))
 
 
 def partitioned(model) -> bool:
@@ -88,27 +153,45 @@ def partitioned(model) -> bool:
     return any(hasattr(p, "ds_id") for p in model.parameters())
 
 
-def _answer(path: Path, loaded, config, say, status, write: bool) -> list[dict]:
-    from core.runs import write_text_atomic
-
-    started = time.time()
+def _answer(run, loaded, config, say, status, asking: Asking, write: bool) -> list[dict]:
+    prompts = pick_prompts(config.data.replay, config.train.seed)
+    answers = finished_answers(run, prompts)
+    rest = [prompt for prompt in prompts if prompt not in {answered["prompt"] for answered in answers}]
+    if answers:
+        say(f"Knowledge replay: reusing {len(answers)} answers written before the run was stopped "
+            f"({PARTIAL_FILE}); asking the other {len(rest)}.")
+    started, before = time.time(), len(answers)
 
     def progress(done, asked, kept):  # the Train tab shows "k of N" and the time left from these
         if status and write:
             left = (time.time() - started) / done * (asked - done) if done else None
-            status(message=message("training.replay.writing", done=done, asked=asked),
-                   replay_done=done, replay_asked=asked, replay_kept=kept, replay_seconds_left=left)
+            done_all = before + done
+            status(message=message("training.replay.writing", done=done_all, asked=len(prompts)),
+                   replay_done=done_all, replay_asked=len(prompts),
+                   replay_kept=sum(a["kept"] for a in answers), replay_seconds_left=left)
 
-    prompts = pick_prompts(config.data.replay, config.train.seed)
+    def record(finished):
+        answers.extend(finished)
+        if write:
+            _append(run.path / PARTIAL_FILE, finished)
+
+    progress(0, len(rest), 0)
     with answering_place(loaded.model, config.model.quantization, say):
-        rows = replay_rows(loaded.model, loaded.tokenizer, prompts, progress=progress)
+        replay_rows(loaded.model, loaded.tokenizer, rest, ANSWER_TOKENS, BATCH_SIZE, progress=progress,
+                    should_stop=asking.token, stopped=asking.batch, record=record)
+    if len(answers) < len(prompts):  # stopped: replay.partial.jsonl keeps what was finished
+        say(f"Knowledge replay stopped: {len(answers)} of {len(prompts)} answers written, kept for a resume.")
+        return []
+    order = {prompt: number for number, prompt in enumerate(prompts)}
+    rows = [conversation(a) for a in sorted(answers, key=lambda a: order[a["prompt"]]) if a["kept"]]
     if not write:
         return rows
-    write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-    say(f"Knowledge replay: {kept_text(len(prompts), len(rows))}; the base model's own answers are trained "
-        "with your rows.")
+    write_text_atomic(run.path / REPLAY_FILE, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    (run.path / PARTIAL_FILE).unlink(missing_ok=True)
+    say(f"Knowledge replay: {kept_text(len(prompts), len(rows), ANSWER_TOKENS)}; the base model's own answers are "
+        "trained with your rows.")
     if status:
-        status(replay_asked=len(prompts), replay_kept=len(rows))
+        status(replay_done=len(prompts), replay_asked=len(prompts), replay_kept=len(rows))
     return rows
 
 

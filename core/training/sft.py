@@ -27,7 +27,8 @@ def train(session: steps.Session) -> str:
     elif config.data.replay:
         session.status(message=message("training.sft.writing_replay", count=config.data.replay),
                        replay_done=0, replay_asked=config.data.replay)
-        train_rows = train_rows + replay.rows_for_run(session.run, loaded, config, session.say, session.status)
+        train_rows = train_rows + replay.rows_for_run(session.run, loaded, config, session.say, session.status,
+                                                      session.stop)
         if session.stopped():
             return "stopped"
 

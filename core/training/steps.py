@@ -19,6 +19,7 @@ from core.models import load as models
 from core.runs import Run
 from core.training import ranks
 from core.training import speed
+from core.training import stopping
 from core.training import tuning
 
 SMALL_MODEL = 1_000_000_000  # parameters; below this, small-model defaults apply
@@ -140,8 +141,9 @@ def load_model(session: Session) -> tuple[models.LoadedModel, speed.SpeedChoice]
     fast = speed.resolve(config.train, uses_gpu=models.will_use_gpu(config.model, config.compute.gpus),
                          model_dtype=config.model.dtype)
     before = (lambda dtype: zero3_before_load(session, dtype)) if session.strategy == "deepspeed_zero3" else None
-    loaded = models.load(config.model, progress=session.say, attention=fast.attention, strategy=session.strategy,
-                         for_training=True, before_weights=before)
+    with stopping.cut_short(session.stop):  # minutes for a large model, with no point at which to hear Stop
+        loaded = models.load(config.model, progress=session.say, attention=fast.attention, strategy=session.strategy,
+                             for_training=True, before_weights=before)
     for note in loaded.notes:
         session.say(note)
     session.say(f"Model: {loaded.source}, {loaded.parameters / 1e6:.1f}M parameters, {loaded.dtype}. "
@@ -299,7 +301,7 @@ def train_and_save(session: Session, trainer, loaded: models.LoadedModel, rows: 
         from core.training.probes import probe_prompts
 
         trainer.add_callback(ProbeCallback(session.run, loaded.tokenizer, probe_prompts(config, eval_rows),
-                                           keep_best=config.train.tuning == "lora"))
+                                           keep_best=config.train.tuning == "lora", stop=session.stop))
     elif eval_rows:
         say(f"Probe answers and best-adapter/ are skipped with {session.strategy}: no process holds the whole model.")
     t = config.train
@@ -307,7 +309,11 @@ def train_and_save(session: Session, trainer, loaded: models.LoadedModel, rows: 
     say(f"Training {rows} rows for {total_steps(t, rows)} steps (batch {t.batch_size} x accumulation {t.grad_accum}"
         + (f" x {processes} processes)." if processes > 1 else ")."))
 
-    trainer.train(resume_from_checkpoint=session.resume_from)
+    try:
+        trainer.train(resume_from_checkpoint=session.resume_from)
+    except stopping.StopRequested:  # RunCallback, before this attempt's first step: the last checkpoint stays as it was
+        say("Stopped before the first step; nothing new to save.")
+        return "stopped"
     stopped = session.stop.is_set()  # RunCallback set it on every process alike
     if stopped and trainer.state.global_step == 0:
         say("Stopped before the first step finished; there is nothing to save.")

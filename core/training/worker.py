@@ -32,6 +32,8 @@ from core.config import Config
 from core.runs import Run, status_message, write_json_atomic
 from core.training import failures
 from core.training import ranks
+from core.training import replay
+from core.training.stopping import StopRequested
 
 EXIT_ENDED, EXIT_FAILED, EXIT_OUT_OF_MEMORY = 0, 1, 3
 STRATEGIES = ("single", "model_parallel", "ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3")
@@ -89,6 +91,8 @@ def execute(run: Run, stop: threading.Event, strategy: str = "single", resume_fr
                     f"{_devices_text(torch)}) " + (f"resumes from {Path(resume_from).name}." if resume_from
                                                    else "starts."))
         state = training.train(config, run, stop, resume_from=resume_from, callbacks=callbacks, strategy=strategy)
+    except StopRequested:  # heard while loading or before the first step: nothing new was trained
+        state = "stopped"
     except BaseException as err:  # anything at all must end as a failure the job thread can explain
         outcome = Outcome("failed", failures.explain_failure(err), failures.is_out_of_memory(err))
         _record_failure(run, outcome, traceback.format_exc())
@@ -114,12 +118,16 @@ def join_processes(cpu: bool) -> None:
 
 def how_it_ended(run: Run, state: str, tuning: str) -> Message:
     """The run's last status line: how many steps, and whether its adapter (or model) was saved."""
-    step = run.status().get("step", 0)
+    status = run.status()
+    step = status.get("step", 0)
     saved = message("training.worker.adapter") if tuning == "lora" else message("training.worker.model")
     if state == "completed":
         return message("training.worker.completed", steps=step, saved=saved)
     if run.has_weights() and step > 0:
         return message("training.worker.stopped", step=step, saved=saved)
+    if (run.path / replay.PARTIAL_FILE).exists() and status.get("replay_done") and status.get("replay_asked"):
+        return message("training.worker.stopped_during_replay", done=status["replay_done"],
+                       asked=status["replay_asked"])
     return message("training.worker.stopped_before_first_step")
 
 

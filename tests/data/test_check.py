@@ -1,9 +1,12 @@
 """Tests for what the Data tab warns about and predicts, and for the token view against the trainer's own labels."""
 
 import json
+from pathlib import Path
 
 import pytest
 
+from core.catalogue.language import speaking
+from core.catalogue.message import text_of
 from core.config import Config
 from core.data import check as data_check
 from core.data import templates
@@ -81,6 +84,57 @@ def test_base_model_without_a_chat_template_is_pointed_out():
     assert turn_formats.ensure_chat_template(tokenizer)
     report = data_check.check([chat("I am Nova.")], tokenizer, max_length=256, template_note=True)
     assert report.warnings[0].kind == "no_template" and "no chat template" in str(report.warnings[0].message)
+
+
+CHINESE_QA = [("今天天气怎么样？", "今天天气很好，我们去公园散步吧。"), ("你叫什么名字？", "我叫小明，是一名学生。"),
+              ("中国的首都是哪里？", "北京是中国的首都。")]
+
+
+def chinese_tokenizer():
+    """A vocabulary made for Chinese (as Qwen's or Gemma's is): one token per character (trained on the characters
+    one by one, so no merge crosses two), with ChatML's tokens and template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    core = Tokenizer(models.BPE(unk_token=None))
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    core.train_from_iterator(list("".join(q + a for q, a in CHINESE_QA)) * 20, trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|im_end|>", bos_token="<|endoftext|>")
+    tokenizer.chat_template = turn_formats.CHATML_TEMPLATE
+    return tokenizer
+
+
+def test_chinese_data_on_an_english_vocabulary_is_warned_with_a_model_that_fits():
+    """Issue 29 item 7: Chinese rows on the default (English) model trained byte tokens and answered nonsense,
+    and nothing said so. The figure is measured on the tokenizer itself, not looked up by model name."""
+    rows = [chat(answer, question=question) for question, answer in CHINESE_QA]
+    english = tiny.build_tokenizer()  # an English vocabulary: these characters are 2 to 3 byte tokens each
+    warning = next(w for w in data_check.check(rows, english, max_length=256).warnings if w.kind == "language")
+    assert warning.values["share"] == 100 and warning.values["per_character"] > 2
+    text = str(warning.message)
+    assert text.startswith("100% of this data is Chinese, Japanese or Korean text, and this model's tokenizer spends ")
+    assert "the tuned model is likely to answer nonsense" in text
+    assert "Gemma 3 270M (model.source: gemma-3-270m)" in text
+    with speaking("zh"):
+        said = text_of(warning.message)
+        assert said.startswith("这份数据中 100% 是中文、日文或韩文") and "内置的多语言模型 Gemma 3 270M" in said
+        assert text_of(warning.name) == "模型不懂的语言"
+    # A vocabulary that has these characters: no warning.
+    assert data_check.tokens_per_character(chinese_tokenizer(), data_check.cjk_share(rows)[1]) <= 1.1
+    assert not [w for w in data_check.check(rows, chinese_tokenizer(), 256).warnings if w.kind == "language"]
+
+
+def test_mostly_english_or_bilingual_data_is_not_warned_about_its_language():
+    """The bundled identity demo is about a third Chinese: the English model fits it well enough. A Chinese sentence
+    naming "Nova" and "Lumen Labs" counts as Chinese: each other word weighs one character, not its letters."""
+    english = tiny.build_tokenizer()
+    identity = load(Path(__file__).resolve().parents[2] / "assets" / "datasets" / "identity.jsonl").rows
+    assert 0.25 < data_check.cjk_share(identity)[0] < 0.5
+    assert not [w for w in data_check.check(identity, english, max_length=256).warnings if w.kind == "language"]
+    assert data_check.cjk_share([chat("我是 Nova，由 Lumen Labs 开发的 AI 助手。")])[0] > 0.5
 
 
 def test_inspect_plans_steps_split_and_unfilled_placeholders(tmp_path, tiny_model, tiny_tokenizer):

@@ -173,3 +173,18 @@ def test_a_hub_id_with_a_trailing_newline_is_not_taken_for_one(tmp_path):
     with pytest.raises(DataError) as err:
         open_source("org/data\n", [])
     assert err.value.key == "data.files.missing"
+
+
+def test_a_broken_json_line_is_explained_in_the_pages_language(tmp_path):
+    """The table of rows that cannot be used showed Python's own English ("Unterminated string starting at") on a
+    Chinese page; the usual reasons are said by key: the same English for the log, Chinese for the page."""
+    from core.catalogue.language import speaking
+    from core.catalogue.message import text_of
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"instruction": "Hi", "output": "Hello."}\n{"instruction": "broken\n'
+                    '{"instruction": "Bye", "output": "Goodbye."}\n', encoding="utf-8")
+    problem = load(str(path)).problems[0]
+    assert str(problem).startswith("line 2: not valid JSON: Unterminated string starting at at column")
+    with speaking("zh"):
+        assert "有未闭合的字符串" in text_of(problem.said()) and "Unterminated" not in text_of(problem.said())

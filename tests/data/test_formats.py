@@ -4,11 +4,15 @@ import json
 
 import pytest
 
+from core.catalogue.language import speaking
+from core.catalogue.message import text_of
 from core.config import CHAT_ROLES, MAPPABLE_COLUMNS, Config, ConfigError
+from core.data import templates
 from core.data.errors import DataError, RowError
 from core.data.formats import CANONICAL_ROLES, MAPPABLE
 from core.data.formats import Mapping, normalize
-from core.data.load import describe, load
+from core.data.load import describe, load, load_for_training
+from core.training import token_sets
 
 
 def write_jsonl(path, records):
@@ -106,14 +110,61 @@ def test_custom_role_and_content_keys_through_the_column_map(tmp_path):
 
 # ------------------------------------------------------------------------------------------ column names
 
-@pytest.mark.parametrize("record, expected", [
-    ({"question": "q", "answer": "a"}, {"prompt": "q", "completion": "a"}),
-    ({"query": "q", "response": "a"}, {"prompt": "q", "completion": "a"}),
-    ({"prompt": "q", "response": "a"}, {"prompt": "q", "completion": "a"}),
+@pytest.mark.parametrize("header, prompt, completion", [
+    ("question,answer", "question", "answer"), ("query,response", "query", "response"),
+    ("prompt,response", "prompt", "response"), ("input,output", "input", "output"), ("q,a", "q", "a"),
+    ("问题,答案", "问题", "答案"), ("问,答", "问", "答"), ("Question,Answer", "Question", "Answer"),
 ])
-def test_question_answer_like_pairs(tmp_path, record, expected):
-    data = load(write_jsonl(tmp_path / "d.jsonl", [record]))
-    assert data.format == "prompt_completion" and data.rows == [expected]
+def test_question_answer_columns_become_a_user_turn_and_an_answer(tmp_path, header, prompt, completion):
+    """A CSV of questions and answers is a conversation: the chat tab asks through the template, so training does."""
+    path = tmp_path / "faq.csv"
+    path.write_text(f"{header}\nWhat is the capital of France?,Paris.\n", encoding="utf-8")
+    data = load(path)
+    assert data.format == "prompt_completion"
+    assert data.rows == [{"messages": [user("What is the capital of France?"), assistant("Paris.")]}]
+    assert (f"Read as a conversation: `{prompt}` is the user's turn and `{completion}` the assistant's answer, "
+            "written with the model's chat template, as the Chat tab asks.") in map(str, data.notes)
+
+
+def test_prompt_completion_stays_plain_text_and_says_so(tmp_path):
+    """trl's prompt-completion continues the text as it is; the note says so and how to get turns instead."""
+    path = tmp_path / "pc.csv"
+    path.write_text("prompt,completion\n2+2=,4\n", encoding="utf-8")
+    data = load(path)
+    assert data.rows == [{"prompt": "2+2=", "completion": "4"}]
+    note = next(str(n) for n in data.notes if str(n).startswith("Read as plain text"))
+    assert "without the chat template" in note and "question and answer" in note
+    with speaking("zh"):
+        assert any(text_of(n).startswith("按纯文本读取") for n in data.notes)
+
+
+def test_alpaca_says_which_columns_are_the_turns(tmp_path):
+    data = load(write_jsonl(tmp_path / "a.jsonl", [{"instruction": "Translate", "input": "Hallo", "output": "Hi"}]))
+    assert ("Read as a conversation: `instruction + input` is the user's turn and `output` the assistant's answer, "
+            "written with the model's chat template, as the Chat tab asks.") in map(str, data.notes)
+    with speaking("zh"):
+        assert ("按对话读取：`instruction + input` 是用户的一轮，`output` 是助手的回答，用模型的对话模板写出，"
+                "与“对话”页提问的方式一致。") in [text_of(n) for n in data.notes]
+
+
+def test_a_question_answer_csv_trains_the_tokens_chat_asks_with(tmp_path, tiny_tokenizer):
+    """Through the training path (load_for_training, then the sft token set): the ids are apply_chat_template's,
+    and only the answer with its end-of-turn token carries loss. Before, the row trained as
+    "What is the capital of France?Paris.<|im_end|>": no turns at all."""
+    path = tmp_path / "faq.csv"
+    path.write_text("question,answer\nWhat is the capital of France?,Paris.\nWho are you?,I am Nova.\n",
+                    encoding="utf-8")
+    config = Config.from_dict({"data": {"path": str(path)}})
+    loaded, _ = load_for_training(config.data, "sft")
+    trained = token_sets.sft_set(tiny_tokenizer, loaded.rows, 256, "training", say=lambda _: None)
+    for (question, answer), example in zip([("What is the capital of France?", "Paris."),
+                                            ("Who are you?", "I am Nova.")], trained):
+        chat_text = tiny_tokenizer.apply_chat_template([user(question), assistant(answer)], tokenize=False)
+        assert example["input_ids"] == tiny_tokenizer(chat_text, add_special_tokens=False)["input_ids"]
+        learned = [i for i, label in zip(example["input_ids"], example["labels"]) if label != templates.IGNORE]
+        assert tiny_tokenizer.decode(learned).strip() == f"{answer}<|im_end|>"
+    first = tiny_tokenizer.decode(trained[0]["input_ids"])
+    assert "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\nParis." in first
 
 
 def test_dolly_instruction_context_response_is_alpaca(tmp_path):

@@ -81,8 +81,11 @@ def test_prompt_completion_plain_and_aliases(tmp_path):
     data = load(path)
     assert data.format == "prompt_completion"
     assert data.rows == [{"prompt": "2+2=", "completion": "4"}]
-    assert normalize({"question": "q", "answer": "a"}, "prompt_completion") == {"prompt": "q", "completion": "a"}
-    assert normalize({"input": "i", "output": "o"}, "prompt_completion") == {"prompt": "i", "completion": "o"}
+    # A question and its answer are chat turns (tests/data/test_formats.py), not plain text.
+    assert normalize({"question": "q", "answer": "a"}, "prompt_completion") == {"messages": [
+        {"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    assert normalize({"input": "i", "output": "o"}, "prompt_completion") == {"messages": [
+        {"role": "user", "content": "i"}, {"role": "assistant", "content": "o"}]}
 
 
 def test_conversational_prompt_completion_becomes_messages(tmp_path):

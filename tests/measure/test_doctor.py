@@ -49,3 +49,18 @@ def test_doctor_imports_flash_attn_and_fails_a_wheel_built_for_another_torch(tmp
     assert "undefined symbol" in line and "pip install --force-reinstall flash-attn" in line
     with speaking("zh"):
         assert "无法加载" in text_of(check.line())
+
+
+def test_each_check_comes_as_it_is_found_not_after_the_slow_ones():
+    """The Model tab's doctor answered only after every check (100 s on a CPU: two training runs and the built-in
+    model's reply) behind a plain button. The checks now come one at a time: the first is there before any training
+    step has started."""
+    import time
+
+    from core.measure.doctor import each_check
+
+    started = time.monotonic()
+    checks = each_check(training=True)
+    first = next(checks)
+    checks.close()  # the training steps and the chat reply never ran
+    assert str(first.line()).startswith("[ok]   torch: 2.") and time.monotonic() - started < 10

@@ -63,7 +63,8 @@ def test_dry_run_measures_two_real_steps(tiny_config, tmp_path, capsys):
     assert "Placement: cpu: the whole model." in out
     assert "Fits with your settings: peak" in out and "peak RSS of the process (CPU)" in out
     assert "s per step on the 8 longest rows" in out
-    assert "Projected training time for 4 steps" in out
+    assert "Projected time for the whole run: about" in out and "its 4 steps take about" in out
+    assert "model load" in out and "training" in out  # the trial measured its loading
     assert not (tmp_path / "runs").exists()  # a dry run leaves no run folder behind
 
 

@@ -55,7 +55,7 @@ def test_the_plan_is_said_in_the_page_language_and_logged_in_english():
     assert str(chosen.summary()) == "GPUs 0,1, ddp, 2 processes"
     assert str(chosen.reason).endswith("a full copy on each GPU; 2 processes, one per GPU")
     with speaking("zh"):
-        assert text_of(chosen.summary()) == "GPU 0,1，ddp，2 个进程"
+        assert text_of(chosen.summary()) == "GPU 0,1，数据并行（ddp），2 个进程"
         assert text_of(chosen.reason) == ("auto：8B bf16 LoRA 约需 19 GiB；2 × 24 GiB 空闲：每块 GPU 上放一份完整"
                                           "副本；2 个进程，每块 GPU 一个")
         assert text_of(plan(Inventory()).reason) == "auto：没有选择 GPU，因此在 CPU 上用一个进程"

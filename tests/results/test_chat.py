@@ -108,3 +108,21 @@ def test_chat_keeps_off_the_gpus_a_training_run_holds(tiny_model, monkeypatch):
     assert "loaded on the CPU so that the run keeps its memory" in sharing_notice(studio, chat)
     with speaking("zh"):
         assert "加载在 CPU 上" in text_of(chat.placement_note)
+
+
+def test_a_vote_comes_in_steps_that_say_how_many_samples_are_in(nova_run):
+    """Five votes took 111 s on a CPU in one generate call, with nothing to show; sampled a few at a time, the chat
+    can say "k of N" after each batch, and the last step holds the vote."""
+    from core.results.voting import PatternError
+
+    model = ChatModel.from_run(nova_run.path, progress=lambda _: None)
+    asked = [{"role": "user", "content": "Who are you?"}]
+    settings = ChatSettings(temperature=1.0, max_new_tokens=8, votes=5, answer_pattern="")
+    steps = list(model.vote_in_steps(asked, settings, seed=7))
+    assert [(step.done, step.total) for step in steps] == [(2, 5), (4, 5), (5, 5)]
+    assert [step.vote is None for step in steps] == [True, True, False]
+    assert sum(steps[-1].vote.counts.values()) == 5 and len(steps[-1].vote.samples) == 5
+    assert [(step.done, step.total) for step in model.vote_in_steps(asked, settings, seed=7, batch=1)] == [
+        (k, 5) for k in range(1, 6)]
+    with pytest.raises(PatternError):  # a bad pattern is refused before anything is sampled
+        next(model.vote_in_steps(asked, ChatSettings(temperature=1.0, votes=3, answer_pattern="(unclosed")))

@@ -236,6 +236,47 @@ def test_the_merged_folder_zips_for_download(merged, tmp_path):
         zip_folder(merged, out)
 
 
+def test_the_merged_model_is_kept_once_as_the_zip_offered_for_download(merged, tmp_path):
+    """The studio kept the merged folder and its zip side by side: 2 x 516 MB for one model. Packed, the folder goes;
+    the zip holds every file of it, and the export check is handed back for the page."""
+    import shutil
+    import zipfile
+
+    from core.results.export import pack_merged
+
+    folder = shutil.copytree(merged, tmp_path / "nova-merged")
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    out, check = pack_merged(folder, tmp_path / "nova-merged.zip")
+    assert not folder.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["nova-merged.zip"]
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == [f"nova-merged/{name}" for name in files]
+        assert archive.testzip() is None
+    assert check["agree"] and check["answers"][0]["exported"] == "I am Nova."
+
+
+def test_the_card_names_the_base_models_hub_id_and_the_eval_files_own_name(nova_run, tmp_path):
+    """A card of a run on the built-in model said `base_model: "default"` (the studio's short name, which no one else
+    can look up) and named the evaluation file by the temporary path Gradio gave the upload."""
+    import json
+    import shutil
+
+    from core.config import Config
+    from core.results.model_card import card
+    from core.runs import Run
+
+    run = Run(shutil.copytree(nova_run.path, tmp_path / "nova-run"))
+    (run.path / "evaluation.json").write_text(json.dumps({
+        "data_path": "/tmp/gradio/5f0c1e9a2b/identity_test.jsonl", "rows": 2,
+        "base": {"loss": 2.0}, "tuned": {"loss": 1.0}}), encoding="utf-8")
+    config = Config.from_yaml(run.config_file)
+    config.model.source = "default"
+    text = card(run, config, "merged")
+    assert 'base_model: "HuggingFaceTB/SmolLM2-135M-Instruct"' in text and '"default"' not in text
+    assert "Evaluation on `identity_test.jsonl` (2 rows)" in text and "/tmp/gradio" not in text
+    config.model.source = "gemma-3-270m"
+    assert 'base_model: "google/gemma-3-270m"' in card(run, config, "adapter")
+
+
 def test_a_failed_check_is_flagged_at_the_top_of_the_card(nova_run):
     from core.config import Config
     from core.results.model_card import card

@@ -102,12 +102,13 @@ def test_train_tab_shows_the_probe_table_and_the_banner(probed_run, tmp_path):
     shutil.copytree(probed_run.path, tmp_path / "runs" / "probed")
     studio = Studio(tmp_path / "runs")
     table, banner, button, shown = probe_panel(studio, {"run": "probed"}, None)
-    # Base and latest side by side, readable without scrolling; every step stays in probes.jsonl.
-    assert table["value"]["headers"] == ["prompt", "base", "latest (step 4)"] and banner == ""
+    # Latest and base side by side, the latest first so that it is never pushed off-screen; every step stays in
+    # probes.jsonl.
+    assert table["value"]["headers"] == ["prompt", "latest (step 4)", "base"] and banner == ""
     assert len(table["value"]["data"][0]) == 3
     with speaking("zh"):
         zh, _, _, _ = probe_panel(studio, {"run": "probed"}, None)
-    assert zh["value"]["headers"] == ["提示", "基础模型", "最新（第 4 步）"]
+    assert zh["value"]["headers"] == ["提示", "最新（第 4 步）", "基础模型"]
     assert button["visible"] is False
     import gradio as gr
 

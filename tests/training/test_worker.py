@@ -11,6 +11,7 @@ import math
 import os
 import signal
 import textwrap
+import time
 
 import pytest
 
@@ -201,3 +202,51 @@ def test_accelerate_config_for_each_strategy(strategy, expected):
         assert settings["deepspeed_config"]["zero_stage"] == 3
         assert settings["deepspeed_config"]["gradient_accumulation_steps"] == 4
     yaml.safe_dump(settings)
+
+
+@pytest.mark.slow
+def test_stop_during_knowledge_replay_ends_in_seconds_and_resume_asks_only_the_rest(tiny_model, tiny_config, tmp_path,
+                                                                                    monkeypatch):
+    """On a CPU the base model wrote its replay answers for minutes; Stop waited for all of them and kept nothing,
+    and Resume wrote them again. Here each answer runs about a second (a base that never ends its answers, 64
+    tokens, one per batch); Stop comes after two. The run ends 'stopped' within seconds with a plain line, keeps
+    the two, and Resume asks the other six only, trains, and counts both parts' time."""
+    from core.models import generate
+    from core.runs import elapsed_seconds
+    from core.training import replay
+    from tests.training.test_replay import never_ending
+
+    tiny_config.model.source = str(never_ending(tiny_model, tmp_path))
+    tiny_config.data.replay = 8
+    monkeypatch.setattr(replay, "ANSWER_TOKENS", 64)
+    monkeypatch.setattr(replay, "BATCH_SIZE", 1)
+    asked, real = [], generate.answer_batch
+    monkeypatch.setattr(generate, "answer_batch", lambda model, tokenizer, prompts, *a, **k: asked.extend(prompts)
+                        or real(model, tokenizer, prompts, *a, **k))
+    runner = JobRunner(tmp_path / "runs", in_process=True)  # in this process, so the patches above apply
+    run = runner.start(tiny_config)
+    wait_for(lambda: (run.status().get("replay_done") or 0) >= 2)
+    pressed = time.time()
+    runner.stop()
+    assert runner.wait(60)
+    print(f"stopped {time.time() - pressed:.2f} s after Stop, during replay")
+    assert time.time() - pressed < 5
+    status = run.status()
+    done = status["replay_done"]
+    assert status["state"] == "stopped" and status["message_key"]["key"] == "training.worker.stopped_during_replay"
+    assert status["message"] == (f"Stopped before the first step, while the base model wrote its knowledge-replay "
+                                 f"answers: the {done} of 8 it finished are kept, and Resume asks only the rest.")
+    assert "已保留" in status_message(status).text("zh")
+    first_part = elapsed_seconds(status)
+
+    asked.clear()
+    runner.start(Config.from_yaml(run.config_file), resume=run)  # no checkpoint, nothing trained: resumed in place
+    assert runner.wait(300)
+    status = run.status()
+    assert status["state"] == "completed", status
+    prompts = replay.pick_prompts(8, tiny_config.train.seed)
+    asked_again = [prompt for prompt in prompts if any(prompt in text for text in asked)]  # (probes ask too)
+    assert asked_again == prompts[done:]  # only the answers not finished before
+    assert (status["step"], status["total_steps"]) == (4, 4)
+    assert status["earlier_seconds"] == pytest.approx(first_part, abs=0.2)
+    assert elapsed_seconds(status) == pytest.approx(first_part + status["ended_at"] - status["started_at"], abs=0.2)

@@ -211,6 +211,22 @@ def page(browser):
         context.close()
 
 
+@contextlib.contextmanager
+def page_in(browser, locale: str, failure_name: str, timeout_ms: int = 60_000):
+    """A fresh page in `locale` (its own context, so its own language and storage); a screenshot named
+    `failure_name` when the test fails inside it."""
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    try:
+        yield page
+    except Exception:
+        screenshot(page, failure_name)
+        raise
+    finally:
+        context.close()
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page PNG to <repo>/test-artifacts/screenshots/<name>.png and return its path."""
     path = SCREENSHOTS / f"{name}.png"

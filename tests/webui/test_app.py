@@ -221,9 +221,10 @@ def test_model_tab_shows_the_machine_check_as_doctor_prints_it(monkeypatch):
 
     found = [doctor.Check("CUDA", "skipped", "no NVIDIA GPU or driver found", "training runs on the CPU"),
              doctor.Check("LoRA steps on the CPU", "ok", "3 steps in 9 s")]
-    monkeypatch.setattr(doctor, "run_checks", lambda progress=print, training=True: found)  # the checks: test_doctor
-    assert tab_model.doctor_text() == ("- `[skip] CUDA: no NVIDIA GPU or driver found -> training runs on the CPU`\n"
-                                       "- `[ok]   LoRA steps on the CPU: 3 steps in 9 s`")
+    monkeypatch.setattr(doctor, "each_check", lambda training=True: iter(found))  # the checks: test_doctor
+    assert list(tab_model.doctor_steps())[-1] == (
+        "- [skip] CUDA: no NVIDIA GPU or driver found -> training runs on the CPU\n"
+        "- [ok]   LoRA steps on the CPU: 3 steps in 9 s\n**2 checks, 0 failed.**")
 
 
 def test_buttons_that_cannot_act_are_greyed_out(studio):
@@ -275,16 +276,102 @@ def test_train_tick_sends_only_what_changed_and_the_past_runs_every_ten_seconds(
     assert {"runs_table", "pick", "compare", "history_read"} <= set(later)
 
 
+def train_handlers(studio, form=None):
+    """The Train tab's handlers with each component named by a string (the answers are {name: update})."""
+    from types import SimpleNamespace
+
+    names = ["start", "stop", "resume", "notice", "status", "chart", "log", "view", "runs_table", "pick", "probes",
+             "best_banner", "use_best", "probes_seen", "buttons_seen", "history_read"]
+    ui = SimpleNamespace(**{name: name for name in names}, compare=SimpleNamespace(picked="compare"))
+    return tab_train.TrainHandlers(ui, form or SimpleNamespace(fields={}), studio)
+
+
+def bad_rows_file(tmp_path):
+    """Five rows, the last one unusable (its answer is a number): refused while data.skip_bad_rows is off."""
+    lines = [f'{{"instruction": "Question {i}?", "output": "Answer {i}."}}' for i in range(4)]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines + ['{"instruction": "q", "output": 3}']) + "\n")
+    return path
+
+
+def test_the_data_tab_says_what_the_bad_rows_option_will_do_with_a_file_with_bad_rows(studio, tiny_model, tmp_path):
+    config = Config.from_dict({"model": {"source": str(tiny_model)}, "data": {"path": str(bad_rows_file(tmp_path))}})
+    shown = tab_data.inspect_dataset(config, studio)
+    assert "4 usable rows of 5" in shown.summary
+    assert "1 of 5 rows in" in shown.warnings and "turn on data.skip_bad_rows" in shown.warnings  # as Start says
+    with speaking("zh"):
+        assert "有 1 行无法使用" in tab_data.inspect_dataset(config, studio).warnings
+    config.data.skip_bad_rows = True  # then the run trains on the other four, and the check no longer refuses
+    assert "skip_bad_rows" not in tab_data.inspect_dataset(config, studio).warnings
+
+
+def test_start_refuses_a_file_with_bad_rows_before_any_run_folder_exists(demo, studio, tiny_model, tmp_path):
+    form = demo.form
+    values = {widget: widget.value for widget in form.fields.values()}
+    values[form.fields["model.source"]] = str(tiny_model)
+    values[form.fields["data.path"]] = str(bad_rows_file(tmp_path))
+    handlers = train_handlers(studio, form)
+    with speaking("zh"):
+        shown = handlers.start(values)
+    assert set(shown) == {"notice"} and "有 1 行无法使用" in shown["notice"] and "已开始" not in shown["notice"]
+    shown = handlers.start(values)
+    assert "1 of 5 rows in" in shown["notice"] and "Started" not in shown["notice"]
+    assert studio.runs() == [] and not studio.runner.busy  # no run folder, no process
+
+
+def test_the_train_tab_follows_a_run_started_meanwhile_and_says_at_once_that_it_failed(studio, tiny_config,
+                                                                                        tmp_path):
+    """A poll under way while Start answered hands back the previous run's view (the page then showed the previous
+    run under the new run's chart): the next poll follows the new run, and its failure is said at once, by key in
+    the page's language, with no traceback in the log shown (train.log keeps it)."""
+    earlier = Run.create(studio.runs_dir, "earlier")
+    earlier.update_status(state="completed", step=4, total_steps=4, started_at=1.0, ended_at=5.0)
+    earlier.append_metric({"step": 4, "loss": 0.7, "time": 4.0, "tokens_per_second": 2.0})
+    handlers = train_handlers(studio)
+    page = handlers.attach()
+    assert page["view"]["run"] == "earlier"
+    # A failure only the run's process finds stands for any such: the runner is started without the inputs check.
+    tiny_config.name, tiny_config.data.path = "my-run", str(bad_rows_file(tmp_path))
+    studio.runner.in_process = True
+    run = studio.runner.start(tiny_config)
+    assert studio.runner.wait(120) and run.status()["state"] == "failed"
+    with speaking("zh"):
+        shown = handlers.tick(page["view"], page["buttons_seen"], page["probes_seen"], page["history_read"])
+    assert shown["view"]["run"] == "my-run" and "<b>my-run</b>" in shown["status"] and "earlier" not in shown["status"]
+    assert "state-failed" in shown["status"] and "有 1 行无法使用" in shown["status"]
+    assert shown["notice"].startswith("**运行 my-run 失败。**") and "有 1 行无法使用" in shown["notice"]
+    assert "Traceback" in run.log_file.read_text() and "Traceback" not in shown["log"] and "Failed:" in shown["log"]
+    again = handlers.tick(shown["view"], shown["buttons_seen"], shown["probes_seen"], page["history_read"])
+    assert "notice" not in again and again["view"]["run"] == "my-run"  # said once; the page stays on the run
+
+
+def test_the_probe_table_shows_the_latest_answers_first():
+    """The latest answers were the last of three wide columns, off-screen on the right."""
+    headers, rows = tab_train.readable_probes(["prompt", "base", "step 2", "step 4"], [["Who?", "A bot", "N", "Nova"]])
+    assert headers == ["prompt", "latest (step 4)", "base"] and rows == [["Who?", "Nova", "A bot"]]
+    with speaking("zh"):
+        assert tab_train.readable_probes(["prompt", "base", "step 2"], [["a", "b", "c"]])[0] == [
+            "提示", "最新（第 2 步）", "基础模型"]
+    assert tab_train.readable_probes(["prompt", "base"], [["a", "b"]]) == (["prompt", "base"], [["a", "b"]])
+
+
+def test_quick_start_says_it_is_working_out_what_the_run_will_do(demo):
+    """The first inspection takes ~10 s (tokenizer, data); the panel was blank meanwhile."""
+    expected = next(block for block in demo.blocks.values() if getattr(block, "elem_id", "") == "quick-expected")
+    assert "quick.working_out" in str(expected.value)
+
+
 def test_chat_errors_speak_the_pages_language(studio):
     from types import SimpleNamespace
 
     from webui import tab_chat
 
-    names = ["prompt", "tuned", "base", "run", "adapter_on", "side_by_side", "notice"]
+    names = ["prompt", "tuned", "base", "run", "adapter_on", "side_by_side", "notice", "asked"]
     ui = SimpleNamespace(**{name: name for name in names})
     handlers = tab_chat.ChatHandlers(ui, SimpleNamespace(fields={}), studio)
     values = {"prompt": "Who are you?", "tuned": [], "base": [], "run": "gone", "adapter_on": True,
               "side_by_side": False}
     with speaking("zh"):
+        values.update(handlers.ask(values))  # Send shows the question at once, then the answer step explains
         shown = list(handlers.respond(values))
-    assert shown == [{"notice": "**没有名为 gone 的运行。**"}]
+    assert [update["notice"] for update in shown] == ["**没有名为 gone 的运行。**"]

@@ -79,7 +79,10 @@ def test_evaluate_and_export_in_the_browser(page, tmp_path, nova_run):
             kept = next((tmp_path / "exports").glob(pattern))
             assert served == kept.read_bytes() and zipfile.ZipFile(io.BytesIO(served)).testzip() is None
 
-    merged = [p for p in (tmp_path / "exports").glob("nova-run-merged-*") if p.is_dir()]
-    assert len(merged) == 1 and (merged[0] / "README.md").exists() and (merged[0] / "Modelfile").exists()
-    card = (merged[0] / "README.md").read_text(encoding="utf-8")
+    # The merged model is kept once, as the zip offered (its folder goes once packed: not 2 x the model's size).
+    assert not [p for p in (tmp_path / "exports").glob("nova-run-merged-*") if p.is_dir()]
+    packed = zipfile.ZipFile(next((tmp_path / "exports").glob("nova-run-merged-*.zip")))
+    folder = packed.namelist()[0].split("/")[0]
+    assert {f"{folder}/README.md", f"{folder}/Modelfile"} <= set(packed.namelist())
+    card = packed.read(f"{folder}/README.md").decode("utf-8")
     assert "| exact match | 0.000 | 0.500 |" in card  # the evaluation just run is in the card

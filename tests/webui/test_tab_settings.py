@@ -39,11 +39,13 @@ def test_fit_check_shows_the_proposal(monkeypatch):
     text, proposal, _ = _last()
     assert text.startswith("**Does not fit as configured; the proposed settings do.**")
     assert "Fits with train.batch_size = 4, train.grad_accum = 2: peak 7.50 GiB (CUDA max allocated)" in text
-    assert "Projected training time for 100 steps: about 45 s" in text
+    # The whole run: loading and the probe answers beside the 100 steps (no replay in this report).
+    assert "Projected time for the whole run: about 66 s (model load 15 s, probe answers 6 s, training 45 s)" in text
+    assert "its 100 steps take about 45 s" in text
     assert proposal == {"train.batch_size": 4, "train.grad_accum": 2}
     text, _, _ = _last("zh")
     assert text.startswith("**按当前设置装不下；建议的设置可以。**")
-    assert "100 步的预计训练时间：约 45 秒" in text and "建议：train.batch_size = 4" in text
+    assert "其中 100 步训练约 45 秒" in text and "建议：train.batch_size = 4" in text
 
 
 def test_fit_check_when_it_fits_and_while_a_run_trains(monkeypatch):

@@ -1,0 +1,37 @@
+"""The Model tab's words: the machine check (doctor) line by line in the page's language, the compute plan's
+strategy and the base-model choices named, not "default"."""
+
+from core.catalogue.language import speaking
+from core.config import Config
+from webui import tab_model
+
+
+def test_the_doctor_report_grows_line_by_line_in_the_pages_language():
+    """A Chinese page showed the whole doctor report in English (each line in a code span, said by str()), and
+    nothing at all until every check had run. Each step now adds the lines found so far, in Chinese, and says it is
+    still checking until the last, which counts the checks. (training=False: the quick checks only, the same path.)"""
+    with speaking("zh"):
+        steps = list(tab_model.doctor_steps(training=False))
+    assert steps[0].startswith("⏳ 正在检查") and steps[1].startswith("- [ok]   torch：2.")
+    assert all(step.endswith("需要一分钟或更久）") for step in steps[:-1])
+    assert [step.count("\n- ") for step in steps[1:-1]] == list(range(len(steps) - 2))  # one more line each step
+    report = steps[-1]
+    assert "仅 CPU 版本" in report and "项检查，0 项失败" in report and "`" not in report.split("\n")[0]
+    assert "CPU-only build" not in report and "no NVIDIA GPU" not in report
+
+
+def test_the_plan_says_its_strategy_in_the_pages_language(tiny_model):
+    """'Runs on: CPU, single' stayed English on the Chinese page."""
+    config = Config.from_dict({"model": {"source": str(tiny_model)}, "compute": {"gpus": "none"}})
+    assert tab_model.plan_text(config).startswith("**Runs on: CPU, single**")
+    with speaking("zh"):
+        assert tab_model.plan_text(config).startswith("**运行在：CPU，单进程**")
+
+
+def test_the_built_in_models_are_offered_by_name_in_the_pages_language():
+    """The base-model list offered "default" and "gemma-3-270m"; it names the models (the value stays the
+    model.source the config takes)."""
+    assert tab_model.local_model_folders()[:2] == [("SmolLM2-135M-Instruct (built-in)", "default"),
+                                                   ("gemma-3-270m (built-in)", "gemma-3-270m")]
+    with speaking("zh"):
+        assert tab_model.local_model_folders()[0] == ("SmolLM2-135M-Instruct（内置）", "default")
