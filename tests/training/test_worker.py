@@ -214,9 +214,9 @@ def test_stop_during_knowledge_replay_ends_in_seconds_and_resume_asks_only_the_r
     from core.models import generate
     from core.runs import elapsed_seconds
     from core.training import replay
-    from tests.training.test_replay import never_ending
+    from tests.endless_model import never_ending_base
 
-    tiny_config.model.source = str(never_ending(tiny_model, tmp_path))
+    tiny_config.model.source = str(never_ending_base(tiny_model, tmp_path))
     tiny_config.data.replay = 8
     monkeypatch.setattr(replay, "ANSWER_TOKENS", 64)
     monkeypatch.setattr(replay, "BATCH_SIZE", 1)
