@@ -65,9 +65,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "trial runs in one process on one GPU, which would have to hold the whole copy and could only answer 'does "
         "not fit'. The estimate divides the weights, gradients and optimizer over the GPUs; each GPU keeps its own "
         "activations.",
-        "Check fit 不为 {strategy} 做实测：这 {count} 块 GPU 合起来存放一份模型，而实测在一块 GPU 上用一个进程运行，"
-        "必须放下整份模型，只能得出“装不下”。估算把权重、梯度和优化器状态平分到各块 GPU 上，激活值由每块 GPU "
-        "各自保存。"),
+        "“检查能否装下”不为 {strategy} 做实测：这 {count} 块 GPU 合起来存放一份模型，而实测在一块 GPU 上"
+        "用一个进程运行，必须放下整份模型，只能得出“装不下”。估算把权重、梯度和优化器状态平分到各块 GPU 上，"
+        "激活值由每块 GPU 各自保存。"),
     "measure.preflight.placement": ("Placement: {placement}.", "模型位置：{placement}。"),
     "measure.preflight.compute": ("Compute: {compute}.", "计算方式：{compute}。"),
     "measure.preflight.attempt_fits": (
