@@ -241,7 +241,9 @@ def is_pending(message: dict) -> bool:
 def answered(message: dict, seconds: float) -> dict:
     if not is_pending(message):
         return message
-    return {**message, "metadata": {"title": message["metadata"].get("title", ""), "duration": round(seconds, 1)}}
+    # Gradio shows no time for a duration of 0 (a short answer of a small model), so it is never rounded down to 0.
+    duration = max(round(seconds, 2), 0.01)
+    return {**message, "metadata": {"title": message["metadata"].get("title", ""), "duration": duration}}
 
 
 def stopped(message: dict) -> dict:

@@ -30,11 +30,10 @@ QUESTION_BEFORE_ANSWER = """([question, answering]) => {
   return user && document.querySelector('#chat-notice').innerText.includes(answering)
     && !document.querySelector('#chat-tuned').innerText.includes('I am Nova.');
 }"""
-# The last answer is there and no spinner is left. (Its time in the label comes with the last update, which on a
-# loaded machine once came later than the test waited: the label itself is what these tests check.)
+# The last answer is finished: its label shows how long it took (the last update of an answer), no spinner is left.
 ANSWERED = """(count) => {
   const answers = document.querySelectorAll('#chat-tuned .message.bot');
-  return answers.length > count && answers[answers.length - 1].innerText.trim().length > 0
+  return answers.length > count && /\\d(\\.\\d)?\\s?m?s\\b/.test(answers[answers.length - 1].innerText)
     && !document.querySelector('#chat-tuned [aria-busy=true]');
 }"""
 ANSWERS = "#chat-tuned .message.bot"

@@ -14,7 +14,7 @@ from core.catalogue.language import speaking
 from core.config import ChatSettings
 from core.results.chat import ChatModel
 from webui.studio import Studio
-from webui.tab_chat import BASE_ONLY, ChatHandlers
+from webui.tab_chat import BASE_ONLY, ChatHandlers, answered, pending_answer
 
 NAMES = ["prompt", "tuned", "base", "run", "adapter_on", "side_by_side", "notice", "asked", "listed"]
 FORM = SimpleNamespace(fields={f"chat.{name}": name for name in
@@ -122,3 +122,10 @@ def test_a_vote_says_how_many_samples_are_in(chat):
     assert notices[:3] == [f"⏳ Sampling for the vote: {k} of 3 answers ..." for k in range(3)]
     assert notices[-1].startswith("Votes (3): ")
     assert answers(values)[0][0] == TUNED and answers(values)[0][1]
+
+
+def test_a_quick_answer_still_shows_its_time():
+    """Gradio shows no time for a duration of 0: a small model's short answer (tens of milliseconds) keeps one."""
+    quick = answered({**pending_answer(TUNED), "content": "I am Nova."}, seconds=0.004)
+    assert quick["metadata"] == {"title": TUNED, "duration": 0.01}
+    assert answered(pending_answer(TUNED), seconds=2.345)["metadata"]["duration"] == 2.35
