@@ -9,6 +9,9 @@
     python launch.py demo RUN_DIR                  a page to show the model, with an OpenAI-compatible API
     python launch.py bench [--model tiny]          the studio's training engine against a plain trl script
     python launch.py doctor                        is this machine ready? torch, CUDA, GPUs, bitsandbytes, ...
+    python launch.py download MODEL_ID             a model (or --dataset) from a hub or mirror, with progress
+    python launch.py make-data CONFIG.yaml         make training data with a stronger model (a teacher)
+    python launch.py install-shortcut              add the studio to the desktop's menu (remove-shortcut: take it away)
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import sys
 
 from core import cli
+from webui import shortcut
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,10 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     parser.add_argument("--max-upload-mb", type=positive_int, default=1024,
                         help="largest dataset upload (default 1024 MB)")
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--window", dest="window", action="store_true", default=None,
+                       help="open the studio in its own window (the default where a display and pywebview are there)")
+    shown.add_argument("--no-window", dest="window", action="store_false", help="open it in the browser instead")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     for add_arguments in (cli.add_train_arguments, cli.add_chat_arguments, cli.add_data_arguments,
                           cli.add_eval_arguments, cli.add_export_arguments, add_demo_arguments,
-                          cli.add_bench_arguments, cli.add_doctor_arguments):
+                          cli.add_bench_arguments, cli.add_doctor_arguments, shortcut.add_shortcut_arguments,
+                          cli.add_make_data_arguments, cli.add_download_arguments):
         add_arguments(verbs)
     return parser
 
@@ -89,7 +98,7 @@ def open_studio(args) -> int:
     from webui.app import serve
 
     return serve(host=args.host, port=args.port, share=args.share, auth=args.auth, runs_dir=args.runs_dir,
-                 open_browser=not args.no_browser, max_upload_mb=args.max_upload_mb)
+                 open_browser=not args.no_browser, max_upload_mb=args.max_upload_mb, window=args.window)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The engine, headless: shared config, run folders, jobs and verbs here; one package per stage below.
 
-Stages in order: data -> models -> training -> results; measure uses them all. A stage never imports a later one.
+Stages in order: hub -> data -> models -> training -> results -> making; measure uses them all. A stage never
+imports a later one.
 """
 
 import logging as _logging

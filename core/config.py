@@ -40,6 +40,7 @@ ALIASES = {"rank": "r", "lora_r": "r", "lora_alpha": "alpha", "lora_dropout": "d
            "lr_scheduler_type": "scheduler", "model_name_or_path": "source", "dataset": "path"}
 
 QUANTIZATIONS = ("none", "8bit", "4bit")
+HUBS = ("huggingface", "modelscope")  # kept in step with core.hub.settings.HUBS
 DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential", "cpu")  # plus "cuda:N"
 DATA_FORMATS = ("auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference",
                 "unpaired_preference")
@@ -72,6 +73,8 @@ class ModelConfig:
     max_memory: dict = option({}, memory=True)
     dtype: str = option("auto", choices=("auto", "float32", "bfloat16", "float16"))
     trust_remote_code: bool = option(False)
+    hub: str = option("huggingface", choices=HUBS)
+    hub_endpoint: str = option("")  # an address; checked where it is used (core.hub.settings.HubSettings)
 
 
 @dataclass

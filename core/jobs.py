@@ -192,22 +192,21 @@ def check_inputs(config: Config) -> None:
 
     if config.model.source not in builtin.BUILTINS:  # a built-in is always there (fetched on first use)
         resolved = resolve_source(config.model.source, progress=lambda _: None)
-        if not Path(resolved).is_dir():
-            _check_hub_model(resolved)
+        if not Path(resolved).is_dir():  # a hub id not downloaded yet: the run's process downloads it first
+            _check_hub_model(resolved, config)
     load_for_training(config.data, config.train.method)
 
 
-def _check_hub_model(model_id: str) -> None:
-    """The model's config.json, from the hub or its cache: the cheapest proof that the hub id can be loaded."""
-    from huggingface_hub import hf_hub_download
+def _check_hub_model(model_id: str, config: Config) -> None:
+    """The hub's file list for the id, from the run's hub: the cheapest proof that it can be downloaded (and that
+    the disk has room for it)."""
+    from core.hub.download import check_available, in_hf_cache
+    from core.hub.settings import settings_for
 
-    from core.models.load import ModelError
-
-    try:
-        hf_hub_download(model_id, "config.json")
-    except Exception as err:  # offline, no such repo, gated, no network: all end the same way for the user
-        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
-        raise ModelError("models.load.hub_unreachable", source=model_id, reason=reason) from None
+    hub = settings_for(config.model.hub, config.model.hub_endpoint)
+    if hub.hub == "huggingface" and in_hf_cache(model_id) is not None:
+        return  # huggingface_hub's own cache has it: the run loads it from there, offline too
+    check_available(model_id, settings=hub)
 
 
 def plan_run(config: Config):

@@ -20,7 +20,8 @@ import gradio as gr  # noqa: E402
 
 from webui import demo as demo_page  # noqa: E402
 from webui import quick_start  # noqa: E402
-from webui import tab_chat, tab_data, tab_evaluate, tab_model, tab_settings, tab_train  # noqa: E402
+from webui import window as desktop  # noqa: E402
+from webui import tab_chat, tab_data, tab_evaluate, tab_make_data, tab_model, tab_settings, tab_train  # noqa: E402
 from webui.form import Form, default_of  # noqa: E402
 from webui.i18n import build_i18n, choices_in_page_language, sample_choices  # noqa: E402
 from webui.lang import CHOICES, SWITCH_JS, speak_the_page_language, switch_value  # noqa: E402
@@ -42,6 +43,7 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
         gr.Markdown(i18n("app.subtitle"), elem_id="app-subtitle")
         with gr.Tabs(elem_id="studio-tabs") as tabs:
             quick_ui = quick_start.build(i18n, default_of("data.path"))
+            make_ui = tab_make_data.build(i18n)  # before tab 1: the data it makes opens there
             data_ui = tab_data.build(form, i18n)
             model_ui = tab_model.build(form, i18n)
             settings_ui = tab_settings.build(form, i18n)
@@ -49,8 +51,9 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
             chat_ui = tab_chat.build(form, i18n)
             evaluate_ui = tab_evaluate.build(i18n)
         tab_data.connect(data_ui, form, studio, demo)
+        tab_make_data.connect(make_ui, studio, demo, tabs, form.fields["data.path"])
         tab_model.connect(model_ui, form, studio, demo)
-        tab_settings.connect(settings_ui, form, studio)
+        tab_settings.connect(settings_ui, form, studio, demo)
         tab_train.connect(train_ui, form, studio, demo)
         tab_chat.connect(chat_ui, form, studio, demo)
         tab_evaluate.connect(evaluate_ui, studio, demo)
@@ -125,7 +128,7 @@ def page_language(request: gr.Request) -> str:
     return switch_value(request)
 
 
-TAB_IDS = ("quick", "data", "model", "settings", "train", "chat", "evaluate")
+TAB_IDS = ("quick", "make", "data", "model", "settings", "train", "chat", "evaluate")
 
 
 def remember_tab(tabs: gr.Tabs, demo: gr.Blocks) -> None:
@@ -144,12 +147,21 @@ def restored_tab(tab):
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: str | None = None,
-          runs_dir: str | Path = "runs", open_browser: bool = True, max_upload_mb: int = 1024) -> int:
+          runs_dir: str | Path = "runs", open_browser: bool = True, max_upload_mb: int = 1024,
+          window: bool | None = None) -> int:
+    """Serve the studio; in its own window (webui/window.py) when `window` asks for it or, left None, where a display
+    and pywebview are there. A second start on the same port shows the running studio instead."""
     try:
         login = login_for(host, share, auth)
     except ExposureError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    use_window, why_not = desktop.wants_window(window, host, port, share, open_browser)
+    if why_not:
+        print(why_not, flush=True)
+    answered = desktop.second_start(host, port, use_window, open_browser)
+    if answered is not None:
+        return answered
     studio = Studio(Path(runs_dir))
     if studio.interrupted:
         print(f"Marked as interrupted (the app stopped while they ran): {', '.join(studio.interrupted)}")
@@ -159,6 +171,10 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: 
     # Exports are offered for download straight from their folder: never copied into Gradio's cache (a merged
     # model can be many GB), and nothing outside that folder is added.
     gr.set_static_paths([studio.exports_dir])
-    launch_safely(demo, i18n, host=host, port=port, share=share, login=login, open_browser=open_browser,
-                  max_upload_mb=max_upload_mb)
+    shell = desktop.Desktop(desktop.StudioWindow(f"http://127.0.0.1:{port}/", studio.runner) if use_window else None)
+    launch_safely(demo, i18n, host=host, port=port, share=share, login=login, open_browser=open_browser and not
+                  use_window, max_upload_mb=max_upload_mb, extra_routes=shell.routes(), block=not use_window)
+    if use_window:
+        shell.window.open()  # until the window closes: idle, or after the close dialog's choice
+        demo.close()
     return 0

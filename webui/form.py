@@ -25,31 +25,41 @@ MAPPING_EXAMPLES = {"model.max_memory": "{0: 20GiB, cpu: 64GiB}",
                     "data.roles": "{customer: user, agent: assistant}", "data.placeholders": "{name: Nova}"}
 
 
-def field_of(key: str) -> dataclasses.Field:
+def field_of(key: str, config_class=Config) -> dataclasses.Field:
+    """The dataclass field of a dotted option key; `config_class` is Config or another config built with option()
+    (core.making.config.MakeDataConfig), whose top-level fields are its sections or plain options."""
+    if config_class is not Config:
+        head, _, name = key.partition(".")
+        top = next(f for f in dataclasses.fields(config_class) if f.name == head)
+        return next(f for f in dataclasses.fields(top.default_factory) if f.name == name) if name else top
     if key == "name":
         return next(f for f in dataclasses.fields(Config) if f.name == "name")
     section, name = key.split(".")
     return next(f for f in dataclasses.fields(SECTIONS[section]) if f.name == name)
 
 
-def default_of(key: str):
-    f = field_of(key)
+def default_of(key: str, config_class=Config):
+    f = field_of(key, config_class)
     return f.default if f.default is not dataclasses.MISSING else f.default_factory()
 
 
 class Form:
     """The option widgets of every tab, keyed by their dotted config name ('train.learning_rate')."""
 
-    def __init__(self, i18n):
+    def __init__(self, i18n, config_class=Config, label_prefix: str = ""):
+        """`label_prefix` goes before each key in the catalogue ('making.' for MakeDataConfig's options)."""
         self.i18n = i18n
+        self.config_class, self.label_prefix = config_class, label_prefix
         self.fields: dict[str, gr.components.Component] = {}
 
     def add(self, key: str, **overrides) -> gr.components.Component:
         """Create the widget for one option (inside the current Blocks layout) and remember it."""
-        f = field_of(key)
+        f = field_of(key, self.config_class)
         meta = f.metadata
-        default = overrides.pop("value", default_of(key))
-        common = dict(label=self.i18n(f"{key}.label"), info=self.i18n(f"{key}.help"), elem_id=_elem_id(key))
+        default = overrides.pop("value", default_of(key, self.config_class))
+        words = self.label_prefix + key
+        common = dict(label=self.i18n(f"{words}.label"), info=self.i18n(f"{words}.help"),
+                      elem_id=_elem_id(self.label_prefix + key))
         common.update(overrides)
         suggestions = common.pop("choices", None)
         if key == "train.learning_rate":
@@ -84,19 +94,20 @@ class Form:
     def inputs(self) -> set:
         return set(self.fields.values())
 
-    def config_from(self, values: dict) -> Config:
-        """Build and validate a Config from {component: value}; raises ConfigError naming the option."""
+    def config_from(self, values: dict):
+        """Build and validate the form's config (its config_class: Config, or MakeDataConfig) from {component:
+        value}; raises ConfigError naming the option."""
         nested: dict = {}
         for key, widget in self.fields.items():
-            if widget not in values or key.startswith("chat."):
+            if widget not in values or (key.startswith("chat.") and self.config_class is Config):
                 continue
-            value = _from_widget(key, values[widget])
+            value = _from_widget(key, values[widget], self.config_class)
             if "." in key:
                 section, name = key.split(".")
                 nested.setdefault(section, {})[name] = value
             else:
                 nested[key] = value
-        return Config.from_dict(nested, source="the form")
+        return self.config_class.from_dict(nested, source="the form")
 
     def updates_from(self, config: Config) -> dict:
         """Widget updates that show `config` in the form (after loading a YAML file or a preset)."""
@@ -116,8 +127,9 @@ def chat_settings_from(form: Form, values: dict) -> ChatSettings:
     return ChatSettings(**kwargs)
 
 
-def _from_widget(key: str, value):
-    if isinstance(default_of(key), dict):
+def _from_widget(key: str, value, config_class=Config):
+    default = default_of(key, config_class)
+    if isinstance(default, dict):
         if isinstance(value, dict):
             return value
         text = (value or "").strip()
@@ -138,7 +150,8 @@ def _from_widget(key: str, value):
             return "all-linear" if (not value or "all-linear" in value) else value
     if key == "compute.gpus":
         return gpus_value(value)
-    default = default_of(key)
+    if isinstance(default, list) and isinstance(value, str):  # a list of texts, one per line
+        return [line.strip() for line in value.splitlines() if line.strip()]
     if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
         return int(value) if value.is_integer() else value  # gr.Number hands back 8.0 for 8
     return value

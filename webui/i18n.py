@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from core.catalogue import labels, options
+from core.catalogue import hub, labels, making, options
 from core.catalogue.language import LANGUAGES
 from core.catalogue.message import say
 from webui.studio import SAMPLES
@@ -20,7 +20,7 @@ GRADIO_KEYS = ("common.complete", "common.progress", "common.download_all", "com
 
 
 def build_i18n() -> gr.I18n:
-    table = {**options.TEXTS, **labels.TEXTS}
+    table = {**options.TEXTS, **labels.TEXTS, **making.TEXTS, **hub.TEXTS}  # making: the Make data tab; hub: pickers
     columns = {}
     for index, lang in enumerate(LANGUAGES):
         words = {key: texts[index] for key, texts in table.items()}

@@ -12,6 +12,7 @@ import gradio as gr
 from core.catalogue.message import StudioError, say, text_of
 from core.data.files import EXTENSIONS
 from core.models import builtin
+from webui import model_picker
 from webui.studio import SAMPLES
 from webui.tab_data import sample_shown, take_sample, take_upload
 from webui.tab_model import local_model_folders
@@ -28,6 +29,7 @@ def build(i18n, default_path: str) -> SimpleNamespace:
                                  elem_id="quick-upload")
                 model = gr.Dropdown(local_model_folders(), value=builtin.DEFAULT.source, allow_custom_value=True,
                                     label=i18n("quick.model"), elem_id="quick-model")
+                model_note = gr.Markdown(elem_id="quick-model-note")  # size, license, what it needs here
                 go = gr.Button(i18n("quick.go"), variant="primary", elem_id="quick-go")
                 notice = gr.Markdown(elem_id="quick-notice")
             with gr.Column(scale=3):
@@ -35,7 +37,8 @@ def build(i18n, default_path: str) -> SimpleNamespace:
                 # Blank for the ~10 s the first inspection takes looked broken: it says it is being worked out.
                 expected = gr.Markdown(i18n("quick.working_out"), elem_id="quick-expected")
                 gr.Markdown(i18n("quick.more"))
-    return SimpleNamespace(sample=sample, upload=upload, model=model, go=go, notice=notice, expected=expected)
+    return SimpleNamespace(sample=sample, upload=upload, model=model, model_note=model_note, go=go, notice=notice,
+                           expected=expected)
 
 
 class QuickStartHandlers:
@@ -73,6 +76,9 @@ def connect(ui, form, studio, tabs, data_ui, train_ui) -> None:
     ui.upload.upload(functools.partial(take_upload, studio), [ui.upload], [path])
     ui.model.input(chosen_model, [ui.model], [source])
     source.change(same_model, [source], [ui.model], show_progress="hidden", queue=False)
+    # The picked model's size, license and fit on this machine, as the Model tab's picker says it.
+    picker = model_picker.PickerHandlers(SimpleNamespace(picked=ui.model_note), form, None, None)
+    source.change(picker.describe, set(model_picker.sizing_fields(form)), [ui.model_note], show_progress="hidden")
     path.change(sample_shown, [path], [ui.sample], show_progress="hidden", queue=False)
     # The Data tab's statistics for these choices: split, steps and the expected time (with its warning).
     # The summary changes on every inspection, the statistics not always (a file that cannot be used has none).

@@ -17,6 +17,7 @@ from webui.lang import LanguageScript
 from webui.studio import APP_ROOT
 
 CSS_FILE = APP_ROOT / "assets" / "studio.css"
+ICON_FILE = APP_ROOT / "assets" / "icon.png"  # the page's favicon, the window's and the shortcut's icon
 
 
 class ExposureError(ValueError):
@@ -39,11 +40,12 @@ def login_for(host: str, share: bool, auth: str | None, what: str = "the studio"
 
 def launch_safely(blocks: gr.Blocks, i18n: gr.I18n, *, host: str, port: int, share: bool,
                   login: tuple[str, str] | None, open_browser: bool, max_upload_mb: int = 1,
-                  extra_routes: list | None = None) -> None:
+                  extra_routes: list | None = None, block: bool = True) -> None:
     """Serve a page of this app under the same rules: only the given address, no analytics, only the server's own
     names in the Host header and only its own pages as callers, no CORS grant to other origins, wrong passwords
     slowed down (webui/guard.py), no file served outside the app's own folders. `extra_routes` (FastAPI routes, e.g.
-    the demo's OpenAI-compatible API) are served by the same server, ahead of Gradio's own. No Gradio footer: its
+    the demo's OpenAI-compatible API) are served by the same server, ahead of Gradio's own. `block=False` returns once
+    the server listens (the desktop window then runs on the main thread, webui/window.py). No Gradio footer: its
     settings panel offered a second, half-working language switch, a PWA notice, Screen Studio and a run history that
     is not the studio's runs. Every HTML page gets the language script (webui/lang.py)."""
     if not share:
@@ -58,7 +60,7 @@ def launch_safely(blocks: gr.Blocks, i18n: gr.I18n, *, host: str, port: int, sha
     blocks.launch(server_name=host, server_port=port, share=share, auth=login, i18n=i18n,
                   max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
                   css_paths=[CSS_FILE], footer_links=[], strict_cors=True, ssr_mode=False,
-                  allowed_paths=[], quiet=not share, _app=app)
+                  allowed_paths=[], quiet=not share, favicon_path=ICON_FILE, prevent_thread_lock=not block, _app=app)
     # Gradio's own start-up lines are left out unless sharing (they print the public link): its hint to share
     # contradicts the README. The local address is said before launch() blocks.
 

@@ -13,20 +13,34 @@ from core.config import ConfigError, ModelConfig
 from core.models import builtin
 from core.models import devices
 from core.models import load as models
+from webui import model_picker
 from webui.form import GPU_WORDS, gpus_value
 from webui.studio import APP_ROOT
 
 COMPUTE_KEYS = ["compute.gpus", "compute.strategy", "compute.processes"]
+MODEL_FOLDERS = (APP_ROOT / "models", Path.home() / "models")  # where people keep model folders by hand
 
 
 def local_model_folders() -> list[tuple[str, str]]:
-    """The built-in models (by their names, in the current language: "default" alone told nothing) plus model
-    folders under ./models, offered in the base-model list as (label, model.source)."""
+    """The built-in models (by their names, in the current language: "default" alone told nothing), the finished
+    downloads (by hub id, which model.source takes), model folders under ./models and ~/models, then the curated
+    models, offered in the base-model list as (label, model.source)."""
+    from core.hub import curated, download
+
     found = [(say("model.choice_builtin", name=spec.name), source) for source, spec in builtin.BUILTINS.items()]
-    folder = APP_ROOT / "models"
-    if folder.is_dir():
-        found += [(str(p), str(p)) for p in sorted(folder.iterdir()) if (p / "config.json").exists()]
-    return found
+    found += [(say("hub.picker.downloaded_choice", name=local.id), local.id) for local in download.local_models()]
+    for folder in MODEL_FOLDERS:
+        if folder.is_dir():
+            found += [(str(p), str(p)) for p in sorted(folder.iterdir()) if (p / "config.json").exists()]
+    # Then the curated models not downloaded yet, by hub id and size (the Model tab's picker says the rest).
+    found += [(say("hub.picker.curated_choice", id=entry.hub_id, size=entry.size_gb), entry.hub_id)
+              for entry in curated.CURATED if not entry.builtin]
+    return _unique(found)
+
+
+def _unique(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen = set()
+    return [(label, value) for label, value in choices if not (value in seen or seen.add(value))]
 
 
 def build(form, i18n) -> SimpleNamespace:
@@ -35,9 +49,13 @@ def build(form, i18n) -> SimpleNamespace:
     usable_maps = [name for name, reason in choices if reason is None]
     unusable = [(name, reason) for name, reason in choices if reason]
     with gr.Tab(i18n("tab.model"), id="model"):
+        picker = model_picker.build(i18n)  # the whole width: the table has nine columns
         with gr.Row():
             with gr.Column(scale=3):
                 form.add("model.source", choices=local_model_folders())
+                with gr.Row():  # a run's hub; the page starts from the kept choice (tab 3, Where models come from)
+                    form.add("model.hub")
+                    form.add("model.hub_endpoint")
                 source_note = gr.Markdown(elem_id="model-source-note")
                 # Without a working bitsandbytes only 'none' can work: the choice is locked and the note says why.
                 form.add("model.quantization", interactive=devices.bitsandbytes_problem(inventory) is None)
@@ -66,7 +84,7 @@ def build(form, i18n) -> SimpleNamespace:
     return SimpleNamespace(source_note=source_note, quantization_note=quantization_note, check=check,
                            placement_summary=placement_summary, placement=placement, hardware=hardware, timer=timer,
                            plan=plan, doctor=doctor, doctor_report=doctor_report, device_map_note=device_map_note,
-                           unusable=unusable)
+                           unusable=unusable, picker=picker)
 
 
 class ModelHandlers:
@@ -119,8 +137,9 @@ def tidy_gpus(picked):
     return gr.skip() if tidy == list(picked or []) else gr.update(value=tidy)
 
 
-def connect(ui, form, studio, demo) -> None:
+def connect(ui, form, studio, demo, downloader: model_picker.Downloader | None = None) -> None:
     handlers = ModelHandlers(ui, form, studio)
+    model_picker.connect(ui.picker, form, demo, downloader or model_picker.Downloader(), local_model_folders)
     model_fields = [form.fields[k] for k in form.fields if k.startswith("model.")]
     plan_fields = set(model_fields) | {form.fields[k] for k in COMPUTE_KEYS}
     gpus = form.fields["compute.gpus"]

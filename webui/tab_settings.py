@@ -10,7 +10,7 @@ from core.catalogue.message import say, text_of
 from core.config import METHODS, Config, ConfigError, used_by
 from core.models import load as models
 from core.training import trackers
-from webui import fit_panel
+from webui import fit_panel, hub_settings
 from webui.form import field_of
 
 # Each preset changes only these options; everything else keeps what the user set.
@@ -89,7 +89,8 @@ def build(form, i18n) -> SimpleNamespace:
                                  buttons=["copy"])
             saved_file = gr.File(label=i18n("settings.saved_file"), interactive=False, height=90, scale=2,
                                  elem_id="saved-config")
-    return SimpleNamespace(preset=preset, find_layers=find_layers, save=save, load=load, message=message,
+        hub = hub_settings.build(i18n)
+    return SimpleNamespace(hub=hub, preset=preset, find_layers=find_layers, save=save, load=load, message=message,
                            command=command, saved_file=saved_file, check_fit=check_fit, apply_fit=apply_fit,
                            fit_report=fit_report, proposal=proposal, lora_column=lora_column,
                            method_text=method_text)
@@ -162,8 +163,10 @@ class SettingsHandlers:
                 | {self.ui.lora_column: gr.update(visible=tuning == "lora")})
 
 
-def connect(ui, form, studio) -> None:
+def connect(ui, form, studio, demo=None) -> None:
     handlers = SettingsHandlers(ui, form, studio)
+    if demo is not None:
+        hub_settings.connect(ui.hub, demo, form.fields.get("model.hub"))
     outputs = list(form.fields.values())
     method_outputs = ([form.fields[key] for key in shown("sft", "lora") if key in form.fields]
                       + list(ui.method_text.values()) + [ui.lora_column])

@@ -112,12 +112,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Read the text file as paragraphs separated by blank lines; each paragraph is one row.",
         "按空行把文本文件分成段落；每段是一条数据。"),
     "data.files.hub_failed": (
-        "'{name}' is not a file here and the dataset hub could not be reached: {reason}. Give the path of a "
+        "'{name}' is not a file here, and as a hub dataset: {reason} Or give the path of a "
         ".jsonl/.json/.csv/.parquet/.txt file.",
-        "'{name}' 不是本机上的文件，也无法连接数据集中心：{reason}。请给出一个 .jsonl/.json/.csv/.parquet/.txt "
+        "'{name}' 不是本机上的文件；作为数据集仓库 ID：{reason} 也可以给出一个 .jsonl/.json/.csv/.parquet/.txt "
         "文件的路径。"),
-    "data.files.hub": ('Loaded "{name}" (split "train") from the Hugging Face dataset hub.',
-                       "已从 Hugging Face 数据集中心加载“{name}”（划分“train”）。"),
+    "data.files.hub_no_split": (
+        "The hub dataset {name} has no files for split '{split}' (subset '{subset}'); its files suggest: {found}. "
+        "Name the split as ORG/NAME:SPLIT and a subset as ORG/NAME@SUBSET:SPLIT.",
+        "数据集仓库 {name} 中没有划分 '{split}'（子集 '{subset}'）的文件；从文件名看有：{found}。"
+        "划分写作 ORG/NAME:SPLIT，子集写作 ORG/NAME@SUBSET:SPLIT。"),
+    "data.files.hub": ('Loaded "{name}" (split "{split}", {count} files) from the dataset hub.',
+                       "已从数据集仓库加载“{name}”（划分“{split}”，{count} 个文件）。"),
     "data.files.line_too_long": (
         "this line is {size:.1f} MB, over the {limit:.0f} MB a row may hold, so it was not read; split it into "
         "several rows, or shorten it",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from core.catalogue.message import Message
 from core.data.errors import DataError, RowError, kind_of, short_reason, where
 from core.data.formats import formats_matching
+from core.hub import datasets as hub_datasets
 
 EXTENSIONS = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".txt")
 # \Z, not $: '$' also matches before a trailing newline, and callers use .match.
@@ -61,8 +62,9 @@ class Source:
 def open_source(path: str, notes: list[Message]) -> Source:
     """Check the path and return its records as a lazy iterator; raises DataError for a file that cannot be used."""
     if not os.path.exists(path):
-        if HUB_ID.fullmatch(path) and not path.lower().endswith(EXTENSIONS):
-            return Source(_records_from_hub(path, notes), None, 0, True)
+        reference = hub_datasets.parse(path)
+        if reference and not path.lower().endswith(EXTENSIONS):
+            return _from_hub(reference, notes)
         raise DataError("data.files.missing", path=path, extensions=LISTED_EXTENSIONS)
     if os.path.isdir(path):
         return _folder(path, notes)
@@ -99,11 +101,35 @@ def _folder(path: str, notes: list[Message]) -> Source:
                    if name.lower().endswith(EXTENSIONS) and not name.startswith("."))
     if not files:
         raise DataError("data.files.no_data_files", path=path, extensions=LISTED_EXTENSIONS)
+    names = ", ".join(os.path.relpath(f, path) for f in files[:5]) + (" ..." if len(files) > 5 else "")
+    notes.append(Message("data.files.folder", {"count": len(files), "path": path, "names": names}))
+    return _files(path, files, notes)
+
+
+def _from_hub(reference, notes: list[Message]) -> Source:
+    """A hub dataset: downloaded (or already downloaded) through core.hub from the studio's hub, then the files of
+    its subset and split read like a folder's."""
+    from core.hub.download import download_dataset
+    from core.hub.settings import HubError
+
+    try:
+        folder = download_dataset(reference.id)
+    except HubError as err:
+        raise DataError("data.files.hub_failed", name=reference.id, reason=err.message) from None
+    files = [str(p) for p in hub_datasets.split_files(folder, reference, EXTENSIONS)]
+    if not files:
+        raise DataError("data.files.hub_no_split", name=reference.id, split=reference.split or "train",
+                        subset=reference.subset or "-", found=", ".join(hub_datasets.splits_in(folder, EXTENSIONS)))
+    notes.append(Message("data.files.hub", {"name": reference.id, "split": reference.split or "train",
+                                            "count": len(files)}))
+    return _files(str(folder), files, notes)
+
+
+def _files(path: str, files: list[str], notes: list[Message]) -> Source:
+    """Several data files read one after another as one dataset; each row says which file it came from."""
     text_files = [f for f in files if f.lower().endswith(".txt")]
     if text_files and len(text_files) != len(files):
         raise DataError("data.files.mixed_folder", path=path, name=os.path.basename(text_files[0]))
-    names = ", ".join(os.path.relpath(f, path) for f in files[:5]) + (" ..." if len(files) > 5 else "")
-    notes.append(Message("data.files.folder", {"count": len(files), "path": path, "names": names}))
     sources = [(f, os.path.relpath(f, path) + " ") for f in files]
 
     def records():
@@ -362,18 +388,6 @@ def _records_from_txt(path: str, notes: list[Message], label: str):
             current = []
     if current:
         yield where("line", start, label), {"text": "\n".join(current)}
-
-
-def _records_from_hub(dataset_id: str, notes: list[Message]):
-    try:
-        import datasets  # imported here: slow to import, and only hub ids need it
-
-        rows = datasets.load_dataset(dataset_id, split="train")
-    except Exception as err:  # no network, no such dataset, gated dataset...: all end the same way for the user
-        raise DataError("data.files.hub_failed", name=dataset_id, reason=short_reason(err)) from err
-    notes.append(Message("data.files.hub", {"name": dataset_id}))
-    for i, row in enumerate(rows, 1):
-        yield where("row", i), dict(row)
 
 
 # ---------------------------------------------------------------------------------------------- small helpers

@@ -60,17 +60,19 @@ def answer_text(tokenizer, ids, stops) -> tuple[str, bool]:
 def without_empty_think(pieces):
     """A streamed answer without the empty think block a Qwen3-style model writes first (real thinking stays)."""
     pieces = iter(pieces)
-    head = ""
+    head, ended = "", True
     for piece in pieces:
         head += piece
         if not _may_be_empty_think(head):
+            ended = False
             break
     match = EMPTY_THINK.match(head)
     if match:
         head = head[match.end():]
     if head:
         yield head
-    yield from pieces
+    if not ended:  # a TextIteratorStreamer read again after its end waits forever (an empty answer hung the chat)
+        yield from pieces
 
 
 def _may_be_empty_think(text: str) -> bool:

@@ -11,6 +11,8 @@ from core.config import ModelConfig
 from core.data import templates
 from core.data import turn_formats
 from core.data.files import HUB_ID
+from core.hub import download
+from core.hub.settings import settings_for
 from core.models import builtin
 from core.models import devices
 
@@ -39,8 +41,10 @@ class LoadedModel:
         return count_parameters(self.model)
 
 
-def resolve_source(source: str, progress=print) -> str:
-    """A built-in's name ('default', 'gemma-3-270m') -> its converted folder; a folder -> itself; a hub id -> itself."""
+def resolve_source(source: str, progress=print, hub=None) -> str:
+    """A built-in's name ('default', 'gemma-3-270m') -> its converted folder; a folder -> itself; a hub id -> its
+    finished download (core/hub), else itself, or, with `hub` (a core.hub.settings.HubSettings), downloaded first
+    as a step of its own, its progress said through `progress`."""
     if source in builtin.BUILTINS:
         return str(builtin.ensure(progress, source))
     path = Path(source).expanduser()
@@ -51,8 +55,26 @@ def resolve_source(source: str, progress=print) -> str:
     if path.exists():
         raise ModelError("models.load.is_file", path=str(path))
     if HUB_ID.match(source):
-        return source
+        return _from_hub(source, progress, hub)
     raise ModelError("models.load.not_found", source=source, builtins=", ".join(builtin.BUILTINS))
+
+
+def _from_hub(model_id: str, progress, hub) -> str:
+    """A hub id's finished download; without one, the id itself (transformers then asks the hub), or with `hub`
+    the folder downloaded now."""
+    local = download.find_local(model_id, hub=hub.hub if hub else None)
+    if local is not None:
+        return str(local)
+    if hub is None:
+        return model_id
+    cached = download.in_hf_cache(model_id) if hub.hub == "huggingface" else None
+    if cached is not None:
+        return str(cached)
+    progress(message("hub.download.fetching", id=model_id, address=hub.address(),
+                     folder=str(download.folder_for(model_id, hub=hub.hub))))
+    folder = download.download_model(model_id, settings=hub, progress=download.every(5.0, progress), wait=True)
+    progress(message("hub.download.done", id=model_id, folder=str(folder)))
+    return str(folder)
 
 
 def tokenizer_source(source: str, progress=print) -> str:
@@ -191,7 +213,7 @@ def load(config: ModelConfig, progress=print, attention: str | None = None, stra
     import torch
     from transformers import AutoModelForCausalLM
 
-    source = resolve_source(config.source, progress)
+    source = resolve_source(config.source, progress, hub=settings_for(config.hub, config.hub_endpoint))
     tokenizer, notes = load_tokenizer(source, config.trust_remote_code, config.system_prompt)
     has_gpu = torch.cuda.is_available()
     device_map = placement_argument(config, has_gpu, strategy)

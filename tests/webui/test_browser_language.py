@@ -14,7 +14,7 @@ TABS_ZH = ["1. 数据", "2. 模型与硬件", "3. LoRA 与训练", "4. 训练", 
 TABS_EN = ["1. Data", "2. Model and hardware", "3. LoRA and training", "4. Train", "5. Chat", "6. Evaluate and export"]
 
 # Visible text that is not a sentence to translate: names of products, models, files, options and code.
-ALLOWED = ["Finetune Studio", "Lumen Labs", "Hugging Face", "LM Studio",
+ALLOWED = ["Finetune Studio", "Lumen Labs", "Hugging Face", "LM Studio", "Mistral-Nemo-Instruct",  # names
            # Gradio 6.31's own fixed labels, outside its i18n tables (nothing the studio can translate)
            "Click to upload or drop files", "Download plot as", "Copy table data"]
 

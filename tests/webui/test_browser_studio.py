@@ -120,8 +120,11 @@ def test_settings_survive_a_reload(page, tmp_path):
     with studio_server(tmp_path / "runs", free_port()) as url, screenshot_on_failure(page):
         page.goto(url)
         open_tab(page, "3. LoRA and training")
+        stored = "() => localStorage.getItem('finetune-studio-form')"
+        before = page.evaluate(stored)
         set_number(page, "opt-lora-r", 32)
-        page.wait_for_timeout(500)  # the change reaches the browser's storage
+        # The change reaches the browser's storage (through the server, so it takes a moment on a loaded machine).
+        page.wait_for_function(f"([before]) => ({stored})() !== before", arg=[before])
         page.reload()
         open_tab(page, "3. LoRA and training")
         page.wait_for_function("document.querySelector('#opt-lora-r input').value === '32'")
