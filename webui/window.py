@@ -243,9 +243,9 @@ class StudioWindow:
 def _backend() -> str | None:
     """Qt on Linux when it is installed (pywebview would try GTK first and print a traceback when gi is missing);
     elsewhere pywebview's own choice, the system's web view."""
-    if sys.platform.startswith("linux") and importlib.util.find_spec("PyQt6.QtWebEngineWidgets") is not None:
-        return "qt"
-    return None
+    if not sys.platform.startswith("linux") or importlib.util.find_spec("PyQt6") is None:
+        return None  # (find_spec of a submodule raises when its package is not installed at all)
+    return "qt" if importlib.util.find_spec("PyQt6.QtWebEngineWidgets") is not None else None
 
 
 def _is_root() -> bool:
