@@ -558,7 +558,7 @@ def add_download_arguments(verbs) -> None:
     parser.add_argument("--hub", choices=("huggingface", "modelscope"), default=None,
                         help="where from (default: the studio's setting, else huggingface)")
     parser.add_argument("--endpoint", metavar="URL", default=None,
-                        help="a mirror's address, such as https://hf-mirror.com (default: the studio's setting, "
+                        help="a mirror's address, such as https://mirror.example.org (default: the studio's setting, "
                         "else HF_ENDPOINT)")
     parser.add_argument("--dataset", action="store_true", help="the id names a dataset, not a model")
     parser.set_defaults(run=lambda args, usage_error: download(args.repo_id, args.hub, args.endpoint, args.dataset))

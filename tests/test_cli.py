@@ -48,8 +48,8 @@ def _one_line_long(path):
 
 
 @pytest.mark.parametrize("model, data, expected", [
-    ("made-up-org/no-such-model", "identity", "Cannot reach https://huggingface.co (Cannot reach "
-     "https://huggingface.co/api/models/made-up-org/no-such-model"),
+    ("made-up-org/no-such-model", "identity", "Cannot reach {hub} (Cannot reach "
+     "{hub}/api/models/made-up-org/no-such-model"),
     ("{tmp}/no-folder", "identity", "No model folder at {tmp}/no-folder."),
     ("{tmp}", "identity", "The folder {tmp} has no config.json"),
     ("default", "{tmp}/none.jsonl", "No file at {tmp}/none.jsonl."),
@@ -64,7 +64,10 @@ def test_train_refuses_a_missing_model_or_unusable_data_before_making_a_run(tmp_
     (tmp_path / "empty.jsonl").write_text("")
     _one_line_long(tmp_path / "long.jsonl")
     identity = ROOT / "assets" / "datasets" / "identity.jsonl"
-    model, data, expected = (text.replace("{tmp}", str(tmp_path)) for text in (model, data, expected))
+    from core.hub.settings import official_address
+
+    model, data, expected = (text.replace("{tmp}", str(tmp_path)).replace("{hub}", official_address("huggingface"))
+                             for text in (model, data, expected))
     config_file = tmp_path / "run.yaml"
     config_file.write_text(f"name: x\nmodel:\n  source: {model}\ndata:\n  path: "
                            f"{identity if data == 'identity' else data}\n")

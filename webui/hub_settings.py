@@ -22,7 +22,7 @@ def build(i18n) -> SimpleNamespace:
                            label=i18n("hub.settings_ui.hub"), info=i18n("hub.settings_ui.hub_help"),
                            elem_id="hub-choice")
             endpoint = gr.Textbox(label=i18n("hub.settings_ui.endpoint"), info=i18n("hub.settings_ui.endpoint_help"),
-                                  placeholder="https://hf-mirror.com", elem_id="hub-endpoint")
+                                  placeholder="https://mirror.example.org", elem_id="hub-endpoint")
         token = gr.Textbox(label=i18n("hub.settings_ui.token"), info=i18n("hub.settings_ui.token_help"),
                            type="password", elem_id="hub-token")
         with gr.Row():

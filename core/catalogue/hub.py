@@ -68,16 +68,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "hub.settings_ui.title": ("Where models come from", "模型从哪里下载"),
     "hub.settings_ui.hub": ("Hub", "模型仓库"),
     "hub.settings_ui.hub_help": (
-        "Where downloads come from; kept for this machine. Where huggingface.co is blocked, choose ModelScope or a "
-        "mirror.",
-        "下载的来源；在这台机器上保留。无法访问 huggingface.co 时，请选择 ModelScope 或镜像。"),
+        "Where downloads come from; kept for this machine. Where the Hugging Face hub is blocked, choose ModelScope "
+        "or a mirror.",
+        "下载的来源；在这台机器上保留。无法访问 Hugging Face 时，请选择 ModelScope 或镜像。"),
     "hub.settings_ui.huggingface": ("Hugging Face", "Hugging Face"),
     "hub.settings_ui.modelscope": ("ModelScope", "ModelScope（魔搭）"),
     "hub.settings_ui.mirror": ("A mirror of Hugging Face", "Hugging Face 的镜像"),
     "hub.settings_ui.endpoint": ("Mirror address", "镜像地址"),
     "hub.settings_ui.endpoint_help": (
-        "The mirror's address, such as https://hf-mirror.com (only with “A mirror of Hugging Face”).",
-        "镜像的地址，例如 https://hf-mirror.com（仅在选择“Hugging Face 的镜像”时使用）。"),
+        "The mirror's address, such as https://mirror.example.org (only with “A mirror of Hugging Face”).",
+        "镜像的地址，例如 https://mirror.example.org（仅在选择“Hugging Face 的镜像”时使用）。"),
     "hub.settings_ui.token": ("Hub token (for gated models)", "访问令牌（用于需授权的模型）"),
     "hub.settings_ui.token_help": (
         "Stored where the hub's own client keeps it (as `hf auth login` does); never shown again and never written "
@@ -90,15 +90,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "hub.settings_ui.token_stored": ("A hub token is stored for {hub}.", "已为 {hub} 保存访问令牌。"),
     "hub.settings_ui.no_token": ("No hub token is stored for {hub}.", "尚未为 {hub} 保存访问令牌。"),
     "hub.settings_ui.need_endpoint": (
-        "Type the mirror's address (such as https://hf-mirror.com) to use a mirror.",
-        "使用镜像时请填写镜像地址（例如 https://hf-mirror.com）。"),
+        "Type the mirror's address (such as https://mirror.example.org) to use a mirror.",
+        "使用镜像时请填写镜像地址（例如 https://mirror.example.org）。"),
     # ---- core/hub/settings.py: the hub choice
     "hub.settings.unknown_hub": (
         "Unknown hub {hub!r}: choose one of {hubs}.",
         "未知的模型仓库 {hub!r}：请从 {hubs} 中选择。"),
     "hub.settings.bad_endpoint": (
-        "The mirror address {endpoint!r} must start with http:// or https:// (for example https://hf-mirror.com).",
-        "镜像地址 {endpoint!r} 必须以 http:// 或 https:// 开头（例如 https://hf-mirror.com）。"),
+        "The mirror address {endpoint!r} must start with http:// or https:// (for example https://mirror.example.org).",
+        "镜像地址 {endpoint!r} 必须以 http:// 或 https:// 开头（例如 https://mirror.example.org）。"),
     # ---- core/hub/download.py: progress lines, then the refusals
     "hub.download.fetching": (
         "Downloading {id} from {address} into {folder} ...",
@@ -132,14 +132,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "或删除它以不用令牌下载公开模型。"),
     "hub.download.no_network": (
         "Cannot reach {address} ({reason}). Check the network; where the Hugging Face hub is blocked, choose "
-        "ModelScope or a mirror (such as https://hf-mirror.com) as the hub in Settings or with --hub / --endpoint.",
+        "ModelScope or a mirror (such as https://mirror.example.org) as the hub in Settings or with --hub / "
+        "--endpoint.",
         "无法连接 {address}（{reason}）。请检查网络；在无法访问 Hugging Face 的地方，请在“设置”中或用 "
-        "--hub / --endpoint 选择 ModelScope 或镜像（例如 https://hf-mirror.com）。"),
+        "--hub / --endpoint 选择 ModelScope 或镜像（例如 https://mirror.example.org）。"),
     "hub.download.mirror_html": (
         "{address} answered with a web page instead of the hub's API ({reason}): it is not a hub mirror's address, "
-        "or the mirror is down. Use the address the mirror documents (such as https://hf-mirror.com), without a path.",
+        "or the mirror is down. Use the address the mirror documents (such as https://mirror.example.org), without a "
+        "path.",
         "{address} 返回的是网页而不是模型仓库的 API（{reason}）：这不是镜像的地址，或镜像暂时不可用。"
-        "请使用镜像文档中给出的地址（例如 https://hf-mirror.com），不要带路径。"),
+        "请使用镜像文档中给出的地址（例如 https://mirror.example.org），不要带路径。"),
     "hub.download.no_room": (
         "Not enough disk space to download {id}: it needs {needed} more, and {folder} has {free} free. Free some "
         "space, or point FINETUNE_STUDIO_CACHE at a bigger disk.",

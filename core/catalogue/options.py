@@ -51,16 +51,16 @@ TEXTS = {
     "model.hub.label": ("Hub", "模型仓库"),
     "model.hub.help": (
         "Where a hub id in Base model is downloaded from, before the run loads it: 'huggingface' (the Hugging Face "
-        "hub, or the mirror below) or 'modelscope' (modelscope.cn, reachable from mainland China). A finished "
+        "hub, or the mirror below) or 'modelscope' (ModelScope, reachable from mainland China). A finished "
         "download is kept in the studio's cache and used offline from then on.",
         "基础模型填写仓库 ID 时从哪里下载（在运行加载模型之前）：'huggingface'（Hugging Face，或下方的镜像）或 "
-        "'modelscope'（魔搭社区 modelscope.cn，中国大陆可直接访问）。下载完成的模型保存在工作室的缓存中，"
+        "'modelscope'（魔搭社区 ModelScope，中国大陆可直接访问）。下载完成的模型保存在工作室的缓存中，"
         "之后离线也能用。"),
     "model.hub_endpoint.label": ("Mirror address", "镜像地址"),
     "model.hub_endpoint.help": (
-        "The address of a mirror of the hub, such as https://hf-mirror.com; empty for the hub's own address (or the "
-        "HF_ENDPOINT environment variable, as huggingface_hub reads it).",
-        "模型仓库镜像的地址，例如 https://hf-mirror.com；留空则用仓库自己的地址（或环境变量 HF_ENDPOINT，"
+        "The address of a mirror of the hub, such as https://mirror.example.org; empty for the hub's own address (or "
+        "the HF_ENDPOINT environment variable, as huggingface_hub reads it).",
+        "模型仓库镜像的地址，例如 https://mirror.example.org；留空则用仓库自己的地址（或环境变量 HF_ENDPOINT，"
         "与 huggingface_hub 的用法相同）。"),
     # ---- data
     "data.path.label": ("Dataset file", "数据集文件"),

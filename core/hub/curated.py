@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.hub.settings import official_address
+
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 
 
@@ -44,7 +46,7 @@ class Curated:
 
     def license_page(self) -> str:
         """Where a gated model's license is accepted: its page on Hugging Face."""
-        return f"https://huggingface.co/{self.hub_id}"
+        return f"{official_address('huggingface')}/{self.hub_id}"
 
 
 APACHE, QWEN_RESEARCH, MIT = "Apache-2.0", "Qwen Research License", "MIT"

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from core.hub.settings import HubError
-
-OFFICIAL = "https://huggingface.co"
+from core.hub.settings import HubError, official_address
 
 
 class HuggingFaceClient:
@@ -42,7 +40,7 @@ class HuggingFaceClient:
 
     def page(self, repo_id: str, kind: str) -> str:
         """Where a user accepts a gated model's license: the hub itself (a mirror passes the token on to it)."""
-        return f"{OFFICIAL}/{'datasets/' if kind == 'dataset' else ''}{repo_id}"
+        return f"{official_address('huggingface')}/{'datasets/' if kind == 'dataset' else ''}{repo_id}"
 
     @contextmanager
     def errors(self, repo_id: str, kind: str):

@@ -1,9 +1,9 @@
-"""ModelScope (modelscope.cn, or an address that serves its API) through ModelScope's own hub client,
+"""ModelScope (its own site, or an address that serves its API) through ModelScope's own hub client,
 `modelscope-hub` (what the `modelscope` SDK itself downloads with, without the SDK's 5 s of imports): the file list
 with sizes from its API, each file by its own downloader, its errors turned into messages a user can act on.
 
 Model ids are the same on both hubs for the organisations that publish on both under one name (Qwen/...,
-deepseek-ai/...); where a name differs, the id to type is the one on modelscope.cn's model page.
+deepseek-ai/...); where a name differs, the id to type is the one on ModelScope's model page.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.hub.settings import HubError
-
-OFFICIAL = "https://www.modelscope.cn"
+from core.hub.settings import HubError, official_address
 
 
 class ModelScopeClient:
@@ -63,7 +61,7 @@ class ModelScopeClient:
         shutil.rmtree(staging, ignore_errors=True)
 
     def page(self, repo_id: str, kind: str) -> str:
-        return f"{OFFICIAL}/{'datasets' if kind == 'dataset' else 'models'}/{repo_id}"
+        return f"{official_address('modelscope')}/{'datasets' if kind == 'dataset' else 'models'}/{repo_id}"
 
     @contextmanager
     def errors(self, repo_id: str, kind: str):

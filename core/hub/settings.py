@@ -39,9 +39,21 @@ class HubSettings:
         """The address downloads go to: the chosen endpoint, else the usual environment variable, else the hub's."""
         if self.endpoint:
             return self.endpoint
-        if self.hub == "huggingface":
-            return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
-        return (os.environ.get("MODELSCOPE_ENDPOINT") or "https://www.modelscope.cn").rstrip("/")
+        variable = "HF_ENDPOINT" if self.hub == "huggingface" else "MODELSCOPE_ENDPOINT"
+        return (os.environ.get(variable) or official_address(self.hub)).rstrip("/")
+
+
+def official_address(hub: str) -> str:
+    """The hub's own address, as its client library knows it (the studio names no hub host itself)."""
+    if hub == "huggingface":
+        from huggingface_hub import constants
+
+        return constants.HUGGINGFACE_CO_URL_HOME.rstrip("/")
+    try:
+        from modelscope_hub import constants
+    except ImportError:
+        raise HubError("hub.download.modelscope_missing") from None
+    return constants.DEFAULT_ENDPOINT.rstrip("/")
 
 
 def studio_cache() -> Path:

@@ -2,6 +2,7 @@
 knows the model by."""
 
 from core.hub.curated import CURATED, find
+from core.hub.settings import official_address
 
 
 def test_every_curated_model_has_its_config_shipped_and_a_value_model_source_takes():
@@ -18,4 +19,4 @@ def test_modelscope_gets_its_own_name_where_it_differs():
     assert find("Qwen/Qwen3-8B").id_on("modelscope") == "Qwen/Qwen3-8B"  # the same name on both
     assert find("LLM-Research/gemma-3-1b-it").hub_id == "google/gemma-3-1b-it"  # a ModelScope download, recognised
     assert find("some/other-model") is None
-    assert llama.gated and llama.license_page() == "https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct"
+    assert llama.gated and llama.license_page() == f"{official_address('huggingface')}/meta-llama/Llama-3.1-8B-Instruct"

@@ -8,7 +8,8 @@ import stat
 
 import pytest
 
-from core.hub.settings import HubError, HubSettings, has_token, load_settings, save_settings, save_token
+from core.hub.settings import (HubError, HubSettings, has_token, load_settings, official_address, save_settings,
+                               save_token)
 
 
 def test_the_choice_is_kept_beside_the_cache_and_leaves_other_settings_alone(hub_home):
@@ -24,16 +25,16 @@ def test_the_choice_is_kept_beside_the_cache_and_leaves_other_settings_alone(hub
 
 
 def test_hf_endpoint_is_the_address_when_no_mirror_is_chosen(hub_home, monkeypatch):
-    monkeypatch.setenv("HF_ENDPOINT", "https://hf-mirror.com/")
-    assert load_settings().address() == "https://hf-mirror.com"
+    monkeypatch.setenv("HF_ENDPOINT", "https://mirror.example.org/")
+    assert load_settings().address() == "https://mirror.example.org"
     assert HubSettings("huggingface", "http://127.0.0.1:9").address() == "http://127.0.0.1:9"
     monkeypatch.delenv("HF_ENDPOINT")
-    assert load_settings().address() == "https://huggingface.co"
+    assert load_settings().address() == official_address("huggingface")  # as huggingface_hub knows it
 
 
 def test_a_bad_hub_or_address_is_refused_with_what_to_type():
-    with pytest.raises(HubError, match="hf-mirror.com"):
-        HubSettings("huggingface", "hf-mirror.com")
+    with pytest.raises(HubError, match="mirror.example.org"):
+        HubSettings("huggingface", "mirror.example.org")
     with pytest.raises(HubError, match="huggingface, modelscope"):
         HubSettings("openmind")
 

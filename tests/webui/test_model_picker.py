@@ -55,7 +55,7 @@ def test_a_gated_model_without_a_token_says_where_to_accept_its_license(hub_home
     line = model_picker.picked_text("meta-llama/Llama-3.1-8B-Instruct", Config(), one_gpu(24))
     assert "**meta-llama/Llama-3.1-8B-Instruct**: 16.1 GB on disk, Llama 3.1 Community License; fits on GPU 0." \
         in line
-    assert "accept its license at https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct" in line
+    assert f"accept its license at {settings.official_address('huggingface')}/meta-llama/Llama-3.1-8B-Instruct" in line
     settings.save_token("hf_test_token")
     assert "accept its license" not in model_picker.picked_text("meta-llama/Llama-3.1-8B-Instruct", Config(),
                                                                 one_gpu(24))
@@ -124,7 +124,8 @@ def test_hub_settings_are_kept_and_the_token_is_stored_but_never_shown_back(hub_
     assert panel.save("mirror", "", "")["status"].startswith("**Type the mirror's address")
     assert panel.forget("mirror")["status"] == "No hub token is stored for Hugging Face."
     with speaking("zh"):
-        assert panel.save("modelscope", "", "")["status"].startswith("已保存：今后从 https://www.modelscope.cn 下载。")
+        assert panel.save("modelscope", "", "")["status"].startswith(
+            f"已保存：今后从 {settings.official_address('modelscope')} 下载。")
     assert settings.load_settings().hub == "modelscope"
     # The Model tab's model.hub follows what is kept, so the next run downloads from there too.
     following = hub_settings.HubSettingsHandlers(ui, run_hub="run_hub")
