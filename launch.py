@@ -20,7 +20,7 @@ import argparse
 import os
 import sys
 
-from core import cli
+from core import cli, cli_sources
 from webui import shortcut
 
 
@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     for add_arguments in (cli.add_train_arguments, cli.add_chat_arguments, cli.add_data_arguments,
                           cli.add_eval_arguments, cli.add_export_arguments, add_demo_arguments,
                           cli.add_bench_arguments, cli.add_doctor_arguments, shortcut.add_shortcut_arguments,
-                          cli.add_make_data_arguments, cli.add_download_arguments):
+                          cli_sources.add_make_data_arguments,
+                          cli_sources.add_download_arguments):
         add_arguments(verbs)
     return parser
 
