@@ -6,6 +6,7 @@
     python launch.py data FILE            check a dataset and show the first example as the model sees it
     python launch.py eval RUN_DIR --data FILE      base vs tuned: loss, perplexity, exact match
     python launch.py export RUN_DIR --merged OUT   a standalone merged model folder (and --adapter-zip, --gguf)
+    python launch.py predict RUN --data FILE --out OUT.jsonl   answer a whole test file (--votes N, --csv)
     python launch.py demo RUN_DIR                  a page to show the model, with an OpenAI-compatible API
     python launch.py bench [--model tiny]          the studio's training engine against a plain trl script
     python launch.py doctor                        is this machine ready? torch, CUDA, GPUs, bitsandbytes, ...
@@ -20,7 +21,7 @@ import argparse
 import os
 import sys
 
-from core import cli, cli_sources
+from core import cli, cli_results, cli_sources
 from webui import shortcut
 
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                           cli.add_eval_arguments, cli.add_export_arguments, add_demo_arguments,
                           cli.add_bench_arguments, cli.add_doctor_arguments, shortcut.add_shortcut_arguments,
                           cli_sources.add_make_data_arguments,
-                          cli_sources.add_download_arguments):
+                          cli_sources.add_download_arguments, cli_results.add_predict_arguments):
         add_arguments(verbs)
     return parser
 

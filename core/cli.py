@@ -53,7 +53,7 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
     if dry_run:
         return preflight(config)
     try:
-        check_inputs(config)  # a missing model or unusable data is said here, once, before any run folder exists
+        check_inputs(config, runs_dir)  # a missing model or data (or parent run) is said here, before a run folder
     except StudioError as err:
         return _fail(str(err))
     runner = JobRunner(previous.path.parent if previous else runs_dir)
@@ -419,14 +419,16 @@ def data_report(inspection, tokenizer, index: int, view, notes: list[str]) -> di
 def add_bench_arguments(verbs) -> None:
     """`launch.py bench`: its arguments, read by bench()."""
     parser = verbs.add_parser("bench", help="time the studio's engine against a plain trl SFTTrainer script")
-    parser.add_argument("--model", default="tiny", help="tiny | default | llama-0.5b | qwen-0.5b | llama-8b | "
-                        "qwen-7b (random weights, built from the shape) | a model folder (default tiny)")
+    parser.add_argument("--model", default=None, help="tiny | default | llama-0.5b | qwen-0.5b | llama-8b | "
+                        "qwen-7b (random weights, built from the shape) | a model folder (default tiny; default "
+                        "with --generate)")
     parser.add_argument("--steps", type=count, default=5, help="optimizer steps per run (default 5)")
     parser.add_argument("--data", default="synthetic", help="synthetic (chats of 50-2000 tokens) | bundled "
                         "(assets/datasets/identity.jsonl) | a data file (default synthetic)")
     parser.add_argument("--batch-size", type=count, default=4, help="examples per step (default 4)")
     parser.add_argument("--max-length", type=count, default=2048, help="longest example in tokens (default 2048)")
-    parser.add_argument("--rounds", type=count, default=2, help="A/B pairs, interleaved (default 2)")
+    parser.add_argument("--rounds", type=count, default=None, help="A/B pairs, interleaved (default 2; 3 with "
+                        "--generate)")
     parser.add_argument("--reference-fp32", action="store_true", help="run B in float32 without bf16 autocast, "
                         "to compare everything but precision")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a train option for A "
@@ -434,21 +436,47 @@ def add_bench_arguments(verbs) -> None:
     parser.add_argument("--quantization", default="none", choices=QUANTIZATIONS,
                         help="load the base model quantized on both sides (4bit = QLoRA; needs a GPU)")
     parser.add_argument("--json", metavar="OUT", help="also save every figure as JSON")
-    parser.set_defaults(run=lambda args, usage_error: bench(
-        args.model, args.steps, args.json, data=args.data, batch_size=args.batch_size, max_length=args.max_length,
-        rounds=args.rounds, reference_fp32=args.reference_fp32, options=args.option, quantization=args.quantization))
+    parser.add_argument("--generate", action="store_true", help="time generation instead: evaluation of a 64-row "
+                        "test file batched vs row by row, and replay's kept share (core.measure.bench_generate)")
+    parser.set_defaults(run=lambda args, usage_error: bench_generate(
+        args.model or "default", args.json, rounds=args.rounds or 3) if args.generate else bench(
+        args.model or "tiny", args.steps, args.json, data=args.data, batch_size=args.batch_size,
+        max_length=args.max_length, rounds=args.rounds or 2, reference_fp32=args.reference_fp32, options=args.option,
+        quantization=args.quantization))
+
+
+def _print_figures(text: str, report: dict, json_out: str | None) -> int:
+    """A benchmark's figures printed, and saved as JSON when asked."""
+    import json
+    from pathlib import Path
+
+    from core.runs import write_text_atomic
+
+    print(text)
+    if json_out:
+        write_text_atomic(Path(json_out), json.dumps(report, indent=2) + "\n")
+        print(f"Figures saved to {json_out}")
+    return 0
+
+
+def bench_generate(model: str = "default", json_out: str | None = None, rounds: int = 3) -> int:
+    """Evaluation batched against row by row, and replay's kept share; print the figures (and save them)."""
+    from core.measure import bench_generate as benchmark
+    from core.models.load import ModelError
+
+    try:
+        report = benchmark.run(model, rounds=rounds, progress=_to_stderr)
+    except (ModelError, ValueError, KeyError) as err:
+        return _fail(str(err))
+    return _print_figures(benchmark.format_report(report), report, json_out)
 
 
 def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data: str = "synthetic",
           batch_size: int = 4, max_length: int = 2048, rounds: int = 2, reference_fp32: bool = False,
           options: list[str] = (), quantization: str = "none") -> int:
     """The studio's engine against a plain trl script, same fine-tune, interleaved; print the figures."""
-    import json
-    from pathlib import Path
-
     from core.measure import bench as benchmark
     from core.models.load import ModelError
-    from core.runs import write_text_atomic
 
     import yaml
 
@@ -463,11 +491,7 @@ def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data
         report = benchmark.run(settings, progress=_to_stderr)
     except (ModelError, ConfigError, ValueError, KeyError) as err:
         return _fail(str(err))
-    print(benchmark.format_report(report))
-    if json_out:
-        write_text_atomic(Path(json_out), json.dumps(report, indent=2) + "\n")
-        print(f"Figures saved to {json_out}")
-    return 0
+    return _print_figures(benchmark.format_report(report), report, json_out)
 
 
 def add_doctor_arguments(verbs) -> None:

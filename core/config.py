@@ -40,6 +40,7 @@ ALIASES = {"rank": "r", "lora_r": "r", "lora_alpha": "alpha", "lora_dropout": "d
            "lr_scheduler_type": "scheduler", "model_name_or_path": "source", "dataset": "path"}
 
 QUANTIZATIONS = ("none", "8bit", "4bit")
+START_MODES = ("continue", "build_on")  # how a run whose model.source is run:NAME starts from it (core.models.parent)
 HUBS = ("huggingface", "modelscope")  # kept in step with core.hub.settings.HUBS
 DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential", "cpu")  # plus "cuda:N"
 DATA_FORMATS = ("auto", "alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference",
@@ -66,6 +67,7 @@ class ModelConfig:
     """Which base model to fine-tune and how to place it on the hardware."""
 
     source: str = option("default")
+    start: str = option("build_on", choices=START_MODES)
     system_prompt: str = option("none")
     quantization: str = option("none", choices=QUANTIZATIONS)
     device_map: str = option("auto", pattern=r"^(auto|balanced|balanced_low_0|sequential|cpu|cuda:\d+)$",

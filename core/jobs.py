@@ -22,6 +22,7 @@ from pathlib import Path
 from core.catalogue.message import Message, StudioError
 from core.config import Config
 from core.models import devices
+from core.models import parent
 from core.runs import Run, state_word, status_message
 from core.training import failures
 from core.training import worker
@@ -69,6 +70,8 @@ class JobRunner:
             if self.busy:
                 raise BusyError("jobs.in_progress", run=self.run.name)
             if resume is None:
+                if parent.names_run(config.model.source):  # the saved config names the parent's folder itself
+                    config.model.source = parent.recorded(config.model.source, self.runs_dir)
                 run = Run.create(self.runs_dir, config.name)
                 if run.name != config.name:
                     config.name = run.name  # the config saved with the run names its real folder
@@ -181,20 +184,35 @@ class JobRunner:
         return worker.read_failure(run) or worker.Outcome("failed", failures.process_death(code, run.log_tail(8)))
 
 
-def check_inputs(config: Config) -> None:
+def check_inputs(config: Config, runs_dir: str | Path = "runs") -> None:
     """Refuse what would fail a run at once, before a run folder or a process exists: a model source that is not
     there (no such folder, a folder without config.json, a hub id the hub does not answer for) and data that
     cannot be trained on (a missing or empty file, no usable row, bad rows). Raises the DataError or ModelError the
-    run's process would raise 30-60 s later, after a run folder had been made for nothing."""
+    run's process would raise 30-60 s later, after a run folder had been made for nothing. A run started from a
+    finished run (run:NAME, looked up in `runs_dir`) is refused when that run is missing, unfinished or empty."""
     from core.data.load import load_for_training
     from core.models import builtin
     from core.models.load import resolve_source
 
-    if config.model.source not in builtin.BUILTINS:  # a built-in is always there (fetched on first use)
-        resolved = resolve_source(config.model.source, progress=lambda _: None)
+    source = config.model.source
+    if parent.names_run(source):
+        source = parent.recorded(source, runs_dir)
+        _check_continue(config, parent.find(source)[0])
+    if source not in builtin.BUILTINS:  # a built-in is always there (fetched on first use)
+        resolved = resolve_source(source, progress=lambda _: None)
         if not Path(resolved).is_dir():  # a hub id not downloaded yet: the run's process downloads it first
             _check_hub_model(resolved, config)
     load_for_training(config.data, config.train.method)
+
+
+def _check_continue(config: Config, parent_run: Run) -> None:
+    """model.start continue trains the parent's LoRA adapter further: refused for full or freeze tuning here, not
+    after the model has loaded in the run's process."""
+    from core.training.errors import TrainingError
+
+    continues_adapter = config.model.start == "continue" and not parent.whole_model(parent_run)
+    if continues_adapter and config.train.tuning != "lora":
+        raise TrainingError("training.start_from.continue_needs_lora", tuning=config.train.tuning)
 
 
 def _check_hub_model(model_id: str, config: Config) -> None:

@@ -86,7 +86,7 @@ class Studio:
         run failed seconds after "Started" and the page went on showing the previous one. Raises the StudioError."""
         if self.runner.busy:  # the run in progress is the reason to give, not the data
             return self.runner.start(config, resume=resume)
-        check_inputs(config)
+        check_inputs(config, self.runs_dir)
         return self.runner.start(config, resume=resume)
 
     def poll_seconds(self) -> float:

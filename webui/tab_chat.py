@@ -68,10 +68,15 @@ class ChatHandlers:
         """The finished runs, newest first. A run that finished since the list was last shown is chosen (the newest
         of them); otherwise the choice stays, and a page that shows none moves to the newest finished run."""
         names = [r.name for r in self.studio.runs() if r.has_weights()]
+        choices = [(say("chat.base_only"), BASE_ONLY)] + names
         finished = [name for name in names if listed is not None and name not in listed]
-        value = finished[0] if finished else current if current in names else (names[0] if names else BASE_ONLY)
-        return {self.ui.run: gr.update(choices=[(say("chat.base_only"), BASE_ONLY)] + names, value=value),
-                self.ui.listed: names}
+        if finished:
+            return {self.ui.run: gr.update(choices=choices, value=finished[0]), self.ui.listed: names}
+        if listed is not None and (current in names or current == BASE_ONLY):
+            # No value sent: `current` is what the page showed when this was asked, and a pick made since (on a
+            # busy machine, while this waited in the queue) must not be turned back.
+            return {self.ui.run: gr.update(choices=choices), self.ui.listed: names}
+        return {self.ui.run: gr.update(choices=choices, value=names[0] if names else BASE_ONLY), self.ui.listed: names}
 
     def who_answers(self, choice, adapter_on) -> dict:
         """The panel's label says which model answers next (each answer keeps its own label), and the adapter
@@ -96,14 +101,15 @@ class ChatHandlers:
     def ask(self, values: dict) -> dict:
         """Send, answered at once (not queued behind model loading or another answer): the question shows in the
         transcript with a pending answer labelled with the model that will give it, or the notice says why nothing
-        was sent. `asked` tells the queued answer step that there is something to answer."""
+        was sent. `asked` tells the queued answer step that there is something to answer; a refused Send leaves it
+        as it is, since the answer step of an earlier Send may still be waiting in the queue to read it."""
         ui = self.ui
         message = (values[ui.prompt] or "").strip()
         tuned, base = list(values[ui.tuned] or []), list(values[ui.base] or [])
         if not message:
-            return {ui.notice: say("chat.type_first"), ui.asked: False}
+            return {ui.notice: say("chat.type_first")}
         if any(is_pending(m) for m in tuned + base):
-            return {ui.notice: say("chat.still_answering"), ui.asked: False}
+            return {ui.notice: say("chat.still_answering")}
         label = answer_label(values[ui.run], values[ui.adapter_on])
         tuned += [{"role": "user", "content": message}, pending_answer(label)]
         if values[ui.side_by_side] and values[ui.run] != BASE_ONLY:
@@ -200,9 +206,13 @@ def connect(ui, form, studio, demo) -> None:
     handlers = ChatHandlers(ui, form, studio)
     asked = [ui.notice, ui.tuned, ui.base, ui.prompt, ui.asked]
     # Two steps: the question shows at once (unqueued), then the answer comes from the queue (one at a time).
+    # always_last: a Send while an earlier answer step still waits in the queue (a busy machine) gets its own step
+    # once that one is done, reading the transcript as it is then; Gradio's default dropped it, and the question
+    # stayed unanswered with its spinner turning.
     answers = [trigger(handlers.ask, handlers.asking, asked, queue=False, show_progress="hidden").then(
         handlers.respond, handlers.inputs, [ui.notice, ui.tuned, ui.base], concurrency_id="chat",
-        concurrency_limit=1, show_progress="hidden") for trigger in (ui.send.click, ui.prompt.submit)]
+        concurrency_limit=1, show_progress="hidden", trigger_mode="always_last")
+        for trigger in (ui.send.click, ui.prompt.submit)]
     # Stop and Clear end the answer in progress (generation ends within a token), so nothing writes over them.
     ui.stop.click(handlers.stopped, [ui.tuned, ui.base], [ui.tuned, ui.base, ui.notice], cancels=answers,
                   queue=False)

@@ -56,6 +56,7 @@ def build(form, i18n) -> SimpleNamespace:
                 with gr.Row():  # a run's hub; the page starts from the kept choice (tab 3, Where models come from)
                     form.add("model.hub")
                     form.add("model.hub_endpoint")
+                form.add("model.start")  # read only when the source is a finished run (run:NAME)
                 source_note = gr.Markdown(elem_id="model-source-note")
                 # Without a working bitsandbytes only 'none' can work: the choice is locked and the note says why.
                 form.add("model.quantization", interactive=devices.bitsandbytes_problem(inventory) is None)

@@ -15,8 +15,8 @@ from functools import cache
 from core.catalogue.language import LANGUAGES, current
 
 # The catalogue's tables, one per area; each module holds TEXTS = {key: (english, chinese)}.
-TABLES = ("options", "labels", "pages", "hub", "data", "models", "training", "results", "making", "measure", "runs",
-          "desktop")
+TABLES = ("options", "labels", "pages", "hub", "data", "models", "parents", "training", "results", "results_predict",
+          "making", "measure", "runs", "desktop")
 
 
 @cache

@@ -9,9 +9,20 @@ TEXTS = {
     "model.source.label": ("Base model", "基础模型"),
     "model.source.help": (
         "The base model: 'default' (the built-in SmolLM2-135M-Instruct), 'gemma-3-270m' (the built-in pretrained "
-        "Gemma 3 270M, multilingual), a local model folder, or a model id from the Hugging Face hub.",
+        "Gemma 3 270M, multilingual), a local model folder, a model id from the Hugging Face hub, or run:NAME to start "
+        "from a finished run.",
         "要微调的基础模型：'default'（内置的 SmolLM2-135M-Instruct）、'gemma-3-270m'（内置的预训练 Gemma 3 "
-        "270M，多语言）、本地模型文件夹，或 Hugging Face Hub 上的模型 ID。"),
+        "270M，多语言）、本地模型文件夹、Hugging Face Hub 上的模型 ID，或 run:NAME（从一个已完成的运行开始）。"),
+    "model.start.label": ("Start from a run", "从运行开始的方式"),
+    "model.start.help": (
+        "Only when the base model is a finished run (run:NAME): 'continue' trains that run's adapter further, with "
+        "its LoRA settings (more data, or another method on the same adapter); 'build_on' merges its adapter into "
+        "its base and trains a new adapter on top (a new stage, such as DPO after SFT: the reference is then the "
+        "SFT model). A full or freeze run is started from as the whole model it saved.",
+        "仅当基础模型是一个已完成的运行（run:NAME）时有效：'continue' 沿用该运行的 LoRA 设置继续训练它的适配器"
+        "（更多数据，或对同一适配器换一种方法）；'build_on' 把它的适配器合并进其基础模型，再在上面训练一个新适配器"
+        "（新的阶段，例如 SFT 之后做 DPO：参考模型即为 SFT 模型）。"
+        "全量或冻结训练的运行则直接以其保存的完整模型为起点。"),
     "model.system_prompt.label": ("System prompt", "系统提示词"),
     "model.system_prompt.help": (
         "The system prompt of every conversation that has none of its own, in training, chat, evaluation and the "

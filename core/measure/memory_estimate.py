@@ -58,10 +58,12 @@ class Estimate:
 
 def skeleton(hf_config, trust_remote_code: bool = False):
     """The model with every tensor on the meta device: shapes without memory."""
-    from accelerate import init_empty_weights
+    import torch
     from transformers import AutoModelForCausalLM
 
-    with init_empty_weights():
+    # torch's device context holds for this thread only. accelerate's init_empty_weights patches every module's
+    # register_parameter for the whole process, so a chat loading its model meanwhile got weights on meta.
+    with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(hf_config, trust_remote_code=trust_remote_code)
     model.tie_weights()  # from_config leaves tied embeddings apart; from_pretrained ties them, so count them once
     return model

@@ -138,8 +138,10 @@ def generate_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 6
 
 
 def answer_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64,
-                 use_adapter: bool = True, should_stop=None) -> list[tuple[str, bool]]:
-    """generate_batch's answers, each with whether a stop id ended it (rather than max_new_tokens).
+                 use_adapter: bool = True, should_stop=None, *, temperature: float = 0.0, top_p: float = 1.0,
+                 seed: int | None = None) -> list[tuple[str, bool]]:
+    """generate_batch's answers, each with whether a stop id ended it (rather than max_new_tokens): greedy at
+    temperature 0, sampled otherwise (the same prompts, batch and `seed` give the same answers).
 
     `should_stop()` is asked after every token: when it says yes (the run's Stop), generation ends there, and the
     answers not ended by a stop id come back unfinished (done False), as if cut at max_new_tokens. On a CPU one
@@ -157,12 +159,66 @@ def answer_batch(model, tokenizer, prompts: list[str], max_new_tokens: int = 64,
         tokenizer.padding_side = side
     adapter_off = model.disable_adapter() if (not use_adapter and hasattr(model, "disable_adapter")) \
         else contextlib.nullcontext()
+    sampling = dict(do_sample=True, temperature=temperature, top_p=top_p) if temperature > 0 \
+        else dict(do_sample=False, temperature=None, top_p=None, top_k=None)
+    if seed is not None:
+        torch.manual_seed(seed)
     with torch.no_grad(), adapter_off, run_precision(model):
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                                eos_token_id=stops, do_sample=False, temperature=None, top_p=None, top_k=None,
+                                eos_token_id=stops, **sampling,
                                 **({"stopping_criteria": [stop_when_asked(should_stop)]} if should_stop else {}))
     start = inputs["input_ids"].shape[1]
     return [answer_text(tokenizer, ids[start:], stops) for ids in output]
+
+
+CPU_BATCH = 8  # rows answered together on a CPU: 8 gave most of the speed-up; more mostly pads
+GPU_BATCH_LIMIT = 64
+CACHE_SHARE = 0.5  # of the free GPU memory, for the answers' key/value cache (activations and the rest need room)
+
+
+def batch_rows(model, tokens: int) -> int:
+    """How many rows to answer in one generate call, each up to `tokens` long (prompt plus answer): CPU_BATCH on a
+    CPU; on a GPU as many as CACHE_SHARE of its free memory holds of key/value cache, at most GPU_BATCH_LIMIT."""
+    import torch
+
+    if _device_type(model) != "cuda":
+        return CPU_BATCH
+    weight = next(model.parameters())
+    free, _total = torch.cuda.mem_get_info(weight.device)
+    width = weight.element_size() if weight.is_floating_point() else 2  # quantized weights compute in 16 bits
+    return rows_that_fit(model.config, width, tokens, free)
+
+
+def rows_that_fit(config, width: int, tokens: int, free_bytes: int) -> int:
+    """Rows whose key/value cache (2 x layers x kv heads x head size x `width` bytes per token, `tokens` each) fits
+    in CACHE_SHARE of `free_bytes`; between 1 and GPU_BATCH_LIMIT."""
+    config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    heads = getattr(config, "num_attention_heads", 1) or 1
+    kv_heads = getattr(config, "num_key_value_heads", None) or heads
+    head_size = getattr(config, "head_dim", None) or config.hidden_size // heads
+    per_row = 2 * config.num_hidden_layers * kv_heads * head_size * width * max(tokens, 1)
+    return max(1, min(GPU_BATCH_LIMIT, int(free_bytes * CACHE_SHARE // per_row)))
+
+
+def answer_all(model, tokenizer, prompts: list[str], max_new_tokens: int = 64, use_adapter: bool = True,
+               batch_size: int | None = None, progress=None) -> list[tuple[str, bool]]:
+    """answer_batch over any number of prompts, `batch_size` at a time (batch_rows when None), in the prompts'
+    order. Prompts of similar length go together, so little of each batch is padding; greedy answers are the same
+    as one at a time. `progress(done, total)` after each batch."""
+    if not prompts:
+        return []
+    lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+    size = batch_size or batch_rows(model, max(lengths) + max_new_tokens)
+    order = sorted(range(len(prompts)), key=lengths.__getitem__)
+    answers: list = [None] * len(prompts)
+    for start in range(0, len(order), size):
+        chunk = order[start:start + size]
+        for i, answer in zip(chunk, answer_batch(model, tokenizer, [prompts[i] for i in chunk], max_new_tokens,
+                                                 use_adapter)):
+            answers[i] = answer
+        if progress:
+            progress(min(start + size, len(order)), len(order))
+    return answers
 
 
 def stop_when_asked(should_stop):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from core.hub import download
 from core.hub.settings import settings_for
 from core.models import builtin
 from core.models import devices
+from core.models import parent
 
 SHARDED = ("fsdp", "deepspeed_zero2", "deepspeed_zero3")  # strategies that place the model themselves
 
@@ -44,7 +46,11 @@ class LoadedModel:
 def resolve_source(source: str, progress=print, hub=None) -> str:
     """A built-in's name ('default', 'gemma-3-270m') -> its converted folder; a folder -> itself; a hub id -> its
     finished download (core/hub), else itself, or, with `hub` (a core.hub.settings.HubSettings), downloaded first
-    as a step of its own, its progress said through `progress`."""
+    as a step of its own, its progress said through `progress`. A finished run (run:NAME, core.models.parent) ->
+    the folder its weights start from: the whole model it saved, or its base's."""
+    if parent.names_run(source):
+        run, config = parent.find(source)
+        return str(run.model_dir) if parent.whole_model(run) else resolve_source(config.model.source, progress, hub)
     if source in builtin.BUILTINS:
         return str(builtin.ensure(progress, source))
     path = Path(source).expanduser()
@@ -213,6 +219,9 @@ def load(config: ModelConfig, progress=print, attention: str | None = None, stra
     import torch
     from transformers import AutoModelForCausalLM
 
+    if parent.names_run(config.source):
+        return _from_run(config, dict(progress=progress, attention=attention, strategy=strategy,
+                                      for_training=for_training, before_weights=before_weights), for_training)
     source = resolve_source(config.source, progress, hub=settings_for(config.hub, config.hub_endpoint))
     tokenizer, notes = load_tokenizer(source, config.trust_remote_code, config.system_prompt)
     has_gpu = torch.cuda.is_available()
@@ -256,6 +265,34 @@ def load(config: ModelConfig, progress=print, attention: str | None = None, stra
     if for_training:
         check_trainable_placement(placement, config)
     return LoadedModel(model, tokenizer, source, str(dtype).replace("torch.", ""), placement, notes)
+
+
+def _from_run(config: ModelConfig, arguments: dict, keep_adapter: bool) -> LoadedModel:
+    """The model a run started from a finished run (config.source run:NAME) begins with, following the chain down.
+
+    build_on: the parent's adapter merged into the parent's own base (which is itself loaded this way when the
+    parent started from a run). continue: the parent's base with the parent's adapter, trainable, when
+    `keep_adapter` (training); without it (chat, evaluation: the run's own adapter goes on next) the parent's base
+    alone, since the run's adapter is the parent's trained further. The tokenizer is the one the parent saved."""
+    from peft import PeftModel
+
+    run, before = parent.find(config.source)
+    if parent.whole_model(run):
+        loaded = load(dataclasses.replace(config, source=str(run.model_dir)), **arguments)
+        loaded.notes.append(message("models.parent.whole_model", run=run.name, folder=str(run.model_dir)))
+        return loaded
+    below = dataclasses.replace(config, source=before.model.source, start=before.model.start)
+    loaded = _from_run(below, arguments, False) if parent.names_run(below.source) else load(below, **arguments)
+    if config.start == "continue" and not keep_adapter:
+        return loaded
+    model = PeftModel.from_pretrained(loaded.model, str(run.adapter_dir), is_trainable=keep_adapter)
+    if config.start == "build_on":
+        model = model.merge_and_unload()
+    loaded.model = model
+    loaded.tokenizer, _ = load_tokenizer(str(run.adapter_dir), config.trust_remote_code, config.system_prompt)
+    said = "models.parent.continue" if config.start == "continue" else "models.parent.build_on"
+    loaded.notes.append(message(said, run=run.name, base=loaded.source))
+    return loaded
 
 
 def check_trainable_placement(placement: dict, config: ModelConfig) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from core.catalogue.message import Message, StudioError, message
 from core.data import templates
 from core.data.pairs import answered
-from core.models.generate import generate, prompt_of
+from core.models.generate import answer_all, prompt_of
 from core.results.preference import prefers_chosen
 from core.results.voting import DEFAULT_ANSWER_PATTERN, compile_pattern, extract_answer, vote
 
@@ -194,11 +194,13 @@ def token_losses(model, tokenizer, row: dict, max_length: int, use_adapter: bool
 
 def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | None = None, max_length: int = 1024,
                    pattern: str = DEFAULT_ANSWER_PATTERN, votes: int = 1, max_new_tokens: int = 64,
-                   temperature: float = 0.7, seed: int = 42, data_path: str = "", progress=print) -> EvalReport:
+                   temperature: float = 0.7, seed: int = 42, data_path: str = "", progress=print,
+                   batch_size: int | None = None) -> EvalReport:
     """Score `rows` with the adapter off (base) and on (tuned). `model` is a PeftModel, as ChatModel.from_run has.
 
     A preference pair counts towards preference accuracy, and is otherwise scored as the conversation that ends
-    with its chosen answer (loss, perplexity, and the answers compared with the chosen one)."""
+    with its chosen answer (loss, perplexity, and the answers compared with the chosen one). Greedy answers are
+    asked `batch_size` rows at a time (core.models.generate.batch_rows when None): the same answers as one by one."""
     compiled = compile_pattern(pattern)
     wheres = wheres or [f"row {i + 1}" for i in range(len(rows))]
     sums = {"base": [0.0, 0], "tuned": [0.0, 0]}
@@ -207,6 +209,7 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
     results: list[RowResult] = []
     notes: list[Message] = []
     unscorable = 0
+    asking = []  # (index, row, prompt, reference) of the rows with a reference answer, answered together below
     for i, row in enumerate(rows):
         progress(message("results.evaluate.row", k=i + 1, n=len(rows)))
         if "chosen" in row:
@@ -223,21 +226,13 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
             unscorable += 1
             continue
         asked = prompt_of(tokenizer, row)
-        if asked is None:
-            continue
-        prompt, reference = asked
-        answers = {}
-        for name, use_adapter in (("base", False), ("tuned", True)):
-            if votes > 1:
-                result = vote(model, tokenizer, prompt, votes, compiled, temperature=temperature,
-                              max_new_tokens=max_new_tokens, seed=seed + i, use_adapter=use_adapter)
-                answers[name] = (result.text, result.answer, result.counts)
-            else:
-                text = generate(model, tokenizer, prompt, max_new_tokens, use_adapter=use_adapter)[0]
-                answers[name] = (text, extract_answer(text, compiled), {})
+        if asked is not None:
+            asking.append((i, row, *asked))
+    answers = _answers(model, tokenizer, [prompt for _, _, prompt, _ in asking], compiled, votes, max_new_tokens,
+                       temperature, seed, [i for i, *_ in asking], batch_size, progress)
+    for (i, row, prompt, reference), base, tuned in zip(asking, answers["base"], answers["tuned"]):
         results.append(RowResult(i, wheres[i], _question(row, prompt), reference, extract_answer(reference, compiled),
-                                 answers["base"][0], answers["tuned"][0], answers["base"][1], answers["tuned"][1],
-                                 answers["base"][2], answers["tuned"][2]))
+                                 base[0], tuned[0], base[1], tuned[1], base[2], tuned[2]))
     if unscorable:
         notes.append(message("results.evaluate.unscorable", count=unscorable))
     if not sums["tuned"][1]:
@@ -250,6 +245,27 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
                              sum(getattr(r, f"{name}_correct") for r in results), len(results), preferred[name],
                              pair_count, sum(shares) / len(shares) if shares else None)
     return EvalReport(data_path, len(rows), scores["base"], scores["tuned"], results, pattern, votes, notes)
+
+
+def _answers(model, tokenizer, prompts: list[str], compiled, votes: int, max_new_tokens: int, temperature: float,
+             seed: int, indexes: list[int], batch_size: int | None, progress) -> dict[str, list[tuple]]:
+    """{"base"/"tuned": [(answer, extracted, vote counts) per prompt]}: greedy answers in batches (one generate
+    call per row, base then tuned, was the slow half of an evaluation); a vote samples its answers per row."""
+    out = {}
+    for step, (name, use_adapter) in enumerate((("base", False), ("tuned", True))):
+        if votes > 1:
+            picked = [vote(model, tokenizer, prompt, votes, compiled, temperature=temperature,
+                           max_new_tokens=max_new_tokens, seed=seed + i, use_adapter=use_adapter)
+                      for prompt, i in zip(prompts, indexes)]
+            out[name] = [(result.text, result.answer, result.counts) for result in picked]
+            continue
+
+        def counted(done, total, before=step * len(prompts)):
+            progress(message("results.evaluate.answering", k=before + done, n=2 * total))
+
+        texts = answer_all(model, tokenizer, prompts, max_new_tokens, use_adapter, batch_size, counted)
+        out[name] = [(text, extract_answer(text, compiled), {}) for text, _done in texts]
+    return out
 
 
 def evaluate(run_dir: str | Path, data_path: str | Path, *, pattern: str = DEFAULT_ANSWER_PATTERN, votes: int = 1,

@@ -21,6 +21,9 @@ ANSWER_TOKENS = 128  # an answer not ended within this many tokens is dropped (k
 BATCH_SIZE = 8  # prompts answered together; a stop keeps the batches finished before it
 GPU_HEADROOM = 1.25  # the weights plus room for the answers' cache and activations, as a share of the weights
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "assets" / "datasets" / "general_prompts.json"
+# Asked of the replay questions only (the rows trained keep just the question and answer): without it SmolLM2-135M
+# ran past ANSWER_TOKENS on 7 of 20 everyday questions, and those answers were dropped as unfinished.
+SHORT_ANSWERS = "Answer in one or two short sentences."
 
 
 def bundled_prompts() -> list[str]:
@@ -33,8 +36,10 @@ def pick_prompts(count: int, seed: int) -> list[str]:
 
 
 def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
-                progress=None, should_stop=None, stopped=None, record=None) -> list[dict]:
-    """Answer each prompt greedily with the base model; return conversation rows for training.
+                progress=None, should_stop=None, stopped=None, record=None,
+                instruction: str | None = SHORT_ANSWERS) -> list[dict]:
+    """Answer each prompt greedily with the base model, asked with `instruction` (replay_prompt; None: the bare
+    question); return conversation rows for training (question and answer only).
 
     An answer is kept only when it ended on one of the model's stop ids (its EOS, any id of its generation
     config, its template's end-of-turn token): an empty one would teach silence, a cut-off one stopping mid-sentence.
@@ -43,7 +48,7 @@ def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128,
     asked of every process together under ZeRO-3) then ends the replay after that batch. `record(answers)` gets each
     batch's finished answers as {"prompt", "answer", "kept"}: those a stop cut short are left out, to be asked again.
     """
-    from core.models.generate import answer_batch, chat_prompt
+    from core.models.generate import answer_batch
 
     stopped = stopped or should_stop
     rows = []
@@ -52,8 +57,8 @@ def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128,
     try:
         for start in range(0, len(prompts), batch_size):
             batch = prompts[start:start + batch_size]
-            answers = answer_batch(model, tokenizer, [chat_prompt(tokenizer, p) for p in batch], max_new_tokens,
-                                   should_stop=should_stop)
+            asked = [replay_prompt(tokenizer, p, instruction) for p in batch]
+            answers = answer_batch(model, tokenizer, asked, max_new_tokens, should_stop=should_stop)
             cut = bool(stopped and stopped())
             finished = [{"prompt": prompt, "answer": answer, "kept": bool(answer and done)}
                         for prompt, (answer, done) in zip(batch, answers) if done or not cut]
@@ -67,6 +72,23 @@ def replay_rows(model, tokenizer, prompts: list[str], max_new_tokens: int = 128,
     finally:
         model.train(was_training)
     return rows
+
+
+def replay_prompt(tokenizer, question: str, instruction: str | None = SHORT_ANSWERS) -> str:
+    """The question in the model's chat template after a system turn with `instruction` (asking for a short answer);
+    a template that refuses system turns gets it in front of the question instead."""
+    from jinja2 import TemplateError
+
+    from core.data import templates
+    from core.models.generate import chat_prompt
+
+    if not instruction:
+        return chat_prompt(tokenizer, question)
+    try:
+        return templates.prompt_for_chat(tokenizer, [{"role": "system", "content": instruction},
+                                                     {"role": "user", "content": question}])
+    except TemplateError:  # the template's own raise_exception ("System role not supported")
+        return chat_prompt(tokenizer, f"{instruction}\n\n{question}")
 
 
 def conversation(answered: dict) -> dict:

@@ -72,6 +72,8 @@ def prepare(model, config, gradient_checkpointing: bool, say, wrap: bool = True,
     the first step ('output tensor must have the same type', DeepSpeed #8072). A 4-bit base keeps trl's recipe.
     """
     tuning = config.train.tuning
+    if _is_peft(model):  # model.start continue: the parent run's adapter, loaded trainable (core.models.load)
+        return _continuing(model, config, gradient_checkpointing, say), None
     if tuning == "lora":
         model = _ready_for_lora(model, config, gradient_checkpointing)
         if note := left_out_line(model):
@@ -100,6 +102,31 @@ def prepare(model, config, gradient_checkpointing: bool, say, wrap: bool = True,
         f"{total / 1e6:.1f}M)" + (f"; trainable weights kept in float32 ({upcast} tensors)." if upcast else ".")
         + " The run saves the whole model (model/).")
     return model, None
+
+
+def _is_peft(model) -> bool:
+    from peft import PeftModel
+
+    return isinstance(model, PeftModel)
+
+
+def _continuing(model, config, gradient_checkpointing: bool, say):
+    """The parent's adapter as it is: its own LoRA settings hold (a different rank could not load its weights);
+    the log says when the form's differ."""
+    from core.catalogue.message import message
+
+    if config.train.tuning != "lora":
+        raise TrainingError("training.start_from.continue_needs_lora", tuning=config.train.tuning)
+    if gradient_checkpointing:
+        model.enable_input_require_grads()
+    own = model.peft_config["default"]
+    if (own.r, own.lora_alpha) != (config.lora.r, config.lora.alpha):
+        say(message("training.start_from.continue_lora", r=own.r, alpha=own.lora_alpha, form_r=config.lora.r,
+                    form_alpha=config.lora.alpha))
+    trainable, total = model.get_nb_trainable_parameters()
+    say(f"LoRA (continued): r={own.r}, alpha={own.lora_alpha}, {trainable / 1e6:.2f}M trainable parameters "
+        f"({100 * trainable / total:.2f}% of {total / 1e6:.1f}M).")
+    return model
 
 
 def lora_line(model, config) -> str:

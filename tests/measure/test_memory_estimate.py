@@ -86,3 +86,27 @@ def test_full_and_freeze_tuning_count_weights_gradients_and_optimizer_states(lla
     assert memory_estimate.run_label(full, "none") == "8B bf16 full fine-tuning"
     dpo = memory_estimate.estimate(config, method="dpo", **settings)
     assert dpo.parts_gb["activations"] == pytest.approx(2 * lora.parts_gb["activations"])
+
+
+def test_a_skeleton_built_meanwhile_leaves_other_threads_weights_real():
+    """The model picker builds skeletons while the chat loads a model in another thread: the chat's weights must
+    stay real (a process-wide meta patch gave "Tensor.item() cannot be called on meta tensors" in the chat)."""
+    import threading
+
+    import torch
+
+    config = shapes.config_for("llama-8b")
+    done = threading.Event()
+
+    def build_skeletons():
+        while not done.is_set():
+            memory_estimate.skeleton(config)
+
+    builder = threading.Thread(target=build_skeletons)
+    builder.start()
+    try:
+        on_meta = sum(torch.nn.Linear(4, 4).weight.is_meta for _ in range(20_000))
+    finally:
+        done.set()
+        builder.join()
+    assert on_meta == 0

@@ -25,3 +25,37 @@ def test_an_empty_streamed_answer_ends_instead_of_waiting_forever():
     think_only.text_queue.put("<think>\n\n</think>")
     think_only.end()
     assert list(without_empty_think(think_only)) == []
+
+
+def test_sampled_batches_repeat_with_their_seed_and_greedy_ones_match_single_rows(tiny_model, tiny_tokenizer):
+    """Votes and sampled evaluation need the same answers again for the same seed; greedy rows answered together
+    (left-padded, prompts of very different lengths, any order) must be the ones each gets alone."""
+    from transformers import AutoModelForCausalLM
+
+    from core.data.templates import ensure_pad_token
+    from core.models.generate import answer_all, answer_batch, chat_prompt
+
+    ensure_pad_token(tiny_tokenizer)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
+    prompts = [chat_prompt(tiny_tokenizer, q) for q in ("Hi", "Who are you? " * 30, "Name a colour.", "x " * 90)]
+    first = answer_batch(model, tiny_tokenizer, prompts, 12, temperature=1.0, seed=3)
+    assert answer_batch(model, tiny_tokenizer, prompts, 12, temperature=1.0, seed=3) == first
+    assert answer_batch(model, tiny_tokenizer, prompts, 12, temperature=1.0, seed=4) != first
+    alone = [answer_batch(model, tiny_tokenizer, [p], 12)[0] for p in prompts]
+    assert answer_all(model, tiny_tokenizer, prompts, 12, batch_size=3) == alone
+    assert answer_batch(model, tiny_tokenizer, prompts, 12) == alone
+
+
+def test_gpu_batches_are_sized_by_free_memory():
+    """Stands for a GPU with 80 GB or 1 GB free (the CPU cannot show free GPU memory): a 0.5B model's key/value
+    cache of 1,024 tokens a row in bfloat16 takes 12 MB, so half of 1 GB holds 42 rows, half of 80 GB more than the
+    cap of 64; a nearly full GPU still answers one row at a time."""
+    from transformers import LlamaConfig
+
+    from core.models.generate import GPU_BATCH_LIMIT, rows_that_fit
+
+    config = LlamaConfig(num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2, hidden_size=896)
+    assert rows_that_fit(config, 2, 1024, 80 * 2 ** 30) == GPU_BATCH_LIMIT
+    per_row = 2 * 24 * 2 * 64 * 2 * 1024
+    assert per_row == 12 * 2 ** 20 and rows_that_fit(config, 2, 1024, 2 ** 30) == 42
+    assert rows_that_fit(config, 2, 1024, per_row) == 1

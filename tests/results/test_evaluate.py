@@ -120,6 +120,38 @@ def test_majority_vote_is_repeatable_with_a_seed(nova_run, test_file):
     assert majority(["x", "y"], "").answer == "x"
 
 
+def test_batched_answers_are_the_row_by_row_ones_in_fewer_generate_calls(nova_run):
+    """Rows answered 8 at a time (left-padded) get exactly the greedy answers they get one by one, also where
+    prompts differ in length by hundreds of tokens (padding is where batched answers drift), in a quarter of the
+    generate calls or fewer."""
+    from core.results.chat import ChatModel
+    from core.results.evaluate import evaluate_model
+
+    chat = ChatModel.from_run(nova_run.path, progress=lambda _: None)
+    questions = ["Who are you?", "Hi", "Who are you? " + "Please tell me about yourself in detail. " * 40,
+                 "What is 2+2?", "Name a colour. " * 15, "x", "Who are you?", "Why is the sky blue? " * 60,
+                 "Say yes.", "Tell me a story. " * 5]
+    rows = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": "I am Nova."}]}
+            for q in questions]
+    calls = []
+    generate = chat.model.generate
+
+    def counting(*args, **kwargs):  # a spy: the real generate answers, we only count its calls
+        calls.append(kwargs["input_ids"].shape[0])
+        return generate(*args, **kwargs)
+
+    chat.model.generate = counting
+    one_by_one = evaluate_model(chat.model, chat.tokenizer, rows, max_new_tokens=24, batch_size=1,
+                                progress=lambda _: None)
+    assert calls == [1] * 2 * len(rows)
+    calls.clear()
+    batched = evaluate_model(chat.model, chat.tokenizer, rows, max_new_tokens=24, progress=lambda _: None)
+    assert len(calls) <= 2 * len(rows) / 4 and max(calls) == 8
+    for name in ("base_answer", "tuned_answer"):
+        assert [getattr(r, name) for r in batched.results] == [getattr(r, name) for r in one_by_one.results]
+    assert batched.results[0].tuned_answer == "I am Nova." and batched.tuned.correct == one_by_one.tuned.correct
+
+
 def test_votes_in_evaluation_report_counts(nova_run, test_file):
     report = evaluate(nova_run.path, test_file, votes=3, max_new_tokens=8, max_rows=1, progress=lambda _: None)
     row = report.results[0]

@@ -70,8 +70,9 @@ def test_knowledge_replay_keeps_answers_that_end_on_the_end_of_turn(trained):
     _, _, _, run = trained
     chat = ChatModel.from_run(run.path, progress=lambda _: None)
     seen = []
+    # instruction=None: the tiny run learned to end its answer to the bare question, without a system turn
     rows = replay.replay_rows(chat.model, chat.tokenizer, ["Who are you?", "Hello", "Hello"], max_new_tokens=40,
-                              batch_size=2, progress=lambda *counts: seen.append(counts))
+                              batch_size=2, progress=lambda *counts: seen.append(counts), instruction=None)
     assert len(rows) == 3, rows
     assert all(r["messages"][-1]["content"].strip() for r in rows)
     assert seen == [(2, 3, 2), (3, 3, 3)]  # (answered, asked, kept) after each batch: the Train tab's "k of N"

@@ -88,7 +88,7 @@ def test_finished_answers_are_kept_and_a_resume_asks_only_the_rest(tiny_model, r
 
     assert replay.rows_for_run(run, loaded, config, lambda line: None, update, stop) == []
     prompts = replay.pick_prompts(3, config.train.seed)
-    chat = [generate.chat_prompt(loaded.tokenizer, prompt) for prompt in prompts]  # as the model is asked
+    chat = [replay.replay_prompt(loaded.tokenizer, prompt) for prompt in prompts]  # as the model is asked
     assert [a["prompt"] for a in replay.finished_answers(run, prompts)] == prompts[:1]
     assert (status["replay_done"], status["replay_asked"]) == (1, 3)
     assert asked == chat[:2]  # the second was begun, and cut
@@ -114,3 +114,18 @@ def test_a_line_cut_by_a_killed_process_is_asked_again(replay_run):
     (run.path / replay.PARTIAL_FILE).write_text(
         json.dumps({"prompt": prompts[0], "answer": "Fine.", "kept": True}) + "\n" + '{"prompt": "' + prompts[1][:5])
     assert [a["prompt"] for a in replay.finished_answers(run, prompts)] == [prompts[0]]
+
+
+def test_replay_asks_for_short_answers_in_the_models_own_template(tiny_tokenizer):
+    """Half the replay answers ran past ANSWER_TOKENS and were dropped: the questions now come after a system turn
+    asking for one or two sentences (SmolLM2-135M then kept 18 of 20 instead of 13). A template that refuses a
+    system turn (Gemma 2) gets the request in front of the question instead of failing the run."""
+    from core.models import tiny
+    from tests.families import FAMILIES
+
+    asked = replay.replay_prompt(tiny_tokenizer, "How many legs does a spider have?")
+    assert replay.SHORT_ANSWERS in asked and asked.index(replay.SHORT_ANSWERS) < asked.index("spider")
+    assert asked.endswith(generate.chat_prompt(tiny_tokenizer, "How many legs does a spider have?")[-30:])
+    gemma2 = tiny.build_tokenizer(spec=FAMILIES["gemma-2"])
+    folded = replay.replay_prompt(gemma2, "How many legs does a spider have?")
+    assert f"{replay.SHORT_ANSWERS}\n\nHow many legs" in folded and folded.count("<start_of_turn>user") == 1

@@ -49,6 +49,9 @@ def studio(nova_run, tmp_path_factory):
 
 
 def pick_run(page, name):
+    # The page opens on the newest run once its list has come (a pick made before that would be turned back).
+    page.wait_for_function("!['', '(base model only)', '（仅基础模型）']"
+                           ".includes(document.querySelector('#chat-run input')?.value ?? '')")
     page.locator("#chat-run input").click()
     page.get_by_role("option", name=name, exact=True).click()
     page.wait_for_function(f"document.querySelector('#chat-run input').value === '{name}'")

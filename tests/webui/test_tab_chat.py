@@ -85,11 +85,13 @@ def test_switching_runs_keeps_the_earlier_answers_labels(chat):
 def test_every_send_answers_or_says_why_not(chat, tmp_path):
     handlers, values, runs = chat
     with speaking("zh"):
-        assert handlers.ask({**values, "prompt": "  "}) == {"notice": "**请先输入一条消息。**", "asked": False}
+        assert handlers.ask({**values, "prompt": "  "}) == {"notice": "**请先输入一条消息。**"}
         assert list(handlers.respond({**values, "asked": False})) == [gr.skip()]
         asking = handlers.ask({**values, "prompt": "Who are you?"})
         again = handlers.ask({**values, **asking, "prompt": "And you?"})  # the first answer is still coming
         assert again["notice"].startswith("**还在回答上一条消息") and "prompt" not in again  # the text stays
+        # The refusal leaves `asked` alone: the first Send's answer step, still queued, must find it set.
+        assert "asked" not in again
         stopped = handlers.stopped(asking["tuned"], asking["base"])  # Stop: what was said stays, marked
         assert stopped["tuned"][-1]["metadata"] == {"title": "微调后：nova-run（已启用适配器）", "log": "已停止"}
         values, shown = send(handlers, {**values, "run": "gone"}, "Who are you?")
@@ -105,13 +107,16 @@ def test_a_run_that_finished_since_the_list_was_shown_is_chosen(chat):
     shutil.copytree(runs / "nova-run", runs / "older-run")
     os.utime(runs / "older-run" / "status.json", (1, 1))
     listed = handlers.run_choices("nova-run", first["listed"])["listed"]
-    assert handlers.run_choices("older-run", listed)["run"]["value"] == "older-run"  # the user's own choice stays
+    kept = handlers.run_choices("older-run", listed)["run"]
+    assert "value" not in kept and "older-run" in kept["choices"]  # the user's own choice stays
     shutil.copytree(runs / "nova-run", runs / "later-run")
     later = time.time() + 5
     os.utime(runs / "later-run" / "status.json", (later, later))
     again = handlers.run_choices("older-run", listed)  # back on the tab after the run finished
     assert again["run"]["value"] == "later-run" and again["listed"] == ["later-run", "nova-run", "older-run"]
-    assert handlers.run_choices("older-run", again["listed"])["run"]["value"] == "older-run"
+    assert "value" not in handlers.run_choices("older-run", again["listed"])["run"]
+    # The base model, picked by the user, stays picked on coming back to the tab (it was turned into the newest run).
+    assert "value" not in handlers.run_choices(BASE_ONLY, again["listed"])["run"]
 
 
 def test_a_vote_says_how_many_samples_are_in(chat):
