@@ -21,7 +21,7 @@ import argparse
 import os
 import sys
 
-from core import cli, cli_results, cli_sources
+from core import cli, cli_measure, cli_sources
 from webui import shortcut
 
 
@@ -54,9 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     for add_arguments in (cli.add_train_arguments, cli.add_chat_arguments, cli.add_data_arguments,
                           cli.add_eval_arguments, cli.add_export_arguments, add_demo_arguments,
-                          cli.add_bench_arguments, cli.add_doctor_arguments, shortcut.add_shortcut_arguments,
-                          cli_sources.add_make_data_arguments,
-                          cli_sources.add_download_arguments, cli_results.add_predict_arguments):
+                          cli_measure.add_bench_arguments, cli_measure.add_doctor_arguments,
+                          shortcut.add_shortcut_arguments, cli_sources.add_make_data_arguments,
+                          cli_sources.add_download_arguments, cli.add_predict_arguments):
         add_arguments(verbs)
     return parser
 

@@ -1,5 +1,6 @@
-"""The headless verbs of launch.py: train, chat, data, eval, export, bench and doctor (download and make-data, which
-bring models and data in, are in core/cli_sources.py). Each returns the exit code.
+"""The headless verbs of launch.py that make and use runs: train, chat, data, eval, predict and export (download and
+make-data, which bring models and data in, are in core/cli_sources.py; bench and doctor, which measure, in
+core/cli_measure.py). Each returns the exit code.
 
 Beside each verb, `add_<verb>_arguments(verbs)` defines its command-line arguments (choice lists and defaults come
 from core.config) and sets `run(args, usage_error)`, which calls the verb; launch.py only wires them together.
@@ -12,7 +13,7 @@ import json
 import sys
 import time
 
-from core.config import (DATA_FORMATS, GGUF_TYPES, QUANTIZATIONS, ChatSettings, Config, ConfigError, ModelConfig,
+from core.config import (DATA_FORMATS, GGUF_TYPES, ChatSettings, Config, ConfigError, ModelConfig,
                          TrainConfig)
 
 
@@ -280,6 +281,54 @@ def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: in
     return 0
 
 
+def add_predict_arguments(verbs) -> None:
+    """`launch.py predict`: its arguments, read by predict()."""
+    defaults = ChatSettings()
+    parser = verbs.add_parser("predict", help="answer every row of a test file (no reference needed) with a run's "
+                              "model, by a majority of sampled answers, into a JSON-lines file; run again to resume")
+    parser.add_argument("run_name", metavar="RUN", help="a run folder (runs/NAME) or a run's name in the runs folder")
+    parser.add_argument("--data", required=True, metavar="FILE", help="the test file: messages, prompts, "
+                        "instructions or questions (contest shape: problem, question, options)")
+    parser.add_argument("--out", required=True, metavar="OUT.jsonl", help="one JSON row per input row: row, id, "
+                        "answer (null when the pattern found none), votes, texts")
+    parser.add_argument("--votes", type=int, default=1,
+                        help="sample this many answers per row and take the majority (default 1: greedy)")
+    parser.add_argument("--pattern", default=None, help="regular expression whose first group is the answer "
+                        "(default: 'answer is: X' / '答案是：X'); '' takes the whole answer")
+    parser.add_argument("--base", action="store_true", help="answer with the base model, adapter off")
+    parser.add_argument("--csv", metavar="OUT.csv", help="also write id,answer for a contest submission")
+    parser.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens,
+                        help=f"longest answer in tokens (default {defaults.max_new_tokens})")
+    parser.add_argument("--temperature", type=float, default=defaults.temperature,
+                        help=f"sampling temperature for --votes above 1 (default {defaults.temperature})")
+    parser.add_argument("--seed", type=int, default=42, help="sampling seed; row N uses seed + N (default 42)")
+    parser.set_defaults(run=lambda args, usage_error: predict(
+        args.run_name, args.data, args.out, votes=args.votes, pattern=args.pattern, base=args.base, csv_path=args.csv,
+        max_new_tokens=args.max_new_tokens, temperature=args.temperature, seed=args.seed, runs_dir=args.runs_dir))
+
+
+def predict(run: str, data_path: str, out_path: str, *, votes: int = 1, pattern: str | None = None,
+            base: bool = False, csv_path: str | None = None, max_new_tokens: int = 256, temperature: float = 0.7,
+            seed: int = 42, runs_dir: str = "runs") -> int:
+    """Answer the file; progress on stderr, the summary (and the rows with no answer) on stdout."""
+    from core.models.load import ModelError
+    from core.results.chat import ChatError
+    from core.results.predict import PredictError, resolve_run
+    from core.results.predict import predict as answer_file
+    from core.results.voting import DEFAULT_ANSWER_PATTERN, PatternError
+
+    try:
+        report = answer_file(resolve_run(run, runs_dir), data_path, out_path, votes=votes,
+                             pattern=DEFAULT_ANSWER_PATTERN if pattern is None else pattern, base=base,
+                             csv_path=csv_path, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
+                             progress=_to_stderr)
+    except (ChatError, ModelError, ConfigError, PredictError, PatternError) as err:
+        return _fail(str(err))
+    for note in report.notes():
+        print(note)
+    return 0
+
+
 def add_data_arguments(verbs) -> None:
     """`launch.py data`: its arguments, read by data(); the formats and defaults are core.config's."""
     parser = verbs.add_parser("data", help="check a dataset file (or folder, or a run config's data)")
@@ -414,104 +463,6 @@ def data_report(inspection, tokenizer, index: int, view, notes: list[str]) -> di
                          for w in inspection.report.warnings],
             "notes": [str(note) for note in [*loaded.notes, *notes]],
             "example": {"row": index + 1, "where": str(loaded.wheres[index]), "tokens": tokens}}
-
-
-def add_bench_arguments(verbs) -> None:
-    """`launch.py bench`: its arguments, read by bench()."""
-    parser = verbs.add_parser("bench", help="time the studio's engine against a plain trl SFTTrainer script")
-    parser.add_argument("--model", default=None, help="tiny | default | llama-0.5b | qwen-0.5b | llama-8b | "
-                        "qwen-7b (random weights, built from the shape) | a model folder (default tiny; default "
-                        "with --generate)")
-    parser.add_argument("--steps", type=count, default=5, help="optimizer steps per run (default 5)")
-    parser.add_argument("--data", default="synthetic", help="synthetic (chats of 50-2000 tokens) | bundled "
-                        "(assets/datasets/identity.jsonl) | a data file (default synthetic)")
-    parser.add_argument("--batch-size", type=count, default=4, help="examples per step (default 4)")
-    parser.add_argument("--max-length", type=count, default=2048, help="longest example in tokens (default 2048)")
-    parser.add_argument("--rounds", type=count, default=None, help="A/B pairs, interleaved (default 2; 3 with "
-                        "--generate)")
-    parser.add_argument("--reference-fp32", action="store_true", help="run B in float32 without bf16 autocast, "
-                        "to compare everything but precision")
-    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a train option for A "
-                        "only, e.g. --option padding_free=on, to measure a speed option (repeatable)")
-    parser.add_argument("--quantization", default="none", choices=QUANTIZATIONS,
-                        help="load the base model quantized on both sides (4bit = QLoRA; needs a GPU)")
-    parser.add_argument("--json", metavar="OUT", help="also save every figure as JSON")
-    parser.add_argument("--generate", action="store_true", help="time generation instead: evaluation of a 64-row "
-                        "test file batched vs row by row, and replay's kept share (core.measure.bench_generate)")
-    parser.set_defaults(run=lambda args, usage_error: bench_generate(
-        args.model or "default", args.json, rounds=args.rounds or 3) if args.generate else bench(
-        args.model or "tiny", args.steps, args.json, data=args.data, batch_size=args.batch_size,
-        max_length=args.max_length, rounds=args.rounds or 2, reference_fp32=args.reference_fp32, options=args.option,
-        quantization=args.quantization))
-
-
-def _print_figures(text: str, report: dict, json_out: str | None) -> int:
-    """A benchmark's figures printed, and saved as JSON when asked."""
-    import json
-    from pathlib import Path
-
-    from core.runs import write_text_atomic
-
-    print(text)
-    if json_out:
-        write_text_atomic(Path(json_out), json.dumps(report, indent=2) + "\n")
-        print(f"Figures saved to {json_out}")
-    return 0
-
-
-def bench_generate(model: str = "default", json_out: str | None = None, rounds: int = 3) -> int:
-    """Evaluation batched against row by row, and replay's kept share; print the figures (and save them)."""
-    from core.measure import bench_generate as benchmark
-    from core.models.load import ModelError
-
-    try:
-        report = benchmark.run(model, rounds=rounds, progress=_to_stderr)
-    except (ModelError, ValueError, KeyError) as err:
-        return _fail(str(err))
-    return _print_figures(benchmark.format_report(report), report, json_out)
-
-
-def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data: str = "synthetic",
-          batch_size: int = 4, max_length: int = 2048, rounds: int = 2, reference_fp32: bool = False,
-          options: list[str] = (), quantization: str = "none") -> int:
-    """The studio's engine against a plain trl script, same fine-tune, interleaved; print the figures."""
-    from core.measure import bench as benchmark
-    from core.models.load import ModelError
-
-    import yaml
-
-    try:
-        studio_options = {key: yaml.safe_load(value) for key, value in _pairs(options, "--option").items()}
-    except (ConfigError, yaml.YAMLError) as err:
-        return _fail(str(err))
-    settings = benchmark.BenchSettings(model=model, data=data, steps=steps, batch_size=batch_size,
-                                       max_length=max_length, rounds=rounds, reference_fp32=reference_fp32,
-                                       studio_options=studio_options, quantization=quantization)
-    try:
-        report = benchmark.run(settings, progress=_to_stderr)
-    except (ModelError, ConfigError, ValueError, KeyError) as err:
-        return _fail(str(err))
-    return _print_figures(benchmark.format_report(report), report, json_out)
-
-
-def add_doctor_arguments(verbs) -> None:
-    """`launch.py doctor`: its arguments, read by doctor()."""
-    parser = verbs.add_parser("doctor", help="check this machine: torch, CUDA, each GPU, bfloat16, bitsandbytes, "
-                              "flash-attention, a few LoRA and QLoRA steps on each GPU, a chat reply")
-    parser.add_argument("--no-training", action="store_true", help="skip the training steps and the chat reply")
-    parser.set_defaults(run=lambda args, usage_error: doctor(training=not args.no_training))
-
-
-def doctor(training: bool = True) -> int:
-    """Is this machine ready? One line per check as it completes; exit 1 when a check failed."""
-    from core.measure import doctor as checks
-
-    print("Checking this machine (the training steps and the chat take a minute) ...", flush=True)
-    results = checks.run_checks(progress=lambda line: print(line, flush=True), training=training)
-    counts = {status: sum(c.status == status for c in results) for status in ("ok", "failed", "skipped", "note")}
-    print(f"{len(results)} checks: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped, "
-          f"{counts['note']} notes.")
-    return 1 if counts["failed"] else 0
 
 
 def count(text: str) -> int:

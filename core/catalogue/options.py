@@ -13,7 +13,7 @@ TEXTS = {
         "from a finished run.",
         "要微调的基础模型：'default'（内置的 SmolLM2-135M-Instruct）、'gemma-3-270m'（内置的预训练 Gemma 3 "
         "270M，多语言）、本地模型文件夹、Hugging Face Hub 上的模型 ID，或 run:NAME（从一个已完成的运行开始）。"),
-    "model.start.label": ("Start from a run", "从运行开始的方式"),
+    "model.start.label": ("How to start from a run", "从已有运行开始的方式"),
     "model.start.help": (
         "Only when the base model is a finished run (run:NAME): 'continue' trains that run's adapter further, with "
         "its LoRA settings (more data, or another method on the same adapter); 'build_on' merges its adapter into "

@@ -11,7 +11,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "运行“{name}”的状态是 {state}，尚未完成：只有已完成（或已停止）的运行才有可作为起点的权重。"),
     "models.parent.no_weights": (
         "The run '{name}' saved no adapter and no model ({folder}), so there is nothing to start from.",
-        "运行“{name}”没有保存适配器或模型（{folder}），因此无从开始。"),
+        "运行“{name}”没有保存适配器或模型（{folder}），因此无法以它为起点。"),
     # ---- core/models/load.py: what was loaded, for the log
     "models.parent.whole_model": (
         "Starting from run {run}: the whole model it saved ({folder}).",

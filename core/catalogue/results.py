@@ -38,7 +38,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # evaluate.py
     "results.evaluate.unreadable": ("{error}", "{error}"),  # the data error itself, as the Data tab says it
     "results.evaluate.row": ("Row {k}/{n} ...", "第 {k}/{n} 行……"),
-    "results.evaluate.answering": ("Answers {k}/{n} (base and tuned) ...", "回答 {k}/{n}（基础模型与微调模型）……"),
+    "results.evaluate.answering": ("Answers {k}/{n} (base and tuned) ...",
+                                   "正在生成回答 {k}/{n}（基础模型与微调模型）……"),
     "results.evaluate.unscorable": (
         "{count} rows could not be scored (no single answer to score).",
         "有 {count} 行无法评分（没有可评分的唯一回答）。"),

@@ -25,14 +25,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     # while answering, and at the end
     "results.predict.resumed": (
         "{done} of {total} rows are already in {path}; answering the rest.",
-        "{path} 中已有 {total} 行中的 {done} 行；继续回答其余的行。"),
+        "{path} 中已有 {done}/{total} 行的回答；继续回答其余的行。"),
     "results.predict.progress": ("{done}/{total} rows, {speed} rows/s", "已完成 {done}/{total} 行，每秒 {speed} 行"),
     "results.predict.done": (
         "Answered {total} rows into {path} ({new} now in {seconds} s, {kept} from before).",
         "已把 {total} 行的回答写入 {path}（本次 {new} 行，用时 {seconds} 秒；之前已有 {kept} 行）。"),
     "results.predict.no_answer": (
         "{count} rows got no answer (the pattern found none in their answers; answer is null): rows {rows}.",
-        "{count} 行没有得到答案（答案模式在其回答中没有匹配，answer 为 null）：第 {rows} 行。"),
+        "有 {count} 行没有得到答案（答案模式在其回答中找不到匹配，answer 记为 null），行号：{rows}。"),
     "results.predict.all_answered": ("Every row got an answer.", "每一行都得到了答案。"),
     "results.predict.csv_written": ("Submission file (id, answer): {path}", "提交文件（id, answer）：{path}"),
 }

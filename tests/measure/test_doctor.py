@@ -3,7 +3,7 @@ trains (LoRA and QLoRA, each in a run's own process) and chats on the CPU."""
 
 import pytest
 
-from core import cli
+from core import cli_measure
 from core.catalogue.language import speaking
 from core.catalogue.message import message, text_of
 from core.measure.doctor import Check
@@ -11,7 +11,7 @@ from core.measure.doctor import Check
 
 @pytest.mark.slow
 def test_doctor_without_a_gpu_names_what_it_skipped_and_trains_on_the_cpu(capsys):
-    assert cli.doctor() == 0
+    assert cli_measure.doctor() == 0
     out = capsys.readouterr().out
     lines = {line.split(":")[0]: line for line in out.splitlines() if line.startswith("[")}
     assert lines["[ok]   torch"].startswith("[ok]   torch: 2.")
