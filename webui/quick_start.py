@@ -64,11 +64,7 @@ def same_model(value):
     return gr.update(value=value)
 
 
-def same_text(text):
-    return text
-
-
-def connect(ui, form, studio, tabs, data_ui, train_ui) -> None:
+def connect(ui, form, studio, tabs, train_ui) -> None:
     handlers = QuickStartHandlers(ui, form, studio, tabs, train_ui)
     path, source = form.fields["data.path"], form.fields["model.source"]
     # The same fields the Data and Model tabs show: a choice here is a choice there, and the other way round.
@@ -80,9 +76,6 @@ def connect(ui, form, studio, tabs, data_ui, train_ui) -> None:
     picker = model_picker.PickerHandlers(SimpleNamespace(picked=ui.model_note), form, None, None)
     source.change(picker.describe, set(model_picker.sizing_fields(form)), [ui.model_note], show_progress="hidden")
     path.change(sample_shown, [path], [ui.sample], show_progress="hidden", queue=False)
-    # The Data tab's statistics for these choices: split, steps and the expected time (with its warning).
-    # The summary changes on every inspection, the statistics not always (a file that cannot be used has none).
-    gr.on([data_ui.stats.change, data_ui.summary.change], same_text, [data_ui.stats], [ui.expected],
-          show_progress="hidden", queue=False)
+    # ui.expected shows the Data tab's statistics (split, steps, the expected time): its inspection writes both.
     ui.go.click(handlers.start, form.inputs(), [ui.notice, train_ui.view, tabs], concurrency_id="start",
                 concurrency_limit=1)

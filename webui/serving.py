@@ -60,7 +60,11 @@ def launch_safely(blocks: gr.Blocks, i18n: gr.I18n, *, host: str, port: int, sha
     blocks.launch(server_name=host, server_port=port, share=share, auth=login, i18n=i18n,
                   max_file_size=f"{max_upload_mb}mb", inbrowser=open_browser and _has_display(), show_error=False,
                   css_paths=[CSS_FILE], footer_links=[], strict_cors=True, ssr_mode=False,
-                  allowed_paths=[], quiet=not share, favicon_path=ICON_FILE, prevent_thread_lock=not block, _app=app)
+                  allowed_paths=[], quiet=not share, favicon_path=ICON_FILE, prevent_thread_lock=not block, _app=app,
+                  _frontend=False)
+    # _frontend=False skips Gradio's "is localhost reachable" probe (for notebooks): one HEAD with a 3 s timeout, which
+    # a busy machine misses and the studio then exits with "a shareable link must be created". Seen starting three
+    # studios at once on 2 cores, about 1 start in 15. The address was printed above; Guard checks every request.
     # Gradio's own start-up lines are left out unless sharing (they print the public link): its hint to share
     # contradicts the README. The local address is said before launch() blocks.
 

@@ -170,14 +170,18 @@ def pick_problem(state: dict, event: gr.SelectData) -> str:
     return raws[index] if 0 <= index < len(raws) else ""
 
 
-def connect(ui, form, studio, demo) -> None:
+def connect(ui, form, studio, demo, stats_copies=()) -> None:
+    """`stats_copies`: other pages' boxes that show the statistics too (Quick start's "what the run will do"). The
+    inspection writes them itself: a second event copying data-stats could land before the first, and did, leaving
+    Quick start blank."""
+    ui.stats_copies = list(stats_copies)
     handlers = DataHandlers(ui, form, studio)
     fields = form.fields
     path, eval_path = fields["data.path"], fields["data.eval_path"]
     inputs = {fields[key] for key in INSPECT_KEYS if key in fields}
     outputs = [ui.summary, ui.warnings, ui.show_rows, ui.row, ui.position, ui.example, ui.lengths, ui.stats,
                ui.problems_box, ui.problems, ui.raw, ui.table, ui.mapping_box, *ui.mapping.values(),
-               ui.placeholder_box, *ui.slots, ui.state]
+               ui.placeholder_box, *ui.slots, ui.state, *ui.stats_copies]
     # One inspection at a time, in order: a slow first one (the tokenizer loads) must not land after, and
     # overwrite, the one for a file uploaded meanwhile.
     inspect = dict(fn=handlers.inspect, inputs=inputs, outputs=outputs, concurrency_id="inspect",
@@ -363,6 +367,7 @@ def outputs_for(ui, shown: Shown) -> dict:
                if shown.problems else None,
                ui.raw: "", ui.table: shown.preview, ui.state: shown.state,
                ui.placeholder_box: gr.update(visible=bool(shown.placeholders))}
+    updates.update({copy: shown.stats for copy in getattr(ui, "stats_copies", ())})
     if shown.open_mapping:  # opened for columns to map; never closed under the user's hands
         updates[ui.mapping_box] = gr.update(open=True)
     for name, dropdown in ui.mapping.items():
