@@ -38,9 +38,8 @@ def _train_from_arguments(args, usage_error) -> int:
 def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = None, dry_run: bool = False) -> int:
     from pathlib import Path
 
-    from core.catalogue.message import StudioError
-    from core.jobs import BusyError, JobRunner, check_inputs
-    from core.runs import FINAL_STATES, Run, mark_interrupted
+    from core.runs import Run, mark_interrupted
+    from core.training import chain
 
     previous = None
     if resume:
@@ -48,20 +47,63 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
         mark_interrupted(previous.path.parent)  # a run whose process died is resumable, not 'training'
         config_path = str(previous.config_file)
     try:
-        config = Config.from_yaml(config_path)
+        stages = None if resume else chain.read(config_path)
+        config = stages[0].config() if stages else Config.from_yaml(config_path)
     except ConfigError as err:
         return _fail(str(err))
+    if stages:
+        return train_chain(stages, runs_dir, dry_run)
     if dry_run:
         return preflight(config)
+    return train_one(config, runs_dir, previous)[0]
+
+
+def train_chain(stages, runs_dir: str, dry_run: bool = False) -> int:
+    """The stages of a chain file in order, each from the run before; the first that does not finish stops it."""
+    from core.catalogue.message import message
+    from core.jobs import check_stages
+
+    if dry_run:
+        print(message("chain.dry_run_first", stage=stages[0].label))
+        return preflight(stages[0].config())
+    try:
+        check_stages(stages, runs_dir)  # every stage's data, before the first stage trains for an hour
+    except ConfigError as err:
+        return _fail(str(err))
+    previous, finished, count = None, [], len(stages)
+    for stage in stages:
+        config = stage.config(previous.path.resolve() if previous else None)
+        after = message("chain.after", run=previous.name) if previous else ""
+        print(message("chain.stage_starting", stage=stage.label, number=stage.number, count=count,
+                      method=config.train.method, after=after), flush=True)
+        code, run = train_one(config, runs_dir)
+        if code != 0:
+            later = [s.label for s in stages[stage.number:]]
+            left = message("chain.not_started", stages=", ".join(later)) if later else ""
+            _to_stderr(str(message("chain.stage_failed", stage=stage.label, number=stage.number, count=count,
+                                   left=left, run=run.path if run else config.name)))
+            return code
+        previous = run
+        finished.append(run.name)
+    print(message("chain.done", count=count, runs=", ".join(finished)))
+    return 0
+
+
+def train_one(config: Config, runs_dir: str, previous=None) -> tuple[int, object]:
+    """Train one run to its end with the progress bar: (exit code, the Run or None when it never started)."""
+    from core.catalogue.message import StudioError
+    from core.jobs import BusyError, JobRunner, check_inputs
+    from core.runs import FINAL_STATES
+
     try:
         check_inputs(config, runs_dir)  # a missing model or data (or parent run) is said here, before a run folder
     except StudioError as err:
-        return _fail(str(err))
+        return _fail(str(err)), None
     runner = JobRunner(previous.path.parent if previous else runs_dir)
     try:
         run = runner.start(config, resume=previous)
     except BusyError as err:
-        return _fail(str(err))
+        return _fail(str(err)), None
     print(f"Run folder: {run.path}  (log: {run.log_file})")
     _listen_for_ctrl_c()
     bar = _ProgressBar()
@@ -83,10 +125,10 @@ def train(config_path: str | None, runs_dir: str = "runs", resume: str | None = 
     bar.show(status, run.read_metrics()[0], final=True)
     if status.get("state") == "completed":
         print(f"Done: {status.get('message')}\nTry it:  python launch.py chat {run.path} --prompt \"Who are you?\"")
-        return 0
+        return 0, run
     if status.get("state") not in FINAL_STATES:
-        return _fail(f"run ended in state {status.get('state')}")
-    return _fail(f"{status.get('state')}: {status.get('message')}")
+        return _fail(f"run ended in state {status.get('state')}"), run
+    return _fail(f"{status.get('state')}: {status.get('message')}"), run
 
 
 def _listen_for_ctrl_c() -> None:

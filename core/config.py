@@ -184,7 +184,7 @@ class Config:
     def from_yaml_text(cls, text: str, source: str = "config") -> "Config":
         try:
             values = yaml.safe_load(text) or {}
-            lines = _key_lines(yaml.compose(text))
+            lines = key_lines(yaml.compose(text))
         except yaml.YAMLError as err:
             mark, problem = getattr(err, "problem_mark", None), str(getattr(err, "problem", err))
             if mark:
@@ -384,14 +384,14 @@ def _where(source: str, lines: dict, dotted: str) -> Message:
         Message("config.where", {"source": source})
 
 
-def _key_lines(node, prefix: str = "") -> dict[str, int]:
+def key_lines(node, prefix: str = "") -> dict[str, int]:
     """Map 'train.learning_rate' to its line in the YAML text, so errors can point at it."""
     found = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             dotted = f"{prefix}{key_node.value}"
             found[dotted] = key_node.start_mark.line + 1
-            found.update(_key_lines(value_node, dotted + "."))
+            found.update(key_lines(value_node, dotted + "."))
     return found
 
 

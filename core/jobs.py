@@ -205,6 +205,24 @@ def check_inputs(config: Config, runs_dir: str | Path = "runs") -> None:
     load_for_training(config.data, config.train.method)
 
 
+def check_stages(stages, runs_dir: str | Path = "runs") -> None:
+    """Refuse now what would stop a chain (core.training.chain) later: the first stage's model and data, and every
+    later stage's data (a stage whose data has the wrong shape for its method names itself and the file)."""
+    from core.data.load import load_for_training
+    from core.training.chain import StageError
+
+    for stage in stages:
+        config = stage.config()
+        try:
+            if stage.follows:
+                load_for_training(config.data, config.train.method)
+            else:
+                check_inputs(config, runs_dir)
+        except StudioError as err:
+            raise StageError("config.stages.stage_refused", stage=stage.label, number=stage.number,
+                             count=len(stages), reason=err) from None
+
+
 def _check_continue(config: Config, parent_run: Run) -> None:
     """model.start continue trains the parent's LoRA adapter further: refused for full or freeze tuning here, not
     after the model has loaded in the run's process."""

@@ -61,9 +61,10 @@ def build(studio: Studio, i18n: gr.I18n | None = None) -> gr.Blocks:
         pace_polling(studio, train_ui, [train_ui.start, train_ui.resume, quick_ui.go], demo)
         remember_form(form, demo)
         remember_tab(tabs, demo)
+        run_sources = functools.partial(tab_model.source_choices, studio.runs_dir)  # finished runs, then models
         choices_in_page_language(demo, {quick_ui.sample: sample_choices, data_ui.sample: sample_choices,
-                                        quick_ui.model: tab_model.local_model_folders,
-                                        form.fields["model.source"]: tab_model.local_model_folders})
+                                        quick_ui.model: run_sources,
+                                        form.fields["model.source"]: run_sources})
         # The switch shows the page's language; choosing the other one keeps it (browser storage) and reloads.
         demo.load(page_language, None, language, show_progress="hidden", queue=False)
         language.input(None, language, None, js=SWITCH_JS)

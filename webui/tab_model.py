@@ -38,6 +38,34 @@ def local_model_folders() -> list[tuple[str, str]]:
     return _unique(found)
 
 
+def source_choices(runs_dir) -> list[tuple[str, str]]:
+    """The base-model list with the finished runs in `runs_dir` first: a run is started from by choosing it."""
+    return _unique(run_choices(runs_dir) + local_model_folders())
+
+
+def run_choices(runs_dir) -> list[tuple[str, str]]:
+    """Finished runs a new run can start from (model.source run:NAME), newest first, each with its method, data and
+    final held-out loss: 'Run nova: sft on identity.jsonl, held-out loss 0.412'. The value names the folder, so the
+    tokenizer and the checks find it whatever the studio's runs folder is."""
+    from core.config import Config, ConfigError
+    from core.models import parent
+    from core.runs import list_runs
+
+    found = []
+    for run in list_runs(runs_dir):
+        if run.status().get("state") not in parent.FINISHED or not run.has_weights():
+            continue
+        try:
+            config = Config.from_yaml(run.config_file)
+        except ConfigError:
+            continue  # a hand-edited config that no longer reads: not offered rather than a broken choice
+        losses = [row["eval_loss"] for row in run.read_metrics()[0] if row.get("eval_loss") is not None]
+        loss = say("model.choice_run_loss", loss=losses[-1]) if losses else ""
+        found.append((say("model.choice_run", name=run.name, method=config.train.method,
+                          data=Path(config.data.path).name, loss=loss), parent.PREFIX + str(run.path)))
+    return found
+
+
 def _unique(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
     seen = set()
     return [(label, value) for label, value in choices if not (value in seen or seen.add(value))]

@@ -11,6 +11,33 @@ TEXTS: dict[str, tuple[str, str]] = {
     "config.yaml_invalid": ("{source}: not valid YAML ({problem})", "{source}：不是有效的 YAML（{problem}）"),
     "config.not_a_mapping": ("{source}: expected keys such as name:, model:, train:, found {found}",
                              "{source}：应为 name:、model:、train: 这样的键，实际是 {found}"),
+    # ---- core/training/chain.py and core.jobs.check_stages: a config with stages:, and launch.py train running them
+    "config.stages.not_a_list": (
+        "{source} line {line}: 'stages' should be a list of stages, each with its own keys (for example "
+        "'- name: sft' then 'train:' below it), found {found}",
+        "{source} 第 {line} 行：'stages' 应为阶段列表，每个阶段有自己的键（例如 '- name: sft'，下面再写 "
+        "'train:'），实际是 {found}"),
+    "config.stages.same_name": (
+        "{source} line {line}: two stages are named '{stage}'; each stage's run is named after it, so give them "
+        "different names",
+        "{source} 第 {line} 行：有两个阶段都叫“{stage}”；每个阶段的运行以它命名，请为它们起不同的名字"),
+    "config.stages.stage_refused": (
+        "Stage {stage} ({number} of {count}) cannot start, so no stage was started: {reason}",
+        "阶段 {stage}（第 {number} 个，共 {count} 个）无法开始，因此没有开始任何阶段：{reason}"),
+    "chain.stage_starting": (
+        "Stage {stage} ({number} of {count}): {method}{after}",
+        "阶段 {stage}（第 {number} 个，共 {count} 个）：{method}{after}"),
+    "chain.after": (", starting from {run}", "，从 {run} 开始"),
+    "chain.stage_failed": (
+        "Stage {stage} ({number} of {count}) did not finish, so the chain stopped here{left}. Fix it and run the "
+        "chain again, or start the later stages from run:{run} once it is resumed.",
+        "阶段 {stage}（第 {number} 个，共 {count} 个）没有完成，链在此停止{left}。修正后重新运行整条链，"
+        "或在它恢复完成后以 run:{run} 为起点开始后续阶段。"),
+    "chain.not_started": ("; not started: {stages}", "；未开始：{stages}"),
+    "chain.done": ("All {count} stages finished: {runs}", "全部 {count} 个阶段已完成：{runs}"),
+    "chain.dry_run_first": (
+        "A dry run checks the first stage ({stage}); the later stages start from runs that do not exist yet.",
+        "试运行只检查第一个阶段（{stage}）；后续阶段的起点运行尚不存在。"),
     "config.unknown_key": ("{where}unknown key '{key}'. Known keys here: {known}",
                            "{where}未知的键 '{key}'。此处可用的键：{known}"),
     "config.unknown_key_hint": ("{where}unknown key '{key}'. Did you mean '{hint}'? Known keys here: {known}",

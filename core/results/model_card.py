@@ -10,8 +10,9 @@ import json
 
 from pathlib import Path
 
+from core.catalogue.message import StudioError
 from core.config import Config
-from core.models import builtin
+from core.models import builtin, parent
 from core.runs import Run
 
 EVALUATION_FILE = "evaluation.json"  # the latest `launch.py eval` / Evaluate tab report, kept in the run folder
@@ -23,6 +24,21 @@ HUB_IDS = {"default": "HuggingFaceTB/SmolLM2-135M-Instruct", "gemma-3-270m": "go
 def base_model_id(source: str) -> str:
     """What the card's `base_model` names: a built-in model's hub id, else model.source as the run had it."""
     return HUB_IDS.get(source, source)
+
+
+def lineage(config: Config) -> tuple[str, list[tuple[str, Config]]]:
+    """(the original base model, the runs this run started from, oldest first, each with its config), following
+    model.source run:... down the chain. A parent deleted since stops the walk: the card still gets written."""
+    source, runs, seen = config.model.source, [], set()
+    while parent.names_run(source) and source not in seen:
+        seen.add(source)
+        try:
+            run, parent_config = parent.find(source)
+        except (StudioError, OSError):
+            break
+        runs.append((run.name, parent_config))
+        source = parent_config.model.source
+    return source, runs[::-1]
 
 
 def final_metrics(run: Run) -> dict:
@@ -68,18 +84,23 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
     """README text. `kind` is 'adapter' (a PEFT adapter for the base), 'merged' (a standalone model) or 'gguf' (one
     GGUF file, `file_name`, for llama.cpp, LM Studio and Ollama)."""
     library = {"adapter": "peft", "merged": "transformers", "gguf": "gguf"}[kind]
-    lines = ["---", f"base_model: {json.dumps(base_model_id(config.model.source))}", f"library_name: {library}",
+    base_source, chain = lineage(config)  # a run started from runs: its base is the first run's
+    lines = ["---", f"base_model: {json.dumps(base_model_id(base_source))}", f"library_name: {library}",
              "tags: [lora, finetune-studio]", "---", "", f"# {run.name}", ""]
     differ = sum(not c["agree"] for c in check or [])
     if differ:  # said first: whoever receives the files must not take them for a faithful copy
         lines += [f"> **⚠ Export check failed: {differ} of {len(check)} probe answers of this export differ from the "
                   "fine-tuned adapter's** (table below). It does not behave exactly like the model you tested.", ""]
     lines += _how_to_use(kind, config, file_name)
-    built_in = builtin.BUILTINS.get(config.model.source)
-    base = f"`{config.model.source}`" + (f": {built_in.name}, license {built_in.license}" if built_in else "")
-    lines += ["", "## Base model", "", f"{base} (quantization while training: "
-              f"{config.model.quantization})", "", "## Data", "", data_summary(config, run), "", "## Settings", "",
-              "| setting | value |", "|---|---|"]
+    built_in = builtin.BUILTINS.get(base_source)
+    base = f"`{base_source}`" + (f": {built_in.name}, license {built_in.license}" if built_in else "")
+    lines += ["", "## Base model", "", f"{base} (quantization while training: {config.model.quantization})"]
+    if chain:
+        lines += _chain_lines(run, config, chain)
+        if kind == "adapter" and config.model.start == "build_on":  # its weights are the parent's, merged
+            lines += ["", f"This adapter was trained on top of run {chain[-1][0]} merged into the base: load it on "
+                      f"a merged export of {chain[-1][0]}, not on the base model alone."]
+    lines += ["", "## Data", "", data_summary(config, run), "", "## Settings", "", "| setting | value |", "|---|---|"]
     t, lora = config.train, config.lora
     settings = {"method / tuning": f"{t.method} / {t.tuning}",
                 "LoRA rank / alpha / dropout": f"{lora.r} / {lora.alpha} / {lora.dropout}",
@@ -101,6 +122,17 @@ def card(run: Run, config: Config, kind: str, check: list[dict] | None = None, n
     for note in notes or []:
         lines += ["", str(note)]  # a card is a file: in English
     return "\n".join(lines) + "\n"
+
+
+def _chain_lines(run: Run, config: Config, chain: list[tuple[str, Config]]) -> list[str]:
+    """The runs this one started from, in order, each with its method and data: base -> run -> run -> this run."""
+    steps = [(name, c) for name, c in chain] + [(f"{run.name} (this model)", config)]
+    lines = ["", "## Training chain", "", "Each run started from the one before it (model.start: continue trains the "
+             "same adapter further; build_on merges it and trains a new one on top):", ""]
+    for number, (name, c) in enumerate(steps, start=1):
+        start = f", {c.model.start}" if parent.names_run(c.model.source) else ""
+        lines.append(f"{number}. {name}: {c.train.method} ({c.train.tuning}{start}) on `{Path(c.data.path).name}`")
+    return lines
 
 
 def _how_to_use(kind: str, config: Config, file_name: str) -> list[str]:

@@ -367,3 +367,30 @@ def test_a_full_disk_while_zipping_the_adapter_says_so_and_leaves_no_part_file(n
         export_adapter_zip(nova_run.path, tmp_path / "adapter.zip", progress=lambda _: None)
     assert str(err.value).startswith(f"Could not write the export into {tmp_path}: the disk is full. It needs about")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_card_of_a_run_started_from_runs_names_the_base_and_the_chain(tmp_path):
+    """A DPO run on an SFT run on a continued-pretraining run: base_model was 'run:/tmp/...', a name nobody can find."""
+    from core.config import Config
+    from core.results import model_card
+    from core.runs import Run
+
+    runs = tmp_path / "runs"
+
+    def finished(name, method, data, source, start="build_on"):
+        run = Run.create(runs, name)
+        Config.from_dict({"name": name, "model": {"source": source, "start": start}, "data": {"path": data},
+                          "train": {"method": method}}).save(run.config_file)
+        run.update_status(state="completed")
+        run.adapter_dir.mkdir()
+        (run.adapter_dir / "adapter_config.json").write_text("{}")
+        return run
+
+    finished("c-cpt", "cpt", "/d/articles.jsonl", "default")
+    finished("c-sft", "sft", "/d/questions.jsonl", f"run:{runs / 'c-cpt'}")
+    dpo = finished("c-dpo", "dpo", "/d/pairs.jsonl", f"run:{runs / 'c-sft'}")
+    text = model_card.card(dpo, Config.from_yaml(dpo.config_file), "adapter")
+    assert 'base_model: "HuggingFaceTB/SmolLM2-135M-Instruct"' in text
+    assert "1. c-cpt: cpt (lora) on `articles.jsonl`\n2. c-sft: sft (lora, build_on) on `questions.jsonl`\n" \
+           "3. c-dpo (this model): dpo (lora, build_on) on `pairs.jsonl`" in text
+    assert "load it on a merged export of c-sft, not on the base model alone" in text

@@ -35,3 +35,32 @@ def test_the_built_in_models_are_offered_by_name_in_the_pages_language():
                                                    ("gemma-3-270m (built-in)", "gemma-3-270m")]
     with speaking("zh"):
         assert tab_model.local_model_folders()[0] == ("SmolLM2-135M-Instruct（内置）", "default")
+
+
+def finished_run(runs_dir, name: str, state: str = "completed", method: str = "sft", eval_loss: float | None = 0.4123):
+    from core.runs import Run
+
+    run = Run.create(runs_dir, name)
+    Config.from_dict({"name": name, "data": {"path": "/data/identity.jsonl"}, "train": {"method": method}}).save(
+        run.config_file)
+    run.adapter_dir.mkdir()
+    (run.adapter_dir / "adapter_config.json").write_text("{}")
+    run.append_metric({"step": 2, "loss": 1.5})
+    if eval_loss is not None:
+        run.append_metric({"step": 4, "loss": 1.0, "eval_loss": eval_loss})
+    run.update_status(state=state)
+    return run
+
+
+def test_finished_runs_are_offered_first_to_start_from_with_method_data_and_held_out_loss(tmp_path):
+    """model.source run:NAME had no place on the page: a user had to know to type it."""
+    runs = tmp_path / "runs"
+    sft = finished_run(runs, "sft-run")
+    finished_run(runs, "broken", state="failed")
+    dpo = finished_run(runs, "dpo-run", method="dpo", eval_loss=None)
+    choices = tab_model.source_choices(runs)
+    assert choices[:2] == [("Run dpo-run: dpo on identity.jsonl", f"run:{dpo.path}"),
+                           ("Run sft-run: sft on identity.jsonl, held-out loss 0.412", f"run:{sft.path}")]
+    assert choices[2:] == tab_model.local_model_folders()  # then the models, as before; the failed run is not offered
+    with speaking("zh"):
+        assert tab_model.run_choices(runs)[1][0] == "运行 sft-run：sft，数据 identity.jsonl，留出损失 0.412"
