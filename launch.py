@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="open the studio in its own window (the default where a display and pywebview are there)")
     shown.add_argument("--no-window", dest="window", action="store_false", help="open it in the browser instead")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
-    for add_arguments in (cli.add_train_arguments, cli.add_chat_arguments, cli.add_data_arguments,
+    for add_arguments in (cli.add_train_arguments, cli.add_chat_arguments, cli_sources.add_data_arguments,
                           cli.add_eval_arguments, cli.add_export_arguments, add_demo_arguments,
                           cli_measure.add_bench_arguments, cli_measure.add_doctor_arguments,
                           shortcut.add_shortcut_arguments, cli_sources.add_make_data_arguments,

@@ -1,6 +1,6 @@
-"""The headless verbs of launch.py that make and use runs: train, chat, data, eval, predict and export (download and
-make-data, which bring models and data in, are in core/cli_sources.py; bench and doctor, which measure, in
-core/cli_measure.py). Each returns the exit code.
+"""The headless verbs of launch.py that make and use runs: train (one run, or a config's stages in order), chat, eval,
+predict and export (data, download and make-data, which check and bring data and models in, are in
+core/cli_sources.py; bench and doctor, which measure, in core/cli_measure.py). Each returns the exit code.
 
 Beside each verb, `add_<verb>_arguments(verbs)` defines its command-line arguments (choice lists and defaults come
 from core.config) and sets `run(args, usage_error)`, which calls the verb; launch.py only wires them together.
@@ -13,8 +13,7 @@ import json
 import sys
 import time
 
-from core.config import (DATA_FORMATS, GGUF_TYPES, ChatSettings, Config, ConfigError, ModelConfig,
-                         TrainConfig)
+from core.config import (GGUF_TYPES, ChatSettings, Config, ConfigError)
 
 
 def add_train_arguments(verbs) -> None:
@@ -300,7 +299,6 @@ def add_eval_arguments(verbs) -> None:
 def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: int = 1, max_new_tokens: int = 64,
              max_rows: int = 0, json_out: str | None = None) -> int:
     """Score base and tuned on a labelled file; print loss, perplexity, exact match and the rows that changed."""
-    import json
     from pathlib import Path
 
     from core.models.load import ModelError
@@ -371,142 +369,6 @@ def predict(run: str, data_path: str, out_path: str, *, votes: int = 1, pattern:
     return 0
 
 
-def add_data_arguments(verbs) -> None:
-    """`launch.py data`: its arguments, read by data(); the formats and defaults are core.config's."""
-    parser = verbs.add_parser("data", help="check a dataset file (or folder, or a run config's data)")
-    parser.add_argument("file", help="a data file or folder, or a config .yaml whose data section to check")
-    parser.add_argument("--format", default=None, choices=DATA_FORMATS)
-    parser.add_argument("--model", default=None,
-                        help=f"whose chat template to render with (default: {ModelConfig().source})")
-    parser.add_argument("--max-length", type=int, default=None,
-                        help=f"max length in tokens (default {TrainConfig().max_length})")
-    parser.add_argument("--map", action="append", default=[], metavar="OURS=THEIRS",
-                        help="column mapping, e.g. --map completion=answer (repeatable)")
-    parser.add_argument("--role", action="append", default=[], metavar="TAG=ROLE",
-                        help="role mapping, e.g. --role customer=user (repeatable)")
-    parser.add_argument("--fill", action="append", default=[], metavar="NAME=VALUE",
-                        help="placeholder value, e.g. --fill name=Nova (repeatable)")
-    parser.add_argument("--row", type=int, default=1, help="which example to show (default 1, the first)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON: format, rows, problems, "
-                        "warnings, and the example's tokens as {id, text, trained}")
-    parser.add_argument("--runs-dir", default=argparse.SUPPRESS,
-                        help="past runs, whose measured speed gives the time per epoch (default runs/)")
-    parser.set_defaults(run=lambda args, usage_error: data(
-        args.file, args.format, args.model, max_length=args.max_length, columns=args.map, roles=args.role,
-        fills=args.fill, row=args.row, runs_dir=args.runs_dir, as_json=args.json))
-
-
-def data(path: str, format: str | None = None, model_source: str | None = None, *, max_length: int | None = None,
-         columns: list[str] = (), roles: list[str] = (), fills: list[str] = (), row: int = 1,
-         runs_dir: str = "runs", as_json: bool = False) -> int:
-    """Check a dataset as training would see it: format, rows, problems, warnings, statistics, one example.
-
-    `path` may also be a config file: its data section (column mapping, placeholders ...) is checked as the run
-    would use it, and command-line options override it. `as_json` prints the report as one JSON object instead.
-    """
-    from core.data import check as data_check
-    from core.data import templates
-    from core.data.chat_layout import TemplateError
-    from core.data.errors import DataError
-    from core.models import load as models
-    from core.runs import list_runs
-
-    try:
-        config = data_config(path, format, model_source, max_length, columns, roles, fills)
-    except ConfigError as err:
-        return _fail(str(err))
-    try:
-        tokenizer, notes = models.load_tokenizer(models.tokenizer_source(config.model.source, progress=_to_stderr),
-                                                 config.model.trust_remote_code, config.model.system_prompt)
-    except models.ModelError as err:
-        return _fail(str(err))
-    try:
-        inspection = data_check.inspect(config, tokenizer, runs=list_runs(runs_dir))
-        loaded = inspection.loaded
-        index = min(max(row, 1), len(loaded.rows)) - 1
-        view = templates.token_view(tokenizer, loaded.rows[index], config.train.max_length)
-    except DataError as err:
-        message = str(err)
-        if err.columns:
-            message += f" (Columns found: {', '.join(map(str, err.columns))}; map them with --map OURS=THEIRS.)"
-        return _fail(message)
-    except TemplateError as err:  # the model's template cannot be trained on, or refuses this row
-        return _fail(str(err))
-    if as_json:
-        print(json.dumps(data_report(inspection, tokenizer, index, view, notes), ensure_ascii=False, indent=1))
-        return 0
-    print_data_report(inspection, index, view, notes)
-    return 0
-
-
-def data_config(path: str, format: str | None, model_source: str | None, max_length: int | None,
-                columns: list[str], roles: list[str], fills: list[str]) -> Config:
-    """The config `data` checks with: a config file's (or the defaults with `path` as the data), with the command
-    line's options over it, validated as a run would be."""
-    is_config = path.lower().endswith((".yaml", ".yml"))
-    config = Config.from_yaml(path) if is_config else Config()
-    if not is_config:
-        config.data.path = path
-    overrides = {"columns": _pairs(columns, "--map"), "roles": _pairs(roles, "--role"),
-                 "placeholders": _pairs(fills, "--fill")}
-    values = config.to_dict()
-    for key, pairs in overrides.items():
-        values["data"][key].update(pairs)
-    if format:
-        values["data"]["format"] = format
-    if model_source:
-        values["model"]["source"] = model_source
-    if max_length:
-        values["train"]["max_length"] = max_length
-    return Config.from_dict(values, source="the command line")
-
-
-def print_data_report(inspection, index: int, view, notes: list) -> None:
-    """`data`'s report for a terminal: the file, notes, statistics, warnings and one example token by token."""
-    from core.data import check as data_check
-    from core.data import load as datasets_io
-
-    loaded = inspection.loaded
-    print(datasets_io.describe(loaded))
-    for note in notes:
-        print(note)
-    print()
-    print("\n".join(map(str, data_check.summary_lines(inspection))))
-    if inspection.report.warnings:
-        print("Warnings:")
-        for warning in inspection.report.warnings:
-            rows = (", ".join(str(loaded.wheres[i]) for i in warning.rows[:8])
-                    + (" ..." if len(warning.rows) > 8 else ""))
-            print(f"  - {warning.message}" + (f" Rows: {rows}." if rows else ""))
-    trained = sum(len(t.ids) for t in view if t.kind == "trained")
-    total = sum(len(t.ids) for t in view)
-    print(f"\nExample {index + 1} ({loaded.wheres[index]}) as the model sees it ({total} tokens, {trained} trained):")
-    print("-" * 60)
-    print(_colored(view) if sys.stdout.isatty() else "".join(t.text for t in view))
-    print("-" * 60)
-    print("Trained (the loss is computed on these tokens only):")
-    for text in _trained_spans(view):
-        print(f"  {text!r}")
-    if "rejected" in loaded.rows[index]:
-        print(f"Rejected answer (for preference training): {loaded.rows[index]['rejected']!r}")
-
-
-def data_report(inspection, tokenizer, index: int, view, notes: list[str]) -> dict:
-    """The `data --json` report: what the Data tab shows, one token per entry (its text decoded on its own, with
-    the space a SentencePiece token carries mid-text)."""
-    loaded = inspection.loaded
-    from core.data.templates import token_text
-
-    tokens = [{"id": token_id, "text": token_text(tokenizer, [token_id]), "trained": token.kind == "trained",
-               "cut": token.kind == "cut"} for token in view for token_id in token.ids]
-    return {"format": loaded.format, "rows": len(loaded.rows), "total": loaded.total,
-            "problems": [{"where": str(p.where), "message": str(p.message)} for p in loaded.problems],
-            "warnings": [{"kind": w.kind, "message": str(w.message), "rows": [str(loaded.wheres[i]) for i in w.rows]}
-                         for w in inspection.report.warnings],
-            "notes": [str(note) for note in [*loaded.notes, *notes]],
-            "example": {"row": index + 1, "where": str(loaded.wheres[index]), "tokens": tokens}}
-
-
 def count(text: str) -> int:
     """An argument that counts something: a whole number, 1 or more."""
     try:
@@ -526,23 +388,6 @@ def _pairs(items, flag: str) -> dict:
             raise ConfigError("cli.pair", flag=flag, item=repr(item))
         pairs[key.strip()] = value.strip()
     return pairs
-
-
-def _trained_spans(view) -> list[str]:
-    spans, current = [], ""
-    for token in view:
-        if token.kind == "trained":
-            current += token.text
-        elif current:
-            spans.append(current)
-            current = ""
-    return spans + ([current] if current else [])
-
-
-def _colored(view) -> str:
-    """Trained tokens in bold green, masked ones dim, cut ones struck through: what a terminal can show."""
-    styles = {"trained": "\033[1;32m", "masked": "\033[2m", "cut": "\033[9;31m"}
-    return "".join(f"{styles[t.kind]}{t.text}\033[0m" for t in view)
 
 
 class _ProgressBar:

@@ -49,12 +49,9 @@ def run_choices(runs_dir) -> list[tuple[str, str]]:
     tokenizer and the checks find it whatever the studio's runs folder is."""
     from core.config import Config, ConfigError
     from core.models import parent
-    from core.runs import list_runs
 
     found = []
-    for run in list_runs(runs_dir):
-        if run.status().get("state") not in parent.FINISHED or not run.has_weights():
-            continue
+    for run in parent.finished_runs(runs_dir):
         try:
             config = Config.from_yaml(run.config_file)
         except ConfigError:

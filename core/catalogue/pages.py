@@ -172,7 +172,7 @@ TEXTS = {
     "fit.starting": ("Reading the data and the model's tokenizer ...", "正在读取数据和模型的分词器……"),
     "model.choice_builtin": ("{name} (built-in)", "{name}（内置）"),
     "model.choice_run": ("Run {name}: {method} on {data}{loss}", "运行 {name}：{method}，数据 {data}{loss}"),
-    "model.choice_run_loss": (", held-out loss {loss:.3f}", "，留出损失 {loss:.3f}"),
+    "model.choice_run_loss": (", held-out loss {loss:.3f}", "，留出集损失 {loss:.3f}"),
     "model.builtin": (
         "Built-in: **{name}**. License: {license}.{ready}",
         "内置模型：**{name}**。许可证：{license}。{ready}"),

@@ -23,15 +23,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{source} 第 {line} 行：有两个阶段都叫“{stage}”；每个阶段的运行以它命名，请为它们起不同的名字"),
     "config.stages.stage_refused": (
         "Stage {stage} ({number} of {count}) cannot start, so no stage was started: {reason}",
-        "阶段 {stage}（第 {number} 个，共 {count} 个）无法开始，因此没有开始任何阶段：{reason}"),
+        "阶段 {stage}（第 {number} 个，共 {count} 个）无法开始，因此一个阶段也没有开始：{reason}"),
     "chain.stage_starting": (
         "Stage {stage} ({number} of {count}): {method}{after}",
         "阶段 {stage}（第 {number} 个，共 {count} 个）：{method}{after}"),
-    "chain.after": (", starting from {run}", "，从 {run} 开始"),
+    "chain.after": (", starting from {run}", "，以 {run} 为起点"),
     "chain.stage_failed": (
         "Stage {stage} ({number} of {count}) did not finish, so the chain stopped here{left}. Fix it and run the "
         "chain again, or start the later stages from run:{run} once it is resumed.",
-        "阶段 {stage}（第 {number} 个，共 {count} 个）没有完成，链在此停止{left}。修正后重新运行整条链，"
+        "阶段 {stage}（第 {number} 个，共 {count} 个）没有完成，整条训练链在此停止{left}。修正后重新运行整条链，"
         "或在它恢复完成后以 run:{run} 为起点开始后续阶段。"),
     "chain.not_started": ("; not started: {stages}", "；未开始：{stages}"),
     "chain.done": ("All {count} stages finished: {runs}", "全部 {count} 个阶段已完成：{runs}"),

@@ -49,10 +49,14 @@ def find(source: str, runs_dir: str | Path = "runs") -> tuple[Run, Config]:
     return run, Config.from_yaml(run.config_file)
 
 
+def finished_runs(runs_dir: str | Path) -> list[Run]:
+    """The runs in `runs_dir` a new run can start from, newest first: finished, with weights saved."""
+    return [run for run in list_runs(runs_dir) if run.status().get("state") in FINISHED and run.has_weights()]
+
+
 def finished_names(runs_dir: Path) -> str:
     """The runs in `runs_dir` a new run can start from, for the message that names none of them."""
-    return ", ".join(run.name for run in list_runs(runs_dir)
-                     if run.status().get("state") in FINISHED and run.has_weights())
+    return ", ".join(run.name for run in finished_runs(runs_dir))
 
 
 def recorded(source: str, runs_dir: str | Path) -> str:

@@ -63,4 +63,4 @@ def test_finished_runs_are_offered_first_to_start_from_with_method_data_and_held
                            ("Run sft-run: sft on identity.jsonl, held-out loss 0.412", f"run:{sft.path}")]
     assert choices[2:] == tab_model.local_model_folders()  # then the models, as before; the failed run is not offered
     with speaking("zh"):
-        assert tab_model.run_choices(runs)[1][0] == "运行 sft-run：sft，数据 identity.jsonl，留出损失 0.412"
+        assert tab_model.run_choices(runs)[1][0] == "运行 sft-run：sft，数据 identity.jsonl，留出集损失 0.412"
