@@ -195,7 +195,7 @@ def chat(run_dir: str, base: bool = False, prompt: str | None = None, temperatur
         return _fail(str(err))
     use_adapter = not base
     if prompt is not None and votes > 1:
-        from core.results.voting import PatternError
+        from core.data.answers import PatternError
 
         try:
             result = model.vote([{"role": "user", "content": prompt}], settings, use_adapter)
@@ -305,7 +305,7 @@ def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: in
     from core.results.chat import ChatError
     from core.results.evaluate import EvalError
     from core.results.evaluate import evaluate as run_evaluation
-    from core.results.voting import DEFAULT_ANSWER_PATTERN, PatternError
+    from core.data.answers import DEFAULT_ANSWER_PATTERN, PatternError
 
     try:
         report = run_evaluation(run_dir, data_path, pattern=DEFAULT_ANSWER_PATTERN if pattern is None else pattern,
@@ -355,7 +355,7 @@ def predict(run: str, data_path: str, out_path: str, *, votes: int = 1, pattern:
     from core.results.chat import ChatError
     from core.results.predict import PredictError, resolve_run
     from core.results.predict import predict as answer_file
-    from core.results.voting import DEFAULT_ANSWER_PATTERN, PatternError
+    from core.data.answers import DEFAULT_ANSWER_PATTERN, PatternError
 
     try:
         report = answer_file(resolve_run(run, runs_dir), data_path, out_path, votes=votes,

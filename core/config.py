@@ -51,8 +51,11 @@ MAPPABLE_COLUMNS = ("instruction", "input", "output", "system", "history", "prom
 CHAT_ROLES = ("user", "assistant", "system", "tool")
 SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup")
 STRATEGIES = ("auto", "single", "model_parallel", "ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3")
-METHODS = ("sft", "dpo", "orpo", "kto", "cpt")
+METHODS = ("sft", "dpo", "orpo", "kto", "cpt", "grpo")
 PREFERENCE_METHODS = ("dpo", "orpo", "kto")
+REWARDS = ("answer", "format", "length")  # grpo's rewards (core.training.rewards), chosen on the form
+FORMAT_PRESETS = ("answer_is", "think_then_answer")  # train.format_pattern's named patterns, or a regex of one's own
+ANSWER_PATTERN = r"(?:answer is|答案是)[:：]?\s*(.+)"  # how a final answer is found (core.data.answers)
 TUNINGS = ("lora", "full", "freeze")
 DPO_LOSSES = ("sigmoid", "ipo", "hinge", "robust", "sigmoid_norm", "apo_zero")
 TRACKERS = ("none", "tensorboard", "wandb", "swanlab", "trackio")
@@ -113,11 +116,24 @@ class TrainConfig:
     method: str = option("sft", choices=METHODS)
     tuning: str = option("lora", choices=TUNINGS)
     freeze_trainable_layers: int = option(2, minimum=1, maximum=1000, tunings=("freeze",))
-    beta: float = option(0.1, minimum=0.0, maximum=10.0, methods=PREFERENCE_METHODS)
+    beta: float = option(0.1, minimum=0.0, maximum=10.0, methods=PREFERENCE_METHODS + ("grpo",))
     dpo_loss: str = option("sigmoid", choices=DPO_LOSSES, methods=("dpo",))
     sft_weight: float = option(0.0, minimum=0.0, maximum=10.0, methods=("dpo",))
     desirable_weight: float = option(1.0, minimum=0.0, maximum=100.0, methods=("kto",))
     undesirable_weight: float = option(1.0, minimum=0.0, maximum=100.0, methods=("kto",))
+    # ---- grpo: completions sampled per prompt, scored by rewards that check them (core.training.rewards) ---------
+    rewards: list = option(["answer", "format"], texts=True, choices=REWARDS, methods=("grpo",))
+    answer_weight: float = option(1.0, minimum=0.0, maximum=100.0, methods=("grpo",))
+    format_weight: float = option(0.5, minimum=0.0, maximum=100.0, methods=("grpo",))
+    length_weight: float = option(0.5, minimum=0.0, maximum=100.0, methods=("grpo",))
+    num_generations: int = option(4, minimum=2, maximum=64, methods=("grpo",))
+    completion_length: int = option(96, minimum=8, maximum=32768, methods=("grpo",))
+    temperature: float = option(1.0, minimum=0.1, maximum=2.0, methods=("grpo",))
+    answer_pattern: str = option(ANSWER_PATTERN, methods=("grpo",))
+    format_pattern: str = option("answer_is", choices=FORMAT_PRESETS, pattern=r"(?s).+", methods=("grpo",))
+    length_limit: int = option(64, minimum=1, maximum=32768, methods=("grpo",))
+    reward_file: str = option("", methods=("grpo",))
+    run_reward_code: bool = option(False, methods=("grpo",))
     epochs: float = option(3.0, minimum=0.01, maximum=1000)
     # 0 is refused: it reads like "no limit" but the Trainer would count epochs and still stop after one step.
     max_steps: int = option(-1, minimum=-1, zero_refused=True)
@@ -269,9 +285,14 @@ def _check_shaped(meta, default, value, said: dict):
     """A list of texts, layer names, a switch or a mapping: checked whole, no choices or range apply."""
     found = repr(value)
     if meta.get("texts"):
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return [v.strip() for v in value if v.strip()]
-        raise ConfigError("config.not_texts", **said, found=found)
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ConfigError("config.not_texts", **said, found=found)
+        texts = [v.strip() for v in value if v.strip()]
+        for text in texts:
+            if meta.get("choices") and text not in meta["choices"]:
+                raise ConfigError("config.bad_list_choice", **said, found=repr(text),
+                                  choices=", ".join(meta["choices"]))
+        return list(dict.fromkeys(texts)) if meta.get("choices") else texts
     if meta.get("names"):
         if isinstance(value, str) and value.strip():
             return value.strip()
@@ -344,9 +365,28 @@ def _check_allowed(meta, value, said: dict):
 def _check_together(config: "Config", source: str, lines: dict) -> None:
     """Values that are fine alone but not together."""
     t = config.train
+    if t.method == "grpo":
+        _check_grpo(t, source, lines)
     if t.tuning != "lora" and config.model.quantization != "none":
         raise ConfigError("config.quantized_full", where=_where(source, lines, "train.tuning"), tuning=repr(t.tuning),
                           quantization=config.model.quantization)
+
+
+def _check_grpo(t: TrainConfig, source: str, lines: dict) -> None:
+    """grpo scores each prompt's completions against each other, so a step must hold whole groups of them; and it
+    needs at least one reward."""
+    if not t.rewards and not t.reward_file:
+        raise ConfigError("config.grpo_no_rewards", where=_where(source, lines, "train.rewards"),
+                          choices=", ".join(REWARDS))
+    per_step = t.batch_size * t.grad_accum
+    if per_step % t.num_generations:
+        works = [b for b in range(1, 4 * max(t.batch_size, t.num_generations) + 1)
+                 if b * t.grad_accum % t.num_generations == 0]
+        batches = [b for b in works if b < t.batch_size][-1:] + [b for b in works if b > t.batch_size][:1]
+        generations = [n for n in range(2, min(per_step, 64) + 1) if per_step % n == 0]
+        raise ConfigError("config.grpo_batch", where=_where(source, lines, "train.num_generations"),
+                          batch=t.batch_size, accum=t.grad_accum, per_step=per_step, generations=t.num_generations,
+                          batches=" / ".join(map(str, batches)), divisors=", ".join(map(str, generations)) or "-")
 
 
 def used_by(meta, method: str, tuning: str) -> bool:
@@ -404,4 +444,4 @@ class ChatSettings:
     top_p: float = option(0.9, minimum=0.05, maximum=1.0)
     max_new_tokens: int = option(256, minimum=1, maximum=8192)
     votes: int = option(1, minimum=1, maximum=32)
-    answer_pattern: str = option(r"(?:answer is|答案是)[:：]?\s*(.+)")
+    answer_pattern: str = option(ANSWER_PATTERN)

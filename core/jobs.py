@@ -190,7 +190,6 @@ def check_inputs(config: Config, runs_dir: str | Path = "runs") -> None:
     cannot be trained on (a missing or empty file, no usable row, bad rows). Raises the DataError or ModelError the
     run's process would raise 30-60 s later, after a run folder had been made for nothing. A run started from a
     finished run (run:NAME, looked up in `runs_dir`) is refused when that run is missing, unfinished or empty."""
-    from core.data.load import load_for_training
     from core.models import builtin
     from core.models.load import resolve_source
 
@@ -202,20 +201,29 @@ def check_inputs(config: Config, runs_dir: str | Path = "runs") -> None:
         resolved = resolve_source(source, progress=lambda _: None)
         if not Path(resolved).is_dir():  # a hub id not downloaded yet: the run's process downloads it first
             _check_hub_model(resolved, config)
-    load_for_training(config.data, config.train.method)
+    check_data(config)
+
+
+def check_data(config: Config) -> None:
+    """The data as the method takes it, and for grpo the rewards against its reference answers."""
+    from core.data.load import load_for_training
+    from core.training import rewards
+
+    data, _ = load_for_training(config.data, config.train.method)
+    if config.train.method == "grpo":
+        rewards.check(config.train, data.rows, data.path)
 
 
 def check_stages(stages, runs_dir: str | Path = "runs") -> None:
     """Refuse now what would stop a chain (core.training.chain) later: the first stage's model and data, and every
     later stage's data (a stage whose data has the wrong shape for its method names itself and the file)."""
-    from core.data.load import load_for_training
     from core.training.chain import StageError
 
     for stage in stages:
         config = stage.config()
         try:
             if stage.follows:
-                load_for_training(config.data, config.train.method)
+                check_data(config)
             else:
                 check_inputs(config, runs_dir)
         except StudioError as err:

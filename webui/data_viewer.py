@@ -29,9 +29,12 @@ def token_counts(tokens: list[templates.Token], max_length: int) -> str:
     return text
 
 
-def example_html(tokens: list[templates.Token], row: dict, max_length: int) -> str:
-    """The row as the model sees it: trained tokens green, masked grey, cut struck out; user text escaped."""
-    return f'<div class="token-view">{_counted(tokens, max_length)}{legend()}{_tokens_pre(tokens)}</div>'
+def example_html(tokens: list[templates.Token], row: dict, max_length: int, thinking_kept: int = 0) -> str:
+    """The row as the model sees it: trained tokens green, masked grey, cut struck out; user text escaped.
+    `thinking_kept`: answers whose thinking the chat template leaves out and the studio trains (said above)."""
+    note = (f'<div class="token-note">{html.escape(say("viewer.thinking_kept", count=thinking_kept))}</div>'
+            if thinking_kept else "")
+    return f'<div class="token-view">{_counted(tokens, max_length)}{note}{legend()}{_tokens_pre(tokens)}</div>'
 
 
 def pair_html(chosen: list[templates.Token], rejected: list[templates.Token], max_length: int) -> str:
@@ -150,4 +153,9 @@ def example_for(tokenizer, rows: list[dict], index: int, max_length: int, method
             say("viewer.no_text"))
     if "rejected" in rows[index]:
         return pair_html(*pairs.pair_views(tokenizer, rows[index], max_length), max_length)
-    return example_html(templates.token_view(tokenizer, rows[index], max_length), rows[index], max_length)
+    if method == "grpo":  # the answer shown is the reference the sampled answers are checked against, not trained
+        view = example_html(templates.token_view(tokenizer, rows[index], max_length), rows[index], max_length)
+        return view.replace('<div class="token-view">', '<div class="token-view"><div class="token-note">'
+                            + html.escape(say("viewer.grpo_reference")) + "</div>", 1)
+    return example_html(templates.token_view(tokenizer, rows[index], max_length), rows[index], max_length,
+                        templates.thinking_kept(tokenizer, rows[index]))

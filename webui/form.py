@@ -73,6 +73,8 @@ class Form:
             widget = gr.Dropdown(PROCESS_COUNTS, value=str(default), allow_custom_value=True, **common)
         elif suggestions is not None:  # a free-text option with suggestions, e.g. model folders found here
             widget = gr.Dropdown(suggestions, value=default, allow_custom_value=True, **common)
+        elif isinstance(default, list) and meta.get("choices"):  # several of a few names, e.g. grpo's rewards
+            widget = gr.CheckboxGroup(list(meta["choices"]), value=default, **common)
         elif meta.get("choices"):
             widget = gr.Dropdown(list(meta["choices"]), value=default, allow_custom_value=bool(meta.get("pattern")),
                                  **common)

@@ -11,7 +11,7 @@ from core.catalogue.message import say, text_of
 from core.config import ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
-from core.results.voting import PatternError
+from core.data.answers import PatternError
 from webui.form import chat_settings_from
 
 BASE_ONLY = "(base model only)"

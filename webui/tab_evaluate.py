@@ -1,9 +1,10 @@
 """Tab 6, Evaluate and export: base vs tuned on a labelled test file, then hand the result on.
 
-Scoring is core.results.evaluate's; this tab picks the run and the file and shows the tables. The export half (zip,
-merged model, GGUF, downloads, Ollama) is webui/export_panel.py, built into this tab. Evaluation runs in a worker
-thread while the handler reports its progress line by line, so the page shows where it is; the loaded model is the
-chat tab's (one model in memory, never two).
+Scoring is core.results.evaluate's; this tab picks the run and the file and shows the tables. Answering a whole
+test file without reference answers is webui/answer_file.py, and the export half (zip, merged model, GGUF, downloads,
+Ollama) webui/export_panel.py, both built into this tab. Evaluation runs in a worker thread while the handler reports
+its progress line by line, so the page shows where it is; the loaded model is the chat tab's (one model in memory,
+never two).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from core.config import ConfigError
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
 from core.results.evaluate import EvalError, evaluate
-from core.results.voting import DEFAULT_ANSWER_PATTERN, PatternError
-from webui import export_panel
+from core.data.answers import DEFAULT_ANSWER_PATTERN, PatternError
+from webui import answer_file, export_panel
 from webui.export_panel import in_worker
 from webui.studio import SAMPLES_DIR
 from webui.tab_train import _clock
@@ -68,10 +69,12 @@ def build(i18n) -> SimpleNamespace:
                                        wrap=True, elem_id="eval-changed")
                 with gr.Accordion(i18n("eval.all_rows"), open=False):
                     rows = gr.Dataframe(headers=ROW_HEADERS, interactive=False, wrap=True, elem_id="eval-rows")
+        answers = answer_file.build(i18n)
         export = export_panel.build(i18n)
     return SimpleNamespace(tab=tab, run=run, refresh=refresh, test_file=test_file, use_bundled=use_bundled,
                            pattern=pattern, votes=votes, max_new_tokens=max_new_tokens, max_rows=max_rows, start=start,
-                           notice=notice, summary=summary, changed=changed, rows=rows, export=export)
+                           notice=notice, summary=summary, changed=changed, rows=rows, answers=answers,
+                           export=export)
 
 
 class EvaluateHandlers:
@@ -132,6 +135,7 @@ def connect(ui, studio, demo) -> None:
     ui.tab.select(handlers.run_choices, [ui.run], [ui.run], show_progress="hidden")  # a run finished meanwhile
     ui.start.click(handlers.start, [ui.run, ui.test_file, ui.pattern, ui.votes, ui.max_new_tokens, ui.max_rows],
                    [ui.notice, ui.summary, ui.changed, ui.rows], concurrency_id="chat", concurrency_limit=1)
+    answer_file.connect(ui.answers, ui.run, studio, demo)
     export_panel.connect(ui.export, ui.run, studio)
 
 

@@ -30,13 +30,17 @@ TRAIN_KEYS = ["train.epochs", "train.max_steps", "train.learning_rate", "train.b
 # The training method and which weights train, with the options only some methods or tunings use.
 METHOD_KEYS = ["train.method", "train.tuning", "train.freeze_trainable_layers", "train.beta", "train.dpo_loss",
                "train.sft_weight", "train.desirable_weight", "train.undesirable_weight"]
+# grpo's own: the rewards and how the answers are sampled (shown only for grpo), four to a row.
+GRPO_KEYS = ["train.rewards", "train.answer_weight", "train.format_weight", "train.length_weight",
+             "train.num_generations", "train.completion_length", "train.temperature", "train.length_limit",
+             "train.answer_pattern", "train.format_pattern", "train.reward_file", "train.run_reward_code"]
 
 
 def shown(method: str, tuning: str) -> dict[str, bool]:
     """Which LoRA and training options the Settings tab shows for this method and tuning: those they use (the
     config's methods/tunings metadata); LoRA's own only with LoRA."""
     return {key: used_by(field_of(key).metadata, method, tuning) and (tuning == "lora" or not key.startswith("lora."))
-            for key in LORA_KEYS + TRAIN_KEYS + METHOD_KEYS}
+            for key in LORA_KEYS + TRAIN_KEYS + METHOD_KEYS + GRPO_KEYS}
 
 
 def build(form, i18n) -> SimpleNamespace:
@@ -59,12 +63,16 @@ def build(form, i18n) -> SimpleNamespace:
                 with gr.Row():
                     for key in METHOD_KEYS[:2]:
                         form.add(key)
-                # One plain line on what the chosen method does (all five exist; the chosen one is shown).
+                # One plain line on what the chosen method does (all of them exist; the chosen one is shown).
                 method_text = {name: gr.Markdown(i18n(f"method.{name}"), visible=name == "sft",
                                                  elem_id=f"method-text-{name}") for name in METHODS}
                 with gr.Row():
                     for key in METHOD_KEYS[2:]:
                         form.add(key, visible=shown("sft", "lora")[key])
+                for start in range(0, len(GRPO_KEYS), 4):
+                    with gr.Row():
+                        for key in GRPO_KEYS[start:start + 4]:
+                            form.add(key, visible=False)
                 with gr.Row():
                     for key in TRAIN_KEYS[:6]:
                         form.add(key)

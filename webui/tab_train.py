@@ -201,9 +201,10 @@ def probe_panel(studio, view: dict, seen: str | None):
     run = studio.run_named(view.get("run", ""))
     if run is None:
         return {"headers": [say("probes.prompt")], "data": [[say("table.none_yet")]]}, "", gr.update(visible=False), ""
-    headers, rows = probes.probe_table(run)
+    samples = probes.sample_table(run)  # a grpo run shows what it sampled and how each answer was scored
+    headers, rows = samples or probes.probe_table(run)
     best = probes.best_step(run)
-    shown = f"{run.name}:{len(headers)}:{best}"
+    shown = f"{run.name}:{len(headers)}:{best}:{rows[0][0] if samples and rows else ''}"
     if shown == seen:
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     banner = ""
@@ -213,7 +214,7 @@ def probe_panel(studio, view: dict, seen: str | None):
             banner += say("train.best_in_use")
         elif not best["available"]:
             banner += say("train.best_missing")
-    headers, rows = readable_probes(headers, rows)
+    headers, rows = ([say(key) for key in headers], rows) if samples else readable_probes(headers, rows)
     table = gr.update(value={"headers": headers, "data": rows or [[say("table.none_yet"), *[""] * (len(headers) - 1)]]})
     return table, banner, gr.update(visible=bool(best and best["available"] and not best["in_use"])), shown
 

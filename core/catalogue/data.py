@@ -1,6 +1,11 @@
 """Messages of core/data: what is wrong with a file or a row, warnings, and notes on how a file was read."""
 
 TEXTS: dict[str, tuple[str, str]] = {
+    # answers.py
+    "data.answers.bad_pattern": (
+        "The answer pattern {pattern!r} is not a valid regular expression ({error}). Put the answer in a group, e.g. "
+        "(?:answer is)[:]?\\s*(.+)",
+        "答案模式 {pattern!r} 不是有效的正则表达式（{error}）。请把答案放进一个分组，例如 (?:answer is)[:]?\\s*(.+)"),
     # ---- small words the messages share (core/data/errors.py)
     "data.kind.null": ("nothing (null)", "空值（null）"),
     "data.kind.bool": ("true/false", "true/false 值"),
@@ -341,6 +346,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{first}：kto 需要每个回答都标明可取或不可取，而该文件是没有“label”的{shape}。请给每一行加上 "
         '"label": true（可取）或 false（不可取），如 {{"messages": [...], "label": true}}，或者提供带“chosen”'
         "和“rejected”的成对数据。"),
+    "data.method_rows.needs_references": (
+        "{first}: grpo learns from questions with a reference answer to check against (a conversation ending in "
+        "the assistant's answer, instruction/output, question/answer or prompt/completion), but this file holds "
+        "{shape}.",
+        "{first}：grpo 需要带参考答案的问题来核对（以助手回答结尾的对话、instruction/output、question/answer 或 "
+        "prompt/completion），但此文件是{shape}。"),
     "data.method_rows.cannot_use": ("{first}: train.method {method} cannot use {shape}.",
                                     "{first}：train.method {method} 无法使用{shape}。"),
     "data.method_rows.shape.text": ("plain text", "纯文本"),
@@ -388,6 +399,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "data.check.count.rows_contain": ("{rows} rows contain", "{rows:,} 行"),
     "data.check.count.row_uses": ("1 row uses", "1 行"),
     "data.check.count.rows_use": ("{rows} rows use", "{rows:,} 行"),
+    "data.check.count.answer": ("1 answer", "1 个回答"),
+    "data.check.count.answers": ("{answers:,} answers", "{answers:,} 个回答"),
     "data.check.no_template": (
         "This model has no chat template of its own (a base model), so the {layout} turn format is used; it learns "
         "that layout from your data. An -Instruct model learns a new behaviour from fewer rows.",
@@ -409,10 +422,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "data.check.eos_cut": ("the cut at max length removes it", "被最大长度截掉了"),
     "data.check.thinking": (
         "In {count} the model's chat template leaves out the thinking (<think> ... </think> or reasoning_content) "
-        "of an answer, so only the text after it is trained (DeepSeek-R1's template drops it from every answer, "
-        "Qwen3's from all but the last).",
-        "{count}中，模型的对话模板省略了回答里的思考部分（<think> ... </think> 或 reasoning_content），只训练其后的文字"
-        "（DeepSeek-R1 的模板对每个回答都这样，Qwen3 的模板只保留最后一个）。"),
+        "of an answer, so only the text after it is trained: this template has no place for thinking.",
+        "{count}中，模型的对话模板省略了回答里的思考部分（<think> ... </think> 或 reasoning_content），"
+        "只训练其后的文字：这个模板没有写思考部分的位置。"),
+    "data.check.thinking_kept": (
+        "In {count} the model's chat template leaves out the thinking of {answers} (DeepSeek-R1's drops it from "
+        "every answer, Qwen3's from answers before the last question). The studio keeps it and trains it as the "
+        "model writes it, <think> ... </think> before the answer, as trl's training templates do. In the chat, "
+        "the template still shows the model its earlier answers without their thinking.",
+        "{count}中，模型的对话模板省略了{answers}的思考部分（DeepSeek-R1 的模板对每个回答都这样，"
+        "Qwen3 的模板对最后一个问题之前的回答这样）。工作室保留这些思考部分，并按模型自己的写法训练它们"
+        "（回答前的 <think> ... </think>），与 trl 的训练模板一致。对话时，模板给模型看的先前回答仍不带思考部分。"),
     "data.check.template": (
         "{count} refused by the model's chat template ({reason}); training leaves them out. Fix their roles, or "
         "choose another model.",
@@ -449,6 +469,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "data.check.name.no_template": ("No chat template", "没有对话模板"),
     "data.check.name.template": ("Refused by the chat template", "被对话模板拒绝"),
     "data.check.name.thinking": ("Thinking left out", "思考部分被省略"),
+    "data.check.name.thinking_kept": ("Thinking the template leaves out, kept", "模板省略、工作室保留的思考部分"),
     "data.check.name.bad_rows": ("Rows that stop the run", "会使训练停止的行"),
     "data.check.name.language": ("Language the model does not know", "模型不懂的语言"),
     "data.check.split": (

@@ -168,4 +168,24 @@ TEXTS = {
     "eval.check": (
         "Export check: greedy answers, merged vs in-app adapter",
         "导出校验：合并模型与应用内适配器的贪心回答对比"),
+    # webui/answer_file.py: "Answer a test file", built into the Evaluate tab
+    "answers.heading": ("Answer a test file (no reference answers needed)", "回答测试文件（无需参考答案）"),
+    "answers.intro": (
+        "Answers every row of a test file with the run's model, pulls each answer out with the answer pattern, and "
+        "keeps the majority of the votes. The answers go into the run's folder, `answers/<file name>.jsonl` (one "
+        "row per input: id, answer, votes, every text) and `.csv` (id, answer, for a contest submission). Rows "
+        "whose answer the pattern cannot find are listed, never guessed. Pressing the button again on the same file "
+        "resumes: the rows already answered are kept.",
+        "用该运行的模型回答测试文件的每一行，用答案提取模式取出答案，并取多次投票的多数。回答写入运行文件夹中的 "
+        "`answers/<文件名>.jsonl`（每个输入一行：id、答案、票数和全部回答原文）和 `.csv`（id、答案，用于竞赛提交"
+        "）。答案提取模式找不到答案的行会被列出，绝不猜测。对同一文件再次点击按钮会接着回答：已回答的行保留。"),
+    "answers.file": ("Test file (questions; answers not needed)", "测试文件（只需问题，不需答案）"),
+    "answers.start_over": (
+        "Start again from the first row (this file's answers so far are deleted)",
+        "从第一行重新开始（删除该文件已有的回答）"),
+    "answers.start": ("Answer every row", "回答每一行"),
+    "answers.first_rows": ("The first rows' answers", "前几行的答案"),
+    "answers.unanswered": ("Rows with no answer (the pattern found none)", "没有答案的行（答案提取模式未找到）"),
+    "answers.jsonl_file": ("Answers (.jsonl, with every text)", "回答（.jsonl，含全部原文）"),
+    "answers.csv_file": ("Submission (.csv: id, answer)", "提交文件（.csv：id, answer）"),
 }

@@ -155,10 +155,11 @@ TEXTS = {
         "How the model learns from the data: sft (imitate the answers), dpo (prefer the chosen answer over the "
         "rejected one, against the base model), orpo (imitate the chosen answer and push away from the rejected one, "
         "no reference model), kto (answers marked desirable or undesirable, unpaired), cpt (continued pretraining on "
-        "raw text).",
+        "raw text), grpo (sample several answers per question and learn from rewards that check them).",
         "模型如何从数据中学习：sft（模仿回答）、dpo（相对基础模型，更偏好 chosen 回答而不是 rejected "
         "回答）、orpo（模仿 chosen 回答并远离 rejected "
-        "回答，无需参考模型）、kto（逐条标注为好/坏的回答，无需成对）、cpt（在原始文本上继续预训练）。"),
+        "回答，无需参考模型）、kto（逐条标注为好/坏的回答，无需成对）、cpt（在原始文本上继续预训练）、grpo"
+        "（每个问题采样几个回答，从核对它们的奖励中学习）。"),
     "train.tuning.label": ("What to train", "训练哪些权重"),
     "train.tuning.help": (
         "Which weights change: 'lora' trains a small adapter beside the frozen model (least memory, the run saves an "
@@ -173,8 +174,73 @@ TEXTS = {
     "train.beta.label": ("Beta", "Beta"),
     "train.beta.help": (
         "Preference strength. dpo and kto: how far the model may move from the base model (higher stays closer); "
-        "orpo: the weight of the preference term beside the supervised loss.",
-        "偏好强度。dpo 和 kto：模型可以偏离基础模型多远（越大越接近基础模型）；orpo：偏好项相对监督损失的权重。"),
+        "orpo: the weight of the preference term beside the supervised loss; grpo: the KL penalty that keeps the "
+        "model near the base model (0 turns it off and saves the reference pass).",
+        "偏好强度。dpo 和 kto：模型可以偏离基础模型多远（越大越接近基础模型）；orpo：偏好项相对监督损失的权重；grpo："
+        "让模型靠近基础模型的 KL 惩罚（0 表示关闭，并省去参考模型的计算）。"),
+    "train.rewards.label": ("Rewards", "奖励"),
+    "train.rewards.help": (
+        "What earns a sampled answer its reward. answer: the answer the answer pattern finds equals the reference "
+        "answer. format: the answer is written in the chosen format. length: a soft penalty for answers longer than "
+        "the length limit.",
+        "采样出的回答凭什么得到奖励。answer：答案模式找到的答案与参考答案相同。format：回答按所选格式书写。length："
+        "回答超过长度上限时给予温和的惩罚。"),
+    "train.answer_weight.label": ("Answer reward weight", "答案奖励权重"),
+    "train.answer_weight.help": (
+        "How much a right answer counts in the total reward (1 = the full reward for a right answer).",
+        "答对在总奖励中占多少（1 表示答对得到完整奖励）。"),
+    "train.format_weight.label": ("Format reward weight", "格式奖励权重"),
+    "train.format_weight.help": (
+        "How much the right format counts; keep it below the answer's so that a well-written wrong answer never "
+        "beats a right one.",
+        "格式正确占多少；请低于答案奖励，这样写得漂亮的错误答案永远不会胜过正确答案。"),
+    "train.length_weight.label": ("Length penalty weight", "长度惩罚权重"),
+    "train.length_weight.help": (
+        "How much an answer past the length limit loses, at most (the penalty grows with the tokens past the limit).",
+        "超过长度上限的回答最多扣多少（超出的词元越多，扣得越多）。"),
+    "train.num_generations.label": ("Answers per question", "每题采样回答数"),
+    "train.num_generations.help": (
+        "How many answers are sampled for each question and compared with each other; batch size x gradient "
+        "accumulation must be a multiple of it. More answers give a steadier signal and cost more time.",
+        "每个问题采样多少个回答并互相比较；批大小 × 梯度累积必须是它的倍数。回答越多信号越稳，但更耗时。"),
+    "train.completion_length.label": ("Answer length (tokens)", "回答长度（词元）"),
+    "train.completion_length.help": (
+        "The most tokens each sampled answer may have; an answer cut off there usually misses its final line.",
+        "每个采样回答最多的词元数；在此被截断的回答通常缺少最后一行。"),
+    "train.temperature.label": ("Sampling temperature", "采样温度"),
+    "train.temperature.help": (
+        "How varied the sampled answers are: they must differ for the rewards to tell better from worse (1.0 is the "
+        "usual choice).",
+        "采样回答的多样程度：回答必须有差别，奖励才能分出好坏（通常取 1.0）。"),
+    "train.answer_pattern.label": ("Answer pattern", "答案模式"),
+    "train.answer_pattern.help": (
+        "The regular expression that finds the final answer in a sampled answer and in the reference (its first "
+        "group); the Evaluate tab uses the same one. A reference the pattern does not match is its own answer.",
+        "在采样回答和参考答案中找出最终答案的正则表达式（取第一个分组）；评估页用的是同一个。参考答案不匹配时，整个参考"
+        "答案就是答案。"),
+    "train.format_pattern.label": ("Format", "格式"),
+    "train.format_pattern.help": (
+        "The format the format reward checks: answer_is (ends with \"The answer is X\" or \"答案是：X\"), "
+        "think_then_answer (<think>...</think>, then the answer), or a regular expression of your own that the whole "
+        "answer must match.",
+        "格式奖励检查的格式：answer_is（以 \"The answer is X\" 或 \"答案是：X\" 结尾）、think_then_answer"
+        "（先 <think>...</think>，再给出答案），或你自己的正则表达式（整个回答须与之匹配）。"),
+    "train.length_limit.label": ("Length limit (tokens)", "长度上限（词元）"),
+    "train.length_limit.help": (
+        "With the length reward: answers up to this many tokens lose nothing; longer ones lose more the longer they "
+        "are.",
+        "使用长度奖励时：不超过这么多词元的回答不扣分；越长扣得越多。"),
+    "train.reward_file.label": ("Reward file (Python)", "奖励文件（Python）"),
+    "train.reward_file.help": (
+        "For those who program: a .py file whose function reward(completions, references, **kwargs) returns one "
+        "number per completion, added to the rewards above. It runs only with 'Run code from the reward file' on.",
+        "供会编程的用户使用：一个 .py 文件，其中函数 reward(completions, references, **kwargs) 为每个回答返回一个数，"
+        "与上面的奖励相加。只有打开「运行奖励文件中的代码」时才会运行。"),
+    "train.run_reward_code.label": ("Run code from the reward file", "运行奖励文件中的代码"),
+    "train.run_reward_code.help": (
+        "The reward file is Python that runs on this machine with your rights: turn this on only for a file you "
+        "wrote or trust.",
+        "奖励文件是以你的权限在本机运行的 Python 代码：只对自己写的或信任的文件打开。"),
     "train.dpo_loss.label": ("DPO loss", "DPO 损失"),
     "train.dpo_loss.help": (
         "The DPO loss: sigmoid (the original DPO), ipo, hinge, robust (noisy preference labels), sigmoid_norm "
@@ -386,6 +452,12 @@ TEXTS = {
         "KTO: answers marked good (desirable) or bad (undesirable) one by one, no pairs needed; the model moves "
         "towards the good ones and away from the bad ones.",
         "KTO：逐条标注为好（desirable）或坏（undesirable）的回答，无需成对；模型靠近好的、远离坏的。"),
+    "method.grpo": (
+        "GRPO: for each question the model samples several answers; those that the rewards score higher than the "
+        "others (a right answer, the right format) become more likely. Needs questions with reference answers, no "
+        "written-out solutions.",
+        "GRPO：模型对每个问题采样几个回答；奖励打分高于其他回答的（答案正确、格式正确）会变得更可能出现。需要带参考答案"
+        "的问题，不需要写好的解答过程。"),
     "method.cpt": (
         "Continued pretraining: the model reads your raw text (split into blocks of max length) and learns its words "
         "and facts; no questions and answers needed.",

@@ -44,6 +44,7 @@ TEXTS = {
     "data.warning.no_template": ("No chat template", "没有对话模板"),
     "data.warning.template": ("Refused by the chat template", "被对话模板拒绝"),
     "data.warning.thinking": ("Thinking left out", "思考部分被省略"),
+    "data.warning.thinking_kept": ("Thinking the template leaves out, kept", "模板省略、工作室保留的思考部分"),
     "data.problems_title": ("Rows that cannot be used ({count:,})", "无法使用的行（{count:,}）"),
     "data.where": ("where", "位置"),
     "data.problem": ("problem", "问题"),
@@ -123,6 +124,11 @@ TEXTS = {
     "viewer.rejected_side": ("Rejected (worse)", "被拒绝（较差的回答）"),
     "viewer.block": ("Block {number} of {total}", "第 {number} 块，共 {total} 块"),
     "viewer.no_text": ("This row holds no text to train on.", "这一行没有可训练的文本。"),
+    "viewer.thinking_kept": (
+        "The chat template leaves out the thinking of {count:,} of this row's answers; the studio keeps it and "
+        "trains it as the model writes it (<think> ... </think> before the answer), shown here.",
+        "对话模板省略了本行 {count:,} 个回答的思考部分；工作室保留并按模型自己的写法训练它们"
+        "（回答前的 <think> ... </think>），如下所示。"),
     "viewer.cannot_show": (
         "This row cannot be shown with the chat template of the model on tab 2 ({source}): {error}. Pick another "
         "model there, or check the row.",
@@ -152,6 +158,16 @@ TEXTS = {
     "chart.gpu_memory": ("GPU {gpu} memory (GiB)", "GPU {gpu} 显存（GiB）"),
     "chart.gib_allocated": ("GiB allocated", "已分配 GiB"),
     "chart.reward": ("reward", "奖励"),
+    "chart.reward_total": ("reward, all (mean ± spread)", "总奖励（均值 ± 标准差）"),
+    "chart.reward_named": ("reward, {name}", "奖励：{name}"),
+    "chart.share": ("share", "比例"),
+    "chart.share_correct": ("right answers", "答案正确"),
+    "chart.share_formed": ("well-formed answers", "格式正确"),
+    "chart.share_both": ("right and well-formed", "答案与格式都正确"),
+    "chart.share_both_held_out": ("right and well-formed, held-out", "留出集：答案与格式都正确"),
+    "chart.answer_length": ("answer length (tokens)", "回答长度（词元）"),
+    "chart.kl": ("KL to the base model", "与基础模型的 KL"),
+    "chart.tokens": ("tokens", "词元"),
     "chart.reward_chosen": ("reward, chosen", "奖励（选中回答）"),
     "chart.reward_rejected": ("reward, rejected", "奖励（被拒回答）"),
     "chart.reward_margin": ("reward margin", "奖励差"),
@@ -286,6 +302,31 @@ TEXTS = {
     "eval.no": ("no", "否"),
     "eval.none_changed": ("(no answer changed)", "（没有回答发生变化）"),
     "table.none_yet": ("(none yet)", "（暂无）"),
+    "answers.need_file": (
+        "**Upload a test file: one question per row (any format the Data tab reads; no answers needed).**",
+        "**请上传测试文件：每行一个问题（数据页能读取的任何格式；不需要答案）。**"),
+    "answers.stopping": ("⏳ Stopping after the rows being answered ...", "⏳ 正在停止：答完手上的几行后停下……"),
+    "answers.stopped": (
+        "**Stopped** after {done} of {total} rows; they are kept in `{path}`. Press Answer every row again to go on.",
+        "**已停止**：已回答 {done}/{total} 行，保存在 `{path}`。再次点击“回答每一行”即可继续。"),
+    "answers.resume_hint": (
+        "Pressing Answer every row again on this file keeps these answers and answers only the rows missing; tick "
+        "Start again to answer every row anew (after changing the votes or the pattern, say).",
+        "对这个文件再次点击“回答每一行”会保留这些回答，只回答缺少的行；要全部重新回答（例如改了投票次数或答案提取"
+        "模式），请勾选“从第一行重新开始”。"),
+    "answers.other_file": (
+        "**`{path}` holds the answers of another file with this name** (line {line} is not this file's next row). "
+        "Tick Start again to replace them, or rename the test file.",
+        "**`{path}` 中是另一个同名文件的回答**（第 {line} 行不是这个文件的下一行）。请勾选“从第一行重新开始”以替换"
+        "它们，或给测试文件改名。"),
+    "answers.shown": ("The table shows the first {shown} of {total} rows; the files hold them all.",
+                      "表格只显示前 {shown} 行（共 {total} 行）；文件中包含全部。"),
+    "answers.row": ("row", "行"),
+    "answers.id": ("id", "id"),
+    "answers.answer": ("answer", "答案"),
+    "answers.votes": ("votes", "票数"),
+    "answers.said": ("what the model said", "模型的回答"),
+    "answers.none": ("(none)", "（无）"),
     "eval.fixed": ("fixed", "变对"),
     "eval.broken": ("broken", "变错"),
     "export.pick_run": ("**Pick a finished run first.**", "**请先选择一个已完成的运行。**"),
@@ -373,6 +414,16 @@ TEXTS = {
     "probes.prompt": ("prompt", "提示"),
     "probes.base": ("base", "基础模型"),
     "probes.step": ("step {step}", "第 {step} 步"),
+    "viewer.grpo_reference": (
+        "grpo does not train on this answer as written: it samples its own answers to the question and checks each "
+        "against this one (the reference), with the rewards chosen in Settings. Green shows where the answer is.",
+        "grpo 不会照原样训练这个回答：它对问题自己采样回答，再用设置页选定的奖励把每个回答与这个回答（参考答案）核对。"
+        "绿色标出参考答案所在的位置。"),
+    "probes.sample_step": ("step", "步"),
+    "probes.sample_answer": ("sampled answer", "采样的回答"),
+    "probes.sample_reward": ("reward", "奖励"),
+    "probes.sample_correct": ("right", "正确"),
+    "probes.sample_formed": ("format", "格式"),
     "probes.latest": ("latest (step {step})", "最新（第 {step} 步）"),
     "state.queued": ("queued", "排队中"),
     "state.loading": ("loading", "加载中"),

@@ -30,11 +30,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "results.chat.damaged": (
         "{path} is damaged or incomplete ({error}); retrain or resume the run.",
         "{path} 已损坏或不完整（{error}）；请重新训练或继续该运行。"),
-    # voting.py
-    "results.voting.bad_pattern": (
-        "The answer pattern {pattern!r} is not a valid regular expression ({error}). Put the answer in a group, e.g. "
-        "(?:answer is)[:]?\\s*(.+)",
-        "答案模式 {pattern!r} 不是有效的正则表达式（{error}）。请把答案放进一个分组，例如 (?:answer is)[:]?\\s*(.+)"),
     # evaluate.py
     "results.evaluate.unreadable": ("{error}", "{error}"),  # the data error itself, as the Data tab says it
     "results.evaluate.row": ("Row {k}/{n} ...", "第 {k}/{n} 行……"),

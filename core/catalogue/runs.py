@@ -70,6 +70,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "config.bad_pattern": ("{where}'{key}' is {found}; use one of {choices} or {other}",
                            "{where}'{key}' 为 {found}；请使用 {choices} 之一，或 {other}"),
     "config.gpu_numbers": ("GPU numbers such as '0,1'", "GPU 编号，如 '0,1'"),
+    "config.bad_list_choice": ("{where}'{key}' holds {found}; each item must be one of: {choices}",
+                               "{where}「{key}」中有 {found}；每一项必须是以下之一：{choices}"),
+    "config.grpo_no_rewards": (
+        "{where}grpo needs at least one reward: list some of {choices} in 'train.rewards', or name a reward file in "
+        "'train.reward_file'",
+        "{where}grpo 至少需要一个奖励：在「train.rewards」中列出 {choices} 中的几项，或在「train.reward_file」中"
+        "指定奖励文件"),
+    "config.grpo_batch": (
+        "{where}grpo compares the {generations} completions of each prompt with each other, so the completions of one "
+        "step (batch_size {batch} x grad_accum {accum} = {per_step}) must be a multiple of {generations}. Set "
+        "batch_size to {batches}, or num_generations to one of {divisors}",
+        "{where}grpo 会把同一提示的 {generations} 个回答互相比较，所以每步的回答数（batch_size {batch} × grad_accum "
+        "{accum} = {per_step}）必须是 {generations} 的倍数。请把 batch_size 设为 {batches}，或把 num_generations 设为 "
+        "{divisors} 之一"),
     "config.bad_choice": ("{where}'{key}' is {found}; choose one of: {choices}",
                           "{where}'{key}' 为 {found}；请从中选择：{choices}"),
     "config.below_min": ("{where}'{key}' is {value}; it must be at least {low}",

@@ -106,6 +106,36 @@ TEXTS: dict[str, tuple[str, str]] = {
         "tuning 'full').",
         "train.freeze_trainable_layers 为 {count}，但模型只有 {layers} 层；"
         "请最多选 {layers} 层（或使用 'full' 微调）。"),
+    # rewards.py
+    "training.rewards.bad_answer_pattern": ("train.answer_pattern: {reason}", "train.answer_pattern：{reason}"),
+    "training.rewards.bad_format": (
+        "train.format_pattern {pattern!r} is neither answer_is, think_then_answer nor a valid regular expression "
+        "({error}).",
+        "train.format_pattern {pattern!r} 既不是 answer_is、think_then_answer，也不是有效的正则表达式（{error}）。"),
+    "training.rewards.pattern_misses": (
+        "The answer pattern {pattern!r} (train.answer_pattern) finds no answer in any of the {count} reference "
+        "answers of {path} (the first: {example!r}), so no sampled answer could ever count as right. Change the "
+        "pattern to one that finds the answer in your references, or end each reference with \"The answer is X\".",
+        "答案模式 {pattern!r}（train.answer_pattern）在 {path} 的 {count} 个参考答案中一个答案也找不到"
+        "（第一个：{example!r}），"
+        "因此任何采样回答都不可能被判为正确。请把模式改成能在参考答案中找到答案的样子，或在每个参考答案末尾写上"
+        "“答案是：X”。"),
+    "training.rewards.no_file": (
+        "train.reward_file {path} does not exist; give the path of a .py file, or leave it empty.",
+        "train.reward_file {path} 不存在；请填写一个 .py 文件的路径，或留空。"),
+    "training.rewards.code_off": (
+        "train.reward_file {path} is Python code, which runs only when you turn on 'Run code from the reward file' "
+        "(train.run_reward_code: true). Turn it on only for a file you wrote or trust.",
+        "train.reward_file {path} 是 Python 代码，只有打开「运行奖励文件中的代码」（train.run_reward_code: true）"
+        "才会运行。请只对自己写的或信任的文件打开。"),
+    "training.rewards.no_function": (
+        "{path} has no function named reward; define reward(completions, references, **kwargs) returning one number "
+        "per completion.",
+        "{path} 中没有名为 reward 的函数；请定义 reward(completions, references, **kwargs)，为每个回答返回一个数。"),
+    "training.rewards.file_failed": ("The reward file {path} failed: {error}", "奖励文件 {path} 出错：{error}"),
+    "training.rewards.file_count": (
+        "The reward function of {path} returned {got} numbers for {expected} completions; return one per completion.",
+        "{path} 的奖励函数为 {expected} 个回答返回了 {got} 个数；请为每个回答返回一个。"),
     "training.kto.batch_too_small": (
         "train.method kto needs train.batch_size 2 or more: it estimates its reference term from the other answers "
         "of the same batch. Raise the batch size (and lower the gradient accumulation).",

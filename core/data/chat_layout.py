@@ -4,7 +4,9 @@ Templates differ in more than their markup: Mistral folds the system prompt into
 from a conversation that ends with an answer), Gemma 2 refuses a system message, Qwen3 writes an empty think block
 before the last answer only, Phi-3 ends a whole conversation with EOS, Llama 3 ends turns with <|eot_id|> rather
 than its EOS. Rather than keep a list of families, we ask the template: render conversations whose contents are
-markers no template touches, and read off where the contents went and what surrounds them.
+markers no template touches, and read off where the contents went and what surrounds them. Reasoning models'
+templates also differ in what they do with an answer's thinking (reasoning_content, or <think> ... </think> in its
+text): Qwen3's writes it before the last answers only, DeepSeek-R1's drops it from every answer.
 
 The run's system prompt setting (model.system_prompt) travels inside the chat template as a small Jinja wrapper,
 so the adapter folder, the merged export and its Modelfile carry it; `split_wrapper` reads it back.
@@ -22,6 +24,8 @@ from core.catalogue.message import Message, StudioError
 # Invisible separators around a word: no template trims, splits or escapes them, and no real text contains them.
 MARK = "\u2063{}\u2063"
 USER, USER2, SYSTEM = MARK.format("user"), MARK.format("user2"), MARK.format("system")
+THOUGHT = MARK.format("thought")
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 FOLD_JOINER = "\n\n"  # how Gemma and Mistral put a system prompt in front of a user turn
 WRAPPER_START = "{#- finetune-studio system prompt: "
 WRAPPER_END = " -#}"
@@ -33,6 +37,40 @@ class TemplateError(StudioError, ValueError):
 
 def answer_mark(number: int) -> str:
     return MARK.format(f"answer{number}")
+
+
+def thought_mark(number: int) -> str:
+    return MARK.format(f"thought{number}")
+
+
+@dataclass(frozen=True)
+class Thinking:
+    """How a reasoning model's template writes an answer's thinking: opening + thinking + closing + answer."""
+
+    opening: str  # "<think>\n"
+    closing: str  # "\n</think>\n\n"
+    field: str  # where the template reads it: "reasoning_content", or "content" (<think> ... </think> in the text)
+
+
+def thought_of(message: dict) -> tuple[str, str] | None:
+    """(thinking, answer) of an assistant message that carries thinking, split as Qwen3's template splits it, or
+    None. Empty thinking is none."""
+    content = message["content"]
+    reasoning = message.get("reasoning_content")
+    if isinstance(reasoning, str):
+        return (reasoning, content) if reasoning.strip() else None
+    if THINK_CLOSE not in content:
+        return None
+    reasoning = content.split(THINK_CLOSE)[0].rstrip("\n").split(THINK_OPEN)[-1].lstrip("\n")
+    return (reasoning, content.split(THINK_CLOSE)[-1].lstrip("\n")) if reasoning.strip() else None
+
+
+def with_thought(message: dict, thinking: Thinking, reasoning: str, answer: str) -> dict:
+    """The message with its thinking where `thinking.field` says the template reads it."""
+    rest = {key: value for key, value in message.items() if key != "reasoning_content"}
+    if thinking.field == "reasoning_content":
+        return rest | {"content": answer, "reasoning_content": reasoning}
+    return rest | {"content": f"{THINK_OPEN}\n{reasoning}\n{THINK_CLOSE}\n\n{answer}"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +85,9 @@ class Layout:
     # The end of the conversation's last answer where the template ends it differently (gpt-oss: <|end|> after
     # earlier answers, <|return|> after the last); None when every answer ends with end_of_turn.
     last_end_of_turn: str | None = None
+    # How the template writes thinking, where it writes or drops it (Qwen3, DeepSeek-R1); None where it treats
+    # thinking as any other text or has no place for it (Llama: reasoning_content left out, <think> kept as text).
+    thinking: Thinking | None = None
 
 
 # ---------------------------------------------------------------------------------------------- the system prompt
@@ -162,7 +203,30 @@ def _probe(tokenizer, template: str) -> Layout:
 
     system = _system_placement(tokenizer, template)
     default_system = _default_system(tokenizer, template) if system == "native" else ""
-    return Layout(end_of_turn, ids, opening, follows, system, default_system, last_end)
+    return Layout(end_of_turn, ids, opening, follows, system, default_system, last_end,
+                  _thinking(tokenizer, template))
+
+
+def _thinking(tokenizer, template: str) -> Thinking | None:
+    """Qwen3: reasoning_content written inside <think> ... </think> before the last answer (the form is read off
+    the template). DeepSeek-R1: <think> ... </think> cut from every answer's text; its model writes
+    "<think>\n" + thinking + "\n</think>\n\n" + answer (its generation prompt opens the block)."""
+    user, answer = {"role": "user", "content": USER}, answer_mark(0)
+    given = {"role": "assistant", "content": answer, "reasoning_content": THOUGHT}
+    inline = {"role": "assistant", "content": f"{THINK_OPEN}\n{THOUGHT}\n{THINK_CLOSE}\n\n{answer}"}
+    try:
+        written = render_raw(tokenizer, template, [user, given], False)
+        cut = render_raw(tokenizer, template, [user, inline], False)
+    except Exception:  # a template that refuses these conversations: said where the rows are read
+        return None
+    if THOUGHT in written and answer in written:
+        before, _, after = written.partition(THOUGHT)
+        closing = after[:after.find(answer)]
+        if THINK_OPEN in before and THINK_CLOSE in closing:
+            return Thinking(before[before.rindex(THINK_OPEN):], closing, "reasoning_content")
+    if THOUGHT not in cut and answer in cut:
+        return Thinking(f"{THINK_OPEN}\n", f"\n{THINK_CLOSE}\n\n", "content")
+    return None
 
 
 def _needs_context(tokenizer, template: str, messages: list[dict]) -> str:

@@ -48,7 +48,9 @@ WARNING_NAMES = {"too_long": Message("data.check.name.too_long"), "all_cut": Mes
                  "foreign_markup": Message("data.check.name.foreign_markup"),
                  "placeholder": Message("data.check.name.placeholder"),
                  "no_template": Message("data.check.name.no_template"), "template": Message("data.check.name.template"),
-                 "thinking": Message("data.check.name.thinking"), "bad_rows": Message("data.check.name.bad_rows"),
+                 "thinking": Message("data.check.name.thinking"),
+                 "thinking_kept": Message("data.check.name.thinking_kept"),
+                 "bad_rows": Message("data.check.name.bad_rows"),
                  "language": Message("data.check.name.language")}
 # "1 row is" / "3 rows are" by the verb that follows the count (English agrees with it; Chinese needs no verb).
 COUNTED = {"": ("data.check.count.row", "data.check.count.rows"),
@@ -62,7 +64,7 @@ COUNTED = {"": ("data.check.count.row", "data.check.count.rows"),
 @dataclass
 class DataWarning:
     kind: str  # too_long, all_cut, no_eos, duplicate, foreign_markup, placeholder, no_template, template, thinking,
-    # bad_rows, language
+    # thinking_kept, bad_rows, language
     message: Message  # str() is the English; text_of() the page's language
     rows: list[int] = field(default_factory=list)  # indices into LoadedData.rows
 
@@ -124,6 +126,13 @@ def check(rows: list[dict], tokenizer, max_length: int, *, template_note: bool |
         count = _count(seen.dropped_thinking)
         warnings.append(DataWarning("thinking", Message("data.check.thinking", {"count": count}),
                                     seen.dropped_thinking))
+    if seen.kept_thinking:
+        rows = [index for index, _ in seen.kept_thinking]
+        answers = sum(count for _, count in seen.kept_thinking)
+        answers = Message("data.check.count.answer") if answers == 1 else Message("data.check.count.answers",
+                                                                                   {"answers": answers})
+        warnings.append(DataWarning("thinking_kept", Message("data.check.thinking_kept", {
+            "count": _count(rows), "answers": answers}), rows))
     if seen.refused:
         warnings.append(DataWarning("template", Message("data.check.template", {
             "count": _count(seen.refused, "is"), "reason": seen.refused[0][1]}), [i for i, _ in seen.refused]))
@@ -149,6 +158,7 @@ class _Measured:
     no_eos: list = field(default_factory=list)
     refused: list = field(default_factory=list)  # (index, reason)
     dropped_thinking: list = field(default_factory=list)
+    kept_thinking: list = field(default_factory=list)  # (index, answers whose thinking the template leaves out)
     trained_total: int = 0
     seen_total: int = 0
 
@@ -179,10 +189,14 @@ def _measure(rows: list[dict], tokenizer, max_length: int) -> _Measured:
         answers = [m for m in row.get("messages", []) if m["role"] == "assistant"]
         thought = sum(m["content"].count("</think>") for m in answers)
         written = tokenizer.decode(ids)
-        # reasoning_content: the template writes it (Qwen3: in the last turn only) or leaves it out (DeepSeek-R1).
+        # Thinking is trained where a reasoning model's template writes or drops it (Qwen3, DeepSeek-R1); a
+        # template with no place for it (reasoning_content under Llama's) leaves it out.
         reasoned = [m["reasoning_content"].strip() for m in answers if m.get("reasoning_content")]
         if (thought and written.count("</think>") < thought) or any(r not in written for r in reasoned):
             seen.dropped_thinking.append(index)
+        written_in = templates.thinking_kept(tokenizer, row)
+        if written_in:
+            seen.kept_thinking.append((index, written_in))
     return seen
 
 
@@ -365,9 +379,12 @@ def inspect(config, tokenizer, runs: list = (), loaded=None) -> Inspection:
     else:
         train, evaluation = datasets_io.split_indices(len(trained), config.data.eval_fraction, config.train.seed)
         train_rows, eval_count = [trained[i] for i in train], len(evaluation)
-    # Steps are counted as the run counts them: cpt trains blocks of max_length tokens, not documents.
+    # Steps are counted as the run counts them: cpt trains blocks of max_length tokens, not documents; grpo asks
+    # each question num_generations times.
     train_count = (len(blocks.blocks(tokenizer, train_rows, config.train.max_length))
                    if config.train.method == "cpt" else len(train_rows))
+    if config.train.method == "grpo":
+        train_count *= config.train.num_generations
     unfilled = {name: count for name, count in loaded.placeholders.items() if name not in config.data.placeholders}
     report = check(loaded.rows, tokenizer, config.train.max_length,
                    template_note=getattr(tokenizer, "studio_added_template", False), unfilled=unfilled)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from core.catalogue.message import Message
 from core.data.errors import DataError, RowError, joined, kind_of
+from core.data.questions import question_text
 
 FORMATS = ("alpaca", "sharegpt", "messages", "prompt_completion", "text", "preference", "unpaired_preference")
 
@@ -136,7 +137,9 @@ def reading_note(record: dict, format: str) -> Message | None:
     if format != "prompt_completion" or pair is None or not isinstance(present[pair[0]], str):
         return None  # other shapes name their roles themselves; lists of messages are turns already
     key = "data.formats.read_as_turns" if as_turns(pair) else "data.formats.read_as_text"
-    return Message(key, {"prompt": pair[0], "completion": pair[1]})
+    problem = [name for name in present if str(name).lower() == "problem"] if as_turns(pair) else []
+    options = [name for name in present if str(name).lower() in ("options", "choices")] if as_turns(pair) else []
+    return Message(key, {"prompt": " + ".join(problem + [pair[0]] + options), "completion": pair[1]})
 
 
 def field_list(record: dict) -> str | Message:
@@ -225,7 +228,11 @@ def _prompt_completion(record: dict, mapping: Mapping) -> dict:
                     + _parse_messages(completion, completion_key, "prompt_completion", mapping, "role", "content"))
         return {"messages": check_conversation(messages)}
     if as_turns((prompt_key, completion_key)):
-        return {"messages": [{"role": "user", "content": _text(record, prompt_key, "prompt_completion")},
+        question = _text(record, prompt_key, "prompt_completion")
+        lowered = {str(key).lower(): value for key, value in record.items()}
+        if lowered.keys() & {"problem", "options", "choices"}:  # the contest shape: the problem and options belong
+            question = question_text(lowered) or question  # to the question as asked
+        return {"messages": [{"role": "user", "content": question},
                              {"role": "assistant", "content": _text(record, completion_key, "prompt_completion")}]}
     return {"prompt": _text(record, prompt_key, "prompt_completion", may_be_empty=True),
             "completion": _text(record, completion_key, "prompt_completion")}

@@ -2,8 +2,10 @@
 
 sft learns from conversations, prompt/completion rows and text; dpo and orpo from pairs (a prompt with a chosen
 and a rejected answer); kto from single answers marked desirable or undesirable, and splits each pair into one of
-each (as trl's unpair_preference_dataset does); cpt from raw text, and reads the other shapes as text: the
-messages one after the other, the prompt then the completion, a pair's prompt then its chosen answer.
+each (as trl's unpair_preference_dataset does); grpo from questions with a reference answer (the last assistant
+turn or the completion), against which the answers it samples are checked; cpt from raw text, and reads the other
+shapes as text: the messages one after the other, the prompt then the completion, a pair's prompt then its chosen
+answer.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from core.data.errors import DataError
 TAKES = {"sft": ("alpaca", "sharegpt", "messages", "prompt_completion", "text"),
          "dpo": ("preference",), "orpo": ("preference",),
          "kto": ("unpaired_preference", "preference"),
-         "cpt": ("text", "alpaca", "sharegpt", "messages", "prompt_completion", "preference", "unpaired_preference")}
+         "cpt": ("text", "alpaca", "sharegpt", "messages", "prompt_completion", "preference", "unpaired_preference"),
+         "grpo": ("alpaca", "sharegpt", "messages", "prompt_completion")}
 
 
 def for_method(method: str, data):
@@ -56,6 +59,8 @@ def mismatch(method: str, data) -> DataError:
         return DataError("data.method_rows.needs_pairs", first=first, method=method, shape=_shape(data.format))
     if method == "kto":
         return DataError("data.method_rows.needs_labels", first=first, shape=_shape(data.format))
+    if method == "grpo":
+        return DataError("data.method_rows.needs_references", first=first, shape=_shape(data.format))
     return DataError("data.method_rows.cannot_use", first=first, method=method, shape=_shape(data.format))
 
 

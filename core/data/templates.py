@@ -8,6 +8,12 @@ system and user turns, the assistant headers, and the separators after an end-of
 once, as apply_chat_template and the chat tab tokenize it, and each token is trained or masked by the character
 offsets of the piece it falls in. prompt/completion and text rows get the tokenizer's BOS first, as plain
 tokenization would.
+
+An answer's thinking (reasoning_content, or <think> ... </think> in its text) is trained wherever the data has it,
+in the form the model's template writes it (Qwen3, DeepSeek-R1: "<think>\n" + thinking + "\n</think>\n\n" before
+the answer). Where the template leaves it out (Qwen3 before the last user turn, DeepSeek-R1 everywhere), the studio
+writes it in, as trl's training templates do; `thinking_kept` counts those answers for the data check and the token
+view.
 """
 
 from __future__ import annotations
@@ -129,9 +135,16 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
         return [Segment(_render(tokenizer, messages, asking=False), False)]
     messages = messages[:answers[-1] + 1]  # turns after the last answer teach nothing
     layout = layout_of(tokenizer)
+    messages, kept = _keep_thinking(tokenizer, messages)
+
+    def render(conversation: list[dict]) -> str:
+        text = _render(tokenizer, conversation, asking=False)
+        for mark, thinking in kept.items():
+            text = text.replace(mark, thinking)
+        return text
+
     marks = {i: chat_layout.answer_mark(n) for n, i in enumerate(answers)}
-    marked = _render(tokenizer, [_marked(m, marks[i]) if i in marks else m for i, m in enumerate(messages)],
-                     asking=False)
+    marked = render([_marked(m, marks[i]) if i in marks else m for i, m in enumerate(messages)])
     pieces: list[Segment] = []
     done = 0  # how far into `marked` the pieces reach
     for i in answers:
@@ -141,8 +154,7 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
         start, end = marked.index(mark), marked.index(mark) + len(mark)
         # This answer with its real content, every other answer still a marker: the part that differs from
         # `marked` is the answer as the template writes it (trimmed, say, or with its think block).
-        alone = _render(tokenizer, [_marked(m, marks[j]) if j in marks and j != i else m
-                                    for j, m in enumerate(messages)], asking=False)
+        alone = render([_marked(m, marks[j]) if j in marks and j != i else m for j, m in enumerate(messages)])
         same_before = min(len(os.path.commonprefix([alone, marked])), start)
         same_after = min(len(os.path.commonprefix([alone[::-1], marked[::-1]])), len(marked) - end,
                          len(alone) - same_before)
@@ -168,9 +180,42 @@ def _conversation_segments(tokenizer, messages: list[dict]) -> list[Segment]:
     pieces.append(Segment(marked[done:], False))
     added_eos = tokenizer.eos_token if not layout.end_of_turn and tokenizer.eos_token else ""
     written = "".join(p.text[:-len(added_eos)] if p.trained and added_eos else p.text for p in pieces)
-    if written != _render(tokenizer, messages, asking=False):  # the answers were not written independently
+    if written != render(messages):  # the answers were not written independently
         raise chat_layout.cannot_mask(tokenizer, Message("data.templates.answers_depend"))
     return [p for p in pieces if p.text]
+
+
+def _keep_thinking(tokenizer, messages: list[dict]) -> tuple[list[dict], dict[str, str]]:
+    """The messages with a marker in front of each answer whose thinking the template would leave out, and what
+    each marker stands for: that thinking as the template writes it where it keeps it."""
+    thinking = layout_of(tokenizer).thinking
+    thoughts = {i: chat_layout.thought_of(m) for i, m in enumerate(messages) if m["role"] == "assistant"}
+    thoughts = {i: thought for i, thought in thoughts.items() if thought}
+    if thinking is None or not thoughts:
+        return messages, {}
+    probes = {i: chat_layout.thought_mark(n) for n, i in enumerate(thoughts)}
+    probed = _render(tokenizer, [chat_layout.with_thought(m, thinking, probes[i], thoughts[i][1]) if i in probes
+                                 else m for i, m in enumerate(messages)], asking=False)
+    messages, kept = list(messages), {}
+    for i in [i for i in thoughts if probes[i] not in probed]:
+        reasoning, answer = thoughts[i]
+        mark = chat_layout.MARK.format(f"kept{i}")
+        kept[mark] = thinking.opening + reasoning.strip("\n") + thinking.closing
+        answer = answer.split(chat_layout.THINK_CLOSE)[-1]  # a second think block: the template would cut the mark
+        messages[i] = {key: value for key, value in messages[i].items() if key != "reasoning_content"} | {
+            "content": mark + answer.lstrip("\n")}
+    return messages, kept
+
+
+def thinking_kept(tokenizer, row: dict) -> int:
+    """How many of the row's answers have thinking that the chat template leaves out and the studio trains."""
+    messages = row.get("messages")
+    if messages is None:
+        return 0
+    if "chosen" in row:
+        messages = messages + [{"role": "assistant", "content": row["chosen"]}]
+    answers = [i for i, m in enumerate(messages) if m["role"] == "assistant"]
+    return len(_keep_thinking(tokenizer, messages[:answers[-1] + 1])[1]) if answers else 0
 
 
 def _marked(message: dict, mark: str) -> dict:

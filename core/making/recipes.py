@@ -29,7 +29,7 @@ from core.data.errors import DataError
 from core.data.files import open_source, read_text
 from core.making.config import RecipeConfig
 from core.making.dedupe import CJK
-from core.results.voting import extract_answer, normalize
+from core.data.answers import extract_answer, normalize
 
 QUESTION_KEYS = ("question", "prompt", "query", "instruction", "text", "problem", "问题")
 ANSWER_KEYS = ("answer", "output", "response", "completion", "solution", "答案")

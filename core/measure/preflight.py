@@ -346,7 +346,7 @@ def _held_out(config: Config) -> int:
 
 def _total_steps(config: Config, tokenizer) -> int:
     """The steps the run will take, counted as it counts them: the training split plus replay rows for sft, the
-    blocks of max_length tokens the documents fill for cpt."""
+    blocks of max_length tokens the documents fill for cpt, each question num_generations times for grpo."""
     from core.data import blocks
     from core.data import load as datasets_io
 
@@ -357,5 +357,6 @@ def _total_steps(config: Config, tokenizer) -> int:
     train_rows = data.rows if held_out else datasets_io.split(data.rows, config.data.eval_fraction, t.seed)[0]
     rows = len(blocks.blocks(tokenizer, train_rows, t.max_length)) if t.method == "cpt" else len(train_rows)
     rows += config.data.replay if t.method == "sft" else 0
+    rows *= t.num_generations if t.method == "grpo" else 1  # each question asked num_generations times
     return math.ceil(math.ceil(rows / (t.batch_size * t.grad_accum)) * t.epochs)
 

@@ -21,7 +21,8 @@ from core.data import templates
 from core.data.pairs import answered
 from core.models.generate import answer_all, prompt_of
 from core.results.preference import prefers_chosen
-from core.results.voting import DEFAULT_ANSWER_PATTERN, compile_pattern, extract_answer, vote
+from core.data.answers import DEFAULT_ANSWER_PATTERN, compile_pattern, extract_answer
+from core.results.voting import vote
 
 
 # Words that carry no meaning of their own: a free-text answer is not judged on them.

@@ -22,13 +22,12 @@ from pathlib import Path
 from core.catalogue.message import Message, StudioError, message
 from core.data.errors import DataError, RowError
 from core.data.files import open_source
+from core.data.answers import DEFAULT_ANSWER_PATTERN, compile_pattern, found_answer
 from core.data.formats import ROLES
+from core.data.questions import question_text
 from core.models.generate import answer_batch, generate, prompt_of
-from core.results.voting import DEFAULT_ANSWER_PATTERN, compile_pattern, normalize
 
 GREEDY_BATCH = 8  # rows answered in one generate call when there is one (greedy) answer per row
-QUESTION_KEYS = ("question", "query", "q", "问题", "问", "instruction", "input", "problem")
-OPTION_LETTERED = re.compile(r"^\s*[A-Za-z]\s*[.、:：)）]")
 
 
 class PredictError(StudioError, ValueError):
@@ -107,7 +106,7 @@ def question_of(record: dict) -> tuple[list[dict] | None, str | None] | None:
         return (messages, None) if messages else None
     if isinstance(lowered.get("prompt"), str) and lowered["prompt"].strip():
         return None, lowered["prompt"]
-    text = _question_text(lowered)
+    text = question_text(lowered)
     if not text:
         return None
     system = lowered.get("system")
@@ -129,46 +128,6 @@ def _conversation(turns: list) -> list[dict]:
     while messages and messages[-1]["role"] == "assistant":
         messages.pop()
     return messages if any(m["role"] == "user" for m in messages) else []
-
-
-def _question_text(lowered: dict) -> str:
-    """The user's turn: the problem (the contest's shared text), the question, its input and its options."""
-    key = next((k for k in QUESTION_KEYS if isinstance(lowered.get(k), str) and lowered[k].strip()), None)
-    if key is None:
-        return ""
-    parts = [lowered["problem"]] if key != "problem" and isinstance(lowered.get("problem"), str) else []
-    parts.append(lowered[key])
-    extra = lowered.get("input") if key == "instruction" else lowered.get("context")
-    if isinstance(extra, str) and extra.strip():
-        parts.append(extra)
-    text = "\n\n".join(part.strip() for part in parts if part.strip())
-    options = _options(lowered.get("options", lowered.get("choices")))
-    return f"{text}\n{options}" if options else text
-
-
-def _options(options) -> str:
-    """The options as "A. ...\\nB. ..." lines (a dict keeps its own letters; lettered lines stay as written)."""
-    if isinstance(options, str):
-        return options.strip()
-    if isinstance(options, dict):
-        return "\n".join(f"{letter}. {text}" for letter, text in options.items())
-    if isinstance(options, list):
-        return "\n".join(str(text) if OPTION_LETTERED.match(str(text)) else f"{chr(ord('A') + i)}. {text}"
-                         for i, text in enumerate(options))
-    return ""
-
-
-def found_answer(text: str, compiled: re.Pattern | None) -> str | None:
-    """The pattern's first group (or match) at its last occurrence; None when it does not match: never a guess.
-    An empty pattern takes the whole answer."""
-    if compiled is None:
-        return normalize(text) or None
-    matches = list(compiled.finditer(text))
-    if not matches:
-        return None
-    last = matches[-1]
-    found = last.group(1) if compiled.groups and last.group(1) is not None else last.group(0)
-    return normalize(found) or None
 
 
 def answer_row(question: Question, texts: list[str], compiled: re.Pattern | None) -> dict:

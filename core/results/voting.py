@@ -12,43 +12,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from core.catalogue.message import StudioError
-from core.config import ChatSettings
+from core.data.answers import compile_pattern, extract_answer
 from core.models.generate import generate
 
-DEFAULT_ANSWER_PATTERN = ChatSettings().answer_pattern  # defined once, with its help text, in core/config.py
 PROGRESS_STEPS = 4  # a vote shown step by step is sampled in about this many batches: progress, at little cost
-
-
-class PatternError(StudioError, ValueError):
-    """The answer pattern is not a valid regular expression; the message says where and how to fix it."""
-
-
-def compile_pattern(pattern: str) -> re.Pattern | None:
-    """The compiled answer pattern (case-insensitive), or None for an empty one (whole answers are compared)."""
-    if not (pattern or "").strip():
-        return None
-    try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error as err:
-        raise PatternError("results.voting.bad_pattern", pattern=pattern, error=str(err)) from None
-
-
-def extract_answer(text: str, pattern: str | re.Pattern | None) -> str:
-    """The final answer in `text`: the pattern's first group (or whole match) at its last occurrence, else the
-    whole answer. Whitespace is collapsed and trailing full stops dropped, so "Paris." matches "Paris"."""
-    compiled = compile_pattern(pattern) if isinstance(pattern, str) else pattern
-    found = text
-    if compiled is not None:
-        matches = list(compiled.finditer(text))
-        if matches:  # the last one: models often restate the question's wording before answering
-            last = matches[-1]
-            found = last.group(1) if compiled.groups and last.group(1) is not None else last.group(0)
-    return normalize(found)
-
-
-def normalize(answer: str) -> str:
-    return re.sub(r"\s+", " ", answer).strip().rstrip(".。!！").strip()
 
 
 @dataclass

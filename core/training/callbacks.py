@@ -19,6 +19,8 @@ from core.training.stopping import StopRequested
 
 
 # Metrics trl's preference trainers log, kept under trl's own names (their eval_ versions too).
+GRPO_METRICS = ("reward", "reward_std", "completions/mean_length", "completions/clipped_ratio", "entropy")
+GRPO_PREFIXES = ("rewards/", "share/")
 PREFERENCE_METRICS = ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "kl", "nll_loss",
                       "log_odds_ratio")
 
@@ -48,6 +50,8 @@ class Counting:
 
     def __call__(self, examples):
         batch = self.collator(examples)
+        if not isinstance(batch, dict):  # grpo's rows, handed through: its sampled tokens are counted as they come
+            return batch
         for key, value in batch.items():
             if not hasattr(value, "numel"):
                 continue
@@ -122,6 +126,10 @@ class RunCallback(TrainerCallback):
                 f"eval_{name}" for name in PREFERENCE_METRICS):
             if key in logs:
                 record[key] = float(logs[key])
+        for key, value in logs.items():  # grpo's: rewards/<name>/mean and /std, the shares right and well-formed
+            if key.removeprefix("eval_") in GRPO_METRICS or key.removeprefix("eval_").startswith(GRPO_PREFIXES):
+                if value is not None:
+                    record[key] = float(value)
         if "loss" in logs:
             elapsed = max(now - self._last[0], 1e-9)
             record["tokens_per_second"] = round((trained - self._last[1]) / elapsed, 1)

@@ -15,6 +15,8 @@ from core.catalogue.message import Message, StudioError, message
 from core.runs import Run, write_json_atomic
 
 PROBES_FILE = "probes.jsonl"
+SAMPLES_FILE = "samples.jsonl"  # grpo's sampled answers and their rewards, a few per step
+SAMPLES_SHOWN = 8
 BEST_DIR = "best-adapter"
 FINAL_DIR = "adapter-final"  # the last step's adapter, kept when the best one replaces it
 PROBE_TOKENS = 32  # probe answers are for watching, not for reading essays: short keeps evaluations quick
@@ -69,6 +71,31 @@ def probe_table(run: Run) -> tuple[list[str], list[list[str]]]:
     rows = [[prompt] + [r["answers"][i] if i < len(r["answers"]) else "" for r in records]
             for i, prompt in enumerate(prompts)]
     return headers, rows
+
+
+def write_samples(run: Run, step: int, samples: list[dict]) -> None:
+    """Append one step's sampled answers with their rewards (grpo): what the model tried and how it was scored."""
+    with (run.path / SAMPLES_FILE).open("a", encoding="utf-8") as file:
+        file.write(json.dumps({"step": step, "samples": samples}, ensure_ascii=False) + "\n")
+
+
+def sample_table(run: Run) -> tuple[list[str], list[list]] | None:
+    """(header keys, rows): the latest sampled answers of a grpo run, newest first; None for other runs."""
+    path = run.path / SAMPLES_FILE
+    if not path.exists():
+        return None
+    rows = []
+    for line in reversed(path.read_text(encoding="utf-8").splitlines()):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line being written right now
+            continue
+        rows += [[record["step"], s["prompt"], s["answer"], round(s["reward"], 2), "✓" if s["correct"] else "✗",
+                  "✓" if s["well_formed"] else "✗"] for s in record["samples"]]
+        if len(rows) >= SAMPLES_SHOWN:
+            break
+    return ["probes.sample_step", "probes.prompt", "probes.sample_answer", "probes.sample_reward",
+            "probes.sample_correct", "probes.sample_formed"], rows[:SAMPLES_SHOWN]
 
 
 def best_step(run: Run) -> dict | None:

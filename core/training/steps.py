@@ -28,9 +28,9 @@ SMALL_MODEL = 1_000_000_000  # parameters; below this, small-model defaults appl
 # default model (SmolLM2-135M) on this project's CPU, generations watched as well as the loss (README, "Beyond
 # supervised fine-tuning"): dpo broke the answers above 1e-4 while preference accuracy still rose, and kto learned
 # at dpo's rate with the answers intact; orpo carries a supervised loss and takes sft's rate; cpt
-# lowered held-out perplexity more at 1e-3 than at 2e-4.
+# lowered held-out perplexity more at 1e-3 than at 2e-4; grpo learned its rewards at 5e-4 and not at 1e-4 in 30 steps.
 LORA_RATES = {"sft": (1e-3, 2e-4), "cpt": (1e-3, 2e-4), "orpo": (1e-3, 2e-4), "dpo": (1e-4, 5e-6),
-              "kto": (1e-4, 5e-6)}
+              "kto": (1e-4, 5e-6), "grpo": (5e-4, 2e-5)}
 WHY_RATE = {
     "sft": "small models need a higher rate to learn in a few dozen steps",
     "cpt": "measured on the default model: held-out perplexity fell most at 1e-3 (2e-4 learned less)",
@@ -39,6 +39,8 @@ WHY_RATE = {
            "to nonsense",
     "kto": "measured on the default model: at dpo's rate held-out preference accuracy rose from 0/12 to 9/12 in one "
            "epoch with the answers intact",
+    "grpo": "measured on the default model (the capitals demo, 30 steps): at 5e-4 held-out right-and-well-formed "
+            "answers rose from 7/20 to 11/20, at 1e-4 they stayed at 7/20",
 }
 FULL_RATE_FACTOR = 0.1  # full and freeze tuning move the weights themselves: a tenth of the LoRA rate
 

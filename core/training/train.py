@@ -1,7 +1,7 @@
 """One training run, from the config to the saved adapter or model: the method's own story, called by name.
 
 `train()` runs in a run's own process (core.training.worker, one process or each of several) or directly from a
-test. Each method is one short file beside this one (sft, dpo, orpo, kto, cpt) that reads top to bottom: its rows,
+test. Each method is one short file beside this one (sft, dpo, orpo, kto, cpt, grpo) that reads top to bottom: its rows,
 the model, its dataset, LoRA (or full, or freeze), its trl trainer, train, save. What they share, written once, is
 core.training.steps (data, model, settings, callbacks, saving) and core.training.tuning (which weights train). A
 run reports through the run folder only: train.log for people, status.json and metrics.jsonl for the UI and the
@@ -16,12 +16,15 @@ from core.config import Config
 from core.runs import Run
 from core.training import cpt
 from core.training import dpo
+from core.training import grpo
 from core.training import kto
 from core.training import orpo
 from core.training import sft
 from core.training.steps import Session
 
-METHODS = {"sft": sft, "dpo": dpo, "orpo": orpo, "kto": kto, "cpt": cpt}  # train.method -> the module that trains it
+# train.method -> the module that trains it
+# train.method -> the module that trains it
+METHODS = {"sft": sft, "dpo": dpo, "orpo": orpo, "kto": kto, "cpt": cpt, "grpo": grpo}
 
 
 def train(config: Config, run: Run, stop: threading.Event | None = None, resume_from: str | None = None,

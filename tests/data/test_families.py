@@ -130,7 +130,7 @@ def test_system_prompt_setting_reaches_every_family(family):
         assert tokenizer.apply_chat_template(row["messages"][:1], tokenize=False, add_generation_prompt=True) == prompt
 
 
-def test_thinking_in_answers_is_trained_where_the_template_keeps_it_and_named_where_it_drops_it():
+def test_thinking_in_answers_is_trained_where_the_template_keeps_it_and_where_it_drops_it():
     from core.data.check import check
 
     row = {"messages": [{"role": "user", "content": "2+2?"},
@@ -140,9 +140,11 @@ def test_thinking_in_answers_is_trained_where_the_template_keeps_it_and_named_wh
     assert trained == ["<think>\nAdd them.\n</think>\n\n4<|im_end|>\n"]  # the model writes its whole turn
     assert not [w for w in check([row], qwen3, 4096).warnings if w.kind == "thinking"]
 
-    r1 = build_tokenizer(spec=FAMILIES["deepseek-r1-distill"])
-    warning = next(w for w in check([row], r1, 4096).warnings if w.kind == "thinking")
-    assert warning.rows == [0] and "leaves out the thinking" in str(warning.message)
+    r1 = build_tokenizer(spec=FAMILIES["deepseek-r1-distill"])  # its template drops it: kept, and said so
+    trained = [r1.decode(ids) for ids, is_trained in spans(templates.tokenize_row(r1, row, 4096)) if is_trained]
+    assert trained == ["<think>\nAdd them.\n</think>\n\n4<｜end▁of▁sentence｜>"]
+    warning = next(w for w in check([row], r1, 4096).warnings if w.kind == "thinking_kept")
+    assert warning.rows == [0] and "leaves out the thinking of 1 answer" in str(warning.message)
 
 
 CHAT = {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": ANSWERS[0]},
@@ -182,10 +184,11 @@ def test_a_completion_is_trained_without_a_stray_prefix_space(name, prompt, comp
     assert [decoded(tokenizer, ids) for ids in trained] == [completion + tokenizer.eos_token]
 
 
-def test_reasoning_content_is_trained_where_the_template_writes_it_and_named_where_it_drops_it():
+def test_reasoning_content_is_trained_in_every_answer_and_named_where_the_template_drops_it():
     """Qwen3 writes reasoning_content inside <think> in the last turn only; the studio trained
-    "<think>\\n\\n</think>\\n\\n6<|im_end|>" (the model learnt to skip thinking). Now the thinking is trained there,
-    and the data check names the rows where the template leaves some of it out."""
+    "<think>\\n\\n</think>\\n\\n6<|im_end|>" (the model learnt to skip thinking). Now the thinking is trained in
+    every answer, as the template writes it in the last, and the data check names the rows where the template
+    leaves some of it out."""
     from core.data.check import check
 
     first = {"role": "assistant", "content": "6", "reasoning_content": "Add three."}
@@ -195,14 +198,16 @@ def test_reasoning_content_is_trained_where_the_template_writes_it_and_named_whe
     qwen3 = build_tokenizer(spec=FAMILIES["qwen3"])
     record = templates.tokenize_row(qwen3, two, 4096)
     trained = [decoded(qwen3, ids) for ids, is_trained in spans(record) if is_trained]
-    assert trained == ["6<|im_end|>\n", "<think>\nAdd two.\n</think>\n\n4<|im_end|>\n"]
+    assert trained == ["<think>\nAdd three.\n</think>\n\n6<|im_end|>\n", "<think>\nAdd two.\n</think>\n\n4<|im_end|>\n"]
     text = qwen3.apply_chat_template(two["messages"], tokenize=False)
-    assert record["input_ids"] == qwen3(text, add_special_tokens=False)["input_ids"]
-    warnings = [w for w in check([one, two], qwen3, 4096).warnings if w.kind == "thinking"]
-    assert [w.rows for w in warnings] == [[1]]  # the first answer's thinking: Qwen3 writes only the last turn's
+    kept = text.replace("assistant\n6", "assistant\n<think>\nAdd three.\n</think>\n\n6")
+    assert record["input_ids"] == qwen3(kept, add_special_tokens=False)["input_ids"]
+    warnings = [w for w in check([one, two], qwen3, 4096).warnings if w.kind.startswith("thinking")]
+    assert [(w.kind, w.rows) for w in warnings] == [("thinking_kept", [1])]  # Qwen3 writes only the last turn's
 
     r1 = build_tokenizer(spec=FAMILIES["deepseek-r1-distill"])
-    assert [w.rows for w in check([one], r1, 4096).warnings if w.kind == "thinking"] == [[0]]
+    assert [(w.kind, w.rows) for w in check([one], r1, 4096).warnings if w.kind.startswith("thinking")] == [
+        ("thinking_kept", [0])]
 
 
 # gpt-oss's turn ends as its template (openai/gpt-oss-20b, the harmony format) writes them, reduced to plain text

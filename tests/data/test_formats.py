@@ -238,3 +238,15 @@ def test_reasoning_content_is_kept_with_its_answer():
     assert row["messages"][-1] == {"role": "assistant", "content": "6", "reasoning_content": "Add 2 and 4."}
     plain = normalize({"messages": [user("2+4?"), assistant("6")]}, "messages")
     assert "reasoning_content" not in plain["messages"][-1]
+
+
+def test_the_contest_shape_asks_the_problem_the_question_and_its_options():
+    record = {"id": 3, "problem": "Three friends sit in a row.", "question": "Who is in the middle?",
+              "options": ["Ann", "Bo", "Cy"], "answer": "B"}
+    from core.data import formats
+
+    fmt = formats.detect_format(record)
+    assert formats.normalize(record, fmt) == {"messages": [
+        {"role": "user", "content": "Three friends sit in a row.\n\nWho is in the middle?\nA. Ann\nB. Bo\nC. Cy"},
+        {"role": "assistant", "content": "B"}]}
+    assert formats.reading_note(record, fmt).values["prompt"] == "problem + question + options"

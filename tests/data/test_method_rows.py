@@ -78,3 +78,13 @@ def test_cpt_blocks_keep_every_token_of_a_long_document(tiny_tokenizer):
     view = blocks.block_view(tiny_tokenizer, rows, 1, 32)
     # The short document follows the end of the long one, in the last blocks.
     assert view[-1][0] == len(made) and view[0][0] >= len(made) - 1
+
+
+def test_grpo_needs_questions_with_reference_answers(tmp_path):
+    text = tmp_path / "notes.jsonl"
+    text.write_text('{"text": "The island has two harbours."}\n', encoding="utf-8")
+    config = DataConfig(path=str(text), replay=0)
+    with pytest.raises(DataError) as refused:
+        load_for_training(config, "grpo")
+    assert "grpo learns from questions with a reference answer" in str(refused.value)
+    assert "plain text" in str(refused.value)

@@ -113,7 +113,7 @@ def test_chat_keeps_off_the_gpus_a_training_run_holds(tiny_model, monkeypatch):
 def test_a_vote_comes_in_steps_that_say_how_many_samples_are_in(nova_run):
     """Five votes took 111 s on a CPU in one generate call, with nothing to show; sampled a few at a time, the chat
     can say "k of N" after each batch, and the last step holds the vote."""
-    from core.results.voting import PatternError
+    from core.data.answers import PatternError
 
     model = ChatModel.from_run(nova_run.path, progress=lambda _: None)
     asked = [{"role": "user", "content": "Who are you?"}]

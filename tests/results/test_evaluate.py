@@ -160,7 +160,7 @@ def test_votes_in_evaluation_report_counts(nova_run, test_file):
 
 
 def test_bad_pattern_and_bad_file_are_explained(nova_run, test_file, tmp_path):
-    from core.results.voting import PatternError
+    from core.data.answers import PatternError
 
     with pytest.raises(PatternError, match="not a valid regular expression"):
         evaluate(nova_run.path, test_file, pattern="(unclosed", progress=lambda _: None)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.results.predict import PredictError, answer_row, kept_rows, predict, read_questions
-from core.results.voting import PatternError, compile_pattern
+from core.data.answers import PatternError, compile_pattern
 
 ROOT = Path(__file__).resolve().parents[2]
 NOVA = r"I am (\w+)"

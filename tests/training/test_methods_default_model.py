@@ -13,7 +13,9 @@ from core.runs import Run
 from core.training import train as training
 
 DATA = {"dpo": "assets/datasets/polite_pairs.jsonl", "orpo": "assets/datasets/polite_pairs.jsonl",
-        "kto": "assets/datasets/polite_pairs.jsonl", "cpt": "assets/datasets/kessaly_articles.jsonl"}
+        "kto": "assets/datasets/polite_pairs.jsonl", "cpt": "assets/datasets/kessaly_articles.jsonl",
+        "grpo": "assets/datasets/capitals.jsonl"}
+EXTRA = {"grpo": {"num_generations": 2, "completion_length": 16}}  # 2 answers of 16 tokens: a few seconds a step
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +30,8 @@ def test_each_method_trains_the_default_model(default_model, tmp_path, method):
         "name": f"default-{method}",
         "model": {"source": "default"},
         "data": {"path": DATA[method], "replay": 0, "eval_fraction": 0.1},
-        "train": {"method": method, "max_steps": 2, "batch_size": 2, "max_length": 128, "eval_every": 2},
+        "train": {"method": method, "max_steps": 2, "batch_size": 2, "max_length": 128, "eval_every": 2,
+                  **EXTRA.get(method, {})},
     })
     run = Run.create(tmp_path / "runs", config.name)
     config.save(run.config_file)
@@ -40,4 +43,6 @@ def test_each_method_trains_the_default_model(default_model, tmp_path, method):
     assert trained and all(m["loss"] == m["loss"] for m in trained)  # a number, not NaN
     if method in ("dpo", "orpo"):
         assert "rewards/accuracies" in trained[0]
+    if method == "grpo":
+        assert {"reward", "reward_std", "rewards/answer/mean", "rewards/format/mean"} <= set(trained[0])
     assert run.has_adapter()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
+import gradio as gr
+
 from core.catalogue.language import speaking
 from core.catalogue.message import message
 from core.config import Config
@@ -68,6 +70,20 @@ def test_settings_show_only_what_the_method_and_tuning_use():
     full = tab_settings.shown("cpt", "full")
     assert not full["lora.r"] and not full["train.freeze_trainable_layers"] and full["train.learning_rate"]
     assert tab_settings.shown("sft", "freeze")["train.freeze_trainable_layers"]
+    grpo = tab_settings.shown("grpo", "lora")
+    assert all(grpo[key] for key in tab_settings.GRPO_KEYS) and grpo["train.beta"] and not grpo["train.packing"]
+    assert not any(dpo[key] for key in tab_settings.GRPO_KEYS)
+
+
+def test_grpo_rewards_are_ticked_on_the_form_and_reach_the_config():
+    from webui.form import Form
+
+    with gr.Blocks():
+        form = Form(lambda key: key)
+        method, rewards = form.add("train.method"), form.add("train.rewards")
+    assert isinstance(rewards, gr.CheckboxGroup) and rewards.value == ["answer", "format"]
+    config = form.config_from({method: "grpo", rewards: ["answer", "length"]})
+    assert config.train.method == "grpo" and config.train.rewards == ["answer", "length"]
 
 def test_fit_check_shows_each_phase_while_it_measures(monkeypatch):
     go_on = threading.Event()
