@@ -61,6 +61,7 @@ def train_chain(stages, runs_dir: str, dry_run: bool = False) -> int:
     """The stages of a chain file in order, each from the run before; the first that does not finish stops it."""
     from core.catalogue.message import message
     from core.jobs import check_stages
+    from core.training.chain import done_run
 
     if dry_run:
         print(message("chain.dry_run_first", stage=stages[0].label))
@@ -72,6 +73,13 @@ def train_chain(stages, runs_dir: str, dry_run: bool = False) -> int:
     previous, finished, count = None, [], len(stages)
     for stage in stages:
         config = stage.config(previous.path.resolve() if previous else None)
+        done = done_run(config, runs_dir)
+        if done is not None:  # run again after a stage failed: the finished stages are not trained twice
+            print(message("chain.stage_done", stage=stage.label, number=stage.number, count=count, run=done.name),
+                  flush=True)
+            previous = done
+            finished.append(done.name)
+            continue
         after = message("chain.after", run=previous.name) if previous else ""
         print(message("chain.stage_starting", stage=stage.label, number=stage.number, count=count,
                       method=config.train.method, after=after), flush=True)
@@ -291,13 +299,16 @@ def add_eval_arguments(verbs) -> None:
     parser.add_argument("--max-new-tokens", type=count, default=64, help="longest answer (default 64)")
     parser.add_argument("--max-rows", type=int, default=0, help="score only the first N rows (default: all)")
     parser.add_argument("--json", metavar="OUT", help="also save the full report, every row, as JSON")
+    parser.add_argument("--original-base", action="store_true",
+                        help="for a run started from runs: compare with the base model at the start of the chain, "
+                             "not with the run it started from (two models in memory)")
     parser.set_defaults(run=lambda args, usage_error: evaluate(
         args.run_dir, args.data, pattern=args.pattern, votes=args.votes, max_new_tokens=args.max_new_tokens,
-        max_rows=args.max_rows, json_out=args.json))
+        max_rows=args.max_rows, json_out=args.json, original_base=args.original_base))
 
 
 def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: int = 1, max_new_tokens: int = 64,
-             max_rows: int = 0, json_out: str | None = None) -> int:
+             max_rows: int = 0, json_out: str | None = None, original_base: bool = False) -> int:
     """Score base and tuned on a labelled file; print loss, perplexity, exact match and the rows that changed."""
     from pathlib import Path
 
@@ -309,7 +320,8 @@ def evaluate(run_dir: str, data_path: str, pattern: str | None = None, votes: in
 
     try:
         report = run_evaluation(run_dir, data_path, pattern=DEFAULT_ANSWER_PATTERN if pattern is None else pattern,
-                                votes=votes, max_new_tokens=max_new_tokens, max_rows=max_rows, progress=_to_stderr)
+                                votes=votes, max_new_tokens=max_new_tokens, max_rows=max_rows, progress=_to_stderr,
+                                original_base=original_base)
     except (ChatError, ModelError, ConfigError, EvalError, PatternError) as err:
         return _fail(str(err))
     print(report.text())

@@ -125,6 +125,12 @@ def test_a_chain_trains_each_stage_from_the_one_before(tmp_path, tiny_model):
     assert (recorded.model.source, recorded.model.start) == (f"run:{sft.path.resolve()}", "build_on")
     assert "build_on" in dpo.log_file.read_text(encoding="utf-8")
 
+    again = launch("train", tmp_path / "chain.yaml", "--runs-dir", tmp_path / "runs")  # nothing changed: all skipped
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Stage sft (1 of 2): already finished as c-sft, with the same settings and data; skipped" in again.stdout
+    assert "Stage dpo (2 of 2): already finished as c-dpo" in again.stdout
+    assert sorted(path.name for path in (tmp_path / "runs").iterdir()) == ["c-dpo", "c-sft"]
+
 
 @pytest.mark.slow
 def test_a_stage_stopped_with_ctrl_c_stops_the_chain_and_names_what_did_not_start(tmp_path, tiny_model):

@@ -73,7 +73,7 @@ def build(form, i18n) -> SimpleNamespace:
     choices = devices.device_map_choices(inventory)
     usable_maps = [name for name, reason in choices if reason is None]
     unusable = [(name, reason) for name, reason in choices if reason]
-    with gr.Tab(i18n("tab.model"), id="model"):
+    with gr.Tab(i18n("tab.model"), id="model") as tab:
         picker = model_picker.build(i18n)  # the whole width: the table has nine columns
         with gr.Row():
             with gr.Column(scale=3):
@@ -110,7 +110,7 @@ def build(form, i18n) -> SimpleNamespace:
     return SimpleNamespace(source_note=source_note, quantization_note=quantization_note, check=check,
                            placement_summary=placement_summary, placement=placement, hardware=hardware, timer=timer,
                            plan=plan, doctor=doctor, doctor_report=doctor_report, device_map_note=device_map_note,
-                           unusable=unusable, picker=picker)
+                           unusable=unusable, picker=picker, tab=tab)
 
 
 class ModelHandlers:
@@ -182,6 +182,9 @@ def connect(ui, form, studio, demo, downloader: model_picker.Downloader | None =
     form.fields["model.quantization"].change(quantization_now, [form.fields["model.quantization"]],
                                              [ui.quantization_note])
     form.fields["model.source"].change(source_note_text, [form.fields["model.source"]], [ui.source_note])
+    # A run finished since the page opened is offered as a base as soon as the tab is opened again.
+    ui.tab.select(lambda: gr.update(choices=source_choices(studio.runs_dir)), None, [form.fields["model.source"]],
+                  show_progress="hidden", queue=False)
     demo.load(handlers.page_texts, [form.fields["model.source"]],
               [ui.source_note, ui.quantization_note, ui.hardware, ui.device_map_note, gpus], show_progress="hidden")
 

@@ -215,7 +215,8 @@ def probe_panel(studio, view: dict, seen: str | None):
         elif not best["available"]:
             banner += say("train.best_missing")
     headers, rows = ([say(key) for key in headers], rows) if samples else readable_probes(headers, rows)
-    table = gr.update(value={"headers": headers, "data": rows or [[say("table.none_yet"), *[""] * (len(headers) - 1)]]})
+    table = gr.update(value={"headers": headers, "data": rows or [[say("table.none_yet"), *[""] * (len(headers) - 1)]]},
+                      label=say("train.samples" if samples else "train.probes"))
     return table, banner, gr.update(visible=bool(best and best["available"] and not best["in_use"])), shown
 
 

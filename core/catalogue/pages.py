@@ -419,6 +419,9 @@ TEXTS = {
         "against this one (the reference), with the rewards chosen in Settings. Green shows where the answer is.",
         "grpo 不会照原样训练这个回答：它对问题自己采样回答，再用设置页选定的奖励把每个回答与这个回答（参考答案）核对。"
         "绿色标出参考答案所在的位置。"),
+    "train.samples": (
+        "Sampled answers (grpo): the latest ones, each with its reward and whether it was right and well-formed",
+        "采样的回答（grpo）：最新的几条，各附奖励，以及答案和格式是否正确"),
     "probes.sample_step": ("step", "步"),
     "probes.sample_answer": ("sampled answer", "采样的回答"),
     "probes.sample_reward": ("reward", "奖励"),

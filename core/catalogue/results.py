@@ -42,6 +42,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "No row has trained tokens (assistant turns or completions), so there is no loss.",
         "没有任何一行含有要训练的词元（助手轮次或补全），因此没有损失。"),
     "results.evaluate.skipped": ("Skipped {problem}", "已跳过 {problem}"),
+    "results.evaluate.original_base": (
+        "Base: the original base model {source}, not the runs this run started from ({runs}).",
+        "基础模型：最初的基础模型 {source}，而不是本运行所基于的运行（{runs}）。"),
+    "results.evaluate.not_chained": (
+        "This run started from {source} itself, so its base is the original base already.",
+        "本运行直接从 {source} 开始，其基础模型已经就是最初的基础模型。"),
     # export.py
     "results.export.folder_not_empty": (
         "{path} already exists and is not empty; choose a new folder (nothing is overwritten).",
@@ -58,6 +64,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "results.export.file_exists": (
         "{path} already exists; choose a new file name (nothing is overwritten).",
         "{path} 已存在；请换一个文件名（不会覆盖任何内容）。"),
+    "results.export.no_modelfile_stacked": (
+        "No Ollama Modelfile in this zip: the adapter was trained on top of another run's merged weights, which an "
+        "adapter alone cannot bring. To run it in Ollama, export the merged model or GGUF instead.",
+        "此 zip 中没有 Ollama Modelfile：该适配器是在另一个运行合并后的权重之上训练的，单凭适配器无法还原。"
+        "要在 Ollama 中运行，请改为导出合并模型或 GGUF。"),
     "results.export.no_adapter": (
         "{run} trained the whole model (train.tuning {tuning}), so it has no adapter to zip; export the merged "
         "folder (or its zip) instead.",

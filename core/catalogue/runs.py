@@ -28,6 +28,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Stage {stage} ({number} of {count}): {method}{after}",
         "阶段 {stage}（第 {number} 个，共 {count} 个）：{method}{after}"),
     "chain.after": (", starting from {run}", "，以 {run} 为起点"),
+    "chain.stage_done": (
+        "Stage {stage} ({number} of {count}): already finished as {run}, with the same settings and data; skipped "
+        "(delete that run folder to train the stage again)",
+        "阶段 {stage}（第 {number} 个，共 {count} 个）：已作为 {run} 完成，设置和数据都相同，跳过"
+        "（删除该运行文件夹即可重新训练这个阶段）"),
     "chain.stage_failed": (
         "Stage {stage} ({number} of {count}) did not finish, so the chain stopped here{left}. Fix it and run the "
         "chain again, or start the later stages from run:{run} once it is resumed.",

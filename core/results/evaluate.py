@@ -196,13 +196,15 @@ def token_losses(model, tokenizer, row: dict, max_length: int, use_adapter: bool
 def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | None = None, max_length: int = 1024,
                    pattern: str = DEFAULT_ANSWER_PATTERN, votes: int = 1, max_new_tokens: int = 64,
                    temperature: float = 0.7, seed: int = 42, data_path: str = "", progress=print,
-                   batch_size: int | None = None) -> EvalReport:
-    """Score `rows` with the adapter off (base) and on (tuned). `model` is a PeftModel, as ChatModel.from_run has.
+                   batch_size: int | None = None, base_model=None) -> EvalReport:
+    """Score `rows` with the adapter off (base) and on (tuned). `model` is a PeftModel, as ChatModel.from_run has;
+    `base_model`, when given, is the base side instead (a run started from runs, against the original base).
 
     A preference pair counts towards preference accuracy, and is otherwise scored as the conversation that ends
     with its chosen answer (loss, perplexity, and the answers compared with the chosen one). Greedy answers are
     asked `batch_size` rows at a time (core.models.generate.batch_rows when None): the same answers as one by one."""
     compiled = compile_pattern(pattern)
+    sides = {"base": (base_model, True) if base_model is not None else (model, False), "tuned": (model, True)}
     wheres = wheres or [f"row {i + 1}" for i in range(len(rows))]
     sums = {"base": [0.0, 0], "tuned": [0.0, 0]}
     preferred = {"base": 0, "tuned": 0}
@@ -215,12 +217,12 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
         progress(message("results.evaluate.row", k=i + 1, n=len(rows)))
         if "chosen" in row:
             pair_count += 1
-            for name, use_adapter in (("base", False), ("tuned", True)):
-                preferred[name] += prefers_chosen(model, tokenizer, row, max_length, use_adapter)
+            for name, (side, use_adapter) in sides.items():
+                preferred[name] += prefers_chosen(side, tokenizer, row, max_length, use_adapter)
             row = answered(row, row["chosen"])
         try:
-            for name, use_adapter in (("base", False), ("tuned", True)):
-                total, count = token_losses(model, tokenizer, row, max_length, use_adapter)
+            for name, (side, use_adapter) in sides.items():
+                total, count = token_losses(side, tokenizer, row, max_length, use_adapter)
                 sums[name][0] += total
                 sums[name][1] += count
         except ValueError:  # e.g. a preference row: no single answer to score
@@ -229,7 +231,7 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
         asked = prompt_of(tokenizer, row)
         if asked is not None:
             asking.append((i, row, *asked))
-    answers = _answers(model, tokenizer, [prompt for _, _, prompt, _ in asking], compiled, votes, max_new_tokens,
+    answers = _answers(sides, tokenizer, [prompt for _, _, prompt, _ in asking], compiled, votes, max_new_tokens,
                        temperature, seed, [i for i, *_ in asking], batch_size, progress)
     for (i, row, prompt, reference), base, tuned in zip(asking, answers["base"], answers["tuned"]):
         results.append(RowResult(i, wheres[i], _question(row, prompt), reference, extract_answer(reference, compiled),
@@ -248,12 +250,12 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
     return EvalReport(data_path, len(rows), scores["base"], scores["tuned"], results, pattern, votes, notes)
 
 
-def _answers(model, tokenizer, prompts: list[str], compiled, votes: int, max_new_tokens: int, temperature: float,
+def _answers(sides: dict, tokenizer, prompts: list[str], compiled, votes: int, max_new_tokens: int, temperature: float,
              seed: int, indexes: list[int], batch_size: int | None, progress) -> dict[str, list[tuple]]:
     """{"base"/"tuned": [(answer, extracted, vote counts) per prompt]}: greedy answers in batches (one generate
     call per row, base then tuned, was the slow half of an evaluation); a vote samples its answers per row."""
     out = {}
-    for step, (name, use_adapter) in enumerate((("base", False), ("tuned", True))):
+    for step, (name, (model, use_adapter)) in enumerate(sides.items()):
         if votes > 1:
             picked = [vote(model, tokenizer, prompt, votes, compiled, temperature=temperature,
                            max_new_tokens=max_new_tokens, seed=seed + i, use_adapter=use_adapter)
@@ -271,9 +273,11 @@ def _answers(model, tokenizer, prompts: list[str], compiled, votes: int, max_new
 
 def evaluate(run_dir: str | Path, data_path: str | Path, *, pattern: str = DEFAULT_ANSWER_PATTERN, votes: int = 1,
              max_new_tokens: int = 64, max_rows: int = 0, data_format: str = "auto", progress=print,
-             chat_model=None, save: bool = True) -> EvalReport:
+             chat_model=None, save: bool = True, original_base: bool = False) -> EvalReport:
     """Load the run (or use an already loaded ChatModel of it), score a labelled test file, and keep the report
-    in the run folder (evaluation.json)."""
+    in the run folder (evaluation.json). A run started from runs is compared with the run it started from (its
+    adapter switched off), or with `original_base` with the base model at the start of the chain (loaded beside it:
+    two models in memory)."""
     from core.config import Config
     from core.data import load as datasets_io
     from core.data.errors import DataError
@@ -289,18 +293,37 @@ def evaluate(run_dir: str | Path, data_path: str | Path, *, pattern: str = DEFAU
         rows, wheres = rows[:max_rows], (wheres[:max_rows] if wheres else None)
     model = chat_model or ChatModel.from_run(run_dir, progress=progress)
     config = Config.from_yaml(Path(run_dir) / "config.yaml")
+    base, said = None, []
+    if original_base:
+        base, said = _original_base(config, progress)
     with getattr(model, "_lock", contextlib.nullcontext()):  # the chat tab's model: one generation at a time
         report = evaluate_model(model.model, model.tokenizer, rows, wheres=wheres,
                                 max_length=config.train.max_length, pattern=pattern, votes=votes,
                                 max_new_tokens=max_new_tokens, seed=config.train.seed, data_path=str(data_path),
-                                progress=progress)
-    report.notes += [message("results.evaluate.skipped", problem=str(p)) for p in loaded.problems[:5]]
+                                progress=progress, base_model=base)
+    report.notes += said + [message("results.evaluate.skipped", problem=str(p)) for p in loaded.problems[:5]]
     if save:  # the latest evaluation goes into the model card of an export
         from core.results.model_card import EVALUATION_FILE
         from core.runs import write_json_atomic
 
         write_json_atomic(Path(run_dir) / EVALUATION_FILE, report.to_dict())
     return report
+
+
+def _original_base(config, progress) -> tuple[object, list[Message]]:
+    """(the model at the start of the run's chain, the note that says so); (None, a note) for a run that started
+    from a base model, whose base side is that model already."""
+    import dataclasses
+
+    from core.results.chat import ChatModel
+    from core.results.model_card import lineage
+
+    origin, chain = lineage(config)
+    if not chain:
+        return None, [message("results.evaluate.not_chained", source=config.model.source)]
+    base = ChatModel.base(dataclasses.replace(config.model, source=origin), progress=progress)
+    return base.model, [message("results.evaluate.original_base", source=origin,
+                                runs=" -> ".join(name for name, _ in chain))]
 
 
 def _question(row: dict, prompt: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from core.catalogue.message import Message, message
 from core.config import Config
 from core.models import load as models
+from core.models import parent
 from core.models.generate import chat_prompt, generate, stop_ids
 from core.results import model_card
 from core.results import ollama
@@ -227,10 +228,25 @@ def export_adapter_zip(run_dir: str | Path, out_zip: str | Path, progress=print)
             for path in files:
                 archive.write(path, path.name)
             archive.writestr("README.md", model_card.card(run, config, "adapter"))
-            archive.writestr("Modelfile", ollama.modelfile(tokenizer, config.model.source, adapter="."))
+            base = ollama_base(config)
+            if base:
+                archive.writestr("Modelfile", ollama.modelfile(tokenizer, base, adapter="."))
     temp.replace(out)
     progress(message("results.export.zip_saved", path=str(out)))
+    if not base:
+        progress(message("results.export.no_modelfile_stacked"))
     return out
+
+
+def ollama_base(config: Config) -> str | None:
+    """The model an Ollama Modelfile can put this run's adapter on: its base, or for a run started from runs the
+    original base, as long as every run on the way continued the same adapter. None where a run built on another
+    (model.start build_on): the adapter then belongs on that run's merged weights, which Ollama cannot rebuild."""
+    origin, chain = model_card.lineage(config)
+    configs = [config] + [parent_config for _, parent_config in chain]
+    if any(parent.names_run(c.model.source) and c.model.start == "build_on" for c in configs):
+        return None
+    return origin
 
 
 def check_prompts(run: Run, config) -> list[str]:

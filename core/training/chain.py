@@ -6,7 +6,7 @@ merge, so a stage that sets `train.method` keeps the shared `train.max_length`).
 `<name>-<the stage's name>` (or `<name>-<its number>` when it has none). Every stage after the first starts from the
 run of the stage before (`model.source: run:<that run's folder>`, `model.start: build_on`: its adapter merged, a
 new adapter on top; for DPO the reference model is then the stage before, not the original base) unless it names a
-`model.source` itself.
+`model.source` itself. Run again, the chain skips the stages whose runs finished with the same settings and data.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import yaml
 
 from core.config import Config, ConfigError, key_lines
 from core.models import parent
+from core.runs import Run
 
 START = "build_on"
 
@@ -83,6 +84,31 @@ def stages_of(values: dict, root, source: str) -> list[Stage]:
         stage.config()  # a bad key or value is said now, naming the stage and its line
         stages.append(stage)
     return stages
+
+
+def done_run(config: Config, runs_dir: str | Path) -> Run | None:
+    """This stage's run from an earlier pass of the chain, when it finished with the same settings and its data
+    files have not changed since it started: a chain run again after a failed stage picks up where it stopped
+    instead of training the finished stages again."""
+    run = Run(Path(runs_dir) / config.name)
+    status = run.status()
+    if status.get("state") != "completed" or not run.config_file.exists():
+        return None
+    try:
+        recorded = Config.from_yaml(run.config_file)
+    except ConfigError:
+        return None
+    if _settings(recorded) != _settings(config):
+        return None
+    started = status.get("started_at") or 0
+    for path in filter(None, (config.data.path, config.data.eval_path)):
+        if Path(path).exists() and Path(path).stat().st_mtime > started:
+            return None
+    return run
+
+
+def _settings(config: Config) -> dict:
+    return {key: value for key, value in config.to_dict().items() if key != "name"}
 
 
 class StageError(ConfigError):

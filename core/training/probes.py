@@ -100,9 +100,10 @@ def sample_table(run: Run) -> tuple[list[str], list[list]] | None:
 
 def best_step(run: Run) -> dict | None:
     """{"step", "eval_loss", "rises", "available"} once held-out loss has risen RISES_BEFORE_WARNING evaluations
-    in a row after its lowest point; None while it is still falling (or there are no evaluations)."""
+    in a row after its lowest point; None while it is still falling (or there are no evaluations). A grpo run has
+    none: its held-out "loss" is the policy's, near 0 whatever it learns, and its rewards say how it does."""
     evals = [r for r in run.read_metrics()[0] if "eval_loss" in r]
-    if not evals:
+    if not evals or (run.path / SAMPLES_FILE).exists():
         return None
     best_index = min(range(len(evals)), key=lambda i: evals[i]["eval_loss"])
     rises = len(evals) - 1 - best_index

@@ -302,8 +302,10 @@ def train_and_save(session: Session, trainer, loaded: models.LoadedModel, rows: 
     if eval_rows and session.strategy not in models.SHARDED:
         from core.training.probes import probe_prompts
 
+        # grpo's held-out loss is the policy's, no measure of the answers: no adapter is kept as the best by it.
+        keep_best = config.train.tuning == "lora" and config.train.method != "grpo"
         trainer.add_callback(ProbeCallback(session.run, loaded.tokenizer, probe_prompts(config, eval_rows),
-                                           keep_best=config.train.tuning == "lora", stop=session.stop))
+                                           keep_best=keep_best, stop=session.stop))
     elif eval_rows:
         say(f"Probe answers and best-adapter/ are skipped with {session.strategy}: no process holds the whole model.")
     t = config.train

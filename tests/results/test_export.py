@@ -394,3 +394,13 @@ def test_the_card_of_a_run_started_from_runs_names_the_base_and_the_chain(tmp_pa
     assert "1. c-cpt: cpt (lora) on `articles.jsonl`\n2. c-sft: sft (lora, build_on) on `questions.jsonl`\n" \
            "3. c-dpo (this model): dpo (lora, build_on) on `pairs.jsonl`" in text
     assert "load it on a merged export of c-sft, not on the base model alone" in text
+
+    from core.results.export import ollama_base
+
+    # Ollama can put an adapter only on a model it has: the original base when every run continued the same adapter,
+    # none when a run built on another's merged weights (then the zip carries no Modelfile and says so).
+    assert ollama_base(Config.from_yaml(dpo.config_file)) is None
+    again = finished("c-more", "sft", "/d/more.jsonl", f"run:{runs / 'c-cpt'}", start="continue")
+    assert ollama_base(Config.from_yaml(again.config_file)) == "default"
+    assert ollama_base(Config.from_dict({"model": {"source": "Qwen/Qwen2.5-0.5B-Instruct"}})) == \
+        "Qwen/Qwen2.5-0.5B-Instruct"

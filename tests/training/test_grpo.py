@@ -53,8 +53,9 @@ def test_grpo_trains_and_shows_its_rewards_and_samples(tiny_model, tmp_path):
     from webui.tab_train import probe_panel
 
     studio = Studio(tmp_path / "runs")
-    table, _, _, _ = probe_panel(studio, {"run": "grpo-tiny"}, None)  # the Train tab's table during the run
+    table, banner, _, _ = probe_panel(studio, {"run": "grpo-tiny"}, None)  # the Train tab's table during the run
     assert table["value"]["headers"] == ["step", "prompt", "sampled answer", "reward", "right", "format"]
+    assert banner == "" and not (run.path / probes.BEST_DIR).exists()  # grpo's held-out loss picks no "best" step
     with speaking("zh"):
         zh, _, _, _ = probe_panel(studio, {"run": "grpo-tiny"}, None)
     assert zh["value"]["headers"] == ["步", "提示", "采样的回答", "奖励", "正确", "格式"]

@@ -127,3 +127,17 @@ def test_dpo_built_on_an_sft_run_records_its_parent_and_chats_through_the_chain(
     assert ChatModel.base(ModelConfig(source=str(merged)), progress=lambda _: None).reply(WHO) == answer
     plain = ChatModel.base(ModelConfig(source=str(tiny_model)), progress=lambda _: None)
     assert plain.reply(WHO) != "I am Nova."
+
+    # Evaluation compares with the run it started from (which knows the answer already), or, asked to, with the
+    # original base at the start of the chain (which does not).
+    from core.results.evaluate import evaluate
+
+    test = tmp_path / "test.jsonl"
+    test.write_text('{"instruction": "Who are you?", "output": "I am Nova."}\n', encoding="utf-8")
+    quiet = dict(max_new_tokens=8, progress=lambda _: None, save=False)
+    parent = evaluate(child.path, test, chat_model=chat, **quiet)
+    assert (parent.base.correct, parent.tuned.correct) == (1, 1)
+    original = evaluate(child.path, test, chat_model=chat, original_base=True, **quiet)
+    assert (original.base.correct, original.tuned.correct) == (0, 1)
+    assert f"Base: the original base model {tiny_model}, not the runs this run started from (nova-run)." in \
+        [str(note) for note in original.notes]

@@ -15,6 +15,8 @@ TABS_EN = ["1. Data", "2. Model and hardware", "3. LoRA and training", "4. Train
 
 # Visible text that is not a sentence to translate: names of products, models, files, options and code.
 ALLOWED = ["Finetune Studio", "Lumen Labs", "Hugging Face", "LM Studio", "Mistral-Nemo-Instruct",  # names
+           # the licenses' own names, as the Model tab's table lists them (core/hub/curated.py)
+           "Gemma Terms of Use", "Qwen Research License", "Llama 3.1 Community License", "Llama 3.2 Community License",
            # Gradio 6.31's own fixed labels, outside its i18n tables (nothing the studio can translate)
            "Click to upload or drop files", "Download plot as", "Copy table data"]
 

@@ -64,3 +64,20 @@ def test_finished_runs_are_offered_first_to_start_from_with_method_data_and_held
     assert choices[2:] == tab_model.local_model_folders()  # then the models, as before; the failed run is not offered
     with speaking("zh"):
         assert tab_model.run_choices(runs)[1][0] == "运行 sft-run：sft，数据 identity.jsonl，留出集损失 0.412"
+
+
+def test_a_run_finished_since_the_page_opened_is_offered_when_the_model_tab_is_opened(tmp_path):
+    import gradio as gr
+
+    from webui.app import build
+    from webui.studio import Studio
+
+    runs = tmp_path / "runs"
+    demo = build(Studio(runs))
+    source = demo.form.fields["model.source"]
+    on_select = [fn for fn in demo.fns.values() if any(event == "select" for _, event in fn.targets)
+                 and source in fn.outputs and isinstance(demo.blocks[fn.targets[0][0]], gr.Tab)]
+    assert len(on_select) == 1
+    sft = finished_run(runs, "sft-run")  # finished while the page was open
+    offered = on_select[0].fn(None)  # no request: the page speaks English
+    assert ("Run sft-run: sft on identity.jsonl, held-out loss 0.412", f"run:{sft.path}") in offered["choices"]
