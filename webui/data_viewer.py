@@ -29,11 +29,14 @@ def token_counts(tokens: list[templates.Token], max_length: int) -> str:
     return text
 
 
-def example_html(tokens: list[templates.Token], row: dict, max_length: int, thinking_kept: int = 0) -> str:
+def example_html(tokens: list[templates.Token], row: dict, max_length: int, thinking_kept: int = 0,
+                 note_key: str | None = None) -> str:
     """The row as the model sees it: trained tokens green, masked grey, cut struck out; user text escaped.
-    `thinking_kept`: answers whose thinking the chat template leaves out and the studio trains (said above)."""
-    note = (f'<div class="token-note">{html.escape(say("viewer.thinking_kept", count=thinking_kept))}</div>'
-            if thinking_kept else "")
+    `thinking_kept`: answers whose thinking the chat template leaves out and the studio trains (said above);
+    `note_key`: a catalogue line said above the tokens (what the method does with the row)."""
+    notes = ([say("viewer.thinking_kept", count=thinking_kept)] if thinking_kept else []) + \
+        ([say(note_key)] if note_key else [])
+    note = "".join(f'<div class="token-note">{html.escape(text)}</div>' for text in notes)
     return f'<div class="token-view">{_counted(tokens, max_length)}{note}{legend()}{_tokens_pre(tokens)}</div>'
 
 
@@ -153,9 +156,7 @@ def example_for(tokenizer, rows: list[dict], index: int, max_length: int, method
             say("viewer.no_text"))
     if "rejected" in rows[index]:
         return pair_html(*pairs.pair_views(tokenizer, rows[index], max_length), max_length)
-    if method == "grpo":  # the answer shown is the reference the sampled answers are checked against, not trained
-        view = example_html(templates.token_view(tokenizer, rows[index], max_length), rows[index], max_length)
-        return view.replace('<div class="token-view">', '<div class="token-view"><div class="token-note">'
-                            + html.escape(say("viewer.grpo_reference")) + "</div>", 1)
+    # grpo: the answer shown is the reference the sampled answers are checked against, not what is trained.
     return example_html(templates.token_view(tokenizer, rows[index], max_length), rows[index], max_length,
-                        templates.thinking_kept(tokenizer, rows[index]))
+                        templates.thinking_kept(tokenizer, rows[index]),
+                        note_key="viewer.grpo_reference" if method == "grpo" else None)

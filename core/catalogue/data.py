@@ -5,7 +5,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "data.answers.bad_pattern": (
         "The answer pattern {pattern!r} is not a valid regular expression ({error}). Put the answer in a group, e.g. "
         "(?:answer is)[:]?\\s*(.+)",
-        "答案模式 {pattern!r} 不是有效的正则表达式（{error}）。请把答案放进一个分组，例如 (?:answer is)[:]?\\s*(.+)"),
+        "答案提取模式 {pattern!r} 不是有效的正则表达式（{error}）。请把答案放进一个分组，例如 "
+        "(?:answer is)[:]?\\s*(.+)"),
     # ---- small words the messages share (core/data/errors.py)
     "data.kind.null": ("nothing (null)", "空值（null）"),
     "data.kind.bool": ("true/false", "true/false 值"),

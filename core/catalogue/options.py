@@ -183,7 +183,7 @@ TEXTS = {
         "What earns a sampled answer its reward. answer: the answer the answer pattern finds equals the reference "
         "answer. format: the answer is written in the chosen format. length: a soft penalty for answers longer than "
         "the length limit.",
-        "采样出的回答凭什么得到奖励。answer：答案模式找到的答案与参考答案相同。format：回答按所选格式书写。length："
+        "采样出的回答凭什么得到奖励。answer：答案提取模式找到的答案与参考答案相同。format：回答按所选格式书写。length："
         "回答超过长度上限时给予温和的惩罚。"),
     "train.answer_weight.label": ("Answer reward weight", "答案奖励权重"),
     "train.answer_weight.help": (
@@ -212,7 +212,7 @@ TEXTS = {
         "How varied the sampled answers are: they must differ for the rewards to tell better from worse (1.0 is the "
         "usual choice).",
         "采样回答的多样程度：回答必须有差别，奖励才能分出好坏（通常取 1.0）。"),
-    "train.answer_pattern.label": ("Answer pattern", "答案模式"),
+    "train.answer_pattern.label": ("Answer pattern", "答案提取模式"),
     "train.answer_pattern.help": (
         "The regular expression that finds the final answer in a sampled answer and in the reference (its first "
         "group); the Evaluate tab uses the same one. A reference the pattern does not match is its own answer.",

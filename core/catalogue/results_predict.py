@@ -32,7 +32,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "已把 {total} 行的回答写入 {path}（本次 {new} 行，用时 {seconds} 秒；之前已有 {kept} 行）。"),
     "results.predict.no_answer": (
         "{count} rows got no answer (the pattern found none in their answers; answer is null): rows {rows}.",
-        "有 {count} 行没有得到答案（答案模式在其回答中找不到匹配，answer 记为 null），行号：{rows}。"),
+        "有 {count} 行没有得到答案（答案提取模式在其回答中找不到匹配，answer 记为 null），行号：{rows}。"),
     "results.predict.all_answered": ("Every row got an answer.", "每一行都得到了答案。"),
     "results.predict.csv_written": ("Submission file (id, answer): {path}", "提交文件（id, answer）：{path}"),
 }

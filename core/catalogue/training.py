@@ -116,7 +116,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The answer pattern {pattern!r} (train.answer_pattern) finds no answer in any of the {count} reference "
         "answers of {path} (the first: {example!r}), so no sampled answer could ever count as right. Change the "
         "pattern to one that finds the answer in your references, or end each reference with \"The answer is X\".",
-        "答案模式 {pattern!r}（train.answer_pattern）在 {path} 的 {count} 个参考答案中一个答案也找不到"
+        "答案提取模式 {pattern!r}（train.answer_pattern）在 {path} 的 {count} 个参考答案中一个答案也找不到"
         "（第一个：{example!r}），"
         "因此任何采样回答都不可能被判为正确。请把模式改成能在参考答案中找到答案的样子，或在每个参考答案末尾写上"
         "“答案是：X”。"),
