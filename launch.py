@@ -21,7 +21,7 @@ import argparse
 import os
 import sys
 
-from core import cli, cli_measure, cli_sources
+from core.cli import common, measure, results, run_queue, sources, train
 from webui import shortcut
 
 
@@ -30,14 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # GPU numbers as nvidia-smi shows them, in this process and in every run's process.
     os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
-    cli.quiet_libraries()
+    common.quiet_libraries()
     if args.verb is None:
         return open_studio(args)
     return args.run(args, parser.error)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The studio's own options, then each verb's arguments, defined beside the verb (core/cli.py; demo here)."""
+    """The studio's own options, then each verb's arguments, defined beside the verb (core/cli/; demo here)."""
     parser = argparse.ArgumentParser(prog="launch.py", description="Finetune Studio: LoRA fine-tuning, locally.")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve the studio on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
@@ -52,11 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="open the studio in its own window (the default where a display and pywebview are there)")
     shown.add_argument("--no-window", dest="window", action="store_false", help="open it in the browser instead")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
-    for add_arguments in (cli.add_train_arguments, cli.add_chat_arguments, cli_sources.add_data_arguments,
-                          cli.add_eval_arguments, cli.add_export_arguments, add_demo_arguments,
-                          cli_measure.add_bench_arguments, cli_measure.add_doctor_arguments,
-                          shortcut.add_shortcut_arguments, cli_sources.add_make_data_arguments,
-                          cli_sources.add_download_arguments, cli.add_predict_arguments):
+    for add_arguments in (train.add_train_arguments, results.add_chat_arguments, sources.add_data_arguments,
+                          results.add_eval_arguments, results.add_export_arguments, add_demo_arguments,
+                          measure.add_bench_arguments, measure.add_doctor_arguments,
+                          shortcut.add_shortcut_arguments, sources.add_make_data_arguments,
+                          sources.add_download_arguments, results.add_predict_arguments,
+                          run_queue.add_queue_arguments, results.add_compare_arguments):
         add_arguments(verbs)
     return parser
 

@@ -40,7 +40,7 @@ def main() -> int:
     parser.add_argument("--max-new-tokens", type=int, default=60, help="longest answer to each question")
     args = parser.parse_args()
 
-    from core.cli import quiet_libraries
+    from core.cli.common import quiet_libraries
     from core.config import ChatSettings, Config
     from core.jobs import JobRunner
     from core.results.chat import ChatModel

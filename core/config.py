@@ -177,6 +177,8 @@ class Config:
     """A whole run: what `config.yaml` in a run folder holds and `launch.py train` replays."""
 
     name: str = option("my-run", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+    # Written by a sweep (core.training.sweep) into each of its runs, so Compare runs can find them together.
+    sweep_of: str = option("")
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)

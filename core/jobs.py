@@ -8,6 +8,9 @@ and the last lines of its log. Out of memory is retried once with a smaller batc
 
 Closing the browser or reloading the page touches nothing here; the UI and the command line only read the run
 folder and call start/stop. Every way a run can end is written to status.json.
+
+With a queue (core.training.queue), the thread hands over as a run ends: it starts the next queued run before it
+says it is done, so a waiter (`launch.py queue run`, the page) never sees a gap between two runs of the queue.
 """
 
 from __future__ import annotations
@@ -19,14 +22,17 @@ import time
 import traceback
 from pathlib import Path
 
+import yaml
+
 from core.catalogue.message import Message, StudioError
 from core.config import Config
 from core.models import devices
 from core.models import parent
-from core.runs import Run, state_word, status_message
+from core.runs import Run, mark_interrupted, state_word, status_message, write_text_atomic
 from core.training import failures
 from core.training import worker
 from core.training.failures import explain_failure
+from core.training.queue import QueueError, RunQueue
 
 
 class BusyError(StudioError, RuntimeError):
@@ -39,17 +45,19 @@ class JobRunner:
     Each run trains in its own process. `in_process=True` trains in this process instead (the same code, minus
     the process boundary): for tests that inject faults into the trainer, and for `callbacks` that must watch
     the trainer from here (the benchmark's timers). `before_start` runs before a run starts (the studio lets its
-    chat model go, so the run has the GPU memory).
+    chat model go, so the run has the GPU memory). With `queue`, the next queued run starts when one ends.
     """
 
     def __init__(self, runs_dir: str | Path = "runs", callbacks: list | None = None, in_process: bool = False,
-                 before_start=None):
+                 before_start=None, queue: RunQueue | None = None):
         if callbacks and not in_process:
             raise ValueError("Trainer callbacks can only watch a run trained in this process (in_process=True).")
         self.runs_dir = Path(runs_dir)
         self.callbacks = callbacks or []
         self.in_process = in_process
         self.before_start = before_start
+        self.queue = queue
+        self.hand_over = True  # False: a run that ends starts nothing more (the command line's Ctrl-C)
         self._lock = threading.Lock()
         # Completion is an Event, not Thread.is_alive(): on Python 3.11 a Ctrl-C that interrupts join() marks a
         # still-running thread as finished, and Stop would then think there is nothing to stop.
@@ -69,31 +77,98 @@ class JobRunner:
         with self._lock:  # two clicks at once must not both pass the busy check
             if self.busy:
                 raise BusyError("jobs.in_progress", run=self.run.name)
-            if resume is None:
-                if parent.names_run(config.model.source):  # the saved config names the parent's folder itself
-                    config.model.source = parent.recorded(config.model.source, self.runs_dir)
-                run = Run.create(self.runs_dir, config.name)
-                if run.name != config.name:
-                    config.name = run.name  # the config saved with the run names its real folder
-                config.save(run.config_file)
-            else:
-                run = resume
-                state = run.status().get("state")
-                if state not in ("stopped", "failed", "interrupted"):
-                    raise BusyError("jobs.not_resumable", run=run.name, state=state_word(state))
-                if not run.resumable():
-                    raise BusyError("jobs.no_checkpoint", run=run.name)
-            if self.before_start:
-                self.before_start()
-            run.clear_stop()
-            run.update_status(state="queued", message=Message("jobs.starting"), **run.carried_over(),
-                              started_at=time.time(), ended_at=None, pid=os.getpid(), worker_pid=None)
-            self.run = run
-            self._aborted = False
-            self._done = threading.Event()
-            threading.Thread(target=self._work, args=(config, run, self._done), daemon=True,
-                             name=f"train-{run.name}").start()
-            return run
+            return self._begin(config, resume)
+
+    def _begin(self, config: Config, resume: Run | None) -> Run:
+        """Start the run, under self._lock; the caller checked that no other run goes."""
+        if resume is None:
+            if parent.names_run(config.model.source):  # the saved config names the parent's folder itself
+                config.model.source = parent.recorded(config.model.source, self.runs_dir)
+            run = Run.create(self.runs_dir, config.name)
+            if run.name != config.name:
+                config.name = run.name  # the config saved with the run names its real folder
+            config.save(run.config_file)
+        else:
+            run = resume
+            state = run.status().get("state")
+            if state not in ("stopped", "failed", "interrupted"):
+                raise BusyError("jobs.not_resumable", run=run.name, state=state_word(state))
+            if not run.resumable():
+                raise BusyError("jobs.no_checkpoint", run=run.name)
+        if self.before_start:
+            self.before_start()
+        if self.queue is not None and resume is not None and self.queue.held_by() == run.name:
+            self.queue.release()  # the interrupted run the queue waited for goes on; the queue follows it
+        run.clear_stop()
+        run.update_status(state="queued", message=Message("jobs.starting"), **run.carried_over(),
+                          started_at=time.time(), ended_at=None, pid=os.getpid(), worker_pid=None)
+        self.run = run
+        self._aborted = False
+        self._done = threading.Event()
+        threading.Thread(target=self._work, args=(config, run, self._done), daemon=True,
+                         name=f"train-{run.name}").start()
+        return run
+
+    def start_next(self) -> Run | None:
+        """Start the first queued run when none goes and the queue is not held; the run, or None. Called after a
+        change to the queue (Add to queue, Skip) and at start-up, so an entry never waits with nothing running."""
+        with self._lock:
+            if self.busy or self.queue is None:
+                return None
+            return self._start_queued()
+
+    def after_restart(self) -> list[str]:
+        """At start-up: runs left active by a process that died are marked interrupted. With entries queued, the
+        queue then waits for the user to resume or skip the interrupted run (the Train tab asks); otherwise the
+        queue goes on where it was. The names of the interrupted runs."""
+        interrupted = mark_interrupted(self.runs_dir)
+        if self.queue is not None:
+            try:
+                if interrupted and self.queue.entries() and not self.queue.held_by():
+                    self.queue.hold(interrupted[0])
+                self.start_next()
+            except QueueError:
+                pass  # an unreadable queue file must not keep the studio from starting: the Train tab says why
+        return interrupted
+
+    def skip_held(self) -> Run | None:
+        """Skip: leave the interrupted run as it is and start the next queued run."""
+        if self.queue is None:
+            return None
+        self.queue.release()
+        return self.start_next()
+
+    def _start_queued(self) -> Run | None:
+        """Take entries until one starts (under self._lock). An entry whose config no longer reads (an older
+        version's option, a file edited by hand) becomes a failed run saying why, never a silent loss."""
+        while (entry := self.queue.take_next()) is not None:
+            try:
+                config = entry.to_config()
+            except StudioError as err:
+                run = Run.create(self.runs_dir, entry.name)
+                write_text_atomic(run.config_file, yaml.safe_dump(entry.config, sort_keys=False, allow_unicode=True))
+                run.update_status(state="failed", message=err.message, ended_at=time.time())
+                continue
+            try:
+                return self._begin(config, None)
+            except BaseException:
+                self.queue.put_back(entry)
+                raise
+        return None
+
+    def _hand_over(self, ended: Run) -> None:
+        """A run ended: start the next queued one. A run that completed, failed or was stopped all go on: the
+        queue is work left for the studio to do unattended, a failed run's reason waits in its folder, and Stop
+        means "not this run" (remove the entries to empty the queue). Only a run the studio did not see end
+        (interrupted, found at the next start) holds the queue, and the command line's Ctrl-C ends it."""
+        if self.queue is None or not self.hand_over:
+            return
+        try:
+            with self._lock:
+                self._start_queued()
+        except BaseException as err:  # the run that ended must still say so; the entry stays in the queue file
+            ended.log(f"The next queued run could not start: {explain_failure(err)}")
+            ended.log(traceback.format_exc())
 
     def stop(self) -> bool:
         """Ask the run to stop at the end of the current step; its adapter is then saved. False if none runs.
@@ -143,7 +218,10 @@ class JobRunner:
             self._process = None
             self.held_gpus = ()
             devices.release_memory()
-            done.set()
+            try:
+                self._hand_over(run)  # before done is set: the next run is already busy when waiters wake
+            finally:
+                done.set()
 
     def _train_with_retry(self, config: Config, run: Run, plan) -> worker.Outcome:
         """Train (resuming from the run's last complete checkpoint if it has one); on running out of memory,

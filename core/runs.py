@@ -51,6 +51,22 @@ def write_json_atomic(path: Path, data: dict) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+@contextlib.contextmanager
+def file_lock(path: Path):
+    """Hold an exclusive lock on `path` (created if missing) while the block runs, across processes: the run's
+    process, the studio and the command line may change the same file at once. Where fcntl is missing (Windows),
+    no lock."""
+    if fcntl is None:
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def unique_name(runs_dir: Path, name: str) -> str:
     """Never overwrite a run: 'demo' becomes 'demo-2', 'demo-3', ... when taken."""
     if not (runs_dir / name).exists():
@@ -145,17 +161,8 @@ class Run:
             write_json_atomic(self.status_file, status)
             return status
 
-    @contextlib.contextmanager
     def _file_lock(self):
-        if fcntl is None:
-            yield
-            return
-        with open(self.path / ".status.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return file_lock(self.path / ".status.lock")
 
     # ---- stop requests: a file, so every process of the run sees it ----------------------------------------
 

@@ -147,3 +147,24 @@ def test_a_stage_stopped_with_ctrl_c_stops_the_chain_and_names_what_did_not_star
     assert "Stage sft (1 of 2) did not finish, so the chain stopped here; not started: dpo." in stderr
     assert Run(tmp_path / "runs" / "c-sft").status()["state"] == "stopped"
     assert not (tmp_path / "runs" / "c-dpo").exists()
+
+
+def test_a_dry_run_finds_its_parent_run_in_the_runs_dir_it_is_given(tmp_path, nova_run):
+    config = write(tmp_path / "next.yaml", f"""\
+name: next
+model:
+  source: run:{nova_run.name}
+data:
+  path: {sft_rows(tmp_path)}
+  replay: 0
+  eval_fraction: 0
+train:
+  batch_size: 2
+  max_length: 32
+""")
+    done = launch("train", config, "--dry-run", "--runs-dir", nova_run.path.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "There is no run" not in done.stderr and "fit" in done.stdout.lower()
+    elsewhere = launch("train", config, "--dry-run", "--runs-dir", tmp_path / "other-runs")
+    assert elsewhere.returncode == 1 and f"There is no run '{nova_run.name}'" in elsewhere.stderr
+    assert str(tmp_path / "other-runs") in elsewhere.stderr

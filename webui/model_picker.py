@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import html
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
 
 from core.catalogue.message import StudioError, say, text_of
 from core.hub import curated, download, settings
-from core.models import devices
+from core.models import devices, parent
 
 COLUMNS = ("model", "verdict", "size", "license", "gated", "family", "lora", "qlora", "full")
 
@@ -93,9 +94,12 @@ def assumptions_text(config, inventory=None) -> str:
                machine=machine_text(inventory))
 
 
-def picked_text(source: str, config=None, inventory=None) -> str:
+def picked_text(source: str, config=None, inventory=None, runs_dir="runs") -> str:
     """What the picked model is and whether it is here: size, license, verdict, downloaded or where it comes from,
-    and for a gated model without a stored token, where to accept its license."""
+    and for a gated model without a stored token, where to accept its license. A finished run (run:NAME, found in
+    `runs_dir`) is told by what it trained and what it stands on."""
+    if parent.names_run(source or ""):
+        return run_text(source, runs_dir)
     entry = curated.find(source or "")
     if entry is None:
         return ""
@@ -116,6 +120,20 @@ def picked_text(source: str, config=None, inventory=None) -> str:
             state += "\n\n" + say("hub.picker.gated_note", id=entry.hub_id, page=entry.license_page())
     return say("hub.picker.picked", id=entry.hub_id, size=entry.size_gb, license=entry.license,
                verdict=text_of(verdict), state=state)
+
+
+def run_text(source: str, runs_dir="runs") -> str:
+    """A finished run as a base: its method, data and final held-out loss, and the model at the bottom of its chain
+    (with the runs between); or why it cannot be started from."""
+    try:
+        found = parent.lineage(source, runs_dir)
+    except StudioError as err:
+        return f"**{text_of(err)}**"
+    loss = say("models.parent.picked_loss", loss=found.eval_loss) if found.eval_loss is not None \
+        else say("models.parent.picked_no_loss")
+    through = say("models.parent.picked_through", runs=", ".join(found.below)) if found.below else ""
+    return say("models.parent.picked", name=found.run.name, method=found.config.train.method,
+               data=Path(found.config.data.path).name, loss=loss, base=found.base, through=through)
 
 
 def _default_config():
@@ -155,8 +173,9 @@ def build(i18n) -> SimpleNamespace:
 class PickerHandlers:
     """The picker's event handlers; each answers with {component: update} for what it changes."""
 
-    def __init__(self, ui, form, downloader: Downloader, choices):
+    def __init__(self, ui, form, downloader: Downloader, choices, runs_dir="runs"):
         self.ui, self.form, self.downloader, self.choices = ui, form, downloader, choices
+        self.runs_dir = runs_dir  # where a run:NAME base is found
 
     def _config(self, values: dict):
         try:
@@ -168,7 +187,7 @@ class PickerHandlers:
         config, inventory = self._config(values), devices.inventory()
         source = values.get(self.form.fields["model.source"])
         return {self.ui.models: table(config, inventory), self.ui.assumptions: assumptions_text(config, inventory),
-                self.ui.picked: picked_text(source, config, inventory)}
+                self.ui.picked: picked_text(source, config, inventory, self.runs_dir)}
 
     def pick(self, event: gr.SelectData) -> dict:
         """A row clicked: its model becomes model.source."""
@@ -178,7 +197,7 @@ class PickerHandlers:
 
     def describe(self, values: dict) -> dict:
         source = values.get(self.form.fields["model.source"])
-        return {self.ui.picked: picked_text(source, self._config(values))}
+        return {self.ui.picked: picked_text(source, self._config(values), runs_dir=self.runs_dir)}
 
     def start(self, source: str) -> dict:
         ui = self.ui
@@ -239,8 +258,8 @@ def sizing_fields(form) -> list:
     return [form.fields["model.source"]] + [form.fields[key] for key in keys if key in form.fields]
 
 
-def connect(ui, form, demo, downloader: Downloader, choices) -> PickerHandlers:
-    handlers = PickerHandlers(ui, form, downloader, choices)
+def connect(ui, form, demo, downloader: Downloader, choices, runs_dir="runs") -> PickerHandlers:
+    handlers = PickerHandlers(ui, form, downloader, choices, runs_dir)
     source = form.fields["model.source"]
     sizing = sizing_fields(form)
     demo.load(handlers.fill, set(sizing), [ui.models, ui.assumptions, ui.picked], show_progress="hidden",

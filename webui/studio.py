@@ -16,7 +16,8 @@ from pathlib import Path
 from core.config import Config
 from core.jobs import JobRunner, check_inputs
 from core.models import devices
-from core.runs import Run, list_runs, mark_interrupted
+from core.runs import ACTIVE_STATES, Run, list_runs
+from core.training.queue import Entry, QueueError, RunQueue
 
 APP_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = APP_ROOT / "assets" / "datasets"
@@ -40,8 +41,10 @@ class Studio:
         self.runs_dir = Path(self.runs_dir).resolve()
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         # The chat's model lets go of its memory before a run starts: the run's own process needs the GPU.
-        self.runner = JobRunner(self.runs_dir, before_start=self.release_chat)
-        self.interrupted = mark_interrupted(self.runs_dir)  # runs a crash left 'training' are told apart
+        # The queue (runs_dir/queue.json) outlives the studio: its next entry starts when a run ends, and at start-up
+        # unless a run the last studio left interrupted holds it (the Train tab offers Resume or Skip).
+        self.runner = JobRunner(self.runs_dir, before_start=self.release_chat, queue=RunQueue(self.runs_dir))
+        self.interrupted = self.runner.after_restart()  # runs a crash left 'training' are told apart
 
     @property
     def uploads_dir(self) -> Path:
@@ -88,6 +91,33 @@ class Studio:
             return self.runner.start(config, resume=resume)
         check_inputs(config, self.runs_dir)
         return self.runner.start(config, resume=resume)
+
+    @property
+    def queue(self) -> RunQueue:
+        return self.runner.queue
+
+    def add_to_queue(self, config: Config) -> Entry:
+        """Queue a run (its config and data checked now, by key); it starts at once if the run in progress ended
+        meanwhile, so an entry never waits with nothing training."""
+        entry = self.queue.add(config)
+        self.runner.start_next()
+        return entry
+
+    def start_queued_if_idle(self) -> None:
+        """A page's poll: an entry `launch.py queue add` put in the queue while the studio idles starts, unless a
+        run of another process (`launch.py train`) trains in this runs folder: it would share the GPU with it."""
+        try:
+            if self.runner.busy or self.queue.held_by() or not self.queue.entries():
+                return
+        except QueueError:  # an unreadable queue file: the queue panel says so
+            return
+        import psutil
+
+        for run in self.runs():
+            status = run.status()
+            if status.get("state") in ACTIVE_STATES and psutil.pid_exists(status.get("pid") or -1):
+                return
+        self.runner.start_next()
 
     def poll_seconds(self) -> float:
         """The Train tab's polling interval now: quick while a run goes or is being started (a Start click checks

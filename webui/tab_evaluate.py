@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import gradio as gr
 
 from core.catalogue.message import message, say, text_of
-from core.config import ConfigError
+from core.config import Config, ConfigError
+from core.models import devices, parent
 from core.models.load import ModelError
 from core.results.chat import ChatError, ChatModel
 from core.results.evaluate import EvalError, evaluate
@@ -60,6 +61,9 @@ def build(i18n) -> SimpleNamespace:
                                                label=i18n("chat.max_new_tokens.label"), elem_id="eval-max-new-tokens")
                     max_rows = gr.Number(0, minimum=0, precision=0, label=i18n("eval.max_rows"),
                                          elem_id="eval-max-rows")
+                original_base = gr.Checkbox(False, label=i18n("eval.original_base"),
+                                            info=i18n("eval.original_base_help"), visible=False,
+                                            elem_id="eval-original-base")
                 start = gr.Button(i18n("eval.start"), variant="primary", elem_id="eval-start")
             with gr.Column(scale=3):
                 notice = gr.Markdown(elem_id="eval-notice")
@@ -72,7 +76,8 @@ def build(i18n) -> SimpleNamespace:
         answers = answer_file.build(i18n)
         export = export_panel.build(i18n)
     return SimpleNamespace(tab=tab, run=run, refresh=refresh, test_file=test_file, use_bundled=use_bundled,
-                           pattern=pattern, votes=votes, max_new_tokens=max_new_tokens, max_rows=max_rows, start=start,
+                           pattern=pattern, votes=votes, max_new_tokens=max_new_tokens, max_rows=max_rows,
+                           original_base=original_base, start=start,
                            notice=notice, summary=summary, changed=changed, rows=rows, answers=answers,
                            export=export)
 
@@ -88,6 +93,12 @@ class EvaluateHandlers:
         return {self.ui.run: gr.update(choices=names,
                                        value=current if current in names else (names[0] if names else None))}
 
+    def chained(self, name) -> dict:
+        """The switch to the original base, shown only for a run that started from another run (and unticked
+        whenever the run changes: the base side is the parent's result unless asked for again)."""
+        run = self.studio.run_named(name or "")
+        return {self.ui.original_base: gr.update(visible=run is not None and started_from_run(run), value=False)}
+
     def use_bundled(self) -> dict:
         return {self.ui.test_file: str(BUNDLED_TEST)}
 
@@ -97,8 +108,10 @@ class EvaluateHandlers:
         return {ui.summary: table_of([], SUMMARY_KEYS), ui.changed: table_of([], CHANGED_KEYS),
                 ui.rows: table_of([], ROW_KEYS), ui.export.check: table_of([], export_panel.CHECK_KEYS)}
 
-    def start(self, name, test_file, pattern, votes, max_new_tokens, max_rows):
-        """Score base and tuned on the test file, saying where it is while it works."""
+    def start(self, name, test_file, pattern, votes, max_new_tokens, max_rows, original_base=False):
+        """Score base and tuned on the test file, saying where it is while it works. With `original_base` (a run
+        started from a run), the base side is the model at the bottom of the chain, loaded beside the tuned one for
+        this evaluation only and let go after it, as `launch.py eval --original-base` does."""
         ui = self.ui
         run = self.studio.run_named(name or "")
         if run is None or not run.has_weights():
@@ -112,9 +125,13 @@ class EvaluateHandlers:
         def work(progress):
             model = self.studio.chat_model(f"run:{run.path}",
                                            lambda: ChatModel.from_run(run.path, progress=lambda _: None))
-            return evaluate(run.path, test_file, pattern=pattern or "", votes=int(votes or 1),
-                            max_new_tokens=int(max_new_tokens or 64), max_rows=int(max_rows or 0), progress=progress,
-                            chat_model=model)
+            try:
+                return evaluate(run.path, test_file, pattern=pattern or "", votes=int(votes or 1),
+                                max_new_tokens=int(max_new_tokens or 64), max_rows=int(max_rows or 0),
+                                progress=progress, chat_model=model, original_base=bool(original_base))
+            finally:
+                if original_base:
+                    devices.release_memory()  # the original base is gone with evaluate's frame: its memory too
 
         for line, report, error in in_worker(work, message("eval.loading"), FAILURES):
             if error:
@@ -133,10 +150,19 @@ def connect(ui, studio, demo) -> None:
     demo.load(handlers.run_choices, None, [ui.run])
     demo.load(handlers.empty_tables, None, [ui.summary, ui.changed, ui.rows, ui.export.check], show_progress="hidden")
     ui.tab.select(handlers.run_choices, [ui.run], [ui.run], show_progress="hidden")  # a run finished meanwhile
-    ui.start.click(handlers.start, [ui.run, ui.test_file, ui.pattern, ui.votes, ui.max_new_tokens, ui.max_rows],
+    ui.run.change(handlers.chained, [ui.run], [ui.original_base], show_progress="hidden")
+    ui.start.click(handlers.start, [ui.run, ui.test_file, ui.pattern, ui.votes, ui.max_new_tokens, ui.max_rows,
+                                    ui.original_base],
                    [ui.notice, ui.summary, ui.changed, ui.rows], concurrency_id="chat", concurrency_limit=1)
     answer_file.connect(ui.answers, ui.run, studio, demo)
     export_panel.connect(ui.export, ui.run, studio)
+
+
+def started_from_run(run) -> bool:
+    try:
+        return parent.names_run(Config.from_yaml(run.config_file).model.source)
+    except ConfigError:
+        return False
 
 
 def report_notice(report) -> str:

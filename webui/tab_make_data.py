@@ -29,7 +29,7 @@ POLL_SECONDS = 1.0
 # added to the config appears here without touching this file.
 TEACHER_KEYS = ("teacher.base_url", "teacher.model", "teacher.model_source", "teacher.api_key_env")
 RECIPE_KEYS = ("recipe.kind", "recipe.input", "recipe.count", "output")
-INPUT_TYPES = [".jsonl", ".json", ".csv", ".txt", ".md", ".parquet"]
+INPUT_TYPES = [".jsonl", ".json", ".csv", ".txt", ".md", ".parquet", ".pdf"]
 
 
 def option_keys() -> list[str]:

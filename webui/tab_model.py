@@ -165,7 +165,8 @@ def tidy_gpus(picked):
 
 def connect(ui, form, studio, demo, downloader: model_picker.Downloader | None = None) -> None:
     handlers = ModelHandlers(ui, form, studio)
-    model_picker.connect(ui.picker, form, demo, downloader or model_picker.Downloader(), local_model_folders)
+    model_picker.connect(ui.picker, form, demo, downloader or model_picker.Downloader(), local_model_folders,
+                         studio.runs_dir)
     model_fields = [form.fields[k] for k in form.fields if k.startswith("model.")]
     plan_fields = set(model_fields) | {form.fields[k] for k in COMPUTE_KEYS}
     gpus = form.fields["compute.gpus"]

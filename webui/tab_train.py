@@ -4,6 +4,7 @@ Training runs in the engine's background thread (core.jobs). This tab only reads
 reads the lines metrics.jsonl gained since the last tick and redraws the chart only when there were some, so a
 reloaded page (or a second browser) picks the run up where it is, chart included. The same tick greys out the
 buttons that cannot act, redraws the probe answers when they change, and every HISTORY_SECONDS the past runs.
+While a run trains, Start reads "Add to queue" and queues the form's run (webui/queue_panel.py lists the queue).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from core.catalogue.message import StudioError, say, text_of
 from core.config import Config, ConfigError
 from core.runs import ACTIVE_STATES, elapsed_seconds, state_word, status_message
 from core.training import probes
-from webui import compare_runs
+from webui import compare_runs, queue_panel, sweep_panel
 from webui.charts import loss_figure
 
 POLL_SECONDS = 1.0
@@ -31,6 +32,8 @@ def build(i18n) -> SimpleNamespace:
             stop = gr.Button(i18n("train.stop"), variant="stop", elem_id="stop-training")
             resume = gr.Button(i18n("train.resume"), elem_id="resume-training")
         notice = gr.Markdown(elem_id="train-notice")
+        queue = queue_panel.build(i18n)
+        sweep = sweep_panel.build(i18n)
         status = gr.HTML(elem_id="run-status")
         chart = gr.Plot(label=i18n("train.chart"), elem_id="loss-chart")
         best_banner = gr.Markdown(elem_id="best-banner")
@@ -52,7 +55,8 @@ def build(i18n) -> SimpleNamespace:
     return SimpleNamespace(start=start, stop=stop, resume=resume, notice=notice, status=status, chart=chart, log=log,
                            runs_table=runs_table, pick=pick, view=view, timer=timer, history_read=history_read,
                            best_banner=best_banner, use_best=use_best, probes=probe_answers,
-                           probes_seen=probes_seen, buttons_seen=buttons_seen, compare=compare)
+                           probes_seen=probes_seen, buttons_seen=buttons_seen, compare=compare, queue=queue,
+                           sweep=sweep)
 
 
 class TrainHandlers:
@@ -70,6 +74,11 @@ class TrainHandlers:
             config = self.form.config_from(values)
         except ConfigError as err:
             return {self.ui.notice: f"**{text_of(err)}**"}
+        # Queued only when the page showed "Add to queue": the second click of a double click on Start is refused
+        # ("a run is in progress"), not queued as a copy of the run it just started.
+        shown = values.get(self.ui.buttons_seen) or ()
+        if self.studio.runner.busy and len(shown) > 1 and shown[1]:
+            return self.add_to_queue(config)
         try:
             run = self.studio.start_run(config)  # bad data or a missing model is refused here, by key
         except StudioError as err:
@@ -78,6 +87,17 @@ class TrainHandlers:
         note = say("train.started", name=run.name) + (say("train.name_taken", name=taken) if run.name != taken
                                                       else "")
         return {self.ui.notice: note, **self.run_view(run.name)}
+
+    def add_to_queue(self, config: Config) -> dict:
+        """Start while a run trains: the form's run waits in the queue (its config and data checked now)."""
+        try:
+            entry = self.studio.add_to_queue(config)
+        except StudioError as err:
+            return {self.ui.notice: f"**{text_of(err)}**"}
+        ids = [e.id for e in self.studio.queue.entries()]
+        if entry.id not in ids:  # the run in progress ended meanwhile, and this one started at once
+            return {self.ui.notice: say("train.started", name=self.studio.runner.run.name)}
+        return {self.ui.notice: say("queue.added", name=entry.name, position=ids.index(entry.id) + 1)}
 
     def resume(self, view: dict) -> dict:
         run = self.studio.run_named(view.get("run", ""))
@@ -150,8 +170,11 @@ class TrainHandlers:
         usable = list(button_states(self.studio, view))
         if usable == (seen or None):
             return {}
-        return {**{button: gr.update(interactive=flag) for button, flag in zip(self.button_outputs, usable)},
-                self.ui.buttons_seen: usable}
+        updates = {button: gr.update(interactive=flag) for button, flag in zip(self.button_outputs, usable)}
+        queues = usable[1]  # Stop can act: a run trains, so Start queues
+        updates[self.ui.start] = gr.update(interactive=usable[0],
+                                           value=say("train.add_to_queue" if queues else "train.start"))
+        return {**updates, self.ui.buttons_seen: usable}
 
     def probe_updates(self, view: dict, seen: str | None) -> dict:
         """Probe answers and the best-step banner (core.training.probes reads probes.jsonl and metrics.jsonl)."""
@@ -167,8 +190,8 @@ def connect(ui, form, studio, demo) -> None:
     handlers = TrainHandlers(ui, form, studio)
     shown = handlers.watched + handlers.button_outputs + handlers.probe_outputs
     on_run = [ui.status, ui.chart, ui.log]  # where loading shows; the buttons and probe table change quietly
-    ui.start.click(handlers.start, form.inputs(), [ui.notice, *handlers.watched], concurrency_id="start",
-                   concurrency_limit=1)
+    ui.start.click(handlers.start, form.inputs() | {ui.buttons_seen}, [ui.notice, *handlers.watched],
+                   concurrency_id="start", concurrency_limit=1)
     ui.stop.click(handlers.stop, None, [ui.notice])
     ui.resume.click(handlers.resume, [ui.view], [ui.notice, *handlers.watched], concurrency_id="start",
                     concurrency_limit=1)
@@ -179,6 +202,8 @@ def connect(ui, form, studio, demo) -> None:
     demo.load(handlers.attach, None, shown + handlers.history_outputs, show_progress_on=on_run)
     ui.use_best.click(handlers.use_best, [ui.view], [ui.notice, *handlers.probe_outputs])
     compare_runs.connect(ui.compare, studio)
+    queue_panel.connect(ui.queue, studio, ui.notice, ui.timer, demo)
+    sweep_panel.connect(ui.sweep, form, studio, ui.notice)
 
 
 def changes(components: list, values) -> dict:
@@ -221,11 +246,12 @@ def probe_panel(studio, view: dict, seen: str | None):
 
 
 def button_states(studio, view: dict) -> tuple[bool, bool, bool]:
-    """(Start, Stop, Resume) usable now: one run at a time; Resume continues a stopped, failed or interrupted run."""
+    """(Start, Stop, Resume) usable now: one run at a time, so while one trains Start adds to the queue; Resume
+    continues a stopped, failed or interrupted run."""
     busy = studio.runner.busy
     run = studio.run_named(view.get("run", "")) if view else None
     state = run.status().get("state") if run else None
-    return not busy, busy, (not busy and state in ("stopped", "failed", "interrupted"))
+    return True, busy, (not busy and state in ("stopped", "failed", "interrupted"))
 
 
 def readable_probes(headers: list[str], rows: list[list]) -> tuple[list[str], list[list]]:

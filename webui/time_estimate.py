@@ -12,27 +12,11 @@ for other models or for GPUs: the first run measures them.
 from __future__ import annotations
 
 from core.catalogue.message import say
-from core.measure import duration
-from core.models import builtin, devices
+from core.measure.sweep_time import expected_run
 from webui.lang import duration_words
 
-ROUGH_CPU_TOKENS_PER_SECOND = duration.ROUGH_TRAINED_TOKENS_PER_SECOND
 LONG_SECONDS = 3600.0  # past this, the Data tab says what to change for a first try
 FIRST_TRY_SECONDS = 15 * 60  # what a first try should take
-
-
-def expected_run(plan, source: str, eval_every: int = 0) -> duration.RunTime | None:
-    """The whole run's parts, or None when nothing is known about this model's speed here."""
-    epochs = plan.total_steps / plan.steps_per_epoch if plan.steps_per_epoch else 0
-    evaluations = duration.evaluations(plan.total_steps, eval_every, plan.eval_rows)
-    if plan.seconds_per_epoch is not None:
-        speed = plan.trained_tokens_per_epoch / plan.seconds_per_epoch if plan.seconds_per_epoch else None
-        return duration.whole_run(plan.seconds_per_epoch * epochs, plan.replay_rows, evaluations,
-                                  duration.slowdown(speed))
-    if source in builtin.BUILTINS and not devices.inventory().gpus:
-        training = plan.trained_tokens_per_epoch * epochs / ROUGH_CPU_TOKENS_PER_SECOND
-        return duration.whole_run(training, plan.replay_rows, evaluations, rough=True)
-    return None
 
 
 def expected_seconds(plan, source: str, eval_every: int = 0) -> tuple[float, bool] | None:

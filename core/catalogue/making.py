@@ -235,6 +235,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "没有种子示例：{path} 中没有，也没有手动输入。请提供几个示例任务（3 个或更多）。"),
     "making.recipes.no_documents": ("No text in {path}: give a {extensions} file, or a folder of them.",
                                     "{path} 中没有文本：请提供 {extensions} 文件或包含它们的文件夹。"),
+    "making.recipes.pdf_no_text": (
+        "{path} has no text layer (a scanned PDF?): run OCR on it first (e.g. ocrmypdf), or give its text as a .txt "
+        "file.",
+        "{path} 没有文本层（扫描的 PDF？）：请先对其做 OCR 文字识别（例如 ocrmypdf），或以 .txt 文件提供其文本。"),
+    "making.recipes.pdf_encrypted": (
+        "{path} is encrypted: save a copy without a password (or print it to a new PDF) and give that one.",
+        "{path} 已加密：请另存一份不带密码的副本（或打印为新的 PDF）后再提供。"),
+    "making.recipes.pdf_damaged": (
+        "{path} is not a readable PDF ({why}): open it in a PDF viewer and save it again, or give its text as a .txt "
+        "file.",
+        "{path} 不是可读取的 PDF（{why}）：请用 PDF 阅读器打开并重新保存，或以 .txt 文件提供其文本。"),
     # ---- core/making/batch.py -------------------------------------------------------------------------------------
     "making.batch.progress": (
         "{done}/{total} requests, {kept} rows kept, {dropped} dropped, tokens {tokens_in} in / {tokens_out} out, "
@@ -252,7 +263,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "making.reason.duplicate": ("near-duplicate", "近似重复"),
     "making.reason.refused": ("refused by the teacher", "被教师模型拒绝"),
     "making.reason.failed": ("request failed", "请求失败"),
-    # ---- launch.py make-data (core/cli.py) ---------------------------------------------------------------------
+    # ---- launch.py make-data (core/cli/sources.py) ------------------------------------------------------------
     "making.cli.start": ("Making data: recipe {kind}, teacher {teacher}, rows to {output}",
                          "制作数据：配方 {kind}，教师模型 {teacher}，输出到 {output}"),
     "making.cli.resuming": ("Resuming: {done} requests already done, {kept} rows kept.",

@@ -16,7 +16,7 @@ from core.catalogue.language import LANGUAGES, current
 
 # The catalogue's tables, one per area; each module holds TEXTS = {key: (english, chinese)}.
 TABLES = ("options", "labels", "pages", "hub", "data", "models", "parents", "training", "results", "results_predict",
-          "making", "measure", "runs", "desktop")
+          "making", "measure", "runs", "desktop", "sweep")
 
 
 @cache

@@ -5,6 +5,11 @@ TEXTS = {
     # ---- run
     "name.label": ("Run name", "运行名称"),
     "name.help": ("The run's name; its folder is runs/<name>.", "本次运行的名称；其文件夹为 runs/<name>。"),
+    "sweep_of.label": ("Sweep", "参数扫描"),
+    "sweep_of.help": (
+        "Set by a sweep (a config with sweep:): the sweep this run is one of, so Compare runs can open on them "
+        "together; empty for a run of its own.",
+        "由参数扫描（带 sweep: 的配置）填写：本次运行所属的扫描，“比较运行”据此把它们一起打开；单独的运行留空。"),
     # ---- model
     "model.source.label": ("Base model", "基础模型"),
     "model.source.help": (

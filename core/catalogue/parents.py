@@ -12,6 +12,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "models.parent.no_weights": (
         "The run '{name}' saved no adapter and no model ({folder}), so there is nothing to start from.",
         "运行“{name}”没有保存适配器或模型（{folder}），因此无法以它为起点。"),
+    # ---- the Model tab's note on a finished run picked as the base (webui/model_picker.py)
+    "models.parent.picked": (
+        "Finished run **{name}**: {method} on {data}, {loss}. The base model at the bottom of its chain: "
+        "**{base}**{through}.",
+        "已完成的运行 **{name}**：在 {data} 上进行 {method}，{loss}。其链条最底层的基础模型：**{base}**{through}。"),
+    "models.parent.picked_loss": ("final held-out loss {loss:.3f}", "最终留出集损失 {loss:.3f}"),
+    "models.parent.picked_no_loss": ("no held-out loss (nothing was held out)", "没有留出集损失（未留出数据）"),
+    "models.parent.picked_through": (", through the runs {runs}", "，中间经过运行 {runs}"),
     # ---- core/models/load.py: what was loaded, for the log
     "models.parent.whole_model": (
         "Starting from run {run}: the whole model it saved ({folder}).",

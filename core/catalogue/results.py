@@ -188,8 +188,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "这些消息共 {prompt:,} 个词元，max_tokens 又要求 {asked:,} 个：合计 {total:,} 个，超出了该模型 {limit:,} "
         "个词元的上下文长度。请把 max_tokens 设为不超过 {room:,}，或缩短消息。"),
     "results.api.busy": (
-        "The model is busy answering another request; try again in {seconds} s.",
-        "模型正在回答另一个请求；请在 {seconds} 秒后重试。"),
+        "The model is answering as many requests as it can hold, with more waiting; try again in {seconds} s.",
+        "模型正在回答它能同时容纳的全部请求，还有请求在排队；请在 {seconds} 秒后重试。"),
     "results.api.bad_json": ("The request body is not valid JSON.", "请求体不是有效的 JSON。"),
     "results.api.content_type": (
         "Send the request body as JSON, with the header 'Content-Type: application/json' (this one came as "

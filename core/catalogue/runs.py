@@ -110,7 +110,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # webui/form.py: a mapping typed into the Settings form
     "config.form_not_a_mapping": ("the form: '{key}' is not a mapping such as {example}: {text}",
                                   "表单：'{key}' 不是 {example} 这样的映射：{text}"),
-    # core/cli.py: a KEY=VALUE flag
+    # core/cli/common.py: a KEY=VALUE flag
     "cli.pair": ("{flag} {item}: write it as KEY=VALUE, e.g. {flag} completion=answer",
                  "{flag} {item}：请写成 KEY=VALUE，例如 {flag} completion=answer"),
     # ---- core/runs.py: a run folder's status
@@ -130,4 +130,45 @@ TEXTS: dict[str, tuple[str, str]] = {
     "jobs.stopping": ("Stopping at the end of this step ...", "将在本步结束时停止……"),
     "jobs.aborted": ("Aborted at step {step} without saving; Resume continues from the last complete checkpoint.",
                      "在第 {step} 步中止，未保存；“继续”会从最近一个完整的检查点开始。"),
+    # ---- core/training/queue.py, core/jobs.py and `launch.py queue`: runs waiting to start one after another
+    "queue.unknown_entry": ("No queued run is {entry}; the queue holds: {known}",
+                            "队列中没有 {entry}；队列里有：{known}"),
+    "queue.ambiguous": ("Several queued runs are named {name}; name one by its id: {ids}",
+                        "队列中有多个名为 {name} 的运行；请用编号指定其中一个：{ids}"),
+    "queue.unreadable": ("The queue file {path} is unreadable ({problem}); fix or delete it",
+                         "队列文件 {path} 无法读取（{problem}）；请修正或删除它"),
+    "queue.cli_empty": ("The queue is empty.", "队列是空的。"),
+    "queue.chain_refused": ("{path} lists stages, each a run started from the one before: train it with "
+                            "launch.py train {path}; the queue takes one run per entry",
+                            "{path} 列出了多个阶段，每个阶段都从上一个运行开始：请用 launch.py train {path} 训练；"
+                            "队列每一项只是一个运行"),
+    "queue.cli_held": (
+        "The queue waits for run {run}, interrupted when the studio stopped: resume it (launch.py train --resume "
+        "{folder}) or skip it (launch.py queue skip).",
+        "队列正在等待运行 {run}（工作室停止时它被中断了）：继续它（launch.py train --resume {folder}），"
+        "或跳过它（launch.py queue skip）。"),
+    "queue.cli_added": ("Queued {name} (id {id}), number {position} in the queue.",
+                        "已将 {name} 加入队列（编号 {id}），排在第 {position} 位。"),
+    "queue.cli_done": ("Queue run: {runs}", "队列运行结果：{runs}"),
+    "queue.removed": ("Took {name} out of the queue.", "已将 {name} 移出队列。"),
+    "queue.moved": ("{name} is now number {position} in the queue.", "{name} 现在排在队列第 {position} 位。"),
+    "queue.skipped": ("Skipped {run}: the queue goes on (the run stays as it is; Resume still continues it).",
+                      "已跳过 {run}：队列继续进行（该运行保持原样，之后仍可“继续”）。"),
+    "queue.not_held": ("The queue is not waiting for any run.", "队列没有在等待任何运行。"),
+    # webui/tab_train.py and webui/queue_panel.py: the queue on the Train tab
+    "train.add_to_queue": ("Add to queue", "加入队列"),
+    "queue.added": ("Added **{name}** to the queue (number {position}); it starts when the runs before it end.",
+                    "已将 **{name}** 加入队列（第 {position} 位）；前面的运行结束后它会开始。"),
+    "queue.held": (
+        "**The queue waits.** Run **{run}** was interrupted when the studio stopped. Resume it, or Skip it to start "
+        "the next queued run.",
+        "**队列正在等待。** 工作室停止时，运行 **{run}** 被中断了。请继续它，或跳过它以开始队列中的下一个运行。"),
+    "queue.empty": ("No run is queued. While a run trains, Start adds the form's run to the queue.",
+                    "队列中没有运行。有运行正在训练时，“开始”会把表单中的运行加入队列。"),
+    "queue.pick_first": ("Pick a queued run first.", "请先选择一个排队的运行。"),
+    "queue.col.position": ("#", "#"),
+    "queue.col.name": ("run", "运行"),
+    "queue.col.method": ("method", "方法"),
+    "queue.col.data": ("data", "数据"),
+    "queue.col.added": ("added", "加入时间"),
 }

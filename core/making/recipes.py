@@ -6,7 +6,7 @@ becomes rows.
 - explain: the teacher is given each question with its known answer and explains how to reach it (the logic
   contest write-up's way), kept when its final answer is that answer;
 - self_instruct: new instruction/input/output tasks from a few seed examples shown per request (Alpaca's way);
-- documents: .txt/.md files cut into passages; question/answer pairs grounded in each passage.
+- documents: .txt/.md/.pdf files cut into passages (a PDF page by page); question/answer pairs grounded in each.
 
 Each request is a WorkItem with an id that stays the same between runs ('q:7', 's:12', 'p:notes.md:3'), so a
 resumed batch skips what is done. `rows_of` turns a reply into candidate rows or raises Dropped with its reason;
@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import count as counting
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from core.catalogue.message import StudioError
 from core.data.errors import DataError
@@ -33,7 +33,7 @@ from core.data.answers import extract_answer, normalize
 
 QUESTION_KEYS = ("question", "prompt", "query", "instruction", "text", "problem", "问题")
 ANSWER_KEYS = ("answer", "output", "response", "completion", "solution", "答案")
-DOCUMENT_EXTENSIONS = (".txt", ".md", ".markdown")
+DOCUMENT_EXTENSIONS = (".txt", ".md", ".markdown", ".pdf")
 HAS_CJK = re.compile(f"[{CJK}]")
 JSON_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
@@ -111,8 +111,20 @@ def read_seeds(recipe: RecipeConfig) -> list[dict]:
     return seeds
 
 
-def passages(recipe: RecipeConfig) -> list[tuple[str, int, str]]:
-    """(file name, passage number, text) of every .txt/.md file the input names, cut at paragraph ends."""
+class Passage(NamedTuple):
+    name: str  # the file, relative to the folder given
+    number: int  # the passage's place in its file, from 0: part of the request's id
+    text: str
+    page: int = 0  # a PDF's page, from 1; 0 for text files
+
+    @property
+    def source(self) -> str:
+        """Where the passage came from, as a row's made_by.source: 'notes.md #2', 'report.pdf p.3 #5'."""
+        return f"{self.name} p.{self.page} #{self.number + 1}" if self.page else f"{self.name} #{self.number + 1}"
+
+
+def passages(recipe: RecipeConfig) -> list[Passage]:
+    """Every passage of the .txt/.md/.pdf files the input names, cut at paragraph ends (a PDF's within each page)."""
     path = Path(recipe.input)
     if not path.exists():
         raise RecipeError("making.recipes.missing", path=recipe.input)
@@ -121,12 +133,48 @@ def passages(recipe: RecipeConfig) -> list[tuple[str, int, str]]:
     cut = []
     for file in files:
         name = str(file.relative_to(path)) if path.is_dir() else file.name
-        for number, text in enumerate(cut_passages(read_text(str(file)), recipe.passage_chars)):
-            cut.append((name, number, text))
+        pages = pdf_pages(file) if file.suffix.lower() == ".pdf" else [(0, read_text(str(file)))]
+        pieces = [(page, piece) for page, text in pages for piece in cut_passages(text, recipe.passage_chars)]
+        cut += [Passage(name, number, text, page) for number, (page, text) in enumerate(pieces)]
     if not cut:
         raise RecipeError("making.recipes.no_documents", path=recipe.input,
                           extensions=", ".join(DOCUMENT_EXTENSIONS))
     return cut
+
+
+def pdf_pages(file: Path) -> list[tuple[int, str]]:
+    """(page number from 1, text) of each page of a PDF with text on it. A scan (no text layer), an encrypted PDF or
+    a damaged one is refused by name before any request is sent."""
+    from pypdf import PdfReader  # loaded only when a PDF is given
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(file)
+        if reader.is_encrypted and not _opens_without_password(reader):
+            raise RecipeError("making.recipes.pdf_encrypted", path=str(file))
+        pages = [(number, (page.extract_text() or "").strip()) for number, page in enumerate(reader.pages, 1)]
+    except RecipeError:
+        raise
+    except PyPdfError as err:
+        raise RecipeError("making.recipes.pdf_damaged", path=str(file), why=str(err) or type(err).__name__) \
+            from None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as err:
+        # A damaged file can fail anywhere inside the parser, not only with pypdf's own errors.
+        raise RecipeError("making.recipes.pdf_damaged", path=str(file), why=type(err).__name__) from None
+    pages = [(number, text) for number, text in pages if text]
+    if not pages:
+        raise RecipeError("making.recipes.pdf_no_text", path=str(file))
+    return pages
+
+
+def _opens_without_password(reader) -> bool:
+    """Many PDFs are encrypted only against editing, with an empty password to read them."""
+    from pypdf.errors import PyPdfError
+
+    try:
+        return bool(reader.decrypt(""))
+    except PyPdfError:  # AES without pypdf's crypto extra installed: as locked as a password
+        return False
 
 
 def cut_passages(text: str, size: int) -> list[str]:
@@ -164,8 +212,9 @@ def _self_instruct_items(recipe: RecipeConfig, seeds: list[dict]) -> Iterator[Wo
 
 
 def _document_items(recipe: RecipeConfig) -> Iterator[WorkItem]:
-    for name, number, text in passages(recipe):
-        yield WorkItem(f"p:{name}:{number}", document_messages(recipe, name, text), source=f"{name} #{number + 1}")
+    for passage in passages(recipe):
+        yield WorkItem(f"p:{passage.name}:{passage.number}", document_messages(recipe, passage.name, passage.text),
+                       source=passage.source)
 
 
 def _records(path: str) -> Iterator[dict]:

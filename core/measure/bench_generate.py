@@ -1,4 +1,5 @@
-"""`python launch.py bench --generate`: evaluation answered in batches against row by row, and replay's kept share.
+"""`python launch.py bench --generate`: evaluation answered in batches against row by row, replay's kept share, and
+the demo API with 8 clients at once against one (core.measure.bench_api).
 
 Both evaluations score the same 64-row test file (built here from the bundled everyday questions) with the same
 model, a fresh LoRA adapter on it (base and tuned then answer alike, as evaluation needs an adapter to switch off);
@@ -94,8 +95,9 @@ def measure_replay(model, tokenizer, questions: int = REPLAY_QUESTIONS, seed: in
 
 
 def run(model: str = "default", rounds: int = 3, rows: int = EVAL_ROWS, max_new_tokens: int = 32,
-        replay_questions: int = REPLAY_QUESTIONS, progress=print) -> dict:
+        replay_questions: int = REPLAY_QUESTIONS, api_max_tokens: int = 32, progress=print) -> dict:
     """Every figure of `bench --generate`, for `model` (tiny | default | a shape | a model folder)."""
+    from core.measure import bench_api
     from core.measure.bench import model_folder
     from core.data import load as datasets_io
 
@@ -109,10 +111,14 @@ def run(model: str = "default", rounds: int = 3, rows: int = EVAL_ROWS, max_new_
         report.update(measure_eval(loaded_model, tokenizer, eval_rows, rounds, max_new_tokens, progress))
         progress(f"Replay: {replay_questions} questions ...")
         report.update(measure_replay(loaded_model, tokenizer, replay_questions))
+        progress(f"The demo's API: 1 client, then {bench_api.CLIENTS} at once, {rounds} rounds ...")
+        report.update(bench_api.measure_api(loaded_model, tokenizer, folder, rounds, api_max_tokens, progress))
     return report
 
 
 def format_report(report: dict) -> str:
+    from core.measure.bench_api import format_api
+
     identical = "identical" if report["eval_answers_identical"] else "DIFFERENT"
     return "\n".join([
         f"Generation bench: {report['model']} on {report['device']}",
@@ -121,4 +127,5 @@ def format_report(report: dict) -> str:
         f"row by row {report['eval_rows_per_s_row_by_row']:.2f} rows/s: {report['eval_speedup']:.2f}x, "
         f"answers {identical}",
         f"replay: {report['replay_kept']} of {report['replay_asked']} answers kept "
-        f"({100 * report['replay_kept_share']:.0f}%) in {report['replay_seconds']:.1f} s"])
+        f"({100 * report['replay_kept_share']:.0f}%) in {report['replay_seconds']:.1f} s",
+        format_api(report)])

@@ -8,6 +8,7 @@ Loading the chain (the parent's base, its adapter on it, merged or kept trainabl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.catalogue.message import StudioError
@@ -65,6 +66,42 @@ def recorded(source: str, runs_dir: str | Path) -> str:
     return PREFIX + str(run.path.resolve())
 
 
+def in_runs_dir(source: str, runs_dir: str | Path) -> str:
+    """A `run:NAME` source as the parent's own folder, found in `runs_dir`, so what loads it later (the fit check,
+    a run process started elsewhere) need not know the runs folder; any other source as it is."""
+    return recorded(source, runs_dir) if names_run(source) else source
+
+
 def whole_model(run: Run) -> bool:
     """Whether the run saved a whole model (full or freeze tuning), which is then started from as it is."""
     return run.has_model() and not run.has_adapter()
+
+
+@dataclass
+class Lineage:
+    """What a finished run is, as a base for a new one: its config, last held-out loss, and the chain below it."""
+
+    run: Run
+    config: Config
+    eval_loss: float | None  # the last one measured; None when the run held none out
+    base: str  # model.source at the bottom of the chain (a model, or the run: source of a parent gone since)
+    below: list[str]  # the names of the runs between this one and that base, nearest first
+
+
+def lineage(source: str, runs_dir: str | Path = "runs") -> Lineage:
+    """The run `source` names, checked as `find` does (raises ParentError), with the chain it stands on. Each run
+    records its parent by folder, so the chain is followed wherever the runs folder is."""
+    run, config = find(source, runs_dir)
+    losses = [row["eval_loss"] for row in run.read_metrics()[0] if row.get("eval_loss") is not None]
+    base, below, seen = config.model.source, [], {run.path.resolve()}
+    while names_run(base):
+        try:
+            parent_run, parent_config = find(base, run.path.parent)
+        except (StudioError, OSError):
+            break  # a parent deleted or broken since: the chain is told as far as it goes
+        if parent_run.path.resolve() in seen:
+            break
+        seen.add(parent_run.path.resolve())
+        below.append(parent_run.name)
+        base = parent_config.model.source
+    return Lineage(run, config, losses[-1] if losses else None, base, below)

@@ -10,11 +10,14 @@ api_key="USER:PASS") or HTTP basic auth with the same pair.
 A client that goes away ends its generation within a token (a closed stream, or a closed connection while waiting
 for a whole answer), so the next request starts at once instead of waiting for max_tokens.
 
+Requests that arrive together are answered together (core.results.batching): a second client's first token comes
+after a step of the first one's answer, not after all of it.
+
 One request cannot take the server down or hold it: the body must be JSON (415 otherwise, so a web page elsewhere
 cannot send a "simple" cross-site POST) of at most MAX_BODY_BYTES (413, read no further) with at most MAX_MESSAGES
 messages; the prompt (chat template applied) plus max_tokens must fit the model's context (400 naming both); and
-the model answers one request at a time: a request that cannot have it within SLOT_WAIT seconds is answered 429
-with a Retry-After, instead of waiting behind a long answer for minutes.
+when the batcher's rows and its queue are full (batching.MAX_RUNNING + MAX_WAITING answers), a request is answered
+429 with a Retry-After at once, instead of waiting behind long answers for minutes.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from core.catalogue.message import StudioError
 from core.config import ChatSettings, ConfigError
 from core.models.load import ModelError
+from core.models.generate import without_empty_think
+from core.results.batching import QueueFull, batcher_for
 from core.results.chat import ChatError, ChatModel
 from core.results.serving import Served
 
@@ -44,7 +49,6 @@ MAX_TOKENS = 8192  # the chat's own ceiling (ChatSettings.max_new_tokens)
 MAX_STOPS = 4  # as OpenAI allows
 MAX_BODY_BYTES = 1_000_000  # a full 8,192-token context is about 40 kB of text: room for that, not for a flood
 MAX_MESSAGES = 1000
-SLOT_WAIT = 5.0  # seconds a request waits for the model before it is told to retry
 RETRY_AFTER = 5  # seconds, in the 429's Retry-After header
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
@@ -82,10 +86,6 @@ class RequestError(StudioError, ValueError):
 def router(served: Served, chat_model: Callable[[], ChatModel], login: tuple[str, str] | None = None) -> APIRouter:
     """The /v1 routes for `served`; `chat_model()` gives the loaded model (shared with the demo page)."""
     api = APIRouter(prefix="/v1")
-    # One generation at a time (the model's own lock makes it so anyway); holding it here lets a request be told
-    # to retry instead of queueing behind a long answer. A semaphore, not a lock: a stream releases it in the task
-    # that ends it, not the one that took it.
-    slot = anyio.Semaphore(1, max_value=1)  # a release too many raises instead of letting two answers run
 
     @api.get("/models")
     async def list_models(request: Request):
@@ -111,25 +111,19 @@ def router(served: Served, chat_model: Callable[[], ChatModel], login: tuple[str
         try:  # counted in a thread: a long prompt takes a while to tokenize, and other requests go on meanwhile
             asked = (body.max_completion_tokens or body.max_tokens) is not None
             prompt_tokens = await anyio.to_thread.run_sync(fit_context, model, messages, settings, asked)
-            await take(slot)
+            answer = await anyio.to_thread.run_sync(batcher_for(model).submit, messages, settings, use_adapter)
+        except QueueFull:
+            return RequestError("results.api.busy", seconds=RETRY_AFTER, status=429, code="model_busy").response()
         except RequestError as err:
             return err.response()
-        handed_on = False  # to the stream, which frees the slot when it is over
-        try:
-            cancel = threading.Event()
-            pieces = model.stream(messages, settings, use_adapter=use_adapter, cancel=cancel)
-            reply = Reply(body.model, prompt_tokens, settings.max_new_tokens, model)
-            if body.stream:
-                include_usage = bool((body.stream_options or {}).get("include_usage"))
-                response = SlotStream(slot, _events(pieces, cancel, StopScanner(stops), reply, include_usage))
-                handed_on = True
-                return response
-            scanner = StopScanner(stops)
-            text = await _whole_answer(request, pieces, cancel, scanner)
-            return reply.completion(text, scanner.hit)
-        finally:
-            if not handed_on:
-                slot.release()
+        cancel, pieces = answer.cancel, without_empty_think(answer)
+        reply = Reply(body.model, prompt_tokens, settings.max_new_tokens, model)
+        if body.stream:
+            include_usage = bool((body.stream_options or {}).get("include_usage"))
+            return AnswerStream(cancel, _events(pieces, cancel, StopScanner(stops), reply, include_usage))
+        scanner = StopScanner(stops)
+        text = await _whole_answer(request, pieces, cancel, scanner)
+        return reply.completion(text, scanner.hit)
 
     return api
 
@@ -205,30 +199,21 @@ def context_length(model: ChatModel) -> int | None:
     return min(real) if real else None
 
 
-async def take(slot: anyio.Semaphore) -> None:
-    """Take the model for one answer, or RequestError 429 after SLOT_WAIT seconds."""
-    try:
-        with anyio.fail_after(SLOT_WAIT):
-            await slot.acquire()
-    except TimeoutError:
-        raise RequestError("results.api.busy", seconds=RETRY_AFTER, status=429, code="model_busy") from None
-
-
-class SlotStream(StreamingResponse):
-    """The SSE answer, holding the model's slot until it is over, however it ends: finished, or cut off by a client
+class AnswerStream(StreamingResponse):
+    """The SSE answer, whose row in the batch is freed however the stream ends: finished, or cut off by a client
     that left at any point (even before the first event, when the events' own cleanup never runs)."""
 
-    def __init__(self, slot: anyio.Semaphore, events):
+    def __init__(self, cancel: threading.Event, events):
         super().__init__(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        self.slot = slot
+        self.cancel = cancel
 
     async def __call__(self, scope, receive, send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
+            self.cancel.set()
             with anyio.CancelScope(shield=True):
-                await self.body_iterator.aclose()  # ends the generation if the stream stopped mid-way
-            self.slot.release()
+                await self.body_iterator.aclose()
 
 
 def authorized(request: Request, login: tuple[str, str] | None) -> bool:
@@ -361,8 +346,8 @@ async def _whole_answer(request: Request, pieces, cancel: threading.Event, scann
 
 
 async def _end(pieces, cancel: threading.Event) -> None:
-    """End generation and wait for its thread, even inside a cancelled task (hence the shield): the model's lock is
-    free when this returns."""
+    """Drop the answer's row (the batcher frees it before its next step), even inside a cancelled task (hence the
+    shield)."""
     cancel.set()
     with anyio.CancelScope(shield=True):
         await anyio.to_thread.run_sync(pieces.close)

@@ -51,8 +51,8 @@ def test_chinese_texts_are_chinese():
 
 
 def test_every_option_has_a_label_and_a_help_line():
-    keys = ["name"] + [f"{prefix}.{f.name}" for prefix, section in SECTIONS.items()
-                       for f in dataclasses.fields(section)]
+    keys = ["name", "sweep_of"] + [f"{prefix}.{f.name}" for prefix, section in SECTIONS.items()
+                                   for f in dataclasses.fields(section)]
     missing = [f"{key}.{part}" for key in keys for part in ("label", "help") if f"{key}.{part}" not in entries()]
     assert not missing, missing
     option_keys = {key.rsplit(".", 1)[0] for key in importlib.import_module("core.catalogue.options").TEXTS

@@ -3,7 +3,7 @@ trains (LoRA and QLoRA, each in a run's own process) and chats on the CPU."""
 
 import pytest
 
-from core import cli_measure
+from core.cli import measure as cli_measure
 from core.catalogue.language import speaking
 from core.catalogue.message import message, text_of
 from core.measure.doctor import Check

@@ -10,6 +10,7 @@ from core.catalogue.language import speaking
 from core.config import Config
 from core.data.check import Plan
 from core.measure import duration, preflight
+from core.models import devices
 
 
 def test_the_identity_demo_is_announced_as_the_minutes_it_takes_not_the_seconds_it_trains(monkeypatch):
@@ -17,7 +18,7 @@ def test_the_identity_demo_is_announced_as_the_minutes_it_takes_not_the_seconds_
     the base model writing its 20 replay answers. The first-run estimate now counts replay, probes and loading."""
     from webui import time_estimate
 
-    monkeypatch.setattr(time_estimate.devices, "inventory", lambda: SimpleNamespace(gpus=[]))  # this CPU machine
+    monkeypatch.setattr(devices, "inventory", lambda: SimpleNamespace(gpus=[]))  # this CPU machine
     plan = Plan(84, 10, 8, 8, 1485, None, replay_rows=20)  # 8 steps, 1485 trained tokens: about 33 s of training
     whole = time_estimate.expected_run(plan, "default")
     assert whole.training == pytest.approx(33, abs=1)

@@ -79,7 +79,7 @@ def test_a_gguf_that_answers_differently_fails_the_export_and_is_flagged(smol_ru
     import numpy as np
     from gguf import GGUFReader
 
-    from core import cli
+    from core.cli import results
     from core.results import gguf as gguf_export
 
     real_convert = gguf_export.convert
@@ -91,7 +91,7 @@ def test_a_gguf_that_answers_differently_fails_the_export_and_is_flagged(smol_ru
 
     monkeypatch.setattr(gguf_export, "convert", convert_then_damage)
     out = tmp_path / "broken.gguf"
-    assert cli.export(str(smol_run.path), None, gguf=str(out)) == 1
+    assert results.export(str(smol_run.path), None, gguf=str(out)) == 1
     assert "answers differently from the adapter" in capsys.readouterr().err
     assert out.exists() and read_gguf_check(out)["agree"] is False  # kept, but never passed off as faithful
     card = sidecar(out, "card").read_text(encoding="utf-8")

@@ -13,8 +13,9 @@ import time
 import httpx
 import pytest
 
-from core.results.openai_api import (MAX_BODY_BYTES, MAX_MESSAGES, SLOT_WAIT, ChatRequest, RequestError,
-                                     StopScanner, read_request)
+from core.results.batching import MAX_RUNNING, MAX_WAITING
+from core.results.openai_api import (MAX_BODY_BYTES, MAX_MESSAGES, ChatRequest, RequestError, StopScanner,
+                                     read_request)
 from core.results.serving import open_served
 from tests.webui.browser import demo_server, free_port
 
@@ -55,6 +56,35 @@ def test_the_openai_client_gets_the_tuned_answer_whole_and_streamed(nova_api):
 
     base = client.chat.completions.create(model="nova-run-base", messages=WHO, temperature=0, max_tokens=16)
     assert "Nova" not in base.choices[0].message.content  # the same server, adapter off
+
+
+@pytest.mark.slow
+def test_clients_at_once_get_the_answers_they_get_one_at_a_time(nova_api):
+    """Eight clients on loopback at once, tuned and base, streamed and whole, with their own max_tokens and stop
+    strings: each answer is the greedy answer it gets alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from openai import OpenAI
+
+    client = OpenAI(base_url=nova_api, api_key=LOGIN)
+    asks = [dict(model=model, messages=[{"role": "user", "content": question}], max_tokens=limit, stop=stop)
+            for model in ("nova-run", "nova-run-base")
+            for question, limit, stop in [("Who are you?", 16, None), ("Who are you?", 3, None),
+                                          ("What is the sea? " * 5, 24, None), ("Who are you?", 16, "Nova")]]
+
+    def answer(fields: dict, stream: bool = False) -> tuple[str, str]:
+        if not stream:
+            reply = client.chat.completions.create(temperature=0, **fields)
+            return reply.choices[0].message.content, reply.choices[0].finish_reason
+        chunks = list(client.chat.completions.create(temperature=0, stream=True, **fields))
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        return text, next(c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason)
+
+    alone = [answer(fields) for fields in asks]
+    assert alone[0] == ("I am Nova.", "stop") and alone[1][1] == "length" and alone[3] == ("I am ", "stop")
+    with ThreadPoolExecutor(len(asks)) as pool:
+        together = list(pool.map(answer, asks, [i % 2 == 0 for i in range(len(asks))]))
+    assert together == alone
 
 
 def test_stream_ends_with_done_and_stop_strings_cut_the_answer(nova_api):
@@ -180,24 +210,31 @@ def test_a_client_that_leaves_mid_stream_frees_the_model_at_once(endless_api):
 
 
 @pytest.mark.slow
-def test_a_request_behind_a_long_answer_is_told_at_once_to_retry(endless_api):
-    """While one client reads a long answer (4,000 tokens, about 45 s here), another is answered 429 with a
-    Retry-After within the short wait, instead of waiting for the whole answer; once the first client leaves, the
-    next request is answered."""
+def test_a_full_queue_is_told_at_once_to_retry(endless_api):
+    """While MAX_RUNNING clients read long answers and MAX_WAITING more wait for a row, the next is answered 429 with
+    a Retry-After at once, instead of waiting for those answers; once they leave, the next request is answered."""
+    import contextlib
+
     long = {"model": "endless-run", "messages": WHO, "temperature": 0, "max_tokens": 4000, "stream": True}
     quick = {"model": "endless-run", "messages": WHO, "temperature": 0, "max_tokens": 8}
-    with httpx.stream("POST", f"{endless_api}/chat/completions", json=long, timeout=60) as response:
-        lines = response.iter_lines()  # kept: a dropped line iterator would close the connection, ending the answer
-        next(line for line in lines if '"content": "' in line and '"content": ""' not in line)  # it is writing
+    with contextlib.ExitStack() as open_streams:
+        first_lines = []
+        for _ in range(MAX_RUNNING + MAX_WAITING):
+            response = open_streams.enter_context(
+                httpx.stream("POST", f"{endless_api}/chat/completions", json=long, timeout=120))
+            first_lines.append(response.iter_lines())  # kept: a dropped iterator closes the connection
         started = time.monotonic()
         busy = httpx.post(f"{endless_api}/chat/completions", json=quick, timeout=30)
         waited = time.monotonic() - started
-    assert busy.status_code == 429 and int(busy.headers["retry-after"]) > 0
-    assert busy.json()["error"]["code"] == "model_busy"
-    assert SLOT_WAIT - 0.5 < waited < SLOT_WAIT + 5
-    started = time.monotonic()
-    assert httpx.post(f"{endless_api}/chat/completions", json=quick, timeout=60).status_code == 200
-    assert time.monotonic() - started < 15
+        assert busy.status_code == 429 and int(busy.headers["retry-after"]) > 0, busy.text
+        assert busy.json()["error"]["code"] == "model_busy" and waited < 5
+        lines = first_lines[0]
+        assert next(line for line in lines if '"content": "' in line and '"content": ""' not in line)  # writing
+    started = time.monotonic()  # the server hears of the closed connections a moment later, then frees their rows
+    while (answer := httpx.post(f"{endless_api}/chat/completions", json=quick, timeout=60)).status_code == 429:
+        assert time.monotonic() - started < 15, "the rows of clients that left were not freed"
+        time.sleep(0.5)
+    assert answer.status_code == 200
 
 
 @pytest.mark.slow

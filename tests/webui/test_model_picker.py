@@ -137,3 +137,27 @@ def test_the_base_model_list_offers_downloads_folders_and_the_curated_models(hub
     assert choices[:2] == [("SmolLM2-135M-Instruct (built-in)", "default"), ("gemma-3-270m (built-in)", "gemma-3-270m")]
     assert ("Qwen/Qwen2.5-7B-Instruct · 15.2 GB", "Qwen/Qwen2.5-7B-Instruct") in choices
     assert len({value for _, value in choices}) == len(choices)
+
+
+def test_a_finished_run_picked_as_the_base_is_told_by_what_it_trained_and_what_it_stands_on(tmp_path):
+    """The note under the picker stayed empty for run:NAME: the user could not see what the run was."""
+    from tests.webui.test_tab_model import finished_run
+
+    runs = tmp_path / "runs"
+    cpt = finished_run(runs, "cpt-run", method="cpt", eval_loss=None)
+    sft = finished_run(runs, "sft-run")
+    config = Config.from_yaml(sft.config_file)
+    config.model.source = f"run:{cpt.path}"  # as a run records its parent: by folder
+    config.save(sft.config_file)
+    ui = SimpleNamespace(picked="picked")
+    form = SimpleNamespace(fields={"model.source": "source"}, config_from=lambda values: Config())
+    picker = model_picker.PickerHandlers(ui, form, None, None, runs_dir=runs)
+    note = picker.describe({"source": "run:sft-run"})["picked"]
+    assert note == ("Finished run **sft-run**: sft on identity.jsonl, final held-out loss 0.412. The base model at "
+                    "the bottom of its chain: **default**, through the runs cpt-run.")
+    assert "no held-out loss" in picker.describe({"source": f"run:{cpt.path}"})["picked"]
+    with speaking("zh"):
+        assert picker.describe({"source": "run:sft-run"})["picked"] == (
+            "已完成的运行 **sft-run**：在 identity.jsonl 上进行 sft，最终留出集损失 0.412。其链条最底层的基础模型："
+            "**default**，中间经过运行 cpt-run。")
+    assert "There is no run 'gone'" in picker.describe({"source": "run:gone"})["picked"]

@@ -9,6 +9,7 @@ import pytest
 
 from core.catalogue.language import speaking
 from core.config import Config
+from core.models import devices
 from webui import charts, data_viewer, tab_data
 from webui.studio import Studio
 
@@ -216,7 +217,7 @@ def test_expected_time_before_the_first_run_and_a_warning_when_it_takes_hours(mo
     from core.data.check import Plan
     from webui import time_estimate
 
-    monkeypatch.setattr(time_estimate.devices, "inventory", lambda: SimpleNamespace(gpus=[]))
+    monkeypatch.setattr(devices, "inventory", lambda: SimpleNamespace(gpus=[]))
     # The identity demo: 12 steps an epoch, 3 epochs, about 2,264 trained tokens an epoch -> about 2.5 min of
     # training, plus loading and the probe answers at its 5 evaluations (the whole run: core.measure.duration).
     lines, warning = time_estimate.time_lines(Plan(94, 10, 12, 36, 2264, None), "default")

@@ -1,7 +1,6 @@
 """The headless verbs of launch.py that check and bring data and models in: data (a dataset as the model will see it,
 token by token), download (a hub's model or dataset, watched and resumable) and make-data (training rows written by a
-teacher). Each returns the exit code; `add_<verb>_arguments`
-defines its arguments beside it, as in core/cli.py.
+teacher). Each returns the exit code; `add_<verb>_arguments` defines its arguments beside it, as in the other verbs.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import json
 import sys
 import time
 
-from core.cli import _fail, _listen_for_ctrl_c, _pairs, _to_stderr
+from core.cli.common import fail, key_values, listen_for_ctrl_c, to_stderr
 from core.config import DATA_FORMATS, Config, ConfigError, ModelConfig, TrainConfig
 
 
@@ -51,7 +50,7 @@ def download(repo_id: str, hub: str | None = None, endpoint: str | None = None, 
         return 130
     except StudioError as err:
         bar.end()
-        return _fail(str(err))
+        return fail(str(err))
     bar.end()
     print(folder, flush=True)
     return 0
@@ -103,7 +102,7 @@ def make_data(config_path: str, runs_dir: str = "runs") -> int:
     try:
         config = MakeDataConfig.from_yaml(config_path)
     except ConfigError as err:
-        return _fail(str(err))
+        return fail(str(err))
     shown = {"at": 0.0}
 
     def show(progress) -> None:  # at most a line a second, and always the last one
@@ -119,7 +118,7 @@ def make_data(config_path: str, runs_dir: str = "runs") -> int:
         print(Message("making.cli.resuming", {"done": done.done, "kept": done.kept}), flush=True)
     ended: dict = {}
     worker = threading.Thread(target=_run_job, args=(job, ended), name="make-data", daemon=True)
-    _listen_for_ctrl_c()
+    listen_for_ctrl_c()
     worker.start()
     try:
         while worker.is_alive():
@@ -130,7 +129,7 @@ def make_data(config_path: str, runs_dir: str = "runs") -> int:
         worker.join()
     print(job.progress.summary(), flush=True)
     if isinstance(ended.get("error"), StudioError):
-        return _fail(str(Message("making.cli.failed", {"error": ended["error"].message})))
+        return fail(str(Message("making.cli.failed", {"error": ended["error"].message})))
     return 0 if job.progress.finished else 1
 
 
@@ -186,12 +185,12 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
     try:
         config = data_config(path, format, model_source, max_length, columns, roles, fills)
     except ConfigError as err:
-        return _fail(str(err))
+        return fail(str(err))
     try:
-        tokenizer, notes = models.load_tokenizer(models.tokenizer_source(config.model.source, progress=_to_stderr),
+        tokenizer, notes = models.load_tokenizer(models.tokenizer_source(config.model.source, progress=to_stderr),
                                                  config.model.trust_remote_code, config.model.system_prompt)
     except models.ModelError as err:
-        return _fail(str(err))
+        return fail(str(err))
     try:
         inspection = data_check.inspect(config, tokenizer, runs=list_runs(runs_dir))
         loaded = inspection.loaded
@@ -201,9 +200,9 @@ def data(path: str, format: str | None = None, model_source: str | None = None, 
         message = str(err)
         if err.columns:
             message += f" (Columns found: {', '.join(map(str, err.columns))}; map them with --map OURS=THEIRS.)"
-        return _fail(message)
+        return fail(message)
     except TemplateError as err:  # the model's template cannot be trained on, or refuses this row
-        return _fail(str(err))
+        return fail(str(err))
     if as_json:
         print(json.dumps(data_report(inspection, tokenizer, index, view, notes), ensure_ascii=False, indent=1))
         return 0
@@ -219,8 +218,8 @@ def data_config(path: str, format: str | None, model_source: str | None, max_len
     config = Config.from_yaml(path) if is_config else Config()
     if not is_config:
         config.data.path = path
-    overrides = {"columns": _pairs(columns, "--map"), "roles": _pairs(roles, "--role"),
-                 "placeholders": _pairs(fills, "--fill")}
+    overrides = {"columns": key_values(columns, "--map"), "roles": key_values(roles, "--role"),
+                 "placeholders": key_values(fills, "--fill")}
     values = config.to_dict()
     for key, pairs in overrides.items():
         values["data"][key].update(pairs)

@@ -1,11 +1,11 @@
 """The verbs of launch.py that measure: bench (the studio's engine against plain trl, and generation batched against
 row by row) and doctor (is this machine ready?). Each returns the exit code; `add_<verb>_arguments` defines its
-arguments beside it, as in core/cli.py.
+arguments beside it, as in the other verbs (core/cli/).
 """
 
 from __future__ import annotations
 
-from core.cli import _fail, _pairs, _to_stderr, count
+from core.cli.common import count, fail, key_values, to_stderr
 from core.config import QUANTIZATIONS, ConfigError
 
 
@@ -30,7 +30,8 @@ def add_bench_arguments(verbs) -> None:
                         help="load the base model quantized on both sides (4bit = QLoRA; needs a GPU)")
     parser.add_argument("--json", metavar="OUT", help="also save every figure as JSON")
     parser.add_argument("--generate", action="store_true", help="time generation instead: evaluation of a 64-row "
-                        "test file batched vs row by row, and replay's kept share (core.measure.bench_generate)")
+                        "test file batched vs row by row, replay's kept share, and the demo API with 8 clients at "
+                        "once vs 1 (core.measure.bench_generate)")
     parser.set_defaults(run=lambda args, usage_error: bench_generate(
         args.model or "default", args.json, rounds=args.rounds or 3) if args.generate else bench(
         args.model or "tiny", args.steps, args.json, data=args.data, batch_size=args.batch_size,
@@ -53,14 +54,15 @@ def _print_figures(text: str, report: dict, json_out: str | None) -> int:
 
 
 def bench_generate(model: str = "default", json_out: str | None = None, rounds: int = 3) -> int:
-    """Evaluation batched against row by row, and replay's kept share; print the figures (and save them)."""
+    """Evaluation batched against row by row, replay's kept share, the API with 8 clients against 1; print the
+    figures (and save them)."""
     from core.measure import bench_generate as benchmark
     from core.models.load import ModelError
 
     try:
-        report = benchmark.run(model, rounds=rounds, progress=_to_stderr)
+        report = benchmark.run(model, rounds=rounds, progress=to_stderr)
     except (ModelError, ValueError, KeyError) as err:
-        return _fail(str(err))
+        return fail(str(err))
     return _print_figures(benchmark.format_report(report), report, json_out)
 
 
@@ -74,16 +76,16 @@ def bench(model: str = "tiny", steps: int = 5, json_out: str | None = None, data
     import yaml
 
     try:
-        studio_options = {key: yaml.safe_load(value) for key, value in _pairs(options, "--option").items()}
+        studio_options = {key: yaml.safe_load(value) for key, value in key_values(options, "--option").items()}
     except (ConfigError, yaml.YAMLError) as err:
-        return _fail(str(err))
+        return fail(str(err))
     settings = benchmark.BenchSettings(model=model, data=data, steps=steps, batch_size=batch_size,
                                        max_length=max_length, rounds=rounds, reference_fp32=reference_fp32,
                                        studio_options=studio_options, quantization=quantization)
     try:
-        report = benchmark.run(settings, progress=_to_stderr)
+        report = benchmark.run(settings, progress=to_stderr)
     except (ModelError, ConfigError, ValueError, KeyError) as err:
-        return _fail(str(err))
+        return fail(str(err))
     return _print_figures(benchmark.format_report(report), report, json_out)
 
 
