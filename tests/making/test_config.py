@@ -62,11 +62,15 @@ def test_no_field_can_hold_the_key_itself():
     assert "api_key_env" in names and not [n for n in names if n in ("api_key", "key", "token", "secret")]
 
 
-def test_the_example_config_is_valid_and_its_questions_exist():
+@pytest.mark.parametrize("example", ["make-data-answer.yaml", "distill-demo.yaml"])
+def test_the_example_configs_are_valid_and_their_questions_exist(example):
     from pathlib import Path
 
+    from core.config import Config
     from tests.conftest import ROOT
 
-    config = MakeDataConfig.from_yaml(ROOT / "examples" / "make-data-answer.yaml")
+    config = MakeDataConfig.from_yaml(ROOT / "examples" / example)
     assert config.recipe.kind == "answer" and (ROOT / config.recipe.input).is_file()
     assert Path(config.output).suffix == ".jsonl"
+    if example == "distill-demo.yaml":  # the README's student trains on what this teacher writes
+        assert Config.from_yaml(ROOT / "examples" / "distill-student.yaml").data.path == config.output
