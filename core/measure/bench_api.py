@@ -37,7 +37,9 @@ def api_server(model, tokenizer, folder: str):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # log_config=None: uvicorn's own logging setup (dictConfig) would close the handlers of the process that runs
+    # the benchmark (pytest's among them) and bind new ones to whatever sys.stderr is at that moment.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
