@@ -68,7 +68,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "compare.held_out_loss": ("held-out loss", "留出集损失"),
     "compare.time": ("time", "用时"),
     "compare.state": ("state", "状态"),
-    "compare.answer": ("answer to: {prompt}", "回答：{prompt}"),
+    "compare.answer": ("answer to: {prompt}", "对“{prompt}”的回答"),
     "compare.no_runs": ("No runs to compare: {what}", "没有可比较的运行：{what}"),
     "compare.no_sweep_runs": ("no run in {runs_dir} is of the sweep '{sweep}'",
                               "{runs_dir} 中没有属于扫描“{sweep}”的运行"),
