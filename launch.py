@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # GPU numbers as nvidia-smi shows them, in this process and in every run's process.
     os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
+    # CPU threads that sleep while they wait, in this process and in every run's (core/training/launch.py says why).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     common.quiet_libraries()
     if args.verb is None:
         return open_studio(args)

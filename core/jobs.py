@@ -10,7 +10,9 @@ Closing the browser or reloading the page touches nothing here; the UI and the c
 folder and call start/stop. Every way a run can end is written to status.json.
 
 With a queue (core.training.queue), the thread hands over as a run ends: it starts the next queued run before it
-says it is done, so a waiter (`launch.py queue run`, the page) never sees a gap between two runs of the queue.
+says it is done, so a waiter (`launch.py queue run`, the page) never sees a gap between two runs of the queue. A
+runner with a queue trains only while it holds the runs folder's trainer lock (core.training.trainer_lock): the
+studio and `launch.py queue run` on one folder take turns instead of training two runs on one GPU.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from core.runs import Run, mark_interrupted, state_word, status_message, write_t
 from core.training import failures
 from core.training import worker
 from core.training.failures import explain_failure
-from core.training.queue import QueueError, RunQueue
+from core.training.chain import done_run
+from core.training.queue import Entry, QueueError, RunQueue
+from core.training.trainer_lock import TrainerLock, other_trainer
 
 
 class BusyError(StudioError, RuntimeError):
@@ -57,6 +61,7 @@ class JobRunner:
         self.in_process = in_process
         self.before_start = before_start
         self.queue = queue
+        self.trainer = TrainerLock(self.runs_dir) if queue is not None else None  # one trainer per runs folder
         self.hand_over = True  # False: a run that ends starts nothing more (the command line's Ctrl-C)
         self._lock = threading.Lock()
         # Completion is an Event, not Thread.is_alive(): on Python 3.11 a Ctrl-C that interrupts join() marks a
@@ -79,8 +84,25 @@ class JobRunner:
                 raise BusyError("jobs.in_progress", run=self.run.name)
             return self._begin(config, resume)
 
-    def _begin(self, config: Config, resume: Run | None) -> Run:
-        """Start the run, under self._lock; the caller checked that no other run goes."""
+    def _begin(self, config: Config, resume: Run | None, entry: Entry | None = None) -> Run:
+        """Start the run, under self._lock; the caller checked that no run of this runner goes. With a queue, the
+        runs folder's trainer lock is taken first: BusyError when another process trains there."""
+        self._take_folder(resume.name if resume else config.name)
+        try:
+            return self._begin_locked(config, resume, entry)
+        except BaseException:
+            if self.trainer is not None and self._done.is_set():  # (a hand-over's failure: the ending run releases)
+                self.trainer.release()
+            raise
+
+    def _take_folder(self, name: str) -> None:
+        if self.trainer is None:
+            return
+        other = self.trainer.acquire(name)
+        if other is not None:
+            raise BusyError("jobs.other_process", run=other.run, pid=other.pid)
+
+    def _begin_locked(self, config: Config, resume: Run | None, entry: Entry | None) -> Run:
         if resume is None:
             if parent.names_run(config.model.source):  # the saved config names the parent's folder itself
                 config.model.source = parent.recorded(config.model.source, self.runs_dir)
@@ -88,6 +110,8 @@ class JobRunner:
             if run.name != config.name:
                 config.name = run.name  # the config saved with the run names its real folder
             config.save(run.config_file)
+            if self.trainer is not None:
+                self.trainer.acquire(run.name)  # the folder's real name, which `launch.py queue run` prints
         else:
             run = resume
             state = run.status().get("state")
@@ -100,8 +124,9 @@ class JobRunner:
         if self.queue is not None and resume is not None and self.queue.held_by() == run.name:
             self.queue.release()  # the interrupted run the queue waited for goes on; the queue follows it
         run.clear_stop()
+        chain = {"chain": entry.chain} if entry is not None and entry.chain else {}  # kept when it is resumed
         run.update_status(state="queued", message=Message("jobs.starting"), **run.carried_over(),
-                          started_at=time.time(), ended_at=None, pid=os.getpid(), worker_pid=None)
+                          started_at=time.time(), ended_at=None, pid=os.getpid(), worker_pid=None, **chain)
         self.run = run
         self._aborted = False
         self._done = threading.Event()
@@ -139,18 +164,35 @@ class JobRunner:
         return self.start_next()
 
     def _start_queued(self) -> Run | None:
-        """Take entries until one starts (under self._lock). An entry whose config no longer reads (an older
-        version's option, a file edited by hand) becomes a failed run saying why, never a silent loss."""
+        """Take entries until one starts (under self._lock), unless another process trains in this runs folder:
+        the entries then wait for it. An entry whose config no longer reads (an older version's option, a file
+        edited by hand) becomes a failed run saying why, never a silent loss. A chain's stage whose run finished
+        earlier with the same settings and data is not trained again (as `launch.py train` of the chain does)."""
+        if self.trainer is not None and other_trainer(self.runs_dir) is not None:
+            return None
         while (entry := self.queue.take_next()) is not None:
             try:
                 config = entry.to_config()
             except StudioError as err:
                 run = Run.create(self.runs_dir, entry.name)
                 write_text_atomic(run.config_file, yaml.safe_dump(entry.config, sort_keys=False, allow_unicode=True))
-                run.update_status(state="failed", message=err.message, ended_at=time.time())
+                run.update_status(state="failed", message=err.message, ended_at=time.time(),
+                                  **({"chain": entry.chain} if entry.chain else {}))
+                self.queue.stage_ended(run)
+                continue
+            if entry.chain and (done := done_run(config, self.runs_dir)) is not None:
+                self.queue.note(Message("chain.stage_done", {"stage": entry.chain["stage"], "run": done.name,
+                                                             "number": entry.chain["number"],
+                                                             "count": entry.chain["count"]}))
+                self.queue.stage_ended(done, entry.chain)
                 continue
             try:
-                return self._begin(config, None)
+                return self._begin(config, None, entry)
+            except BusyError as err:
+                self.queue.put_back(entry)
+                if err.key == "jobs.other_process":  # taken by another process a moment ago: it goes on
+                    return None
+                raise
             except BaseException:
                 self.queue.put_back(entry)
                 raise
@@ -169,6 +211,16 @@ class JobRunner:
         except BaseException as err:  # the run that ended must still say so; the entry stays in the queue file
             ended.log(f"The next queued run could not start: {explain_failure(err)}")
             ended.log(traceback.format_exc())
+
+    def _follow_chain(self, ended: Run) -> None:
+        """A chain's stage ended: the next stage starts from its run, or, when it did not complete, the chain's
+        remaining stages leave the queue with the reason (said on the Train tab and by `launch.py queue`)."""
+        if self.queue is None:
+            return
+        try:
+            self.queue.stage_ended(ended)
+        except BaseException as err:  # the run's own end is said already; the queue file says why it is unreadable
+            ended.log(f"The queue could not be told that this run ended: {explain_failure(err)}")
 
     def stop(self) -> bool:
         """Ask the run to stop at the end of the current step; its adapter is then saved. False if none runs.
@@ -219,8 +271,11 @@ class JobRunner:
             self.held_gpus = ()
             devices.release_memory()
             try:
+                self._follow_chain(run)
                 self._hand_over(run)  # before done is set: the next run is already busy when waiters wake
             finally:
+                if self.trainer is not None and self.run is run:  # no next run started: the folder is free
+                    self.trainer.release()
                 done.set()
 
     def _train_with_retry(self, config: Config, run: Run, plan) -> worker.Outcome:

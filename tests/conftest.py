@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+# As launch.py sets it for the studio (core/training/launch.py says why), before anything imports torch: the suite
+# runs the studio, its runs and the test itself as processes sharing the CPU, where spinning threads starve each other.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -24,7 +24,7 @@ def test_queue_add_list_move_and_remove(tmp_path):
     assert entries[0].data == str(tmp_path / "data.jsonl")  # found from wherever the run will start
 
     listed = launch("queue", "--runs-dir", runs).stdout.splitlines()
-    assert listed[0].split() == ["#", "id", "name", "method", "data", "added"]
+    assert listed[0].split() == ["#", "id", "name", "method", "data", "added", "chain"]
     assert listed[1].split()[:4] == ["1", entries[0].id, "lr-small", "sft"] and listed[2].split()[2] == "lr-big"
 
     moved = launch("queue", "move", "lr-big", "1", "--runs-dir", runs)
@@ -63,10 +63,34 @@ def test_queue_run_trains_the_queued_runs_in_order(tiny_config, tmp_path):
     assert queue.entries() == []
 
 
-def test_queue_add_of_a_chain_says_to_train_it(tmp_path):
+def test_queue_add_of_a_chain_queues_its_stages_in_order(tmp_path):
     chain = ROOT / "examples" / "chain-demo.yaml"
-    result = launch("queue", "add", chain, "--runs-dir", tmp_path / "runs")
-    assert result.returncode == 1 and result.stderr.strip() == (
-        f"error: {chain} lists stages, each a run started from the one before: train it with launch.py train "
-        f"{chain}; the queue takes one run per entry")
+    runs = tmp_path / "runs"
+    result = launch("queue", "add", chain, "--name", "kessaly", "--runs-dir", runs)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Queued chain kessaly (id ")
+    assert "3 stages, kessaly-cpt, kessaly-sft, kessaly-dpo; numbers 1 to 3 in the queue." in result.stdout
+    entries = RunQueue(runs).entries()
+    assert [(e.name, e.method, e.stage_text) for e in entries] == [
+        ("kessaly-cpt", "cpt", "kessaly 1/3 cpt"), ("kessaly-sft", "sft", "kessaly 2/3 sft"),
+        ("kessaly-dpo", "dpo", "kessaly 3/3 dpo")]
+    assert entries[0].data == str(ROOT / "assets" / "datasets" / "kessaly_articles.jsonl")  # found from anywhere
+    assert [e.waiting for e in entries] == [False, True, True]  # each waits for the stage before to complete
+    listed = launch("queue", "--runs-dir", runs).stdout.splitlines()
+    assert listed[2].split()[2:] == ["kessaly-sft", "sft", entries[1].data] + listed[2].split()[5:7] + [
+        "kessaly", "2/3", "sft"]
+
+
+def test_queue_add_of_a_chain_whose_stage_cannot_train_or_with_a_sweep_says_why(tmp_path):
+    text = (ROOT / "examples" / "chain-demo.yaml").read_text(encoding="utf-8")
+    wrong = tmp_path / "wrong.yaml"  # dpo's stage given the sft questions: no pairs
+    wrong.write_text(text.replace("polite_pairs.jsonl", "kessaly_questions.jsonl"), encoding="utf-8")
+    result = launch("queue", "add", wrong, "--runs-dir", tmp_path / "runs")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: Stage dpo (3 of 3) cannot start, so no stage was started: "), result.stderr
+    assert "kessaly_questions.jsonl, line 1: dpo learns from pairs" in result.stderr
+    swept = tmp_path / "swept.yaml"
+    swept.write_text(text + "sweep:\n  train.learning_rate: [1e-4, 1e-3]\n", encoding="utf-8")
+    result = launch("queue", "add", swept, "--runs-dir", tmp_path / "runs")
+    assert result.returncode == 1 and "a config has 'sweep' or 'stages', not both" in result.stderr
     assert not (tmp_path / "runs" / "queue.json").exists()

@@ -1,6 +1,8 @@
 """The demo page: show a fine-tuned model to others. Its title and description (editable), example prompts from
 the rows it never trained on, answers streamed as they are written with a Stop button, and for a run a switch to
-the base model, so the difference the fine-tune made is one click away.
+the base model, so the difference the fine-tune made is one click away. Its answers are written by the model's
+batcher beside every other visitor's and the API's (core.results.serving.demo_answer): a visitor waits for no one
+else's answer, Stop frees only their own, and when the batcher is full they are told to try again in a few seconds.
 
 `launch.py demo RUN_OR_EXPORT` serves it alone, with the OpenAI-compatible API (core.results.openai_api) on the
 same port; the studio serves it at /demo?run=NAME (the Chat tab's "Open demo"), sharing the studio's loaded model.
@@ -17,8 +19,9 @@ import gradio as gr
 from core.catalogue.message import StudioError, say, text_of
 from core.config import ChatSettings, ConfigError
 from core.models.load import ModelError
+from core.results.batching import GenerationFailed, QueueFull
 from core.results.chat import ChatError, ChatModel
-from core.results.serving import Served, description_said, open_served
+from core.results.serving import Served, demo_answer, description_said, open_served
 from webui.lang import speak_the_page_language
 from webui.serving import ExposureError, launch_safely, login_for
 from webui.tab_chat import chat_turns
@@ -29,6 +32,7 @@ class NothingToShow(StudioError, LookupError):
 
 
 FAILURES = (ChatError, ModelError, ConfigError, NothingToShow, OSError)
+ANSWER_FAILURES = FAILURES + (QueueFull, GenerationFailed)
 TUNED, BASE = "tuned", "base"
 
 
@@ -136,12 +140,13 @@ class DemoHandlers:
             served = self.showroom.served(key)
             model = self.showroom.chat_model(served)
             settings = ChatSettings(temperature=float(temperature), max_new_tokens=int(max_new_tokens))
-            # Stop, or a closed tab, closes this generator; the chat's stream then ends generation at once.
-            for piece in model.stream(chat_turns(history[:-1]), settings,
-                                      use_adapter=which != BASE or not served.has_base):
+            # Stop, or a closed tab, closes this generator (also while it waits for a row: it yields "" then), and
+            # closing it frees the answer's row in the batcher.
+            for piece in demo_answer(model, chat_turns(history[:-1]), settings,
+                                     use_adapter=which != BASE or not served.has_base):
                 history[-1]["content"] += piece
                 yield {ui.chatbot: history}
-        except FAILURES as err:
+        except ANSWER_FAILURES as err:
             history[-1]["content"] = f"⚠ {text_of(err)}"
             yield {ui.chatbot: history}
 
@@ -165,9 +170,11 @@ def _connect(ui, showroom, page: gr.Blocks, api_hint: bool) -> None:
     handlers = DemoHandlers(ui, showroom, api_hint)
     page.load(handlers.open_page, None, [ui.key, ui.title, ui.description, ui.which, ui.examples, ui.title_box,
                                          ui.description_box, ui.api])
+    # No limit here: the model's batcher answers visitors together and tells them at once when it is full, where a
+    # queue here would keep them waiting behind one another (and behind the studio's Chat tab, its "chat" group).
     answer = dict(fn=handlers.respond, inputs=[ui.prompt, ui.chatbot, ui.key, ui.which, ui.temperature,
                                                ui.max_new_tokens],
-                  outputs=[ui.chatbot, ui.prompt], concurrency_id="chat", concurrency_limit=1)
+                  outputs=[ui.chatbot, ui.prompt], concurrency_id="demo-chat", concurrency_limit=None)
     answers = [trigger(**answer) for trigger in (ui.send.click, ui.prompt.submit)]
     picked = ui.examples.click(first_of, ui.examples, ui.prompt, queue=False)
     answers.append(picked.then(**answer))

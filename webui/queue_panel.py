@@ -1,5 +1,6 @@
-"""The Train tab's queue: the runs waiting to start (name, method, data, when added) with Up, Down and Remove, and,
-after a restart that left a run interrupted, the choice to resume it or skip it.
+"""The Train tab's queue: the runs waiting to start (name, method, data, when added, and a chain's name and stage)
+with Up, Down and Remove; after a restart that left a run interrupted, the choice to resume it or skip it; and the
+latest note on a chain (its later stages taken out when a stage failed, a stage skipped as already done).
 
 The list is read from the runs folder's queue.json at each poll of the Train tab and sent only when it changed, so
 a reloaded page, a second browser and `launch.py queue` all see the same queue.
@@ -17,7 +18,8 @@ import gradio as gr
 from core.catalogue.message import StudioError, say, text_of
 from core.config import Config
 
-COLUMNS = ("queue.col.position", "queue.col.name", "queue.col.method", "queue.col.data", "queue.col.added")
+COLUMNS = ("queue.col.position", "queue.col.name", "queue.col.chain", "queue.col.method", "queue.col.data",
+           "queue.col.added")
 
 
 def build(i18n) -> SimpleNamespace:
@@ -47,19 +49,25 @@ class QueueHandlers:
     def refresh(self, seen: str | None, picked: str | None = None) -> dict:
         """The panel as the queue file says, or {} when it shows that already."""
         try:
-            entries, held = self.studio.queue.entries(), self.studio.queue.held_by()
+            queue = self.studio.queue
+            entries, held, notes = queue.entries(), queue.held_by(), queue.notes()[-1:]
         except StudioError as err:  # an unreadable queue file: say which and why, once
             shown = f"unreadable:{err}"
             return {} if shown == seen else {self.ui.held: f"**{text_of(err)}**", self.ui.seen: shown}
-        shown = json.dumps([[e.id for e in entries], held, picked in {e.id for e in entries}])
+        shown = json.dumps([[e.id for e in entries], held, picked in {e.id for e in entries},
+                            [note["at"] for note in notes]])
         if shown == seen:
             return {}
-        rows = [[str(n), e.name, e.method, Path(e.data).name, _when(e.added_at)] for n, e in enumerate(entries, 1)]
+        rows = [[str(n), e.name, e.stage_text, e.method, Path(e.data).name, _when(e.added_at)]
+                for n, e in enumerate(entries, 1)]
         table = {"headers": [say(key) for key in COLUMNS],
                  "data": rows or [[say("table.none_yet"), *[""] * (len(COLUMNS) - 1)]]}
         choices = [(f"{n}. {e.name} ({e.id})", e.id) for n, e in enumerate(entries, 1)]
         kept = picked if picked in {e.id for e in entries} else None
         note = say("queue.held", run=held) if held else ("" if entries else say("queue.empty"))
+        if notes:  # what last happened to a chain: why its later stages left the queue
+            said = say("queue.note", when=_when(notes[0]["at"]), note=notes[0]["message"])
+            note = f"{note}\n\n{said}" if note else said
         return {self.ui.held: note, self.ui.held_row: gr.update(visible=bool(held)), self.ui.table: table,
                 self.ui.pick: gr.update(choices=choices, value=kept), self.ui.seen: shown}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from core.config import Config
 from core.jobs import JobRunner, check_inputs
 from core.models import devices
-from core.runs import ACTIVE_STATES, Run, list_runs
+from core.runs import Run, list_runs
 from core.training.queue import Entry, QueueError, RunQueue
 
 APP_ROOT = Path(__file__).resolve().parent.parent
@@ -103,20 +103,22 @@ class Studio:
         self.runner.start_next()
         return entry
 
+    def add_chain(self, stages: list) -> list[Entry]:
+        """Queue a chain's stages (each checked now; a stage that cannot be queued is named), one after another;
+        the first starts at once when nothing trains."""
+        entries = self.queue.add_chain(stages)
+        self.runner.start_next()
+        return entries
+
     def start_queued_if_idle(self) -> None:
-        """A page's poll: an entry `launch.py queue add` put in the queue while the studio idles starts, unless a
-        run of another process (`launch.py train`) trains in this runs folder: it would share the GPU with it."""
+        """A page's poll: an entry `launch.py queue add` put in the queue while the studio idles starts, unless
+        another process (`launch.py queue run`, `launch.py train`) trains in this runs folder: it would share the GPU
+        with it (start_next leaves the entries then)."""
         try:
             if self.runner.busy or self.queue.held_by() or not self.queue.entries():
                 return
         except QueueError:  # an unreadable queue file: the queue panel says so
             return
-        import psutil
-
-        for run in self.runs():
-            status = run.status()
-            if status.get("state") in ACTIVE_STATES and psutil.pid_exists(status.get("pid") or -1):
-                return
         self.runner.start_next()
 
     def poll_seconds(self) -> float:

@@ -1,15 +1,19 @@
-"""Tab 3, LoRA and training: the adapter and the schedule, presets, and the YAML file the command line runs."""
+"""Tab 3, LoRA and training: the adapter and the schedule, presets, and the YAML file the command line runs.
+
+Load takes one run's config into the form; a chain file (`stages:`, core/training/chain.py) is said stage by stage
+instead, with a button that queues its stages (the first starting at once when nothing trains)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
 
-from core.catalogue.message import say, text_of
+from core.catalogue.message import StudioError, say, text_of
 from core.config import METHODS, Config, ConfigError, used_by
 from core.models import load as models
-from core.training import trackers
+from core.training import chain, trackers
 from webui import fit_panel, hub_settings
 from webui.form import field_of
 
@@ -87,6 +91,8 @@ def build(form, i18n) -> SimpleNamespace:
             save = gr.Button(i18n("settings.save"), elem_id="save-settings")
             load = gr.UploadButton(i18n("settings.load"), file_types=[".yaml", ".yml"], elem_id="load-settings")
         message = gr.Markdown(elem_id="settings-message")
+        queue_chain = gr.Button(i18n("settings.queue_chain"), visible=False, variant="primary", elem_id="queue-chain")
+        chain_file = gr.State("")  # the loaded chain file's kept copy, read again when the chain is queued
         with gr.Row():
             check_fit = gr.Button(i18n("settings.check_fit"), elem_id="check-fit")
             apply_fit = gr.Button(i18n("settings.apply_fit"), visible=False, variant="primary", elem_id="apply-fit")
@@ -99,6 +105,7 @@ def build(form, i18n) -> SimpleNamespace:
                                  elem_id="saved-config")
         hub = hub_settings.build(i18n)
     return SimpleNamespace(hub=hub, preset=preset, find_layers=find_layers, save=save, load=load, message=message,
+                           queue_chain=queue_chain, chain_file=chain_file,
                            command=command, saved_file=saved_file, check_fit=check_fit, apply_fit=apply_fit,
                            fit_report=fit_report, proposal=proposal, lora_column=lora_column,
                            method_text=method_text)
@@ -134,11 +141,46 @@ class SettingsHandlers:
                 self.ui.saved_file: str(path)}
 
     def load(self, file) -> dict:
+        hide = {self.ui.queue_chain: gr.update(visible=False), self.ui.chain_file: ""}
         try:
+            stages = chain.read(file)
+            if stages:
+                return self.chain_loaded(file, stages)
             config = Config.from_yaml(file)
         except ConfigError as err:
+            return {self.ui.message: f"**{text_of(err)}**", **hide}
+        return {**self.form.updates_from(config), self.ui.message: say("settings.loaded"), **hide}
+
+    def chain_loaded(self, file, stages: list) -> dict:
+        """A chain file: its stages said (name, run, method, data), the form left as it is, and the button that
+        queues them, named for what it will do now."""
+        kept = self.studio.keep_upload(file)  # the upload's temporary copy may be gone by the time it is queued
+        said = []
+        for stage in stages:
+            config = stage.config()
+            said.append(say("settings.chain_stage", number=stage.number, stage=stage.label, run=config.name,
+                            method=config.train.method, data=Path(config.data.path).name))
+        label = say("settings.chain_add" if self.studio.runner.busy else "settings.chain_start", count=len(stages))
+        return {self.ui.message: say("settings.chain_loaded", file=Path(file).name, count=len(stages),
+                                     stages="\n".join(said)),
+                self.ui.queue_chain: gr.update(visible=True, value=label), self.ui.chain_file: str(kept)}
+
+    def queue_chain(self, kept: str) -> dict:
+        """Queue the loaded chain's stages; the first starts at once when nothing trains."""
+        try:
+            stages = chain.read(kept) if kept and Path(kept).exists() else None
+            if not stages:
+                return {self.ui.message: say("settings.chain_gone"), self.ui.queue_chain: gr.update(visible=False)}
+            entries = self.studio.add_chain(stages)
+        except StudioError as err:
             return {self.ui.message: f"**{text_of(err)}**"}
-        return {**self.form.updates_from(config), self.ui.message: say("settings.loaded")}
+        runs = [entry.name for entry in entries]
+        running = self.studio.runner.run
+        if self.studio.runner.busy and running is not None and running.name == runs[0]:
+            note = say("settings.chain_started", run=runs[0], rest=", ".join(runs[1:]) or "-")
+        else:
+            note = say("settings.chain_queued", chain=stages[0].chain, runs=", ".join(runs))
+        return {self.ui.message: note, self.ui.queue_chain: gr.update(visible=False), self.ui.chain_file: ""}
 
     def check_fit(self, values: dict):
         ui = self.ui
@@ -188,4 +230,6 @@ def connect(ui, form, studio, demo=None) -> None:
     ui.find_layers.click(handlers.find_layers, [form.fields["model.source"], form.fields["model.trust_remote_code"]],
                          [form.fields["lora.target_modules"], ui.message])
     ui.save.click(handlers.save, form.inputs(), [ui.message, ui.command, ui.saved_file])
-    ui.load.upload(handlers.load, [ui.load], outputs + [ui.message])
+    ui.load.upload(handlers.load, [ui.load], outputs + [ui.message, ui.queue_chain, ui.chain_file])
+    ui.queue_chain.click(handlers.queue_chain, [ui.chain_file], [ui.message, ui.queue_chain, ui.chain_file],
+                         concurrency_id="start", concurrency_limit=1)

@@ -92,6 +92,7 @@ TEXTS = {
     "queue.remove": ("Remove from queue", "移出队列"),
     "queue.resume_held": ("Resume the interrupted run", "继续被中断的运行"),
     "queue.skip_held": ("Skip it, start the next queued run", "跳过它，开始下一个排队的运行"),
+    "settings.queue_chain": ("Queue the chain", "将训练链加入队列"),
     "train.chart": ("Loss", "损失"),
     "train.log": ("Log", "日志"),
     "train.log_english": ("Log (in English, for diagnosis)", "日志（英文，供排查问题）"),

@@ -138,10 +138,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "queue.unreadable": ("The queue file {path} is unreadable ({problem}); fix or delete it",
                          "队列文件 {path} 无法读取（{problem}）；请修正或删除它"),
     "queue.cli_empty": ("The queue is empty.", "队列是空的。"),
-    "queue.chain_refused": ("{path} lists stages, each a run started from the one before: train it with "
-                            "launch.py train {path}; the queue takes one run per entry",
-                            "{path} 列出了多个阶段，每个阶段都从上一个运行开始：请用 launch.py train {path} 训练；"
-                            "队列每一项只是一个运行"),
+    # a chain in the queue: one entry per stage; a stage that does not complete takes the later ones out
+    "queue.chain_added": ("Queued chain {chain} (id {id}): {count} stages, {runs}; numbers {first} to {last} in the "
+                          "queue. Each stage starts when the one before it completed.",
+                          "已将训练链 {chain} 加入队列（编号 {id}）：共 {count} 个阶段，{runs}；"
+                          "排在队列第 {first} 至第 {last} 位。每个阶段在前一个阶段完成后开始。"),
+    "queue.chain_dropped": ("{stages} not started (chain {chain}, taken out of the queue): {reason}",
+                            "{stages} 未开始（训练链 {chain}，已移出队列）：{reason}"),
+    "queue.chain_stage_ended": ("{run} {state} ({reason})", "{run} {state}（{reason}）"),
+    "queue.chain_stage_gone": ("the stage before it, {stage}, did not finish (skipped, or taken out of the queue)",
+                               "它之前的阶段 {stage} 没有完成（被跳过，或被移出队列）"),
+    "queue.note": ("{when} {note}", "{when} {note}"),
+    "queue.cli_waiting": (
+        "Waiting for run {run}, trained by process {pid} in this runs folder: one process trains there at a time. "
+        "The queue goes on here when it ends (Ctrl-C stops waiting and leaves the queue as it is).",
+        "正在等待运行 {run}：进程 {pid} 正在这个运行文件夹中训练它，同一个文件夹一次只有一个进程训练。"
+        "它结束后队列在这里继续（按 Ctrl-C 停止等待，队列保持不变）。"),
+    "jobs.other_process": (
+        "Run {run} is training in this runs folder, in another process (pid {pid}: launch.py queue run or another "
+        "studio); one run trains there at a time. Wait for it to end, add this run to the queue, or stop it there.",
+        "运行 {run} 正在这个运行文件夹中由另一个进程训练（pid {pid}：launch.py queue run 或另一个工作室）；"
+        "同一个文件夹一次只训练一个运行。请等它结束、把这次运行加入队列，或在那边停止它。"),
     "queue.cli_held": (
         "The queue waits for run {run}, interrupted when the studio stopped: resume it (launch.py train --resume "
         "{folder}) or skip it (launch.py queue skip).",
@@ -171,4 +188,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "queue.col.method": ("method", "方法"),
     "queue.col.data": ("data", "数据"),
     "queue.col.added": ("added", "加入时间"),
+    "queue.col.chain": ("chain · stage", "训练链 · 阶段"),
+    # webui/tab_settings.py: a chain file loaded on the Settings tab
+    "settings.chain_loaded": (
+        "**{file}** is a chain of {count} stages, each a run started from the one before:\n\n{stages}\n\nThe form "
+        "holds one run, so it is left as it was; the chain trains through the queue, one stage after another, and a "
+        "stage that fails takes the later ones out.",
+        "**{file}** 是一条含 {count} 个阶段的训练链，每个阶段都是从上一个运行开始的一次运行：\n\n{stages}\n\n表单只能"
+        "容纳一次运行，所以保持不变；训练链通过队列逐个阶段训练，某个阶段失败时，后面的阶段会被移出队列。"),
+    "settings.chain_stage": ("{number}. **{stage}** ({run}): {method} on {data}",
+                             "{number}. **{stage}**（{run}）：{method}，数据 {data}"),
+    "settings.chain_start": ("Start the chain ({count} runs)", "开始训练链（{count} 次运行）"),
+    "settings.chain_add": ("Add the chain to the queue ({count} runs)", "将训练链加入队列（{count} 次运行）"),
+    "settings.chain_queued": ("Queued chain **{chain}**: {runs}; its first stage starts when the runs before it end.",
+                              "已将训练链 **{chain}** 加入队列：{runs}；前面的运行结束后，它的第一个阶段就会开始。"),
+    "settings.chain_started": ("Started **{run}**, the chain's first stage; the later stages ({rest}) wait in the "
+                               "queue, each starting when the one before it completed.",
+                               "已开始 **{run}**（训练链的第一个阶段）；后面的阶段（{rest}）在队列中等待，"
+                               "每个阶段在前一个完成后开始。"),
+    "settings.chain_gone": ("Load the chain file again: its copy is gone.", "请重新加载训练链文件：它的副本已不存在。"),
 }

@@ -1,18 +1,21 @@
 """`python launch.py bench`: the studio's engine (A) against a plain trl SFTTrainer script (B), same fine-tune.
 
 A is what the studio runs: a Config handed to core.jobs.JobRunner, which trains through core.training.train with its
-callbacks and speed choices (here in this process, so the timers can watch the trainer; the studio starts a
-process for the same code). B is the reference script people write from trl's documentation: SFTTrainer given
+callbacks and speed choices (in the process that runs A, so the timers can watch the trainer; the studio starts
+a process for the same code). B is the reference script people write from trl's documentation: SFTTrainer given
 the model's folder, a LoRA config and SFTConfig with trl's defaults (bf16 and gradient checkpointing on; on a
 machine without a GPU trl refuses to start unless told use_cpu=True, which is all B adds). Both get the same
-rows, model, LoRA settings, learning rate and schedule, batch size, max length, steps and seed; they run in one
-process, interleaved (A B, then B A, ...) so drift in the machine's speed hits both.
+rows, model, LoRA settings, learning rate and schedule, batch size, max length, steps and seed; they run
+interleaved (A B, then B A, ...) so drift in the machine's speed hits both, each run in a fresh process of its own:
+a process's peak RSS never goes down, and memory that glibc kept after one side's run would otherwise count in the
+next side's. On the CPU the peak is then the kernel's high-water mark of that process, which no sampling misses.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import queue
 import random
 import statistics
 import tempfile
@@ -103,12 +106,11 @@ def bench_rows(settings: BenchSettings, tokenizer) -> tuple[list[dict], str]:
 
 # ---- the two sides ---------------------------------------------------------------------------------------------
 
-def run_studio(settings: BenchSettings, folder: str, data_file: Path, work: Path) -> tuple[dict, dict]:
-    """A: the studio's engine path, exactly as the UI and `launch.py train` start it."""
+def studio_config(settings: BenchSettings, folder: str, data_file: Path):
+    """A's run config; built before any side runs, so a misspelt --option stops the benchmark at once."""
     from core.config import Config
-    from core.jobs import JobRunner
 
-    config = Config.from_dict(source="bench --option", values={
+    return Config.from_dict(source="bench --option", values={
         # The template's own system prompt, as B's plain trl script gets it: the same text on both sides.
         "name": "bench-a", "model": {"source": folder, "quantization": settings.quantization,
                                      "system_prompt": "template"},
@@ -117,6 +119,13 @@ def run_studio(settings: BenchSettings, folder: str, data_file: Path, work: Path
                   "learning_rate": settings.learning_rate, "seed": settings.seed, "logging_every": 1,
                   **(settings.studio_options or {})},
     })
+
+
+def run_studio(settings: BenchSettings, folder: str, data_file: Path, work: Path) -> tuple[dict, dict]:
+    """A: the studio's engine path, exactly as the UI and `launch.py train` start it."""
+    from core.jobs import JobRunner
+
+    config = studio_config(settings, folder, data_file)
     timer = timers.StepTimer()
     runner = JobRunner(work / "runs", callbacks=[timer], in_process=True)
     with timers.PeakMemory() as memory:
@@ -195,21 +204,66 @@ def run(settings: BenchSettings, progress=print) -> dict:
         data_file = work / "bench.jsonl"
         data_file.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
         parameters = _parameters(folder)
+        studio_config(settings, folder, data_file)
 
-        _import_both_sides()
         results = {"A": [], "B": []}
         notes = {}
         for round_index in range(settings.rounds):
             order = ("A", "B") if round_index % 2 == 0 else ("B", "A")  # ABBA: neither side always goes first
             for side in order:
                 progress(f"Round {round_index + 1}/{settings.rounds}: {side} ...")
-                if side == "A":
-                    figures, side_notes = run_studio(settings, folder, data_file, work / f"a{round_index}")
-                else:
-                    figures, side_notes = run_reference(settings, folder, rows, work / f"b{round_index}")
+                figures, side_notes = in_own_process(side, settings, folder, data_file, rows,
+                                                     work / f"{side.lower()}{round_index}")
                 results[side].append(figures)
                 notes[side] = side_notes
     return _report(settings, data_label, lengths, parameters, results, notes)
+
+
+def in_own_process(side: str, settings: BenchSettings, folder: str, data_file: Path, rows: list[dict],
+                   work: Path) -> tuple[dict, dict]:
+    """One side's run in a fresh process (spawned, so it starts from nothing this process holds): its figures."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    child = context.Process(target=_side, args=(side, settings, folder, str(data_file), rows, str(work), answers),
+                            name=f"bench-{side}")
+    child.start()
+    try:
+        while True:
+            try:
+                kind, value = answers.get(timeout=5)
+                break
+            except queue.Empty:
+                if not child.is_alive():  # killed (out of memory) or crashed before it could say anything
+                    raise RuntimeError(f"{side} ended without figures (exit code {child.exitcode}).") from None
+    finally:
+        child.join()
+    if kind == "error":
+        raise RuntimeError(f"{side} failed: {value}")
+    return value
+
+
+def _side(side, settings, folder, data_file, rows, work, answers) -> None:
+    """The child process of in_own_process: imports what both sides use, then runs one side."""
+    import traceback
+
+    try:
+        _import_both_sides()
+        if side == "A":
+            figures, notes = run_studio(settings, folder, Path(data_file), Path(work))
+        else:
+            figures, notes = run_reference(settings, folder, rows, Path(work))
+        if not timers.PeakMemory().cuda:
+            import resource
+            import sys
+
+            unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is in bytes on macOS, in KiB on Linux
+            high_water = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit / timers.GB
+            figures["peak_memory_gb"] = max(figures["peak_memory_gb"], high_water)
+        answers.put(("figures", (figures, notes)))
+    except BaseException:  # the parent reports it; the child only has to say what went wrong
+        answers.put(("error", traceback.format_exc(limit=8)))
 
 
 def _import_both_sides() -> None:
@@ -242,7 +296,7 @@ def _report(settings, data_label, lengths, parameters, results, notes) -> dict:
               "mfu_formula": "4N per real token (LoRA), N = all parameters; attention FLOPs not counted",
               "mfu_6n_formula": "6N per real token (as for full training), for comparison with published MFU",
               "peak_flops": flops, "peak_flops_source": peak_name,
-              "memory_kind": timers.PeakMemory().kind}
+              "memory_kind": timers.PeakMemory().kind + ", each side in a fresh process"}
     for side in ("A", "B"):
         rounds = results[side]
         summary = {key: statistics.median(r[key] for r in rounds)

@@ -1,5 +1,5 @@
-"""Several chat answers generated together, for the demo's API: one thread owns the model and steps every running
-answer at once, so a second visitor does not wait for the first one's long answer.
+"""Several chat answers generated together, for the demo page and its API: one thread owns the model and steps every
+running answer at once, so a second visitor does not wait for the first one's long answer.
 
 Between two decode steps the thread admits the requests that are waiting: it prefills them (together, left
 padded), samples their first token at once (their time to first token is one step of the others, not the others'
@@ -15,21 +15,25 @@ for all requests, and would need the adapter merged, losing the base model besid
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from core.catalogue.message import StudioError
 from core.config import ChatSettings
 from core.data import templates
-from core.models.generate import stop_ids
+from core.models.generate import stop_ids, without_empty_think
 
 # 8 rows per step is where a small model on a CPU still gains from batching (a step of 8 costs ~2 steps of 1);
 # 8 more may wait for a free row, so a burst is queued rather than refused, while a flood gets "busy, retry".
 MAX_RUNNING = 8
 MAX_WAITING = 8
 TOP_K = 50  # what generate() samples from when the model's generation config names no top_k
+RETRY_AFTER = 5  # seconds a refused request is told to wait: about what a short answer takes to free a row
+WAITING_TICK_S = 0.5  # how often a page's answer that waits for a row hands back control (see Answer.text)
 
 
 class QueueFull(StudioError, RuntimeError):
@@ -61,7 +65,29 @@ class Answer:
         return self
 
     def __next__(self) -> str:
-        piece = self.pieces.get()
+        return self._read(self.pieces.get())
+
+    def next_within(self, seconds: float) -> str | None:
+        """The next piece, or None when none came within `seconds`; StopIteration at the end, as `next`."""
+        try:
+            return self._read(self.pieces.get(timeout=seconds))
+        except queue.Empty:
+            return None
+
+    def text(self, tick_s: float = WAITING_TICK_S) -> Iterator[str]:
+        """The answer's text pieces for a page, without an empty think block, "" every `tick_s` while the answer
+        waits for a row. A page stops an answer by closing its generator, which cannot be done while it waits inside
+        `next`: the ticks let it close (and this answer's row or place be freed) at once. Closing this frees it."""
+        try:
+            while (first := self.next_within(tick_s)) is None:
+                yield ""
+            yield from without_empty_think(itertools.chain([first], self))
+        except StopIteration:  # ended before its first piece (stopped, or an empty answer)
+            return
+        finally:
+            self.close()
+
+    def _read(self, piece) -> str:
         if piece is _END:
             self.pieces.put(_END)  # read again after the end: still the end, never a wait
             raise StopIteration
@@ -75,10 +101,13 @@ class Answer:
 
 
 class Batcher:
-    """Generates the answers of every request submitted to it, MAX_RUNNING at a time, on one thread."""
+    """Generates the answers of every request submitted to it, MAX_RUNNING at a time, on one thread.
+
+    It holds its model weakly: the studio lets its chat model go (for a run's memory) while the batcher's thread may
+    still idle, and the model must go at once, not when the thread does."""
 
     def __init__(self, chat_model, max_running: int = MAX_RUNNING, max_waiting: int = MAX_WAITING):
-        self.chat_model = chat_model
+        self._model = weakref.ref(chat_model)
         self.max_running, self.max_waiting = max_running, max_waiting
         self.stops = set(stop_ids(chat_model.model, chat_model.tokenizer))
         config = getattr(chat_model.model, "generation_config", None)
@@ -87,8 +116,16 @@ class Batcher:
         self._waiting: list[Answer] = []
         self._batches: dict[bool, _Batch] = {}  # by adapter state: one forward pass has one
         self._running = 0  # rows in the batches, counted under the lock (the batches change on the model's thread)
+        self._joining: list[Answer] = []  # admitted, being prefilled: in no batch yet, but holding rows
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
+
+    @property
+    def chat_model(self):
+        model = self._model()
+        if model is None:
+            raise GenerationFailed("results.chat.generation_failed", error="the model was unloaded")
+        return model
 
     def submit(self, messages: list[dict], settings: ChatSettings, use_adapter: bool = True) -> Answer:
         """Queue one answer and return it at once (its pieces come as they are written); QueueFull when full."""
@@ -102,9 +139,10 @@ class Batcher:
         with self._wake:
             # Rows and places whose clients left count as free at once, not at the model's next step.
             waiting = sum(not _dropped(a) for a in self._waiting)
-            running = sum(not _dropped(a) for batch in list(self._batches.values()) for a in list(batch.rows))
+            rows = set(self._joining).union(a for batch in list(self._batches.values()) for a in list(batch.rows))
+            running = sum(not _dropped(a) for a in rows)
             if waiting >= self.max_waiting + max(0, self.max_running - running):
-                raise QueueFull("results.api.busy", seconds=0)
+                raise QueueFull("results.api.busy", seconds=RETRY_AFTER)
             self._waiting.append(answer)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._serve, name="batcher", daemon=True)
@@ -125,19 +163,25 @@ class Batcher:
                         self._thread = None  # idle: a later submit starts a fresh thread
                         return
                 newcomers = self._admit()
+            model = None
             try:
-                with self.chat_model._lock, torch.no_grad():
+                model = self.chat_model  # held while stepping, never while idle (see the class)
+                with model._lock, torch.no_grad():
                     for use_adapter in (True, False):
                         self._advance(use_adapter, [a for a in newcomers if a.use_adapter == use_adapter])
+                with self._wake:
+                    self._joining = []
             except BaseException as err:  # every answer in progress ends with the error instead of hanging
                 failed = GenerationFailed("results.chat.generation_failed", error=str(err))
                 with self._wake:
                     everyone = newcomers + [a for b in self._batches.values() for a in b.rows]
                     self._batches.clear()
-                    self._running = 0
+                    self._running, self._joining = 0, []
                 for answer in everyone:
                     answer.pieces.put(failed)
                     answer.pieces.put(_END)
+            finally:
+                model = None
 
     def _admit(self) -> list[Answer]:
         """The waiting answers that join now (called holding the lock): as many as there are free rows, except
@@ -150,6 +194,7 @@ class Batcher:
         newcomers = [a for a in self._waiting if a.use_adapter not in closed][:self.max_running - self._running]
         self._waiting = [a for a in self._waiting if a not in newcomers]
         self._running += len(newcomers)
+        self._joining = newcomers
         return newcomers
 
     def _advance(self, use_adapter: bool, joining: list[Answer]) -> None:

@@ -1,19 +1,22 @@
 """What `launch.py demo` serves: a run's tuned model, or an exported model folder, with a title, a description and
 example prompts to show it to others.
 
-The page and the OpenAI-compatible API (core.results.openai_api) both serve one `Served`. Its words start from the
-run (its name, base model and data; examples from the rows it held out, which it never trained on) and the
-presenter can edit them: they are kept in demo.json beside the model, so an edit survives a restart.
+The page and the OpenAI-compatible API (core.results.openai_api) both serve one `Served`, and both have its answers
+written by the model's one batcher (core.results.batching), so visitors and API clients are answered together. Its
+words start from the run (its name, base model and data; examples from the rows it held out, which it never trained
+on) and the presenter can edit them: they are kept in demo.json beside the model, so an edit survives a restart.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.catalogue.message import Message, message, text_of
-from core.config import Config, ModelConfig
+from core.config import ChatSettings, Config, ModelConfig
+from core.results.batching import RETRY_AFTER, QueueFull, batcher_for
 from core.results.chat import ChatError, ChatModel, open_trained_run
 from core.runs import Run, write_json_atomic
 
@@ -71,6 +74,19 @@ class Served:
         self.showcase = Showcase(title[:200], description.strip()[:4000], self.showcase.examples)
         write_json_atomic(self.folder / DEMO_FILE, asdict(self.showcase))
         return self.showcase
+
+
+def demo_answer(model: ChatModel, messages: list[dict], settings: ChatSettings,
+                use_adapter: bool = True) -> Iterator[str]:
+    """A demo visitor's answer, streamed as it is written beside every other visitor's and the API's (one batcher per
+    model); QueueFull ("demo.busy") at once when its rows and queue are full. Closing the iterator (the page's Stop,
+    a closed tab) frees this answer's row only; while it waits for a row it yields "" now and then so that it can be
+    closed (batching.Answer.text)."""
+    try:
+        written = batcher_for(model).submit(messages, settings, use_adapter)
+    except QueueFull:
+        raise QueueFull("demo.busy", seconds=RETRY_AFTER) from None
+    return written.text()
 
 
 def open_served(path: str | Path) -> Served:

@@ -32,6 +32,13 @@ class Stage:
     lines: dict  # dotted key -> line in the file, for errors
     source: str  # the file, for errors
     follows: bool  # True when it starts from the stage before's run
+    chain: str = ""  # the chain's name (the file's name:), which each stage's run name starts with
+
+    def rename(self, chain: str) -> None:
+        """Name the chain `chain` (`launch.py queue add --name`): this stage's run becomes <chain>-<label>."""
+        self.chain = chain
+        self.values["name"] = f"{chain}-{self.label}"
+        self.config()  # a name that is not a folder name is said now
 
     def config(self, previous_run: Path | None = None) -> Config:
         """This stage's config; `previous_run` is the folder of the stage before's finished run."""
@@ -80,7 +87,7 @@ def stages_of(values: dict, root, source: str) -> list[Stage]:
         merged["name"] = f"{name}-{label}"
         stage_lines = {**lines, **(key_lines(nodes[number - 1]) if number <= len(nodes) else {})}
         follows = number > 1 and "source" not in (partial.get("model") or {})
-        stage = Stage(label, number, merged, stage_lines, source, follows)
+        stage = Stage(label, number, merged, stage_lines, source, follows, name)
         stage.config()  # a bad key or value is said now, naming the stage and its line
         stages.append(stage)
     return stages

@@ -7,6 +7,7 @@ Held-out loss (and perplexity, exp of it) is measured on held-out documents cut 
 
 from __future__ import annotations
 
+from core.training import lean_forward
 from core.training import steps
 from core.training import token_sets
 from core.training import tuning
@@ -33,4 +34,6 @@ def train(session: steps.Session) -> str:
     collator = CountingCollator(pad_token_id=loaded.tokenizer.pad_token_id)
     trainer = SFTTrainer(model=model, args=args, data_collator=collator, train_dataset=train_set,
                          eval_dataset=eval_set, processing_class=loaded.tokenizer)
+    if lean_forward.lean_forward(trainer):
+        session.say(lean_forward.LOG_LINE)
     return steps.train_and_save(session, trainer, loaded, len(train_set), eval_rows)

@@ -7,6 +7,12 @@ holds the config as Config saves it; it is checked when added, so a bad config i
 When the studio starts and finds a run left `interrupted` (its process died with the studio), the queue is held
 (`held_by`: that run) until the user resumes or skips it: starting the next run would otherwise take the GPU the
 interrupted run needs, and the user would find it half done behind a row of newer runs.
+
+A chain file (core/training/chain.py) is queued as one entry per stage, bound by `chain` (its id, name, stage and
+number). A stage that starts from the one before waits until that stage's run completed: then its `model.source`
+becomes `run:<that run's folder>`. When a stage's run fails or is stopped, or the stage before it left the queue
+unfinished (skipped, removed), the chain's remaining stages are taken out, and why is kept in `notes`, which the
+Train tab and `launch.py queue` show.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from core.catalogue.message import StudioError
+from core.catalogue.message import Message, StudioError
 from core.config import Config
-from core.runs import file_lock, write_json_atomic
+from core.models import parent
+from core.runs import Run, file_lock, state_word, status_message, write_json_atomic
+from core.training.chain import StageError
 
 QUEUE_FILE = "queue.json"
+KEPT_NOTES = 10  # the newest notes on chains taken out of the queue; older ones only in the runs' logs
 _THREAD_LOCK = threading.RLock()  # without fcntl (Windows), this still serialises the studio's own writers
 
 
@@ -39,6 +48,22 @@ class Entry:
     name: str
     config: dict
     added_at: float
+    # A stage of a chain: {"id", "name", "stage", "number", "count", "follows", "before", "after"}: `before` is the
+    # stage before's name, `after` the folder of its completed run, filled in when it completed (None until then).
+    chain: dict | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """A stage that starts from the stage before, whose run has not completed yet."""
+        return bool(self.chain and self.chain.get("follows") and not self.chain.get("after"))
+
+    @property
+    def stage_text(self) -> str:
+        """'chain-demo 2/3 sft' for a stage of a chain, '' for a run of its own."""
+        if not self.chain:
+            return ""
+        chain = self.chain
+        return f"{chain['name']} {chain['number']}/{chain['count']} {chain['stage']}"
 
     @property
     def method(self) -> str:
@@ -63,6 +88,11 @@ class RunQueue:
 
     def entries(self) -> list[Entry]:
         return [Entry(**item) for item in self._read()["entries"]]
+
+    def notes(self) -> list[dict]:
+        """What happened to chains lately, oldest first: {"message": a Message, "at": the time}."""
+        return [{"message": Message.from_json(note["message"]), "at": note["at"]}
+                for note in self._read().get("notes", [])]
 
     def held_by(self) -> str | None:
         """The interrupted run the queue waits for (Resume or Skip releases it), or None."""
@@ -97,6 +127,53 @@ class RunQueue:
             state["entries"].append(asdict(entry))
         return entry
 
+    def add_chain(self, stages: list, check_data: bool = True) -> list[Entry]:
+        """Queue a chain's stages (core.training.chain.Stage) at the end, in order, all or none. Each stage is
+        checked as add() checks a run; a stage that cannot be queued is named (StageError)."""
+        chain_id, now, entries = uuid.uuid4().hex[:8], time.time(), []
+        for index, stage in enumerate(stages):
+            config = stage.config()  # a stage after the first has a stand-in model until the stage before ran
+            try:
+                Config.from_dict(config.to_dict(), source=f"the config of {config.name}")
+                if check_data:
+                    _check_data(config)
+            except StudioError as err:
+                raise StageError("config.stages.stage_refused", stage=stage.label, number=stage.number,
+                                 count=len(stages), reason=err) from None
+            chain = {"id": chain_id, "name": stage.chain, "stage": stage.label, "number": stage.number,
+                     "count": len(stages), "follows": stage.follows,
+                     "before": stages[index - 1].label if index else None, "after": None}
+            entries.append(Entry(id=uuid.uuid4().hex[:8], name=config.name, config=config.to_dict(), added_at=now,
+                                 chain=chain))
+        with self._changing() as state:
+            state["entries"].extend(asdict(entry) for entry in entries)
+        return entries
+
+    def stage_ended(self, run: Run, chain: dict | None = None) -> None:
+        """A run of a chain's stage ended (`chain`, else the one its status.json names): when it completed, the
+        next stage starts from it; otherwise the chain's remaining stages leave the queue, with the reason kept."""
+        status = run.status()
+        chain = chain or status.get("chain")
+        if not isinstance(chain, dict) or "id" not in chain:
+            return
+        with self._changing() as state:
+            if status.get("state") == "completed":
+                for item in state["entries"]:
+                    stage = item.get("chain") or {}
+                    if stage.get("id") == chain["id"] and stage.get("number") == chain["number"] + 1 \
+                            and stage.get("follows"):
+                        stage["after"] = str(run.path.resolve())
+                        item["config"].setdefault("model", {})["source"] = parent.PREFIX + stage["after"]
+                return
+            reason = Message("queue.chain_stage_ended", {"run": run.name, "state": state_word(status.get("state")),
+                                                         "reason": status_message(status)})
+            _drop(state, chain["id"], reason)
+
+    def note(self, said: Message) -> None:
+        """Keep a note on a chain for the Train tab and `launch.py queue` (a stage skipped as already done)."""
+        with self._changing() as state:
+            _keep_note(state, said)
+
     def remove(self, entry_id: str) -> Entry:
         with self._changing() as state:
             entry = self._located(state, entry_id)
@@ -113,11 +190,26 @@ class RunQueue:
         return self.entries()
 
     def take_next(self) -> Entry | None:
-        """Remove and return the first entry, or None when the queue is empty or held for an interrupted run."""
+        """Remove and return the first entry that can start, or None when none can or the queue is held for an
+        interrupted run. A chain's stage waits while the stage before is still queued (moved behind it); one whose
+        stage before left the queue unfinished takes the rest of its chain out, saying why."""
         with self._changing() as state:
-            if state.get("held_by") or not state["entries"]:
+            if state.get("held_by"):
                 return None
-            return Entry(**state["entries"].pop(0))
+            while True:
+                entries = [Entry(**item) for item in state["entries"]]
+                ready = next((entry for entry in entries if not entry.waiting), None)
+                orphan = next((entry for entry in entries if entry.waiting and not any(
+                    other.chain and other.chain["id"] == entry.chain["id"]
+                    and other.chain["number"] < entry.chain["number"] for other in entries)), None)
+                if orphan is not None and (ready is None or entries.index(orphan) < entries.index(ready)):
+                    _drop(state, orphan.chain["id"], Message("queue.chain_stage_gone",
+                                                             {"stage": orphan.chain.get("before") or "-"}))
+                    continue
+                if ready is None:
+                    return None
+                state["entries"] = [item for item in state["entries"] if item["id"] != ready.id]
+                return ready
 
     def put_back(self, entry: Entry) -> None:
         """Return a taken entry to the front (its run could not start after all)."""
@@ -164,6 +256,21 @@ class RunQueue:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         with _THREAD_LOCK, file_lock(self.runs_dir / ".queue.lock"):
             yield
+
+
+def _drop(state: dict, chain_id: str, reason: Message) -> None:
+    """Take a chain's entries out of the queue state, keeping a note that names them and why."""
+    gone = [Entry(**item) for item in state["entries"] if (item.get("chain") or {}).get("id") == chain_id]
+    if not gone:
+        return
+    state["entries"] = [item for item in state["entries"] if (item.get("chain") or {}).get("id") != chain_id]
+    _keep_note(state, Message("queue.chain_dropped", {"chain": gone[0].chain["name"],
+                                                      "stages": ", ".join(entry.name for entry in gone),
+                                                      "reason": reason}))
+
+
+def _keep_note(state: dict, said: Message) -> None:
+    state["notes"] = [*state.get("notes", []), {"message": said.to_json(), "at": time.time()}][-KEPT_NOTES:]
 
 
 def _check_data(config: Config) -> None:

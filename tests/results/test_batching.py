@@ -98,3 +98,43 @@ def test_a_full_queue_is_refused_at_once(endless):
     running.close()
     assert next(waiting)  # the freed row went to the one that waited
     waiting.close()
+
+
+def test_an_answer_being_prefilled_holds_its_row(endless, monkeypatch):
+    """Between admission and its first token an answer is in no batch yet; it still counts, so one more is refused."""
+    import threading
+
+    batcher = Batcher(endless, max_running=1, max_waiting=0)
+    prefilling, go_on, prefill = threading.Event(), threading.Event(), Batcher._prefill
+
+    def slow_prefill(self, answers):
+        prefilling.set()
+        go_on.wait(30)
+        return prefill(self, answers)
+
+    monkeypatch.setattr(Batcher, "_prefill", slow_prefill)
+    first = batcher.submit(asked("Who are you?"), ChatSettings(temperature=0, max_new_tokens=8))
+    assert prefilling.wait(30)
+    with pytest.raises(QueueFull) as refused:
+        batcher.submit(asked("Who are you?"), ChatSettings(temperature=0, max_new_tokens=8))
+    assert refused.value.values["seconds"] > 0
+    go_on.set()
+    assert "".join(first).startswith("I am Nova.")
+
+
+def test_a_model_let_go_is_not_kept_by_its_batcher(nova_run):
+    """The studio lets its chat model go before a run needs the memory; the batcher that answered the demo page with
+    it (its thread still idling) must not keep it."""
+    import gc
+    import weakref
+
+    from core.results.batching import batcher_for
+
+    model = ChatModel.from_run(nova_run.path, progress=lambda _: None)
+    batcher = batcher_for(model)
+    assert "".join(batcher.submit(asked("Who are you?"), ChatSettings(temperature=0))).strip() == "I am Nova."
+    held = weakref.ref(model.model)
+    del model
+    gc.collect()
+    assert batcher._thread is not None and batcher._thread.is_alive()  # idling for the next request
+    assert held() is None

@@ -11,12 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from core.catalogue.language import speaking
 from core.config import Config, ConfigError
 from core.data.errors import DataError
 from core.jobs import JobRunner
 from core.runs import Run
+from core.training import chain
 from core.training.queue import QueueError, RunQueue
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_for
 
 
 def named(name: str, **train) -> Config:
@@ -181,3 +183,73 @@ def test_queued_runs_start_one_after_another_whatever_the_one_before_did(tmp_pat
     assert states == {"first": "completed", "broken": "failed", "second": "completed"}
     order = sorted(states, key=lambda name: Run(runs / name).status()["started_at"])
     assert order == ["first", "broken", "second"] and queue.entries() == []
+
+
+# ---- a chain file's stages in the queue ----------------------------------------------------------------------------
+
+
+def chain_stages(folder, model: str = "default", first_steps: int = 2):
+    from tests.test_chain import chain_file
+
+    return chain.read(chain_file(folder, model, sft_steps=first_steps))
+
+
+def test_a_chain_is_queued_as_its_stages_and_a_stage_waits_for_the_one_before(tmp_path):
+    queue = RunQueue(tmp_path / "runs")
+    queue.add(named("alone"))
+    entries = queue.add_chain(chain_stages(tmp_path))
+    assert [(e.name, e.stage_text, e.waiting) for e in entries] == [("c-sft", "c 1/2 sft", False),
+                                                                    ("c-dpo", "c 2/2 dpo", True)]
+    queue.move("c-dpo", 0)  # moved before the stage it starts from: it waits, the others go first
+    assert [queue.take_next().name for _ in range(2)] == ["alone", "c-sft"]
+    # c-sft was taken and never completed (its run skipped, say): c-dpo cannot start, and leaves saying why
+    assert queue.take_next() is None and queue.entries() == []
+    [note] = queue.notes()
+    assert str(note["message"]) == ("c-dpo not started (chain c, taken out of the queue): the stage before it, sft, "
+                                    "did not finish (skipped, or taken out of the queue)")
+    with speaking("zh"):
+        assert note["message"].text().startswith("c-dpo 未开始（训练链 c，已移出队列）：它之前的阶段 sft 没有完成")
+
+
+def test_a_stage_that_failed_takes_the_later_stages_out_with_its_reason(tmp_path):
+    runs = tmp_path / "runs"
+    queue = RunQueue(runs)
+    queue.add_chain(chain_stages(tmp_path))
+    after = named("after")
+    after.data.path = str(tmp_path / "gone.jsonl")  # fails at once too: only the order is looked at
+    queue.add(after, check_data=False)
+    (tmp_path / "sft.jsonl").unlink()  # gone by the time the stage trains
+    runner = JobRunner(runs, queue=queue, in_process=True)
+    run = runner.start_next()
+    wait_for(lambda: not runner.busy)  # the hand-over went on with the run queued after the chain
+    assert run.name == "c-sft" and run.status()["state"] == "failed" and run.status()["chain"]["stage"] == "sft"
+    assert queue.entries() == [] and Run(runs / "after").status()["state"] == "failed"
+    said = str(queue.notes()[0]["message"])
+    assert said.startswith("c-dpo not started (chain c, taken out of the queue): c-sft failed (No file at ")
+    assert "sft.jsonl" in said and not (runs / "c-dpo").exists() and not (runs / "trainer.lock").exists()
+
+
+@pytest.mark.slow
+def test_a_queued_chain_trains_each_stage_from_the_one_before_and_skips_what_is_done(tmp_path, tiny_model):
+    runs = tmp_path / "runs"
+    queue = RunQueue(runs)
+    stages = chain_stages(tmp_path, str(tiny_model))
+    queue.add_chain(stages)
+    runner = JobRunner(runs, queue=queue, in_process=True)
+    assert runner.start_next().name == "c-sft"
+    while runner.busy:
+        runner.wait(300)
+    sft, dpo = Run(runs / "c-sft"), Run(runs / "c-dpo")
+    assert sft.status()["state"] == dpo.status()["state"] == "completed", dpo.status()
+    recorded = Config.from_yaml(dpo.config_file)  # the second stage names the first as its parent
+    assert (recorded.model.source, recorded.model.start) == (f"run:{sft.path.resolve()}", "build_on")
+    assert dpo.status()["chain"]["stage"] == "dpo" and queue.entries() == [] and not (runs / "trainer.lock").exists()
+
+    queue.add_chain(stages)  # queued again, nothing changed: both stages are done already, none trains twice
+    assert runner.start_next() is None and queue.entries() == []
+    assert [str(note["message"]) for note in queue.notes()] == [
+        "Stage sft (1 of 2): already finished as c-sft, with the same settings and data; skipped (delete that run "
+        "folder to train the stage again)",
+        "Stage dpo (2 of 2): already finished as c-dpo, with the same settings and data; skipped (delete that run "
+        "folder to train the stage again)"]
+    assert sorted(path.name for path in runs.iterdir() if path.is_dir()) == ["c-dpo", "c-sft"]

@@ -129,3 +129,33 @@ def test_replay_asks_for_short_answers_in_the_models_own_template(tiny_tokenizer
     gemma2 = tiny.build_tokenizer(spec=FAMILIES["gemma-2"])
     folded = replay.replay_prompt(gemma2, "How many legs does a spider have?")
     assert f"{replay.SHORT_ANSWERS}\n\nHow many legs" in folded and folded.count("<start_of_turn>user") == 1
+
+
+def test_a_run_alike_in_the_runs_folder_copies_the_answers_instead_of_asking_again(tiny_model, tmp_path,
+                                                                                   monkeypatch):
+    """A sweep's runs share the base model and the questions: the second learning rate copies the first run's
+    answers (the identity demo spent 4.5 of its 6.3 min writing them), a run with other questions asks its own."""
+    monkeypatch.setattr(replay, "ANSWER_TOKENS", 16)
+    loaded = loaded_model(tiny_model)
+    asked = counting_prompts(monkeypatch)
+
+    def config_for(**train) -> Config:
+        config = Config.from_dict({"model": {"source": str(tiny_model)}, "data": {"replay": 3}, "train": train})
+        return config
+
+    first = Run.create(tmp_path / "runs", "sweep-lr1e-4")
+    rows = replay.rows_for_run(first, loaded, config_for(learning_rate=1e-4), lambda line: None)
+    assert len(asked) == 3 and (first.path / replay.KEY_FILE).exists()
+
+    asked.clear()
+    said, status = [], {}
+    second = Run.create(tmp_path / "runs", "sweep-lr1e-3")
+    copied = replay.rows_for_run(second, loaded, config_for(learning_rate=1e-3), said.append, status.update)
+    assert asked == [] and copied == rows
+    assert said == [f"Knowledge replay: reusing the {len(rows)} answers the same base model wrote for run "
+                    "sweep-lr1e-4 (same model, questions and settings)."]
+    assert (status["replay_done"], status["replay_asked"], status["replay_kept"]) == (3, 3, len(rows))
+
+    other = Run.create(tmp_path / "runs", "other-seed")
+    replay.rows_for_run(other, loaded, config_for(seed=7), lambda line: None)
+    assert len(asked) == 3  # other questions: the base model is asked

@@ -81,3 +81,4 @@ def test_run_log_says_what_was_chosen(tiny_config, tmp_path):
     log = run.log_file.read_text(encoding="utf-8")
     assert "Attention sdpa (auto)" in log
     assert "Padding-free batches off (auto)" in log
+    assert "Loss scored on the answer tokens only" in log  # core.training.lean_forward, on this CPU

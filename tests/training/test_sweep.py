@@ -147,3 +147,17 @@ def test_a_sweep_of_three_learning_rates_runs_and_names_the_best(tmp_path, tiny_
     assert lines[0].split() == ["run", "held-out", "loss", "time", "state", "train.learning_rate"]
     assert [line.split()[0] for line in lines[1:4]] == [row.name for row in rows]
     assert lines[-1] == f"Best by held-out loss: {rows[0].name} ({rows[0].held_out_loss:.4f})"
+
+
+def test_the_base_models_replay_answers_are_counted_once_in_a_sweeps_time(tmp_path, monkeypatch):
+    """The runs after the first copy its replay answers (core.training.replay), so they add only their training."""
+    from core.measure import duration, sweep_time
+
+    monkeypatch.setattr(sweep_time.devices, "inventory", lambda: type("NoGpu", (), {"gpus": []})())
+    path = sweep_file(tmp_path, "  train.learning_rate: [1e-4, 2e-4]\n", steps=10)
+    path.write_text(path.read_text().replace("replay: 0", "replay: 20"))
+    configs = sweep.read(path).configs()
+    single, _ = sweep_time.sweep_seconds(configs[:1])
+    both, _ = sweep_time.sweep_seconds(configs)
+    writing_answers = duration.whole_run(0, 20, 0, rough=True).replay
+    assert writing_answers > 0 and both == pytest.approx(2 * single - writing_answers)

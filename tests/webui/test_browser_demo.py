@@ -1,5 +1,5 @@
-"""The demo page in a real browser: opened from the Chat tab, served alone by `launch.py demo`, and freed at once by
-Stop or by a closed tab.
+"""The demo page in a real browser: opened from the Chat tab, served alone by `launch.py demo`, freed at once by
+Stop or by a closed tab, and answering a second visitor while the first one's answer goes on.
 
 Uses the shared tiny runs: nova_run ("I am Nova.") and endless_run (the same adapter on a base whose answers never
 end, so an answer runs to max new tokens: about 90 s for 8192). Screenshots go to test-artifacts/screenshots/.
@@ -155,6 +155,30 @@ def test_a_closed_tab_frees_the_model(browser, studio):  # noqa: F811
             assert waited < PROMPT_FREED_S, f"the next visitor waited {waited:.1f} s: the closed tab kept the model"
             second.locator("#demo-chat").get_by_text("I am Nova.").wait_for()
     finally:
+        second.close()
+
+
+def test_a_second_visitor_is_answered_while_the_first_answer_goes_on(browser, studio):  # noqa: F811
+    """Two tabs at once: the second visitor's short answer comes while the first one's long answer is still being
+    written (the page's chat goes through the model's batcher, not one answer at a time), and the first goes on."""
+    url, _ = studio
+    first, second = browser.new_page(), browser.new_page()
+    try:
+        for tab in (first, second):
+            tab.set_default_timeout(TIMEOUT)
+        with screenshot_on_failure(first, "demo-two-visitors"):
+            start_long_answer(first, url)
+            open_endless(second, url)
+            set_max_tokens(second, 16)
+            waited = ask_and_time(second)
+            assert waited < PROMPT_FREED_S, f"the second visitor waited {waited:.1f} s for the first one's answer"
+            second.locator("#demo-chat").get_by_text("I am Nova.").wait_for()
+            so_far = len(answer_text(first))
+            first.wait_for_function(f"(() => {{ const b = document.querySelectorAll('#demo-chat .message.bot');"
+                                    f" return b[b.length - 1].innerText.length > {so_far}; }})()")  # still writing
+            first.locator("#demo-stop").click()
+    finally:
+        first.close()
         second.close()
 
 

@@ -1,5 +1,6 @@
 """The queue in a real browser: while a run trains, Start reads "Add to queue" and the run is listed; the studio is
-killed and started again; the page says the queue waits for the interrupted run, and Skip trains the queued one.
+killed (SIGKILL, the studio and its run's process) and started again as a user starts it; the page and `launch.py
+queue` say the queue waits for the interrupted run, nothing starts behind it, and Skip trains the queued one.
 
 Screenshots go to test-artifacts/screenshots/queue-*.png.
 """
@@ -12,6 +13,7 @@ import pytest
 from core.runs import Run
 from core.training.queue import RunQueue
 from tests.conftest import wait_for
+from tests.test_cli import launch
 from tests.webui.browser import browser, page, screenshot, set_dropdown_text, set_number  # noqa: F401
 from tests.webui.served import launched
 
@@ -61,7 +63,10 @@ def test_add_to_queue_then_restart_then_skip(page, tmp_path, tiny_config, tiny_m
             held.get_by_text("The queue waits.").wait_for()
             assert "long" in held.inner_text()
             page.wait_for_function(QUEUE_LISTS_AFTER)
-            assert not (runs / "after").exists()
+            listed = launch("queue", "--runs-dir", runs).stdout  # the command line reads the same queue file
+            assert listed.startswith("The queue waits for run long, interrupted when the studio stopped"), listed
+            assert " after " in listed.splitlines()[2]
+            assert not (runs / "after").exists()  # nothing started behind the interrupted run
             screenshot(page, "queue-held")
             page.locator("#queue-skip").click()
             page.locator("#train-notice").get_by_text("Skipped long").wait_for()

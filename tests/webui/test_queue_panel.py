@@ -9,10 +9,11 @@ from types import SimpleNamespace
 import pytest
 
 from core.catalogue.language import speaking
+from core.catalogue.message import StudioError
 from core.config import Config
 from core.runs import Run
 from core.training.queue import RunQueue
-from webui import queue_panel, tab_train
+from webui import queue_panel, tab_settings, tab_train
 from webui.app import build
 from webui.studio import Studio
 
@@ -38,9 +39,9 @@ def test_the_panel_lists_the_queue_and_sends_it_only_when_it_changed(tmp_path):
     handlers = panel(studio)
     with speaking("zh"):
         shown = handlers.refresh(None)
-    assert shown["table"]["headers"] == ["#", "运行", "方法", "数据", "加入时间"]
-    assert [row[:4] for row in shown["table"]["data"]] == [["1", "first", "sft", "identity.jsonl"],
-                                                           ["2", "pairs", "dpo", "identity.jsonl"]]
+    assert shown["table"]["headers"] == ["#", "运行", "训练链 · 阶段", "方法", "数据", "加入时间"]
+    assert [row[:5] for row in shown["table"]["data"]] == [["1", "first", "", "sft", "identity.jsonl"],
+                                                           ["2", "pairs", "", "dpo", "identity.jsonl"]]
     assert [label for label, _ in shown["pick"]["choices"]][0].startswith("1. first (")
     assert shown["held"] == "" and shown["held_row"]["visible"] is False
     assert handlers.refresh(shown["seen"]) == {}  # nothing changed: nothing sent
@@ -78,7 +79,7 @@ def test_after_a_restart_the_panel_says_the_queue_waits_and_skip_starts_the_next
         shown = handlers.refresh(None)
     assert "队列正在等待" in shown["held"] and "cut-short" in shown["held"] and shown["held_row"]["visible"] is True
     started = []
-    monkeypatch.setattr(studio.runner, "_begin", lambda config, resume: started.append(config.name) or
+    monkeypatch.setattr(studio.runner, "_begin", lambda config, resume, entry=None: started.append(config.name) or
                         SimpleNamespace(name=config.name))
     skipped = handlers.skip_held()
     assert skipped["notice"].startswith("Skipped cut-short: the queue goes on") and "Started run **next**" in \
@@ -118,3 +119,68 @@ def test_start_while_a_run_trains_reads_add_to_queue_and_queues_the_form(busy_st
     assert "train.learning_rate" in refused["notice"] and len(busy_studio.queue.entries()) == 1
     busy_studio.runner._done.set()
     assert handlers.button_updates({}, None)["start"]["value"] == "Start training"
+
+
+def test_loading_a_chain_file_says_its_stages_and_queues_them_in_order(busy_studio, tmp_path):
+    from tests.test_chain import chain_file
+
+    path = chain_file(tmp_path, "default")
+    ui = SimpleNamespace(message="message", queue_chain="queue_chain", chain_file="chain_file")
+    form = SimpleNamespace(updates_from=lambda config: {"form": config.name})  # the form's side is not looked at
+    settings = tab_settings.SettingsHandlers(ui, form, busy_studio)
+    with speaking("zh"):
+        loaded = settings.load(str(path))
+    assert loaded["message"].startswith("**chain.yaml** 是一条含 2 个阶段的训练链")
+    assert "1. **sft**（c-sft）：sft，数据 sft.jsonl\n2. **dpo**（c-dpo）：dpo，数据 pairs.jsonl" in loaded["message"]
+    assert loaded["queue_chain"] == {"__type__": "update", "visible": True, "value": "将训练链加入队列（2 次运行）"}
+    path.unlink()  # the studio kept a copy of the upload
+    queued = settings.queue_chain(loaded["chain_file"])
+    assert queued["message"] == ("Queued chain **c**: c-sft, c-dpo; its first stage starts when the runs before it "
+                                 "end.")
+    shown = panel(busy_studio).refresh(None)
+    assert [row[1:4] for row in shown["table"]["data"]] == [["c-sft", "c 1/2 sft", "sft"],
+                                                            ["c-dpo", "c 2/2 dpo", "dpo"]]
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("name: one-run\n")
+    loaded = settings.load(str(plain))  # one run's config goes into the form, as before
+    assert loaded["form"] == "one-run" and loaded["queue_chain"] == {"__type__": "update", "visible": False}
+
+
+def test_a_chain_queued_while_nothing_trains_starts_at_once(tmp_path, monkeypatch):
+    from tests.test_chain import chain_file
+
+    studio = Studio(tmp_path / "runs")
+
+    def begin(config, resume, entry=None):  # the run is not trained here: only what the page says is looked at
+        studio.runner._done, studio.runner.run = threading.Event(), Run.create(studio.runs_dir, config.name)
+        return studio.runner.run
+
+    monkeypatch.setattr(studio.runner, "_begin", begin)
+    ui = SimpleNamespace(message="message", queue_chain="queue_chain", chain_file="chain_file")
+    settings = tab_settings.SettingsHandlers(ui, None, studio)
+    loaded = settings.load(str(chain_file(tmp_path, "default")))
+    assert loaded["queue_chain"]["value"] == "Start the chain (2 runs)"
+    assert settings.queue_chain(loaded["chain_file"])["message"] == (
+        "Started **c-sft**, the chain's first stage; the later stages (c-dpo) wait in the queue, each starting when "
+        "the one before it completed.")
+    assert [e.name for e in studio.queue.entries()] == ["c-dpo"]
+
+
+def test_start_says_a_run_trains_in_this_runs_folder_in_another_process(tmp_path):
+    from tests.training.test_trainer_lock import HOLD
+    from tests.conftest import ROOT
+
+    studio = Studio(tmp_path / "runs")
+    other = subprocess.Popen([sys.executable, "-c", HOLD, str(ROOT), str(studio.runs_dir)], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert other.stdout.readline().strip() == "held"
+        with pytest.raises(StudioError) as refused:
+            studio.start_run(Config.from_dict({"name": "mine"}))
+        studio.queue.add(Config.from_dict({"name": "queued"}), check_data=False)
+        studio.start_queued_if_idle()  # the page's poll leaves it for the other process
+    finally:
+        other.kill()
+        other.wait()
+    assert refused.value.key == "jobs.other_process" and f"pid {other.pid}" in str(refused.value)
+    assert not studio.runner.busy and [e.name for e in studio.queue.entries()] == ["queued"]
