@@ -139,7 +139,7 @@ TEXTS = {
         "没有名为 {name!r} 的已完成运行可展示。请在“对话”页选择一个运行，再点击“打开演示页”。"),
     "demo.busy": (
         "The model is answering as many people as it can, and more are waiting. Try again in {seconds} s.",
-        "模型正在同时回答它能容纳的全部访客，还有人在排队。请在 {seconds} 秒后重试。"),
+        "模型同时回答的访客已满，还有人在排队。请在 {seconds} 秒后重试。"),
     "demo.api": (
         "**Use it from code.** This server also speaks the OpenAI chat API at `{url}` (models: {models}):",
         "**在代码中使用。** 本服务器同时提供 OpenAI 聊天接口，地址 `{url}`（模型：{models}）："),

@@ -194,8 +194,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "**{file}** is a chain of {count} stages, each a run started from the one before:\n\n{stages}\n\nThe form "
         "holds one run, so it is left as it was; the chain trains through the queue, one stage after another, and a "
         "stage that fails takes the later ones out.",
-        "**{file}** 是一条含 {count} 个阶段的训练链，每个阶段都是从上一个运行开始的一次运行：\n\n{stages}\n\n表单只能"
-        "容纳一次运行，所以保持不变；训练链通过队列逐个阶段训练，某个阶段失败时，后面的阶段会被移出队列。"),
+        "**{file}** 是一条含 {count} 个阶段的训练链，每个阶段是一次运行，从上一个阶段的结果开始：\n\n{stages}\n\n"
+        "表单只对应一次运行，所以保持原样；训练链经由队列逐个阶段训练，某个阶段失败时，后面的阶段会被移出队列。"),
     "settings.chain_stage": ("{number}. **{stage}** ({run}): {method} on {data}",
                              "{number}. **{stage}**（{run}）：{method}，数据 {data}"),
     "settings.chain_start": ("Start the chain ({count} runs)", "开始训练链（{count} 次运行）"),
@@ -206,5 +206,6 @@ TEXTS: dict[str, tuple[str, str]] = {
                                "queue, each starting when the one before it completed.",
                                "已开始 **{run}**（训练链的第一个阶段）；后面的阶段（{rest}）在队列中等待，"
                                "每个阶段在前一个完成后开始。"),
-    "settings.chain_gone": ("Load the chain file again: its copy is gone.", "请重新加载训练链文件：它的副本已不存在。"),
+    "settings.chain_gone": ("Load the chain file again: its copy is gone.",
+                            "请重新加载训练链文件：之前载入的副本已不存在。"),
 }

@@ -118,11 +118,8 @@ class RunQueue:
         """Queue a run of `config` at the end. The config is checked as if read from a file (ConfigError with its
         key), and its data as the run would load it (DataError naming the file and row), unless check_data=False
         (tests, or a caller that checked already)."""
-        values = config.to_dict()
-        Config.from_dict(values, source=f"the config of {config.name}")
-        if check_data:
-            _check_data(config)
-        entry = Entry(id=uuid.uuid4().hex[:8], name=config.name, config=values, added_at=time.time())
+        entry = Entry(id=uuid.uuid4().hex[:8], name=config.name, config=_checked(config, check_data),
+                      added_at=time.time())
         with self._changing() as state:
             state["entries"].append(asdict(entry))
         return entry
@@ -134,17 +131,14 @@ class RunQueue:
         for index, stage in enumerate(stages):
             config = stage.config()  # a stage after the first has a stand-in model until the stage before ran
             try:
-                Config.from_dict(config.to_dict(), source=f"the config of {config.name}")
-                if check_data:
-                    _check_data(config)
+                values = _checked(config, check_data)
             except StudioError as err:
                 raise StageError("config.stages.stage_refused", stage=stage.label, number=stage.number,
                                  count=len(stages), reason=err) from None
             chain = {"id": chain_id, "name": stage.chain, "stage": stage.label, "number": stage.number,
                      "count": len(stages), "follows": stage.follows,
                      "before": stages[index - 1].label if index else None, "after": None}
-            entries.append(Entry(id=uuid.uuid4().hex[:8], name=config.name, config=config.to_dict(), added_at=now,
-                                 chain=chain))
+            entries.append(Entry(id=uuid.uuid4().hex[:8], name=config.name, config=values, added_at=now, chain=chain))
         with self._changing() as state:
             state["entries"].extend(asdict(entry) for entry in entries)
         return entries
@@ -271,6 +265,16 @@ def _drop(state: dict, chain_id: str, reason: Message) -> None:
 
 def _keep_note(state: dict, said: Message) -> None:
     state["notes"] = [*state.get("notes", []), {"message": said.to_json(), "at": time.time()}][-KEPT_NOTES:]
+
+
+def _checked(config: Config, check_data: bool) -> dict:
+    """The config's values, checked as if read from a file (ConfigError with its key), and its data as the run would
+    load it unless check_data is False."""
+    values = config.to_dict()
+    Config.from_dict(values, source=f"the config of {config.name}")
+    if check_data:
+        _check_data(config)
+    return values
 
 
 def _check_data(config: Config) -> None:

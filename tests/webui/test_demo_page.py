@@ -123,7 +123,7 @@ def test_a_full_batcher_tells_the_visitor_to_come_back(endless, monkeypatch):
         assert time.monotonic() - started < 5  # told at once, not after the long answer
         with speaking("zh"):
             chinese = Visitor(endless, 16).answer()
-        assert chinese == "⚠ 模型正在同时回答它能容纳的全部访客，还有人在排队。请在 5 秒后重试。"
+        assert chinese == "⚠ 模型同时回答的访客已满，还有人在排队。请在 5 秒后重试。"
         waiting.close()  # a waiting visitor's Stop frees their place at once, not when a row frees up
         third = Visitor(endless, 16)
         running.close()
