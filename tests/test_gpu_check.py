@@ -60,14 +60,29 @@ def test_the_commands_it_calls_take_the_flags_it_passes():
         assert (ROOT / test_file).exists(), test_file
 
 
-def test_its_ddp_config_is_a_valid_two_process_run(tmp_path):
+def _config(name: str, tmp_path):
+    """The run config the script writes to $OUT/`name`.yaml."""
     from core.config import Config
 
-    body = re.search(r"<<EOF\n(.*?)\nEOF", script(), re.S).group(1).replace("$OUT", str(tmp_path))
-    (tmp_path / "ddp.yaml").write_text(body, encoding="utf-8")
-    config = Config.from_yaml(tmp_path / "ddp.yaml")
+    body = re.search(rf'"\$OUT/{name}\.yaml" <<EOF\n(.*?)\nEOF', script(), re.S).group(1)
+    (tmp_path / f"{name}.yaml").write_text(body.replace("$OUT", str(tmp_path)), encoding="utf-8")
+    return Config.from_yaml(tmp_path / f"{name}.yaml")
+
+
+def test_its_ddp_config_is_a_valid_two_process_run(tmp_path):
+    config = _config("ddp", tmp_path)
     assert (config.compute.strategy, config.compute.processes) == ("ddp", 2)
     assert config.train.max_steps == 10 and Path(config.data.path).exists()
+
+
+def test_its_whole_run_is_a_qlora_run_then_eval_and_chat_with_flags_they_take(tmp_path):
+    config = _config("train-qlora", tmp_path)
+    assert config.model.quantization == "4bit" and config.data.replay > 0 and Path(config.data.path).exists()
+    text = script()
+    assert all(flag in _help("eval") for flag in ("--data", "--max-rows", "--pattern", "--json"))
+    assert all(flag in _help("chat") for flag in ("--prompt", "--temperature"))
+    assert re.search(r"launch\.py bench --generate --rounds 1 \\\n\s+--json", text)
+    assert "--generate" in _help("bench")
 
 
 @pytest.mark.parametrize("page", ["docs/gpus.md", "docs/speed-and-memory.md"])

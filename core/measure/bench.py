@@ -281,7 +281,7 @@ def _import_both_sides() -> None:
 def _parameters(folder: str) -> int:
     from transformers import AutoConfig
 
-    from core.measure.memory_estimate import skeleton
+    from core.models.skeleton import skeleton
 
     return sum(p.numel() for p in skeleton(AutoConfig.from_pretrained(folder)).parameters())
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.catalogue.message import Message, message
+from core.models.skeleton import skeleton
 
 GB = 1024 ** 3
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
@@ -54,19 +55,6 @@ class Estimate:
             counted = message("measure.estimate.parameters_trained", parameters=self.parameters / 1e6,
                               trained=self.trained_parameters / 1e6, tuning=self.tuning)
         return [peak, counted] + self.assumptions
-
-
-def skeleton(hf_config, trust_remote_code: bool = False):
-    """The model with every tensor on the meta device: shapes without memory."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    # torch's device context holds for this thread only. accelerate's init_empty_weights patches every module's
-    # register_parameter for the whole process, so a chat loading its model meanwhile got weights on meta.
-    with torch.device("meta"):
-        model = AutoModelForCausalLM.from_config(hf_config, trust_remote_code=trust_remote_code)
-    model.tie_weights()  # from_config leaves tied embeddings apart; from_pretrained ties them, so count them once
-    return model
 
 
 def lora_targets(model, target_modules) -> list[tuple[int, int]]:

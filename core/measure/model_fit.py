@@ -17,6 +17,7 @@ from core.catalogue.message import Message, message
 from core.measure import memory_estimate
 from core.models.compute import FIT_SHARE
 from core.models.devices import Inventory
+from core.models.skeleton import skeleton
 
 # (label key, train.tuning, model.quantization) of the three ways the picker weighs
 METHODS = {"lora": ("lora", "none"), "qlora": ("lora", "4bit"), "full": ("full", "none")}
@@ -85,7 +86,7 @@ def fit(hf_config, inventory: Inventory, train, lora, model=None) -> ModelFit:
     """The three methods' estimates and where each fits, at train.batch_size rows of train.max_length tokens."""
     from core.training.steps import SMALL_MODEL
 
-    model = model or memory_estimate.skeleton(hf_config)
+    model = model or skeleton(hf_config)
     gpus = inventory.gpus
     large = sum(p.numel() for p in model.parameters()) >= SMALL_MODEL
     checkpointing = train.gradient_checkpointing == "on" or (
@@ -134,7 +135,7 @@ def _config_and_skeleton(folder: str):
     from transformers import AutoConfig
 
     hf_config = AutoConfig.from_pretrained(folder)
-    return hf_config, memory_estimate.skeleton(hf_config)
+    return hf_config, skeleton(hf_config)
 
 
 def curated_fits(inventory: Inventory, train, lora) -> list[tuple[object, ModelFit]]:

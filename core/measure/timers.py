@@ -13,6 +13,8 @@ import time
 import psutil
 from transformers import TrainerCallback
 
+from core.models import devices
+
 GB = 1024 ** 3
 
 
@@ -34,12 +36,9 @@ class PeakMemory:
         self._stop = threading.Event()
 
     def __enter__(self):
-        import torch
-
         release()
         if self.cuda:
-            for index in range(torch.cuda.device_count()):
-                torch.cuda.reset_peak_memory_stats(index)
+            devices.start_gpu_peaks()
         else:
             self._process = psutil.Process()
             self.peak_bytes = self._process.memory_info().rss
@@ -55,7 +54,8 @@ class PeakMemory:
         import torch
 
         if self.cuda:
-            self.peak_bytes = sum(torch.cuda.max_memory_allocated(i) for i in range(torch.cuda.device_count()))
+            # Not torch's counter alone: a run resets it at each metrics line (core.models.devices says more).
+            self.peak_bytes = sum(devices.gpu_peak_since_start(i) for i in range(torch.cuda.device_count()))
         else:
             self._stop.set()
             self._thread.join()

@@ -179,6 +179,41 @@ def has_real_bf16(capability_list: list[tuple[int, int]]) -> bool:
     return bool(capability_list) and all(c >= AMPERE for c in capability_list)
 
 
+# The highest CUDA allocation of each local device since start_gpu_peaks, in bytes. torch keeps one peak counter per
+# device, and a run resets it at every metrics line (each point of the memory chart is its own interval's peak); the
+# benchmark and the pre-flight check read the whole run's peak, so every reset goes through gpu_peaks_since_last()
+# and folds the counter in here first. (On an H200 the benchmark once reported the last step's peak as the run's.)
+_PEAKS: dict[int, int] = {}
+
+
+def gpu_peaks_since_last(indices) -> dict[int, int]:
+    """{local device: peak allocated bytes since the previous call (or start)}; torch's counters are reset."""
+    import torch
+
+    peaks = {}
+    for index in indices:
+        peaks[index] = torch.cuda.max_memory_allocated(index)
+        _PEAKS[index] = max(_PEAKS.get(index, 0), peaks[index])
+        torch.cuda.reset_peak_memory_stats(index)
+    return peaks
+
+
+def start_gpu_peaks() -> None:
+    """Measure every local device's peak from now (gpu_peak_since_start)."""
+    import torch
+
+    _PEAKS.clear()
+    for index in range(torch.cuda.device_count()):
+        torch.cuda.reset_peak_memory_stats(index)
+
+
+def gpu_peak_since_start(index: int) -> int:
+    """The device's peak allocated bytes since start_gpu_peaks, across the resets a run makes for its chart."""
+    import torch
+
+    return max(_PEAKS.get(index, 0), torch.cuda.max_memory_allocated(index))
+
+
 def release_memory() -> None:
     """Free Python garbage, CUDA's cache and glibc's free lists, so the next model (or measurement) has the room."""
     import ctypes

@@ -357,17 +357,16 @@ def linear_layer_names(model) -> list[str]:
 
 def target_layer_choices(source: str, trust_remote_code: bool = False, progress=print) -> list[str]:
     """The linear layers of a model, found from its config alone (no weights are loaded)."""
-    from accelerate import init_empty_weights
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoConfig
+
+    from core.models.skeleton import skeleton
 
     folder = resolve_source(source, progress)
     try:
         config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
     except OSError as err:
         raise _not_found(folder, err) from None
-    with init_empty_weights():
-        skeleton = AutoModelForCausalLM.from_config(config, trust_remote_code=trust_remote_code)
-    return linear_layer_names(skeleton)
+    return linear_layer_names(skeleton(config, trust_remote_code))
 
 
 def count_parameters(model) -> int:

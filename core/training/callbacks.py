@@ -144,9 +144,10 @@ class RunCallback(TrainerCallback):
 def reset_gpu_peaks() -> None:
     import torch
 
+    from core.models import devices
+
     if torch.cuda.is_available():
-        for index in range(torch.cuda.device_count()):
-            torch.cuda.reset_peak_memory_stats(index)
+        devices.gpu_peaks_since_last(range(torch.cuda.device_count()))
 
 
 def gpu_memory_since_last_log() -> dict[str, float]:
@@ -159,11 +160,8 @@ def gpu_memory_since_last_log() -> dict[str, float]:
     if not torch.cuda.is_available():
         return {}
     used = [torch.cuda.current_device()] if ranks.world_size() > 1 else range(torch.cuda.device_count())
-    memory = {}
-    for index in used:
-        memory[str(devices.gpu_number(index))] = round(torch.cuda.max_memory_allocated(index) / 1024 ** 3, 2)
-        torch.cuda.reset_peak_memory_stats(index)
-    return memory
+    return {str(devices.gpu_number(index)): round(peak / 1024 ** 3, 2)
+            for index, peak in devices.gpu_peaks_since_last(used).items()}
 
 
 def merge_gpu_memory(per_process: list[dict]) -> dict[str, float]:

@@ -49,7 +49,7 @@ def train(session: steps.Session) -> str:
                      label_smoothing=0.1 if t.dpo_loss == "robust" else 0.0,
                      precompute_ref_log_probs=t.tuning != "lora")
     session.say(f"DPO: beta {t.beta}, loss {' + '.join(losses)}"
-                + (f" (weights {weights})" if weights else "") + "; reference: " + steps.reference_text(lora))
+                + (f" (weights {weights})" if weights else "") + "; reference: " + steps.reference_text(config))
     trainer = trainer_class()(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
                               processing_class=loaded.tokenizer, peft_config=lora)
     if lora:

@@ -62,7 +62,7 @@ def train(session: steps.Session) -> str:
     args = KTOConfig(**arguments, beta=t.beta, desirable_weight=t.desirable_weight,
                      undesirable_weight=t.undesirable_weight, precompute_ref_log_probs=t.tuning != "lora")
     session.say(f"KTO: beta {t.beta}, desirable weight {t.desirable_weight}, undesirable weight "
-                f"{t.undesirable_weight}; reference: " + steps.reference_text(lora))
+                f"{t.undesirable_weight}; reference: " + steps.reference_text(config))
     trainer = trainer_class()(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
                               processing_class=loaded.tokenizer, peft_config=lora)
     if lora:

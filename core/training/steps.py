@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from core.catalogue.message import message, say
 from core.config import Config, TrainConfig
@@ -130,10 +131,19 @@ def datasets(session: Session, build, tokenizer, train_rows: list[dict], eval_ro
     return train_set, build(tokenizer, eval_rows, length, "held-out", session.say) if eval_rows else None
 
 
-def reference_text(lora) -> str:
-    """What a dpo or kto run compares against, for the log."""
-    return ("the base model, the adapter switched off." if lora else
-            "the model before training, its log-probabilities computed once before the first step.")
+def reference_text(config) -> str:
+    """What a dpo or kto run compares against, for the log. With LoRA, trl's reference is the trained model with its
+    adapter switched off: for a run started from a run, that is the parent merged (build_on), or what lies below the
+    parent's adapter this run trains further (continue)."""
+    model = config.model
+    if config.train.tuning != "lora":
+        return "the model before training, its log-probabilities computed once before the first step."
+    if not model.source.startswith("run:"):
+        return "the base model, the adapter switched off."
+    parent = Path(model.source.removeprefix("run:")).name
+    if model.start == "continue":
+        return f"the model below {parent}'s adapter, which this run trains further (switched off for the reference)."
+    return f"{parent} with its adapter merged, the model this run starts from (its own new adapter switched off)."
 
 
 def load_model(session: Session) -> tuple[models.LoadedModel, speed.SpeedChoice]:

@@ -6,12 +6,13 @@ import pytest
 
 from core.measure import memory_estimate
 from core.models import shapes
+from core.models.skeleton import skeleton
 
 
 @pytest.fixture(scope="module")
 def llama_8b():
     config = shapes.config_for("llama-8b")
-    return config, memory_estimate.skeleton(config)
+    return config, skeleton(config)
 
 
 def test_llama_8b_weights_and_lora_size(llama_8b):
@@ -100,7 +101,7 @@ def test_a_skeleton_built_meanwhile_leaves_other_threads_weights_real():
 
     def build_skeletons():
         while not done.is_set():
-            memory_estimate.skeleton(config)
+            skeleton(config)
 
     builder = threading.Thread(target=build_skeletons)
     builder.start()

@@ -11,6 +11,7 @@ from core.config import Config
 from core.hub.curated import CURATED, find
 from core.measure import memory_estimate, model_fit
 from core.models.devices import Gpu, Inventory
+from core.models.skeleton import skeleton
 
 
 def machine(count: int, gb: float, ram: float = 120.0) -> Inventory:
@@ -39,7 +40,7 @@ def test_every_curated_model_ships_a_config_that_builds_the_published_size():
     assert len({entry.value for entry in CURATED}) == len(CURATED)
     for entry in CURATED:
         hf_config = AutoConfig.from_pretrained(entry.config_dir())
-        parameters = sum(p.numel() for p in memory_estimate.skeleton(hf_config).parameters())
+        parameters = sum(p.numel() for p in skeleton(hf_config).parameters())
         if entry.hub_id in PUBLISHED:
             assert parameters == pytest.approx(PUBLISHED[entry.hub_id], rel=0.01), entry.hub_id
         if not entry.builtin:  # the size on disk is the bfloat16 weights

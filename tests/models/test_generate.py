@@ -59,3 +59,23 @@ def test_gpu_batches_are_sized_by_free_memory():
     per_row = 2 * 24 * 2 * 64 * 2 * 1024
     assert per_row == 12 * 2 ** 20 and rows_that_fit(config, 2, 1024, 2 ** 30) == 42
     assert rows_that_fit(config, 2, 1024, per_row) == 1
+
+
+def test_cpu_batches_are_sized_by_the_machines_free_memory(tiny_model, monkeypatch):
+    """A small model on a CPU answers CPU_BATCH_LIMIT rows at once; an 8B one in float32 with 8 GB free, 2,048
+    tokens a row (512 MiB of key/value cache each), answers 8: half the free memory, not every row at once."""
+    import psutil
+    from transformers import AutoModelForCausalLM
+
+    from core.models import shapes
+    from core.models.generate import CPU_BATCH_LIMIT, batch_rows, rows_that_fit
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
+    assert batch_rows(model, 512) == CPU_BATCH_LIMIT
+    assert rows_that_fit(shapes.config_for("llama-8b"), 4, 2048, 8 * 2 ** 30, CPU_BATCH_LIMIT) == 8
+
+    class Tight:
+        available = 300 * 2 ** 20  # 300 MB free: the tiny model's cache is small, yet not every row fits
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Tight)
+    per_row = 2 * model.config.num_hidden_layers * model.config.num_key_value_heads * model.config.head_dim * 4 * 512
+    assert batch_rows(model, 512) == min(CPU_BATCH_LIMIT, max(1, int(Tight.available * 0.5 // per_row)))

@@ -121,9 +121,9 @@ def test_majority_vote_is_repeatable_with_a_seed(nova_run, test_file):
 
 
 def test_batched_answers_are_the_row_by_row_ones_in_fewer_generate_calls(nova_run):
-    """Rows answered 8 at a time (left-padded) get exactly the greedy answers they get one by one, also where
-    prompts differ in length by hundreds of tokens (padding is where batched answers drift), in a quarter of the
-    generate calls or fewer."""
+    """Rows answered together (left-padded; all 10 in one batch on a CPU) get exactly the greedy answers they get one
+    by one, also where prompts differ in length by hundreds of tokens (padding is where batched answers drift), in a
+    quarter of the generate calls or fewer."""
     from core.results.chat import ChatModel
     from core.results.evaluate import evaluate_model
 
@@ -146,7 +146,7 @@ def test_batched_answers_are_the_row_by_row_ones_in_fewer_generate_calls(nova_ru
     assert calls == [1] * 2 * len(rows)
     calls.clear()
     batched = evaluate_model(chat.model, chat.tokenizer, rows, max_new_tokens=24, progress=lambda _: None)
-    assert len(calls) <= 2 * len(rows) / 4 and max(calls) == 8
+    assert len(calls) <= 2 * len(rows) / 4 and max(calls) == len(rows)
     for name in ("base_answer", "tuned_answer"):
         assert [getattr(r, name) for r in batched.results] == [getattr(r, name) for r in one_by_one.results]
     assert batched.results[0].tuned_answer == "I am Nova." and batched.tuned.correct == one_by_one.tuned.correct
@@ -196,3 +196,4 @@ def test_key_words_score_free_text_fairly():
     same = "我是 Nova，由 Lumen Labs 开发的 AI 助手。"
     assert key_word_share(same, same) == 1.0
     assert key_word_share("anything", "") is None
+

@@ -109,6 +109,7 @@ def test_dpo_built_on_an_sft_run_records_its_parent_and_chats_through_the_chain(
     assert saved.model.source == f"run:{(runs / 'nova-run').resolve()}" and saved.model.start == "build_on"
     log = child.log_file.read_text()
     assert "Starting from run nova-run (build_on)" in log and f"base model {tiny_model}" in log
+    assert "reference: nova-run with its adapter merged, the model this run starts from" in log
     # trl 1.16 takes the model with the fresh adapter switched off as the reference: here the SFT model merged, the
     # very model the first step starts from, so its rewards are 0 (against the original base they would not be).
     first = next(m for m in child.read_metrics()[0] if "rewards/chosen" in m)

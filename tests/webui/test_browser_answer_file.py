@@ -11,6 +11,11 @@ from urllib.request import urlopen
 from tests.webui.browser import browser, free_port, page, screenshot, studio_server  # noqa: F401
 
 TIMEOUT = 60_000  # ms
+# The answering has ended, well or not, once the notice says something that is no progress line (those start with ⏳).
+# Waiting for that rather than for the success line shows a failure's own words at once: CI once waited out the 60 s
+# while the notice said "It stopped unexpectedly".
+ENDED = """() => { const shown = document.querySelector('#answers-notice [data-testid="markdown"]');
+  const text = shown ? shown.innerText.trim() : ''; return text !== '' && !text.startsWith('⏳'); }"""
 
 
 def test_answer_a_test_file_in_the_browser(page, tmp_path, nova_run):
@@ -36,7 +41,9 @@ def test_answer_a_test_file_in_the_browser(page, tmp_path, nova_run):
                 box.press("Tab")
             page.locator("#answers-start").click()
 
-            page.locator("#answers-notice").get_by_text("Every row got an answer.").wait_for()
+            page.wait_for_function(ENDED)
+            notice = page.locator("#answers-notice").inner_text()
+            assert "Every row got an answer." in notice, notice
             page.wait_for_function("document.querySelector('#answers-rows').innerText.includes('Nova: 1')")
             screenshot(page, "6-answer-file")
             href = page.locator("#answers-csv a[href*='file=']").first.get_attribute("href")
