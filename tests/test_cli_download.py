@@ -68,9 +68,11 @@ def test_ctrl_c_keeps_a_partial_that_the_next_download_resumes(hub, tiny_model, 
     hub.add("tiny/big", repo)
     hub.bytes_per_s = 2 * 1024 * 1024  # 12 s for the whole file: Ctrl-C lands mid-file on a loaded machine too
     part = tmp_path / "cache" / "downloads" / "huggingface" / "models" / "tiny" / "big" / ".partial" / "big.bin.part"
+    # Ctrl-C as in a terminal: a suite started in the background (`nohup ... &`) has SIGINT ignored, the child
+    # inherits that, and Python then installs no KeyboardInterrupt at all (two CI runs downloaded the whole file).
     process = subprocess.Popen([sys.executable, str(ROOT / "launch.py"), "download", "tiny/big", "--endpoint",
                                 hub.url], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=_env(tmp_path))
+                               env=_env(tmp_path), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_for(lambda: part.exists() and part.stat().st_size > 0, timeout=120)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
