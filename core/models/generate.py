@@ -184,15 +184,22 @@ def batch_rows(model, tokens: int) -> int:
     """How many rows to answer in one generate call, each up to `tokens` long (prompt plus answer): as many as
     CACHE_SHARE of the free memory (the GPU's, or the machine's on a CPU) holds of key/value cache, at most
     GPU_BATCH_LIMIT or CPU_BATCH_LIMIT."""
+    weight = next(model.parameters())
+    width = weight.element_size() if weight.is_floating_point() else 2  # quantized weights compute in 16 bits
+    limit = GPU_BATCH_LIMIT if _device_type(model) == "cuda" else CPU_BATCH_LIMIT
+    return rows_that_fit(model.config, width, tokens, free_bytes(model), limit)
+
+
+def free_bytes(model) -> int:
+    """The free memory where the model computes: its GPU's, or the machine's on a CPU."""
     import psutil
     import torch
 
     weight = next(model.parameters())
-    width = weight.element_size() if weight.is_floating_point() else 2  # quantized weights compute in 16 bits
-    if _device_type(model) != "cuda":
-        return rows_that_fit(model.config, width, tokens, psutil.virtual_memory().available, CPU_BATCH_LIMIT)
+    if weight.device.type != "cuda":
+        return psutil.virtual_memory().available
     free, _total = torch.cuda.mem_get_info(weight.device)
-    return rows_that_fit(model.config, width, tokens, free)
+    return free
 
 
 def rows_that_fit(config, width: int, tokens: int, free_bytes: int, limit: int = GPU_BATCH_LIMIT) -> int:
@@ -215,16 +222,23 @@ def answer_all(model, tokenizer, prompts: list[str], max_new_tokens: int = 64, u
         return []
     lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     size = batch_size or batch_rows(model, max(lengths) + max_new_tokens)
-    order = sorted(range(len(prompts)), key=lengths.__getitem__)
     answers: list = [None] * len(prompts)
-    for start in range(0, len(order), size):
-        chunk = order[start:start + size]
+    done = 0
+    for chunk in in_length_order(lengths, size):
         for i, answer in zip(chunk, answer_batch(model, tokenizer, [prompts[i] for i in chunk], max_new_tokens,
                                                  use_adapter)):
             answers[i] = answer
+        done += len(chunk)
         if progress:
-            progress(min(start + size, len(order)), len(order))
+            progress(done, len(prompts))
     return answers
+
+
+def in_length_order(lengths: list[int], size: int) -> list[list[int]]:
+    """The indexes of `lengths` in batches of `size`, shortest first: rows of similar length go together, so
+    little of a batch is padding."""
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    return [order[start:start + size] for start in range(0, len(order), size)]
 
 
 def stop_when_asked(should_stop):

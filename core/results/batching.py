@@ -26,6 +26,7 @@ from core.catalogue.message import StudioError
 from core.config import ChatSettings
 from core.data import templates
 from core.models.generate import stop_ids, without_empty_think
+from core.models.scored import plain_cache
 
 # 8 rows per step is where a small model on a CPU still gains from batching (a step of 8 costs ~2 steps of 1);
 # 8 more may wait for a free row, so a burst is queued rather than refused, while a flood gets "busy, retry".
@@ -190,7 +191,7 @@ class Batcher:
             if _dropped(answer):
                 answer.pieces.put(_END)
         self._waiting = [a for a in self._waiting if not _dropped(a)]
-        closed = {key for key, batch in self._batches.items() if not _mergeable(batch.cache)}
+        closed = {key for key, batch in self._batches.items() if not plain_cache(batch.cache)}
         newcomers = [a for a in self._waiting if a.use_adapter not in closed][:self.max_running - self._running]
         self._waiting = [a for a in self._waiting if a not in newcomers]
         self._running += len(newcomers)
@@ -341,7 +342,7 @@ class _Batch:
             return self
         index = torch.tensor(keep, device=self.mask.device)
         self.mask, self.positions = self.mask[index], self.positions[index]
-        if not _mergeable(self.cache):
+        if not plain_cache(self.cache):
             self.cache.batch_select_indices(index)
             return self
         unused = int((self.mask.sum(0) == 0).long().cumprod(0).sum())  # leading columns padding for every row
@@ -362,15 +363,6 @@ class _Batch:
         self.positions = torch.cat([self.positions, other.positions])
         self.rows = self.rows + other.rows
         return self
-
-
-def _mergeable(cache) -> bool:
-    """Whether each layer of the cache is a plain growing key/value layer, which can be padded and merged (a sliding
-    window's or a linear attention's state cannot: such a model admits newcomers when its batch is done)."""
-    from transformers.cache_utils import DynamicLayer
-
-    layers = getattr(cache, "layers", None)
-    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
 
 
 def _layers(cache) -> list:

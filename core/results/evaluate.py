@@ -19,7 +19,8 @@ from pathlib import Path
 from core.catalogue.message import Message, StudioError, message
 from core.data import templates
 from core.data.pairs import answered
-from core.models.generate import answer_all, prompt_of
+from core.models.generate import prompt_of
+from core.models.scored import score_and_answer_all
 from core.results.preference import prefers_chosen
 from core.data.answers import DEFAULT_ANSWER_PATTERN, compile_pattern, extract_answer
 from core.results.voting import vote
@@ -174,11 +175,12 @@ class EvalReport:
         return "\n".join(lines)
 
 
-def token_losses(model, tokenizer, row: dict, max_length: int, use_adapter: bool = True) -> tuple[float, int]:
-    """(summed cross-entropy, number of trained tokens) of one row, with training's labels and masking."""
+def token_losses(model, record: dict, use_adapter: bool = True) -> tuple[float, int]:
+    """(summed cross-entropy, number of trained tokens) of one row tokenized as training does
+    (core.data.templates.tokenize_row), for the rows that are scored without being asked (core.models.scored scores
+    the others while it answers them)."""
     import torch
 
-    record = templates.tokenize_row(tokenizer, row, max_length)
     ids = torch.tensor([record["input_ids"]], device=model.device)
     labels = torch.tensor([record["labels"]], device=model.device)
     adapter_off = model.disable_adapter() if not use_adapter else contextlib.nullcontext()
@@ -202,7 +204,8 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
 
     A preference pair counts towards preference accuracy, and is otherwise scored as the conversation that ends
     with its chosen answer (loss, perplexity, and the answers compared with the chosen one). Greedy answers are
-    asked `batch_size` rows at a time (core.models.generate.batch_rows when None): the same answers as one by one."""
+    asked `batch_size` rows at a time (sized by the free memory when None), in the pass that also scores the rows:
+    the same answers and losses as one by one."""
     compiled = compile_pattern(pattern)
     sides = {"base": (base_model, True) if base_model is not None else (model, False), "tuned": (model, True)}
     wheres = wheres or [f"row {i + 1}" for i in range(len(rows))]
@@ -212,7 +215,7 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
     results: list[RowResult] = []
     notes: list[Message] = []
     unscorable = 0
-    asking = []  # (index, row, prompt, reference) of the rows with a reference answer, answered together below
+    asking = []  # (index, row, prompt, reference, record) of the rows with a reference answer, answered together below
     for i, row in enumerate(rows):
         progress(message("results.evaluate.row", k=i + 1, n=len(rows)))
         if "chosen" in row:
@@ -221,21 +224,24 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
                 preferred[name] += prefers_chosen(side, tokenizer, row, max_length, use_adapter)
             row = answered(row, row["chosen"])
         try:
-            for name, (side, use_adapter) in sides.items():
-                total, count = token_losses(side, tokenizer, row, max_length, use_adapter)
-                sums[name][0] += total
-                sums[name][1] += count
+            record = templates.tokenize_row(tokenizer, row, max_length)
         except ValueError:  # e.g. a preference row: no single answer to score
             unscorable += 1
             continue
         asked = prompt_of(tokenizer, row)
+        if asked is None or votes > 1:  # scored here; a greedy answer's pass scores its row
+            for name, (side, use_adapter) in sides.items():
+                _add(sums[name], token_losses(side, record, use_adapter))
         if asked is not None:
-            asking.append((i, row, *asked))
-    answers = _answers(sides, tokenizer, [prompt for _, _, prompt, _ in asking], compiled, votes, max_new_tokens,
-                       temperature, seed, [i for i, *_ in asking], batch_size, progress)
-    for (i, row, prompt, reference), base, tuned in zip(asking, answers["base"], answers["tuned"]):
+            asking.append((i, row, *asked, record))
+    answers = _answers(sides, tokenizer, [a[2] for a in asking], [a[4] for a in asking], compiled, votes,
+                       max_new_tokens, temperature, seed, [a[0] for a in asking], batch_size, progress)
+    for (i, row, prompt, reference, _record), base, tuned in zip(asking, answers["base"], answers["tuned"]):
         results.append(RowResult(i, wheres[i], _question(row, prompt), reference, extract_answer(reference, compiled),
                                  base[0], tuned[0], base[1], tuned[1], base[2], tuned[2]))
+        if votes == 1:
+            _add(sums["base"], base[3])
+            _add(sums["tuned"], tuned[3])
     if unscorable:
         notes.append(message("results.evaluate.unscorable", count=unscorable))
     if not sums["tuned"][1]:
@@ -250,24 +256,32 @@ def evaluate_model(model, tokenizer, rows: list[dict], *, wheres: list[str] | No
     return EvalReport(data_path, len(rows), scores["base"], scores["tuned"], results, pattern, votes, notes)
 
 
-def _answers(sides: dict, tokenizer, prompts: list[str], compiled, votes: int, max_new_tokens: int, temperature: float,
-             seed: int, indexes: list[int], batch_size: int | None, progress) -> dict[str, list[tuple]]:
-    """{"base"/"tuned": [(answer, extracted, vote counts) per prompt]}: greedy answers in batches (one generate
-    call per row, base then tuned, was the slow half of an evaluation); a vote samples its answers per row."""
+def _add(total: list, loss: tuple[float, int]) -> None:
+    total[0] += loss[0]
+    total[1] += loss[1]
+
+
+def _answers(sides: dict, tokenizer, prompts: list[str], records: list[dict], compiled, votes: int,
+             max_new_tokens: int, temperature: float, seed: int, indexes: list[int], batch_size: int | None,
+             progress) -> dict[str, list[tuple]]:
+    """{"base"/"tuned": [(answer, extracted, vote counts, (summed loss, trained tokens)) per prompt]}: greedy
+    answers in batches, each batch's prompts read in the pass that scores its rows (one generate call and one
+    loss pass per row, base then tuned, was most of an evaluation); a vote samples its answers per row."""
     out = {}
     for step, (name, (model, use_adapter)) in enumerate(sides.items()):
         if votes > 1:
             picked = [vote(model, tokenizer, prompt, votes, compiled, temperature=temperature,
                            max_new_tokens=max_new_tokens, seed=seed + i, use_adapter=use_adapter)
                       for prompt, i in zip(prompts, indexes)]
-            out[name] = [(result.text, result.answer, result.counts) for result in picked]
+            out[name] = [(result.text, result.answer, result.counts, None) for result in picked]
             continue
 
         def counted(done, total, before=step * len(prompts)):
             progress(message("results.evaluate.answering", k=before + done, n=2 * total))
 
-        texts = answer_all(model, tokenizer, prompts, max_new_tokens, use_adapter, batch_size, counted)
-        out[name] = [(text, extract_answer(text, compiled), {}) for text, _done in texts]
+        scored = score_and_answer_all(model, tokenizer, prompts, records, max_new_tokens, use_adapter, batch_size,
+                                      counted)
+        out[name] = [(s.text, extract_answer(s.text, compiled), {}, (s.loss, s.tokens)) for s in scored]
     return out
 
 

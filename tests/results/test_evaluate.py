@@ -121,9 +121,9 @@ def test_majority_vote_is_repeatable_with_a_seed(nova_run, test_file):
 
 
 def test_batched_answers_are_the_row_by_row_ones_in_fewer_generate_calls(nova_run):
-    """Rows answered together (left-padded; all 10 in one batch on a CPU) get exactly the greedy answers they get one
-    by one, also where prompts differ in length by hundreds of tokens (padding is where batched answers drift), in a
-    quarter of the generate calls or fewer."""
+    """Rows answered together (left-padded; all 10 in one batch on a CPU) get exactly the greedy answers and the
+    losses they get one by one, also where prompts differ in length by hundreds of tokens (padding is where batched
+    answers drift), in a quarter of the generate calls or fewer."""
     from core.results.chat import ChatModel
     from core.results.evaluate import evaluate_model
 
@@ -150,6 +150,9 @@ def test_batched_answers_are_the_row_by_row_ones_in_fewer_generate_calls(nova_ru
     for name in ("base_answer", "tuned_answer"):
         assert [getattr(r, name) for r in batched.results] == [getattr(r, name) for r in one_by_one.results]
     assert batched.results[0].tuned_answer == "I am Nova." and batched.tuned.correct == one_by_one.tuned.correct
+    for side in ("base", "tuned"):  # the rows' losses come from the same passes that read their prompts
+        assert getattr(batched, side).tokens == getattr(one_by_one, side).tokens
+        assert getattr(batched, side).loss == pytest.approx(getattr(one_by_one, side).loss, rel=1e-4)
 
 
 def test_votes_in_evaluation_report_counts(nova_run, test_file):
