@@ -335,6 +335,9 @@ def _check_type(meta, default, value, said: dict):
         return _number(value, int, ConfigError("config.not_whole", **said, found=found))
     if isinstance(default, float):
         return _number(value, float, ConfigError("config.not_number", **said, found=found))
+    if isinstance(value, bool) and {"on", "off"} <= set(meta.get("choices") or ()):
+        # YAML reads a bare on/off (or yes/no, true/false) as a boolean: the value the option's help names.
+        return "on" if value else "off"
     if isinstance(default, str) and not isinstance(value, str):
         raise ConfigError("config.not_text", **said, found=found)
     return value

@@ -97,6 +97,11 @@ def test_accepted_spellings():
     assert config.train.learning_rate == 3e-4
     assert config.lora.target_modules == ["q_proj", "v_proj"]
     assert Config.from_yaml_text("train: {learning_rate: auto}").train.learning_rate == "auto"
+    # YAML reads a bare on/off as true/false; the options that take on/off read it as written
+    train = Config.from_yaml_text("train:\n  gradient_checkpointing: on\n  padding_free: off\n").train
+    assert (train.gradient_checkpointing, train.padding_free) == ("on", "off")
+    with pytest.raises(ConfigError, match="should be text"):
+        Config.from_yaml_text("model: {system_prompt: yes}")  # a text of its own: quotes keep it text
 
 
 def test_invalid_yaml_names_the_line():

@@ -45,6 +45,9 @@ class BenchSettings:
     max_tokens: int = 2000
 
 
+BUNDLED_DATA = Path(__file__).resolve().parents[2] / "assets" / "datasets" / "identity.jsonl"
+
+
 # ---- inputs ----------------------------------------------------------------------------------------------------
 
 def model_folder(name: str, work: Path, progress=print) -> str:
@@ -95,7 +98,8 @@ def bench_rows(settings: BenchSettings, tokenizer) -> tuple[list[dict], str]:
         label = "synthetic chat"
     else:
         path = "assets/datasets/identity.jsonl" if settings.data == "bundled" else settings.data
-        loaded = datasets_io.load(path)
+        # The bundled file is the project's, wherever the command is run from; a named file is the user's path.
+        loaded = datasets_io.load(str(BUNDLED_DATA) if settings.data == "bundled" else path)
         rows = [row for row in loaded.rows if row.get("messages") and row["messages"][-1]["role"] == "assistant"]
         if not rows:
             raise ValueError(f"{path} has no chat rows ending with an assistant answer to benchmark on.")
