@@ -43,7 +43,8 @@ def score_and_answer(model, tokenizer, prompts: list[str], records: list[dict], 
     if not prompts:
         return []
     prompt_ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-    shared = all(list(r["input_ids"][:len(p)]) == list(p) for p, r in zip(prompt_ids, records))
+    # (an empty prompt leaves generate no token to start from a cache with)
+    shared = all(p and list(r["input_ids"][:len(p)]) == list(p) for p, r in zip(prompt_ids, records))
     width = max(len(p) for p in prompt_ids)
     starts = [width - len(p) for p in prompt_ids] if shared else [0] * len(records)
     adapter_off = model.disable_adapter() if (not use_adapter and hasattr(model, "disable_adapter")) \
