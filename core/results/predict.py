@@ -25,7 +25,12 @@ from core.data.files import open_source
 from core.data.answers import DEFAULT_ANSWER_PATTERN, compile_pattern, found_answer
 from core.data.formats import ROLES
 from core.data.questions import question_text
-from core.models.generate import answer_batch, batch_rows, generate, prompt_of
+from core.models.generate import answer_batch, generate, prompt_of
+
+# Rows answered in one generate call when there is one (greedy) answer per row. Not sized by free memory as
+# evaluation is: the out file grows, the progress line moves and Stop takes effect between batches, and on a CPU a
+# batch of 32 rows of 256 tokens would leave the page without a new line, and Stop waiting, for minutes.
+GREEDY_BATCH = 8
 
 
 class PredictError(StudioError, ValueError):
@@ -182,15 +187,10 @@ def answer_questions(model, tokenizer, questions: list[Question], compiled: re.P
     """The out file's rows, a few at a time: greedy and batched for one vote; for several, `votes` samples per
     row seeded by the row's number, so that a resumed run answers as an uninterrupted one would."""
     if votes == 1:
-        # As many rows per generate call as the free memory holds (evaluation's rule), in the file's order: the out
-        # file grows by whole batches, so a resumed run starts after the last one written.
-        prompts = [q.prompt(tokenizer) for q in questions]
-        longest = max((len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts), default=0)
-        size = batch_rows(model, longest + max_new_tokens)
-        for start in range(0, len(questions), size):
-            chunk = questions[start:start + size]
-            answers = answer_batch(model, tokenizer, prompts[start:start + size], max_new_tokens=max_new_tokens,
-                                   use_adapter=use_adapter)
+        for start in range(0, len(questions), GREEDY_BATCH):
+            chunk = questions[start:start + GREEDY_BATCH]
+            answers = answer_batch(model, tokenizer, [q.prompt(tokenizer) for q in chunk],
+                                   max_new_tokens=max_new_tokens, use_adapter=use_adapter)
             yield [answer_row(q, [text], compiled) for q, (text, _) in zip(chunk, answers)]
         return
     for question in questions:
