@@ -97,9 +97,9 @@ def bench_rows(settings: BenchSettings, tokenizer) -> tuple[list[dict], str]:
                               settings.max_length)
         label = "synthetic chat"
     else:
-        path = "assets/datasets/identity.jsonl" if settings.data == "bundled" else settings.data
         # The bundled file is the project's, wherever the command is run from; a named file is the user's path.
-        loaded = datasets_io.load(str(BUNDLED_DATA) if settings.data == "bundled" else path)
+        path = str(BUNDLED_DATA) if settings.data == "bundled" else settings.data
+        loaded = datasets_io.load(path)
         rows = [row for row in loaded.rows if row.get("messages") and row["messages"][-1]["role"] == "assistant"]
         if not rows:
             raise ValueError(f"{path} has no chat rows ending with an assistant answer to benchmark on.")

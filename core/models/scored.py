@@ -50,11 +50,11 @@ def score_and_answer(model, tokenizer, prompts: list[str], records: list[dict], 
     adapter_off = model.disable_adapter() if (not use_adapter and hasattr(model, "disable_adapter")) \
         else contextlib.nullcontext()
     with torch.no_grad(), adapter_off, run_precision(model):
-        losses, cache = _score(model, tokenizer, records, starts, keep_cache=shared)
+        losses, cache, ids, mask = _score(model, tokenizer, records, starts, keep_cache=shared)
         if cache is None:
             answers = answer_batch(model, tokenizer, prompts, max_new_tokens, use_adapter=True)  # adapter set above
-        else:
-            answers = _answer_from(model, tokenizer, prompt_ids, width, cache, max_new_tokens)
+        else:  # the shared layout's first `width` columns are the left-padded prompts
+            answers = _answer_from(model, tokenizer, ids[:, :width], mask[:, :width], cache, max_new_tokens)
     return [ScoredAnswer(text, done, loss, count) for (text, done), (loss, count) in zip(answers, losses)]
 
 
@@ -81,13 +81,12 @@ def score_and_answer_all(model, tokenizer, prompts: list[str], records: list[dic
 
 
 def _score(model, tokenizer, records: list[dict], starts: list[int], keep_cache: bool):
-    """[(summed cross-entropy, trained tokens)] of each row placed at its start column, and the pass's key/value
-    cache when `keep_cache` and it can be cut back to the prompts (None otherwise)."""
+    """([(summed cross-entropy, trained tokens)] of each row placed at its start column, the pass's key/value cache
+    when `keep_cache` and it can be cut back to the prompts (None otherwise), and the placed ids and mask)."""
     import torch
 
     length = max(start + len(r["input_ids"]) for start, r in zip(starts, records))
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    ids = torch.full((len(records), length), pad, dtype=torch.long)
+    ids = torch.full((len(records), length), _pad_id(tokenizer), dtype=torch.long)
     mask = torch.zeros((len(records), length), dtype=torch.long)
     labels = torch.full((len(records), length), IGNORE, dtype=torch.long)
     for row, (start, record) in enumerate(zip(starts, records)):
@@ -100,37 +99,26 @@ def _score(model, tokenizer, records: list[dict], starts: list[int], keep_cache:
     # Token t is predicted from the tokens before it: the logits at column t-1 score label t. Only the columns that
     # score some row's label are turned into logits (a vocabulary-wide row per column is most of the memory).
     targets = labels[:, 1:]
-    columns = (targets != IGNORE).any(0).nonzero().squeeze(1)
-    device = model.device
-    out = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
-                use_cache=keep_cache, **_only_columns(model, columns.to(device)))
-    logits = out.logits if _takes_columns(model) else out.logits[:, columns.to(device)]
-    picked = targets[:, columns].to(device)
-    counts = (picked != IGNORE).sum(1).tolist()
+    columns = (targets != IGNORE).any(0).nonzero().squeeze(1).to(model.device)
+    takes_columns = _takes_columns(model)
+    out = model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
+                position_ids=positions.to(model.device), use_cache=keep_cache,
+                **({"logits_to_keep": columns} if takes_columns else {}))
+    cache = out.past_key_values if keep_cache else None
+    cache = cache if cache is not None and plain_cache(cache) else None
     if not len(columns):
-        return [(0.0, 0)] * len(records), _reusable(out, keep_cache)
+        return [(0.0, 0)] * len(records), cache, ids, mask
+    logits = out.logits if takes_columns else out.logits[:, columns]
+    picked = targets.to(model.device)[:, columns]
     lost = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), picked, ignore_index=IGNORE,
                                              reduction="none").sum(1).tolist()
-    return list(zip(lost, counts)), _reusable(out, keep_cache)
+    return list(zip(lost, (picked != IGNORE).sum(1).tolist())), cache, ids, mask
 
 
-def _reusable(out, keep_cache: bool):
-    """The pass's key/value cache, when it was kept and can be cut back to the prompts."""
-    cache = out.past_key_values if keep_cache else None
-    return cache if cache is not None and plain_cache(cache) else None
-
-
-def _answer_from(model, tokenizer, prompt_ids: list[list[int]], width: int, cache, max_new_tokens: int):
-    """Greedy answers to the left-padded prompts, generation starting from `cache` of the scoring pass cut back to
-    all but the prompts' last column (generate reads that one again, to have a token to start from)."""
-    import torch
-
-    ids = torch.full((len(prompt_ids), width), tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
-                     dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for row, p in enumerate(prompt_ids):
-        ids[row, width - len(p):] = torch.tensor(p, dtype=torch.long)
-        mask[row, width - len(p):] = 1
+def _answer_from(model, tokenizer, ids, mask, cache, max_new_tokens: int):
+    """Greedy answers to the left-padded prompts `ids`, generation starting from `cache` of the scoring pass cut
+    back to all but the prompts' last column (generate reads that one again, to have a token to start from)."""
+    width = ids.shape[1]
     cache.crop(-(cache.get_seq_length() - (width - 1)))
     stops = stop_ids(model, tokenizer)
     output = model.generate(input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
@@ -138,6 +126,10 @@ def _answer_from(model, tokenizer, prompt_ids: list[list[int]], width: int, cach
                             pad_token_id=tokenizer.pad_token_id, eos_token_id=stops, do_sample=False,
                             temperature=None, top_p=None, top_k=None)
     return [answer_text(tokenizer, row[width:], stops) for row in output]
+
+
+def _pad_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
 
 def plain_cache(cache) -> bool:
@@ -154,10 +146,6 @@ def _takes_columns(model) -> bool:
     transformers 5)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     return "logits_to_keep" in inspect.signature(base.forward).parameters
-
-
-def _only_columns(model, columns) -> dict:
-    return {"logits_to_keep": columns} if _takes_columns(model) else {}
 
 
 def _rows_whose_logits_fit(model, records: list[dict]) -> int:
